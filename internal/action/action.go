@@ -1,0 +1,420 @@
+// Package action is the GitHub Action: it reads the inputs and the event
+// the runner hands a container action, finds the Jira keys of the pull
+// request, moves each issue as the flow package decides, and reports
+// through outputs, the step summary and annotations.
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/githubpr"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/retry"
+)
+
+// Deps is what the action needs from its surroundings, so a test runs the
+// whole action in-process against simulated servers.
+type Deps struct {
+	Getenv    func(string) string
+	Stdout    io.Writer
+	Transport http.RoundTripper // under the retry policy; nil = http.DefaultTransport
+	Retry     retry.Policy      // zero = retry.Default()
+	Version   string
+}
+
+// ErrFailed is returned when some issues could not be moved and
+// fail_on_error is set; the details are already in the annotations.
+var ErrFailed = errors.New("some Jira issues could not be updated")
+
+// concurrency bounds the issues handled at once: a PR rarely names more
+// than 20 issues, so they all move in one wave, and a PR naming hundreds
+// does not open hundreds of connections against Jira's rate limits.
+const concurrency = 20
+
+// Run is the action, start to end.
+func Run(ctx context.Context, d Deps) error {
+	// Issues are handled concurrently and each logs: one lock keeps lines whole.
+	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(&lockedWriter{w: d.Stdout}))
+	input := func(name string) string {
+		v := gha.GetInput(name)
+		if name == "github_token" && (v == "" || strings.HasPrefix(v, "${{")) {
+			// Run by hand: the runner's default is not there.
+			v = strings.TrimSpace(d.Getenv("GITHUB_TOKEN"))
+		}
+		return v
+	}
+	// Mask before anything else is printed, even a validation error.
+	for _, s := range secrets(input) {
+		mask(gha, s)
+	}
+	cfg, err := LoadConfig(input)
+	if err != nil {
+		for _, e := range unjoin(err) {
+			gha.Errorf("%s", e)
+		}
+		return fmt.Errorf("invalid inputs: %w", err)
+	}
+	ghctx, err := gha.Context()
+	if err != nil {
+		return fmt.Errorf("read the GitHub context: %w", err)
+	}
+	policy := d.Retry
+	if policy.Attempts == 0 {
+		policy = retry.Default()
+	}
+	r := &runner{
+		cfg: cfg, gha: gha, ctx: ghctx, getenv: d.Getenv,
+		httpc: &http.Client{Transport: &retry.Transport{Base: d.Transport, Policy: policy, OnRetry: func(req *http.Request, dec retry.Decision) {
+			gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
+		}}},
+		version: d.Version,
+	}
+	return r.run(ctx)
+}
+
+type runner struct {
+	cfg     Config
+	gha     *githubactions.Action
+	ctx     *githubactions.GitHubContext
+	getenv  func(string) string
+	httpc   *http.Client
+	version string
+	github  *githubpr.Client
+	jira    *jira.Client
+}
+
+// plan is what the event asks for: which keys go where, and why.
+type plan struct {
+	keys     []string
+	target   []string
+	stage    flow.Stage
+	fromDone bool
+	reason   string
+	pr       *githubpr.PR // the PR to comment about, nil for a key dispatch
+	revertOf *githubpr.PR // for a revert, the PR whose keys go back
+}
+
+func (r *runner) run(ctx context.Context) error {
+	gh := &http.Client{Transport: &bearer{token: r.cfg.GitHubToken, base: r.httpc.Transport}}
+	r.github = githubpr.New(r.ctx.GraphqlURL, gh)
+	jc, err := jira.New(jira.Config{
+		BaseURL: r.cfg.JiraBaseURL, Email: r.cfg.JiraEmail, APIToken: r.cfg.JiraAPIToken, PAT: r.cfg.JiraPAT,
+		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version,
+	})
+	if err != nil {
+		return err
+	}
+	r.jira = jc
+
+	p, err := r.plan(ctx)
+	if err != nil {
+		r.gha.Errorf("%s", clean(err.Error()))
+		return err
+	}
+	if p == nil {
+		return nil
+	}
+	results, err := r.apply(ctx, p)
+	if err != nil {
+		r.gha.Errorf("%s", clean(err.Error()))
+		return err
+	}
+	if err := r.report(p, results); err != nil {
+		return err
+	}
+	if r.cfg.FailOnError && slices.ContainsFunc(results, func(res Result) bool { return res.Action == Failed }) {
+		return ErrFailed
+	}
+	return nil
+}
+
+// plan turns the event into a plan; nil means nothing to do.
+func (r *runner) plan(ctx context.Context) (*plan, error) {
+	repo := r.ctx.Repository
+	switch r.ctx.EventName {
+	case "pull_request", "pull_request_target":
+		number := eventPRNumber(r.ctx.Event)
+		if number == 0 {
+			return nil, errors.New("the pull_request event has no pull request number; is GITHUB_EVENT_PATH the event file?")
+		}
+		action, _ := r.ctx.Event["action"].(string)
+		return r.planPR(ctx, repo, number, action)
+	case "workflow_dispatch":
+		if r.cfg.PRNumber > 0 {
+			return r.planPR(ctx, repo, r.cfg.PRNumber, "synchronize")
+		}
+		if len(r.cfg.IssueKeys) > 0 {
+			target, stage := r.cfg.target()
+			return &plan{keys: r.filter(r.cfg.IssueKeys), target: target, stage: stage, fromDone: true,
+				reason: "dispatched to " + r.cfg.TargetStatus}, nil
+		}
+		r.gha.Noticef("workflow_dispatch without pr_number or issue_keys + target_status: nothing to do")
+		return nil, nil
+	default:
+		r.gha.Noticef("fixproof does nothing on %s events; run it on pull_request or workflow_dispatch", clean(r.ctx.EventName))
+		return nil, nil
+	}
+}
+
+func (r *runner) planPR(ctx context.Context, repo string, number int, action string) (*plan, error) {
+	// Actions that never move issues are known before reading the PR.
+	if in := flow.ForPullRequest(action, flow.PR{}, false); in.Ignore {
+		r.gha.Noticef("%s", clean(in.Reason))
+		return nil, nil
+	}
+	pr, err := r.github.Fetch(ctx, repo, number)
+	if err != nil {
+		return nil, githubHint(err)
+	}
+	if pr.TotalCommits > len(pr.Commits) {
+		r.gha.Warningf("GitHub listed %d of %d commits of #%d; keys in the others were not seen", len(pr.Commits), pr.TotalCommits, number)
+	}
+	revertN, isRevert := flow.RevertOf(pr.Title, pr.Body, repo)
+	intent := flow.ForPullRequest(action, flow.PR{State: pr.State, IsDraft: pr.IsDraft}, isRevert)
+	if intent.Ignore {
+		r.gha.Noticef("%s", clean(intent.Reason))
+		return nil, nil
+	}
+	p := &plan{pr: pr, stage: intent.Target, target: r.cfg.Statuses[intent.Target], reason: intent.Reason}
+	source := pr
+	if intent.Revert {
+		reverted, err := r.github.Fetch(ctx, repo, revertN)
+		if err != nil {
+			return nil, fmt.Errorf("revert of #%d: %w", revertN, githubHint(err))
+		}
+		p.revertOf, p.fromDone, source = reverted, true, reverted
+		p.reason = fmt.Sprintf("#%d reverted #%d", pr.Number, revertN)
+	}
+	p.keys = r.keysOf(source)
+	return p, nil
+}
+
+// keysOf collects the keys of a PR from the configured sources.
+func (r *runner) keysOf(pr *githubpr.PR) []string {
+	ex := jirakey.Extractor{Projects: r.cfg.Projects}
+	var lists [][]string
+	for _, src := range r.cfg.Sources {
+		switch src {
+		case "title":
+			lists = append(lists, ex.Text(pr.Title))
+		case "branch":
+			lists = append(lists, ex.Branch(pr.HeadRefName))
+		case "body":
+			lists = append(lists, ex.Body(pr.Body))
+		}
+	}
+	// Commits are walked once, in order, whether or not merges count.
+	plain, merges := slices.Contains(r.cfg.Sources, "commits"), slices.Contains(r.cfg.Sources, "merge_commits")
+	for _, c := range pr.Commits {
+		if c.Merge && merges || !c.Merge && plain {
+			lists = append(lists, ex.Text(c.Message))
+		}
+	}
+	return jirakey.Merge(lists...)
+}
+
+func (r *runner) filter(keys []string) []string {
+	if len(r.cfg.Projects) == 0 {
+		return keys
+	}
+	var out []string
+	for _, k := range keys {
+		if slices.Contains(r.cfg.Projects, jirakey.Project(k)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Result actions.
+const (
+	Transitioned = "transitioned"
+	Skipped      = "skipped"
+	Failed       = "failed"
+	Planned      = "planned"
+)
+
+// Result is what happened to one issue; results_json carries these.
+type Result struct {
+	Key     string `json:"key"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Action  string `json:"action"`
+	Reason  string `json:"reason"`
+	Summary string `json:"-"`
+	URL     string `json:"-"`
+}
+
+// apply carries the plan out: one search for every key, then each issue
+// concurrently.
+func (r *runner) apply(ctx context.Context, p *plan) ([]Result, error) {
+	if len(p.keys) == 0 {
+		r.gha.Noticef("no Jira issue keys found%s", r.whereLooked(p))
+		return nil, nil
+	}
+	if len(p.target) == 0 {
+		return nil, fmt.Errorf("no status names for %s", p.stage)
+	}
+	r.gha.Infof("keys: %s; target: %s (%s)", strings.Join(p.keys, " "), strings.Join(p.target, " or "), clean(p.reason))
+	found, missing, err := r.jira.Search(ctx, p.keys)
+	if err != nil {
+		return nil, r.jiraHint(err)
+	}
+	results := make([]Result, len(p.keys))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, key := range p.keys {
+		if slices.Contains(missing, key) {
+			results[i] = Result{Key: key, Action: Skipped, Reason: "not found", URL: r.jira.BrowseURL(key)}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = r.one(ctx, p, found[key])
+		}()
+	}
+	wg.Wait()
+	return results, nil
+}
+
+// one moves one issue and keeps its comment and remote link current.
+func (r *runner) one(ctx context.Context, p *plan, is jira.Issue) Result {
+	// The comment and link depend only on the PR, not on the move, so they
+	// go in parallel with the transitions: the issue costs the longer of
+	// the two chains of round trips, not their sum.
+	if r.cfg.JiraComment && !r.cfg.DryRun && p.pr != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := r.annotate(ctx, p, is.Key); err != nil {
+				r.gha.Warningf("%s: comment or remote link not updated: %s", is.Key, clean(r.jiraHint(err).Error()))
+			}
+		}()
+		defer func() { <-done }()
+	}
+	res := Result{Key: is.Key, From: is.Status, To: is.Status, Summary: is.Summary, URL: r.jira.BrowseURL(is.Key)}
+	verdict, why := flow.Decide(flow.Issue{Key: is.Key, Status: is.Status, Category: is.Category}, p.target, p.fromDone)
+	switch {
+	case verdict == flow.Skip:
+		res.Action, res.Reason = Skipped, why
+	default:
+		path, err := r.jira.MoveTo(ctx, is, jira.Goal{Target: p.target, Stage: p.stage, Statuses: r.cfg.Statuses}, r.cfg.DryRun)
+		if len(path) > 0 {
+			res.To = path[len(path)-1]
+		}
+		switch {
+		case err != nil:
+			res.Action, res.Reason = Failed, r.jiraHint(fmt.Errorf("%s: %w", is.Key, err)).Error()
+			if nr := (*flow.NotReachableError)(nil); errors.As(err, &nr) {
+				res.Reason = fmt.Sprintf("%s in %s", nr.Error(), jirakey.Project(is.Key))
+			}
+			r.gha.Errorf("%s: %s", is.Key, clean(res.Reason))
+			return res
+		case r.cfg.DryRun:
+			res.Action, res.Reason = Planned, "dry run: would move to "+res.To
+			if res.To != "" && !slices.ContainsFunc(p.target, func(s string) bool { return strings.EqualFold(s, res.To) }) {
+				res.Reason += " on the way to " + strings.Join(p.target, " or ")
+			}
+		default:
+			res.Action, res.Reason = Transitioned, p.reason
+			if len(path) > 1 {
+				res.Reason += " (via " + strings.Join(path[:len(path)-1], ", ") + ")"
+			}
+		}
+	}
+	return res
+}
+
+func (r *runner) whereLooked(p *plan) string {
+	if p.pr == nil {
+		return ""
+	}
+	s := fmt.Sprintf(" in %s of %s#%d", strings.Join(r.cfg.Sources, ", "), p.pr.Repo, p.pr.Number)
+	if len(r.cfg.Projects) > 0 {
+		s += " for projects " + strings.Join(r.cfg.Projects, ", ")
+	}
+	return s
+}
+
+// jiraHint adds what to check to authentication failures.
+func (r *runner) jiraHint(err error) error {
+	var api *jira.APIError
+	if !errors.As(err, &api) || !api.Auth() {
+		return err
+	}
+	inputs := "jira_email and jira_api_token (the token must belong to that Atlassian account)"
+	if r.cfg.JiraPAT != "" {
+		inputs = "jira_pat (a Data Center personal access token)"
+	}
+	if api.Status == http.StatusForbidden {
+		return fmt.Errorf("%w: Jira refused the request; check that the account behind %s may browse and transition issues in these projects", err, inputs)
+	}
+	return fmt.Errorf("%w: Jira did not accept the credentials; check %s and jira_base_url", err, inputs)
+}
+
+func githubHint(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "401") {
+		return fmt.Errorf("%w: check github_token (it defaults to ${{ github.token }})", err)
+	}
+	if strings.Contains(msg, "403") {
+		return fmt.Errorf("%w: github_token lacks permission; give the job `permissions: pull-requests: read, contents: read`", err)
+	}
+	return err
+}
+
+func eventPRNumber(ev map[string]any) int {
+	if pr, ok := ev["pull_request"].(map[string]any); ok {
+		if n, ok := pr["number"].(float64); ok {
+			return int(n)
+		}
+	}
+	if n, ok := ev["number"].(float64); ok {
+		return int(n)
+	}
+	return 0
+}
+
+// bearer adds the GitHub token to each request.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "bearer "+b.token)
+	return b.base.RoundTrip(req)
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

@@ -1,0 +1,191 @@
+package action
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fixproof/fixproof/internal/flow"
+)
+
+func inputs(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(name string) string { return m[name] }
+}
+
+var cloud = []string{"jira_base_url", "https://acme.atlassian.net", "jira_email", "bot@acme.io", "jira_api_token", "tok"}
+
+func TestLoadConfigAppliesTheActionYmlDefaults(t *testing.T) {
+	c, err := LoadConfig(inputs(cloud...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := flow.Statuses{
+		flow.Open:       {"Open", "To Do", "Reopened", "Backlog"},
+		flow.InProgress: {"In Progress"},
+		flow.InReview:   {"In Review", "Code Review", "Review"},
+		flow.Done:       {"Done", "Resolved"},
+	}
+	if !reflect.DeepEqual(c.Statuses, want) {
+		t.Errorf("statuses = %v, want %v", c.Statuses, want)
+	}
+	if !reflect.DeepEqual(c.Sources, []string{"title", "branch", "body", "commits"}) || c.Mode != "auto" || c.DryRun || !c.FailOnError || !c.JiraComment {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestLoadConfigErrorsNameTheInputToFix(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    []string
+		wants []string
+	}{
+		{"no base url", []string{"jira_email", "a@b.c", "jira_api_token", "t"}, []string{"input jira_base_url: required"}},
+		{"base url not a URL", append(slices.Clone(cloud[2:]), "jira_base_url", "acme.atlassian.net"), []string{"input jira_base_url: \"acme.atlassian.net\" is not an http(s) URL"}},
+		{"no credentials", []string{"jira_base_url", "https://x.atlassian.net"}, []string{"input jira_api_token: no Jira credentials"}},
+		{"email without token", []string{"jira_base_url", "https://x.atlassian.net", "jira_email", "a@b.c"}, []string{"input jira_api_token: required with jira_email"}},
+		{"both kinds of credentials", append(slices.Clone(cloud), "jira_pat", "p"), []string{"input jira_pat: set either"}},
+		{"bad project", append(slices.Clone(cloud), "jira_projects", "OPS,9X"), []string{"jira_projects"}},
+		{"bad source", append(slices.Clone(cloud), "key_sources", "title,labels"), []string{`input key_sources: unknown source "labels"`}},
+		{"bad bool", append(slices.Clone(cloud), "dry_run", "yes please"), []string{`input dry_run: "yes please" is not true or false`}},
+		{"bad mode", append(slices.Clone(cloud), "mode", "sweep"), []string{`input mode: "sweep" is not a mode`}},
+		{"bad pr number", append(slices.Clone(cloud), "pr_number", "abc"), []string{`input pr_number: "abc"`}},
+		{"bad key", append(slices.Clone(cloud), "issue_keys", "OPS-1 nope", "target_status", "done"), []string{`input issue_keys: "NOPE"`}},
+		{"keys without target", append(slices.Clone(cloud), "issue_keys", "OPS-1"), []string{"input target_status: issue_keys and target_status go together"}},
+		{"several problems at once", []string{"dry_run", "maybe", "mode", "x"}, []string{"jira_base_url", "dry_run", "mode"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(inputs(tt.in...))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigParsesLists(t *testing.T) {
+	c, err := LoadConfig(inputs(append(slices.Clone(cloud),
+		"jira_projects", "ops, web\nOPS",
+		"key_sources", "TITLE branch,merge_commits",
+		"status_in_review", "Peer Review,\n  QA Review ",
+		"issue_keys", "ops-1, WEB-2 ops-1",
+		"target_status", "in_review")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Projects, []string{"OPS", "WEB"}) {
+		t.Errorf("projects = %q", c.Projects)
+	}
+	if !reflect.DeepEqual(c.Sources, []string{"title", "branch", "merge_commits"}) {
+		t.Errorf("sources = %q", c.Sources)
+	}
+	if !reflect.DeepEqual(c.Statuses[flow.InReview], []string{"Peer Review", "QA Review"}) {
+		t.Errorf("in review = %q", c.Statuses[flow.InReview])
+	}
+	if !reflect.DeepEqual(c.IssueKeys, []string{"OPS-1", "WEB-2"}) {
+		t.Errorf("issue keys = %q", c.IssueKeys)
+	}
+	if target, stage := c.target(); stage != flow.InReview || !reflect.DeepEqual(target, []string{"Peer Review", "QA Review"}) {
+		t.Errorf("target = %q %v", target, stage)
+	}
+}
+
+func TestTargetStatusTakesStageNamesOrStatusNames(t *testing.T) {
+	c, _ := LoadConfig(inputs(cloud...))
+	for in, want := range map[string]flow.Stage{"done": flow.Done, "In Review": flow.InReview, "Resolved": flow.Done, "Code Review, Review": flow.InReview, "Triage": flow.None} {
+		c.TargetStatus = in
+		if _, got := c.target(); got != want {
+			t.Errorf("target_status %q: stage %v, want %v", in, got, want)
+		}
+	}
+}
+
+type actionYML struct {
+	Inputs map[string]struct {
+		Default  *string `yaml:"default"`
+		Required bool    `yaml:"required"`
+	} `yaml:"inputs"`
+	Outputs map[string]any `yaml:"outputs"`
+	Runs    struct {
+		Using string   `yaml:"using"`
+		Image string   `yaml:"image"`
+		Args  []string `yaml:"args"`
+	} `yaml:"runs"`
+}
+
+func readActionYML(t *testing.T) actionYML {
+	t.Helper()
+	raw, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionYML
+	if err := yaml.Unmarshal(raw, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return a
+}
+
+func TestActionYmlDeclaresExactlyTheInputsTheCodeReads(t *testing.T) {
+	a := readActionYML(t)
+	// Record every input LoadConfig asks for.
+	read := map[string]bool{}
+	_, _ = LoadConfig(func(name string) string { read[name] = true; return "" })
+	var code, yml []string
+	for name := range read {
+		code = append(code, name)
+	}
+	for name := range a.Inputs {
+		yml = append(yml, name)
+	}
+	sort.Strings(code)
+	sort.Strings(yml)
+	if !reflect.DeepEqual(code, yml) {
+		t.Errorf("inputs differ\n code reads: %v\n action.yml: %v", code, yml)
+	}
+	for _, in := range Inputs {
+		decl, ok := a.Inputs[in.Name]
+		if !ok {
+			continue
+		}
+		got := ""
+		if decl.Default != nil {
+			got = *decl.Default
+		}
+		if got != in.Default {
+			t.Errorf("input %s: action.yml default %q, code default %q", in.Name, got, in.Default)
+		}
+		if strings.Contains(in.Name, "-") {
+			t.Errorf("input %s: hyphenated names are unreliable in container actions", in.Name)
+		}
+	}
+}
+
+func TestActionYmlDeclaresTheOutputsTheCodeWrites(t *testing.T) {
+	a := readActionYML(t)
+	for _, name := range []string{"issue_keys", "transitioned", "skipped", "failed", "results_json"} {
+		if _, ok := a.Outputs[name]; !ok {
+			t.Errorf("output %s missing from action.yml", name)
+		}
+	}
+	if len(a.Outputs) != 5 {
+		t.Errorf("action.yml declares %d outputs, the code writes 5", len(a.Outputs))
+	}
+	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
+		t.Errorf("runs = %+v, want the Dockerfile image running `fixproof action`", a.Runs)
+	}
+}

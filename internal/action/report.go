@@ -1,0 +1,229 @@
+package action
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"unicode"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/fixproof/fixproof/internal/githubpr"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+)
+
+// annotate keeps the issue's comment about the pull request and its remote
+// link to it current. The link is written only when the comment changes,
+// so a re-run makes no requests beyond reading the comments.
+func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
+	pr := p.pr
+	link := jira.RemoteLink{
+		GlobalID: pr.URL, URL: pr.URL, Title: truncate(fmt.Sprintf("%s#%d: %s", pr.Repo, pr.Number, pr.Title), 255),
+		Summary: describeState(pr), Relationship: "fixed in", Resolved: pr.State == "MERGED",
+		IconURL: "https://github.com/favicon.ico", IconTitle: "GitHub pull request",
+	}
+	if p.revertOf != nil {
+		link.Relationship, link.Resolved = "reverted by", false
+	}
+	_, err := r.jira.UpsertComment(ctx, key, "pr:"+pr.URL, prComment(p), func(ctx context.Context) error {
+		return r.jira.UpsertRemoteLink(ctx, key, link)
+	})
+	return err
+}
+
+// prComment is the comment about a pull request: link, title and state,
+// nothing that changes from run to run, so an unchanged PR leaves the
+// comment alone.
+func prComment(p *plan) jiradoc.Doc {
+	pr := p.pr
+	ref := func(x *githubpr.PR) jiradoc.Inline {
+		return jiradoc.Link(fmt.Sprintf("%s#%d", x.Repo, x.Number), x.URL)
+	}
+	if p.revertOf != nil {
+		return jiradoc.Doc{Blocks: []jiradoc.Block{
+			jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(" reverted "), ref(p.revertOf), jiradoc.Text(": "), jiradoc.Text(p.revertOf.Title)),
+			jiradoc.P(jiradoc.Text("The fix is no longer in the code, so this issue is open again.")),
+		}}
+	}
+	return jiradoc.Doc{Blocks: []jiradoc.Block{
+		jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(": "), jiradoc.Text(pr.Title)),
+		jiradoc.P(jiradoc.Text("State: "), jiradoc.Strong(describeState(pr))),
+	}}
+}
+
+func describeState(pr *githubpr.PR) string {
+	switch {
+	case pr.State == "MERGED":
+		return "merged"
+	case pr.State == "CLOSED":
+		return "closed without merging"
+	case pr.IsDraft:
+		return "draft"
+	default:
+		return "open for review"
+	}
+}
+
+// report writes the outputs, the step summary and a log line per issue.
+func (r *runner) report(p *plan, results []Result) error {
+	var transitioned, skipped, failed []string
+	for _, res := range results {
+		r.gha.Infof("%s: %s -> %s: %s (%s)", res.Key, clean(res.From), clean(res.To), res.Action, clean(res.Reason))
+		switch res.Action {
+		case Transitioned:
+			transitioned = append(transitioned, res.Key)
+		case Skipped:
+			skipped = append(skipped, res.Key)
+		case Failed:
+			failed = append(failed, res.Key)
+		}
+	}
+	if results == nil {
+		results = []Result{}
+	}
+	js, err := json.Marshal(results)
+	if err != nil {
+		return err
+	}
+	outputs := [][2]string{
+		{"issue_keys", strings.Join(p.keys, " ")},
+		{"transitioned", strings.Join(transitioned, " ")},
+		{"skipped", strings.Join(skipped, " ")},
+		{"failed", strings.Join(failed, " ")},
+		{"results_json", string(js)},
+	}
+	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
+		return err
+	}
+	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results))
+}
+
+// writeOutputs appends name<<delimiter blocks to the GITHUB_OUTPUT file. The
+// delimiter is random and checked against the value: go-githubactions uses
+// a fixed one, and a PR title could contain it to forge outputs.
+func writeOutputs(path string, outputs [][2]string) error {
+	if path == "" {
+		return nil
+	}
+	var b strings.Builder
+	for _, o := range outputs {
+		delim := ""
+		for delim == "" || strings.Contains(o[1], delim) {
+			delim = "fixproof_" + randomHex(16)
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o[0], delim, o[1], delim)
+	}
+	return appendFile(path, b.String())
+}
+
+func appendFile(path, text string) error {
+	if path == "" || text == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+// summary is the step summary: one table row per issue.
+func (r *runner) summary(p *plan, results []Result) string {
+	var b strings.Builder
+	title := "fixproof"
+	if p.pr != nil {
+		title += fmt.Sprintf(": [%s#%d](%s) %s", md(p.pr.Repo), p.pr.Number, p.pr.URL, md(p.pr.Title))
+	}
+	fmt.Fprintf(&b, "### %s\n\n", title)
+	fmt.Fprintf(&b, "Target: **%s** (%s)", md(strings.Join(p.target, " or ")), md(p.reason))
+	if r.cfg.DryRun {
+		b.WriteString(", dry run: nothing was changed")
+	}
+	b.WriteString("\n\n")
+	if len(results) == 0 {
+		b.WriteString("No Jira issue keys found.\n")
+		return b.String()
+	}
+	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
+	for _, res := range results {
+		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
+			res.Key, res.URL, md(res.Summary), md(res.From), md(res.To), res.Action, md(res.Reason))
+	}
+	return b.String()
+}
+
+// md makes untrusted text inert in the step summary's markdown: HTML and
+// markdown punctuation become entities or escapes, line breaks spaces, and
+// @ cannot start a mention.
+func md(s string) string {
+	var b strings.Builder
+	for _, r := range clean(s) {
+		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '|':
+			b.WriteString("&#124;")
+		case '@':
+			b.WriteString("&#64;")
+		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// clean folds a line of untrusted text for the log: no line breaks or
+// control characters, so it cannot start a workflow command (::...) on a
+// line of its own.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8Start(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// mask registers a secret with the runner, line by line (a mask command
+// covers one line).
+func mask(gha *githubactions.Action, secret string) {
+	for _, line := range strings.Split(secret, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			gha.AddMask(line)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package jira
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
+
+	"github.com/fixproof/fixproof/internal/jiradoc"
+)
+
+// markerProperty is the comment property that marks fixproof's comments.
+// Properties are invisible in Jira's UI and survive edits of the text, so
+// fixproof finds its own comment again without putting markers in the body.
+const markerProperty = "fixproof"
+
+type markerValue struct {
+	Marker string `json:"marker"`
+	// Digest is the SHA-256 of the body fixproof rendered; comparing it
+	// (rather than the stored body, which Jira normalises) tells whether
+	// the comment needs an edit.
+	Digest string `json:"digest"`
+}
+
+type entityProperty struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+type comment struct {
+	ID         string           `json:"id"`
+	Properties []entityProperty `json:"properties,omitempty"`
+}
+
+type commentPage struct {
+	StartAt    int       `json:"startAt"`
+	MaxResults int       `json:"maxResults"`
+	Total      int       `json:"total"`
+	Comments   []comment `json:"comments"`
+}
+
+type commentBody struct {
+	Body       any              `json:"body"`
+	Properties []entityProperty `json:"properties,omitempty"`
+}
+
+// Outcome says what an upsert did.
+type Outcome string
+
+// The outcomes of an upsert.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+)
+
+// UpsertComment keeps exactly one fixproof comment per marker on an issue
+// (e.g. one per pull request): it is created the first time, edited in
+// place when the document changed, and left alone when it did not, so a
+// re-run posts nothing. beforeWrite, when not nil, runs only when the
+// comment is about to be written: things that change together with the
+// comment (a remote link) are written first, so the comment being current
+// means they are too.
+func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (Outcome, error) {
+	body := c.render(doc)
+	raw, _ := json.Marshal(body)
+	sum := sha256.Sum256(raw)
+	want := markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}
+
+	existing, stored, err := c.findComment(ctx, key, marker)
+	if err != nil {
+		return "", err
+	}
+	if existing != "" && stored.Digest == want.Digest {
+		return Unchanged, nil
+	}
+	if beforeWrite != nil {
+		if err := beforeWrite(ctx); err != nil {
+			return "", err
+		}
+	}
+	value, _ := json.Marshal(want)
+	payload := commentBody{Body: body, Properties: []entityProperty{{Key: markerProperty, Value: value}}}
+	if existing == "" {
+		path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
+		return Created, c.do(ctx, "comment on "+key, http.MethodPost, path, payload, nil)
+	}
+	path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(existing))
+	return Updated, c.do(ctx, "edit comment on "+key, http.MethodPut, path, payload, nil)
+}
+
+// render gives the body in the site's format: ADF for Cloud, wiki markup
+// for Data Center.
+func (c *Client) render(doc jiradoc.Doc) any {
+	if c.Cloud() {
+		return doc.ADF()
+	}
+	return doc.Wiki()
+}
+
+// findComment pages through an issue's comments, with their properties,
+// looking for the one carrying marker.
+func (c *Client) findComment(ctx context.Context, key, marker string) (id string, v markerValue, err error) {
+	for start := 0; ; {
+		q := url.Values{"expand": {"properties"}, "startAt": {strconv.Itoa(start)}, "maxResults": {"100"}}
+		path := fmt.Sprintf("%s/issue/%s/comment?%s", c.api, url.PathEscape(key), q.Encode())
+		var page commentPage
+		if err := c.do(ctx, "comments of "+key, http.MethodGet, path, nil, &page); err != nil {
+			return "", v, err
+		}
+		for _, cm := range page.Comments {
+			for _, p := range cm.Properties {
+				if p.Key != markerProperty {
+					continue
+				}
+				var mv markerValue
+				if json.Unmarshal(p.Value, &mv) == nil && mv.Marker == marker {
+					return cm.ID, mv, nil
+				}
+			}
+		}
+		start += len(page.Comments)
+		if len(page.Comments) == 0 || start >= page.Total {
+			return "", v, nil
+		}
+	}
+}
+
+// do sends one request through go-atlassian's connector, for the endpoints
+// its typed services do not model (comment properties).
+func (c *Client) do(ctx context.Context, op, method, path string, body, out any) error {
+	req, err := c.conn.NewRequest(ctx, method, path, "", body)
+	if err != nil {
+		return fmt.Errorf("jira: %s: %w", op, err)
+	}
+	res, err := c.conn.Call(req, out)
+	return check(op, res, err)
+}
+
+// RemoteLink is a link from a Jira issue to something elsewhere, such as
+// the pull request that fixes it.
+type RemoteLink struct {
+	// GlobalID identifies the linked object; posting the same GlobalID
+	// again updates the link instead of adding a second one.
+	GlobalID     string
+	URL, Title   string
+	Summary      string
+	Relationship string
+	Resolved     bool
+	IconURL      string
+	IconTitle    string
+}
+
+// UpsertRemoteLink creates or updates a remote link.
+func (c *Client) UpsertRemoteLink(ctx context.Context, key string, l RemoteLink) error {
+	payload := &models.RemoteLinkScheme{
+		GlobalID:     l.GlobalID,
+		Relationship: l.Relationship,
+		Application:  &models.RemoteLinkApplicationScheme{Type: "com.github", Name: "GitHub"},
+		Object: &models.RemoteLinkObjectScheme{
+			URL: l.URL, Title: l.Title, Summary: l.Summary,
+			Status: &models.RemoteLinkObjectStatusScheme{Resolved: l.Resolved},
+		},
+	}
+	if l.IconURL != "" {
+		payload.Object.Icon = &models.RemoteLinkObjectLinkScheme{URL16X16: l.IconURL, Title: l.IconTitle}
+	}
+	var (
+		res *models.ResponseScheme
+		err error
+	)
+	if c.cloud != nil {
+		_, res, err = c.cloud.Issue.Link.Remote.Create(ctx, key, payload)
+	} else {
+		_, res, err = c.dc.Issue.Link.Remote.Create(ctx, key, payload)
+	}
+	return check("remote link on "+key, res, err)
+}

@@ -1,0 +1,301 @@
+// Package jira is fixproof's thin layer over go-atlassian: the handful of
+// Jira operations the action needs (search by key, transitions, a comment
+// found again by a hidden marker, a remote link), the same for Jira Cloud
+// (REST v3, ADF bodies) and Data Center (REST v2, wiki markup bodies).
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	v2 "github.com/ctreminiom/go-atlassian/v2/jira/v2"
+	v3 "github.com/ctreminiom/go-atlassian/v2/jira/v3"
+	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
+
+	"github.com/fixproof/fixproof/internal/flow"
+)
+
+// Config says which Jira to talk to and how. Email+APIToken select Jira
+// Cloud, PAT selects Data Center.
+type Config struct {
+	BaseURL         string
+	Email, APIToken string
+	PAT             string
+	HTTPClient      *http.Client // nil means http.DefaultClient; pass one with retries
+	UserAgent       string
+}
+
+// connector is what both go-atlassian clients offer for requests their
+// typed services do not cover (comments with properties).
+type connector interface {
+	NewRequest(ctx context.Context, method, urlStr, contentType string, body interface{}) (*http.Request, error)
+	Call(request *http.Request, structure interface{}) (*models.ResponseScheme, error)
+}
+
+// Client talks to one Jira site.
+type Client struct {
+	cloud *v3.Client
+	dc    *v2.Client
+	conn  connector
+	api   string // "rest/api/3" or "rest/api/2"
+	base  string
+}
+
+// New builds a client. It fails when the configuration names neither or
+// both kinds of credentials.
+func New(cfg Config) (*Client, error) {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		return nil, errors.New("jira: no base URL")
+	}
+	cloudAuth := cfg.Email != "" || cfg.APIToken != ""
+	switch {
+	case cloudAuth && cfg.PAT != "":
+		return nil, errors.New("jira: both Cloud credentials (email and API token) and a Data Center personal access token given; use one")
+	case cloudAuth && (cfg.Email == "" || cfg.APIToken == ""):
+		return nil, errors.New("jira: Jira Cloud needs both an email and an API token")
+	case !cloudAuth && cfg.PAT == "":
+		return nil, errors.New("jira: no credentials: give an email and API token (Jira Cloud) or a personal access token (Data Center)")
+	}
+	c := &Client{base: base}
+	if cloudAuth {
+		cl, err := v3.New(cfg.HTTPClient, base)
+		if err != nil {
+			return nil, fmt.Errorf("jira: %w", err)
+		}
+		cl.Auth.SetBasicAuth(cfg.Email, cfg.APIToken)
+		if cfg.UserAgent != "" {
+			cl.Auth.SetUserAgent(cfg.UserAgent)
+		}
+		c.cloud, c.conn, c.api = cl, cl, "rest/api/3"
+	} else {
+		cl, err := v2.New(cfg.HTTPClient, base)
+		if err != nil {
+			return nil, fmt.Errorf("jira: %w", err)
+		}
+		cl.Auth.SetBearerToken(cfg.PAT)
+		if cfg.UserAgent != "" {
+			cl.Auth.SetUserAgent(cfg.UserAgent)
+		}
+		c.dc, c.conn, c.api = cl, cl, "rest/api/2"
+	}
+	return c, nil
+}
+
+// Cloud reports whether this is Jira Cloud (ADF bodies) rather than Data
+// Center (wiki markup bodies).
+func (c *Client) Cloud() bool { return c.cloud != nil }
+
+// BrowseURL is the web address of an issue.
+func (c *Client) BrowseURL(key string) string { return c.base + "/browse/" + key }
+
+// APIError is a Jira answer other than success, with Jira's own messages.
+type APIError struct {
+	Op       string
+	Status   int
+	Messages []string
+}
+
+func (e *APIError) Error() string {
+	msg := http.StatusText(e.Status)
+	if len(e.Messages) > 0 {
+		msg = strings.Join(e.Messages, "; ")
+	}
+	return fmt.Sprintf("jira: %s: %d %s", e.Op, e.Status, msg)
+}
+
+// Auth reports whether Jira refused the credentials or their permissions.
+func (e *APIError) Auth() bool {
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+}
+
+// check turns a go-atlassian result into an error carrying Jira's messages.
+func check(op string, res *models.ResponseScheme, err error) error {
+	if err == nil {
+		return nil
+	}
+	if res == nil || res.Code < 300 {
+		return fmt.Errorf("jira: %s: %w", op, err)
+	}
+	return &APIError{Op: op, Status: res.Code, Messages: messages(res.Bytes.Bytes())}
+}
+
+// messages reads Jira's error body: {"errorMessages":[...],"errors":{...}}.
+func messages(body []byte) []string {
+	var e struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+		Message       string            `json:"message"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		if s := strings.TrimSpace(string(body)); s != "" && len(s) < 300 {
+			return []string{s}
+		}
+		return nil
+	}
+	out := slices.Clone(e.ErrorMessages)
+	keys := make([]string, 0, len(e.Errors))
+	for k := range e.Errors {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, k+": "+e.Errors[k])
+	}
+	if e.Message != "" {
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+// Issue is what fixproof reads of a Jira issue.
+type Issue struct {
+	Key, ID  string
+	Summary  string
+	Status   string
+	Category string // status category key: new, indeterminate, done
+	// Transitions are the transitions available from Status, read in the
+	// same search (expand=transitions) so the first hop costs no request.
+	Transitions []flow.Option
+}
+
+// searchFields are the fields one search returns: all the action needs.
+var searchFields = []string{"summary", "status"}
+
+// searchExpand asks the search for each issue's available transitions.
+var searchExpand = []string{"transitions"}
+
+// quotedKey finds the issue keys Jira quotes in a JQL error, e.g.
+// "An issue with key 'OPS-9' does not exist for field 'key'." or
+// "The issue key 'ZZ-1' for field 'key' is invalid.".
+var quotedKey = regexp.MustCompile(`'([A-Za-z][A-Za-z0-9_]*-[0-9]+)'`)
+
+// Search fetches the status of every key in one query (more only past
+// 100 keys). Jira fails a whole `key in (...)` query when one key does not
+// exist, naming it; those keys are returned as missing and the query is
+// sent again without them.
+func (c *Client) Search(ctx context.Context, keys []string) (found map[string]Issue, missing []string, err error) {
+	found = map[string]Issue{}
+	pending := slices.Clone(keys)
+	for len(pending) > 0 {
+		batch := pending[:min(len(pending), 100)]
+		issues, bad, err := c.searchKeys(ctx, batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(bad) > 0 {
+			missing = append(missing, bad...)
+			pending = slices.DeleteFunc(pending, func(k string) bool { return slices.Contains(bad, k) })
+			continue
+		}
+		for _, is := range issues {
+			found[is.Key] = is
+		}
+		pending = pending[len(batch):]
+	}
+	// Keys Jira answered for under another key (a moved issue) count as
+	// missing under the key the PR used.
+	for _, k := range keys {
+		if _, ok := found[k]; !ok && !slices.Contains(missing, k) {
+			missing = append(missing, k)
+		}
+	}
+	return found, missing, nil
+}
+
+// searchKeys runs one `key in (...)` query. bad lists the keys Jira said do
+// not exist, in which case issues is nil.
+func (c *Client) searchKeys(ctx context.Context, keys []string) (issues []Issue, bad []string, err error) {
+	// The keys were validated by jirakey (letters, digits, underscore,
+	// hyphen), so they cannot inject JQL; they are quoted all the same.
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		quoted[i] = `"` + k + `"`
+	}
+	jql := "key in (" + strings.Join(quoted, ", ") + ")"
+	var res *models.ResponseScheme
+	if c.cloud != nil {
+		token := ""
+		for {
+			var page *models.IssueSearchJQLScheme
+			page, res, err = c.cloud.Issue.Search.SearchJQL(ctx, jql, searchFields, searchExpand, len(keys), token)
+			if err != nil {
+				break
+			}
+			for _, is := range page.Issues {
+				issues = append(issues, fromV3(is))
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			token = page.NextPageToken
+		}
+	} else {
+		for start := 0; ; {
+			var page *models.IssueSearchSchemeV2
+			page, res, err = c.dc.Issue.Search.Post(ctx, jql, searchFields, searchExpand, start, len(keys), "")
+			if err != nil {
+				break
+			}
+			for _, is := range page.Issues {
+				issues = append(issues, fromV2(is))
+			}
+			start += len(page.Issues)
+			if len(page.Issues) == 0 || start >= page.Total {
+				break
+			}
+		}
+	}
+	if err == nil {
+		return issues, nil, nil
+	}
+	apiErr := &APIError{}
+	if errors.As(check("search", res, err), &apiErr) && apiErr.Status == http.StatusBadRequest {
+		for _, m := range apiErr.Messages {
+			for _, sub := range quotedKey.FindAllStringSubmatch(m, -1) {
+				k := strings.ToUpper(sub[1])
+				if slices.Contains(keys, k) && !slices.Contains(bad, k) {
+					bad = append(bad, k)
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return nil, bad, nil
+		}
+	}
+	return nil, nil, check("search "+jql, res, err)
+}
+
+func fromV3(is *models.IssueScheme) Issue {
+	out := Issue{Key: is.Key, ID: is.ID, Transitions: options(is.Transitions)}
+	if f := is.Fields; f != nil {
+		out.Summary = f.Summary
+		out.Status, out.Category = status(f.Status)
+	}
+	return out
+}
+
+func fromV2(is *models.IssueSchemeV2) Issue {
+	out := Issue{Key: is.Key, ID: is.ID, Transitions: options(is.Transitions)}
+	if f := is.Fields; f != nil {
+		out.Summary = f.Summary
+		out.Status, out.Category = status(f.Status)
+	}
+	return out
+}
+
+func status(s *models.StatusScheme) (name, category string) {
+	if s == nil {
+		return "", ""
+	}
+	if s.StatusCategory != nil {
+		category = s.StatusCategory.Key
+	}
+	return s.Name, category
+}

@@ -1,0 +1,250 @@
+// Package jiradoc builds the text fixproof writes into Jira: one small
+// document model rendered as an Atlassian Document Format tree for Jira
+// Cloud or as wiki markup for Jira Data Center. Text from pull requests,
+// alerts and comments is attacker-controlled, so it only ever becomes a
+// plain text node (ADF) or escaped text (wiki): it cannot add mentions,
+// macros, links or formatting.
+package jiradoc
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Doc is a document: a list of blocks.
+type Doc struct {
+	Blocks []Block
+}
+
+// Block is a paragraph or a table.
+type Block interface{ block() }
+
+// Paragraph is a run of inline content.
+type Paragraph []Inline
+
+// Table is a table with a header row.
+type Table struct {
+	Header []string
+	Rows   [][]Paragraph
+}
+
+func (Paragraph) block() {}
+func (Table) block()     {}
+
+// Inline is a piece of text, possibly a link, possibly styled.
+type Inline struct {
+	Text   string
+	Href   string // a link when set; only http and https are kept
+	Strong bool
+	Code   bool
+}
+
+// Text is plain text.
+func Text(s string) Inline { return Inline{Text: s} }
+
+// Strong is bold text.
+func Strong(s string) Inline { return Inline{Text: s, Strong: true} }
+
+// Code is monospaced text.
+func Code(s string) Inline { return Inline{Text: s, Code: true} }
+
+// Link is text linking to href.
+func Link(text, href string) Inline { return Inline{Text: text, Href: href} }
+
+// P makes a paragraph.
+func P(in ...Inline) Paragraph { return Paragraph(in) }
+
+// safeHref keeps only absolute http(s) URLs: a javascript: or relative
+// link from untrusted input is dropped and its text kept.
+func safeHref(h string) string {
+	u, err := url.Parse(h)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+var space = regexp.MustCompile(`\s+`)
+
+// oneLine folds line breaks and runs of white space into one space: inline
+// text never starts a new block, so it can never begin a wiki heading, list
+// or quote.
+func oneLine(s string) string {
+	return space.ReplaceAllString(s, " ")
+}
+
+// ADF renders the document as an Atlassian Document Format tree.
+func (d Doc) ADF() map[string]any {
+	content := make([]any, 0, len(d.Blocks))
+	for _, b := range d.Blocks {
+		switch b := b.(type) {
+		case Paragraph:
+			content = append(content, adfParagraph(b))
+		case Table:
+			content = append(content, adfTable(b))
+		}
+	}
+	return map[string]any{"type": "doc", "version": 1, "content": content}
+}
+
+// MarshalADF is ADF as JSON.
+func (d Doc) MarshalADF() json.RawMessage {
+	b, _ := json.Marshal(d.ADF()) // maps of strings cannot fail to marshal
+	return b
+}
+
+func adfParagraph(p Paragraph) map[string]any {
+	nodes := make([]any, 0, len(p))
+	for _, in := range p {
+		text := oneLine(in.Text)
+		if text == "" {
+			continue
+		}
+		node := map[string]any{"type": "text", "text": text}
+		var marks []any
+		if in.Strong {
+			marks = append(marks, map[string]any{"type": "strong"})
+		}
+		if in.Code {
+			marks = append(marks, map[string]any{"type": "code"})
+		}
+		if h := safeHref(in.Href); h != "" {
+			marks = append(marks, map[string]any{"type": "link", "attrs": map[string]any{"href": h}})
+		}
+		if marks != nil {
+			node["marks"] = marks
+		}
+		nodes = append(nodes, node)
+	}
+	return map[string]any{"type": "paragraph", "content": nodes}
+}
+
+func adfTable(t Table) map[string]any {
+	rows := make([]any, 0, len(t.Rows)+1)
+	header := make([]any, 0, len(t.Header))
+	for _, h := range t.Header {
+		header = append(header, map[string]any{"type": "tableHeader", "content": []any{adfParagraph(P(Strong(h)))}})
+	}
+	rows = append(rows, map[string]any{"type": "tableRow", "content": header})
+	for _, r := range t.Rows {
+		cells := make([]any, 0, len(r))
+		for _, c := range r {
+			cells = append(cells, map[string]any{"type": "tableCell", "content": []any{adfParagraph(c)}})
+		}
+		rows = append(rows, map[string]any{"type": "tableRow", "content": cells})
+	}
+	return map[string]any{"type": "table", "content": rows}
+}
+
+// Wiki renders the document as Jira wiki markup.
+func (d Doc) Wiki() string {
+	var b strings.Builder
+	for i, blk := range d.Blocks {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		switch blk := blk.(type) {
+		case Paragraph:
+			b.WriteString(wikiInline(blk))
+		case Table:
+			b.WriteString("||")
+			for _, h := range blk.Header {
+				b.WriteString(EscapeWiki(h))
+				b.WriteString("||")
+			}
+			for _, r := range blk.Rows {
+				b.WriteString("\n|")
+				for _, c := range r {
+					cell := wikiInline(c)
+					if cell == "" {
+						cell = " "
+					}
+					b.WriteString(cell)
+					b.WriteString("|")
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func wikiInline(p Paragraph) string {
+	var b strings.Builder
+	for _, in := range p {
+		text := EscapeWiki(oneLine(in.Text))
+		if text == "" {
+			continue
+		}
+		if in.Code {
+			// {{...}} keeps escapes working inside, unlike {noformat}.
+			text = "{{" + text + "}}"
+		}
+		if in.Strong {
+			text = "*" + text + "*"
+		}
+		if h := safeHref(in.Href); h != "" {
+			text = "[" + text + "|" + escapeWikiURL(h) + "]"
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+// wikiSpecial are the characters that start or end wiki markup: text
+// effects (*_-+^~?), macros ({}), links and mentions ([]), tables and link
+// separators (|), images (!), lists and numbered items (#), and the escape
+// itself.
+const wikiSpecial = `\*_-+^~?{}[]|!#`
+
+// EscapeWiki makes untrusted text inert in Jira wiki markup: every special
+// character is backslash-escaped, so "[~admin]" cannot mention anyone,
+// "{code}" cannot open a macro and "*x*" is not bold.
+func EscapeWiki(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if strings.ContainsRune(wikiSpecial, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// escapeWikiURL protects the characters that would end a wiki link early.
+func escapeWikiURL(u string) string {
+	return strings.NewReplacer("|", "%7C", "]", "%5D", "[", "%5B", " ", "%20").Replace(u)
+}
+
+// PlainText is the document's text with no markup, for logs and for
+// comparing a rendered document with what Jira stored.
+func (d Doc) PlainText() string {
+	var b strings.Builder
+	for i, blk := range d.Blocks {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		switch blk := blk.(type) {
+		case Paragraph:
+			for _, in := range blk {
+				b.WriteString(oneLine(in.Text))
+			}
+		case Table:
+			b.WriteString(strings.Join(blk.Header, " | "))
+			for _, r := range blk.Rows {
+				b.WriteString("\n")
+				for j, c := range r {
+					if j > 0 {
+						b.WriteString(" | ")
+					}
+					for _, in := range c {
+						b.WriteString(oneLine(in.Text))
+					}
+				}
+			}
+		}
+	}
+	return b.String()
+}

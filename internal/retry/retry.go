@@ -1,0 +1,180 @@
+// Package retry is fixproof's one retry policy for HTTP clients: rate
+// limits (429, GitHub's secondary limits) and server errors (5xx) are
+// retried with capped exponential backoff that honours Retry-After, and so
+// are network errors; everything else is returned at once.
+package retry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Policy says how often and how long to retry.
+type Policy struct {
+	// Attempts is the total number of tries, first one included.
+	Attempts int
+	// Base is the first backoff; each later one doubles, up to Max.
+	Base, Max time.Duration
+	// MaxWait is the longest Retry-After the policy will honour; a server
+	// asking for longer gets its response returned instead, so a run does
+	// not hang for an hour on a daily quota.
+	MaxWait time.Duration
+	// Sleep waits d or until ctx ends. Nil means a real timer; tests pass
+	// one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Default is the policy for production clients: 5 tries over about 15s of
+// backoff, honouring a Retry-After of up to 2 minutes.
+func Default() Policy {
+	return Policy{Attempts: 5, Base: 500 * time.Millisecond, Max: 8 * time.Second, MaxWait: 2 * time.Minute}
+}
+
+// Decision is what to do after one try.
+type Decision struct {
+	Retry bool
+	Wait  time.Duration
+	// Reason names what went wrong, for logs: "429", "503", "network: ...".
+	Reason string
+}
+
+// Decide is the policy as a pure function: given the outcome of try number
+// attempt (0-based), retry or not, and after how long. jitter in [0,1)
+// spreads clients that failed together.
+func (p Policy) Decide(attempt int, resp *http.Response, err error, now time.Time, jitter float64) Decision {
+	if attempt+1 >= p.Attempts {
+		return Decision{}
+	}
+	backoff := p.backoff(attempt, jitter)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return Decision{}
+		}
+		return Decision{Retry: true, Wait: backoff, Reason: "network: " + err.Error()}
+	}
+	status := resp.StatusCode
+	retryable := status == http.StatusTooManyRequests || status >= 500 && status != http.StatusNotImplemented
+	if status == http.StatusForbidden {
+		// GitHub's secondary rate limits answer 403 with Retry-After, its
+		// primary limit 403 with x-ratelimit-remaining: 0. A plain 403 is a
+		// permission problem and must fail fast.
+		retryable = resp.Header.Get("Retry-After") != "" || resp.Header.Get("X-Ratelimit-Remaining") == "0"
+	}
+	if !retryable {
+		return Decision{}
+	}
+	wait := backoff
+	if d, ok := serverWait(resp.Header, now); ok {
+		if d > p.MaxWait {
+			return Decision{Reason: fmt.Sprintf("%d: server asks to wait %s, more than %s", status, d, p.MaxWait)}
+		}
+		wait = d
+	}
+	return Decision{Retry: true, Wait: wait, Reason: strconv.Itoa(status)}
+}
+
+func (p Policy) backoff(attempt int, jitter float64) time.Duration {
+	d := p.Base << attempt
+	if d > p.Max || d <= 0 {
+		d = p.Max
+	}
+	// Half fixed, half jittered: never zero, never in lockstep.
+	return d/2 + time.Duration(jitter*float64(d/2))
+}
+
+// serverWait reads how long the server asked us to wait: Retry-After in
+// seconds or as an HTTP date, else a rate-limit reset time (GitHub's
+// x-ratelimit-reset, Sentry's X-Sentry-Rate-Limit-Reset, both epoch seconds).
+func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := h.Get("Retry-After"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+			return time.Duration(secs * float64(time.Second)), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), true
+		}
+	}
+	for _, name := range []string{"X-Sentry-Rate-Limit-Reset", "X-Ratelimit-Reset"} {
+		if v := h.Get(name); v != "" {
+			if secs, err := strconv.ParseFloat(v, 64); err == nil {
+				reset := time.Unix(0, int64(secs*float64(time.Second)))
+				return max(reset.Sub(now), 0), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Transport is an http.RoundTripper that applies a Policy.
+type Transport struct {
+	Base   http.RoundTripper // nil means http.DefaultTransport
+	Policy Policy
+	// OnRetry, when set, hears about every retry (for logs).
+	OnRetry func(req *http.Request, d Decision)
+}
+
+// RoundTrip sends req, retrying as the policy says. The request body is
+// buffered so it can be sent again.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	getBody := req.GetBody
+	if req.Body != nil && req.Body != http.NoBody && getBody == nil {
+		buf, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("retry: read request body: %w", err)
+		}
+		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+		req.Body, _ = getBody()
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && getBody != nil {
+			body, err := getBody()
+			if err != nil {
+				return nil, fmt.Errorf("retry: rewind request body: %w", err)
+			}
+			req = req.Clone(req.Context())
+			req.Body = body
+		}
+		resp, err := base.RoundTrip(req)
+		d := t.Policy.Decide(attempt, resp, err, time.Now(), rand.Float64())
+		if !d.Retry {
+			return resp, err
+		}
+		if resp != nil {
+			// Drain so the connection is reused.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if t.OnRetry != nil {
+			t.OnRetry(req, d)
+		}
+		if err := t.sleep(req.Context(), d.Wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (t *Transport) sleep(ctx context.Context, d time.Duration) error {
+	if t.Policy.Sleep != nil {
+		return t.Policy.Sleep(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,149 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func resp(status int, header ...string) *http.Response {
+	h := http.Header{}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: http.NoBody}
+}
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	p := Policy{Attempts: 4, Base: time.Second, Max: 4 * time.Second, MaxWait: time.Minute}
+	tests := []struct {
+		name    string
+		attempt int
+		resp    *http.Response
+		err     error
+		retry   bool
+		wait    time.Duration
+	}{
+		{"success is final", 0, resp(200), nil, false, 0},
+		{"client error is final", 0, resp(400), nil, false, 0},
+		{"unauthorized fails fast", 0, resp(401), nil, false, 0},
+		{"plain forbidden fails fast", 0, resp(403), nil, false, 0},
+		{"not found is final", 0, resp(404), nil, false, 0},
+		{"not implemented is final", 0, resp(501), nil, false, 0},
+		{"429 honours Retry-After seconds", 0, resp(429, "Retry-After", "7"), nil, true, 7 * time.Second},
+		{"429 honours Retry-After date", 0, resp(429, "Retry-After", now.Add(3*time.Second).Format(http.TimeFormat)), nil, true, 3 * time.Second},
+		{"Retry-After in the past means now", 0, resp(503, "Retry-After", now.Add(-time.Hour).Format(http.TimeFormat)), nil, true, 0},
+		{"429 without Retry-After backs off", 0, resp(429), nil, true, time.Second / 2},
+		{"503 backs off exponentially", 2, resp(503), nil, true, 2 * time.Second},
+		{"backoff is capped", 3 - 1, resp(500), nil, true, 2 * time.Second},
+		{"GitHub secondary limit 403 with Retry-After", 0, resp(403, "Retry-After", "2"), nil, true, 2 * time.Second},
+		{"GitHub primary limit 403 waits for reset", 0, resp(403, "X-Ratelimit-Remaining", "0", "X-Ratelimit-Reset", "1795262405"), nil, true, 5 * time.Second},
+		{"Sentry reset header", 0, resp(429, "X-Sentry-Rate-Limit-Reset", "1795262410"), nil, true, 10 * time.Second},
+		{"Retry-After longer than MaxWait is not honoured", 0, resp(429, "Retry-After", "3600"), nil, false, 0},
+		{"network error retries", 1, nil, errors.New("connection reset"), true, time.Second},
+		{"cancelled context is final", 0, nil, context.Canceled, false, 0},
+		{"last attempt is final", 3, resp(503), nil, false, 0},
+	}
+	// The reset headers above are epoch seconds: 1795262400 is now.
+	if now.Unix() != 1795262400 {
+		t.Fatalf("fixture clock drifted: %d", now.Unix())
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := p.Decide(tt.attempt, tt.resp, tt.err, now, 0)
+			if d.Retry != tt.retry || d.Wait != tt.wait {
+				t.Errorf("Decide = retry %v wait %s (%s), want retry %v wait %s", d.Retry, d.Wait, d.Reason, tt.retry, tt.wait)
+			}
+		})
+	}
+}
+
+func TestJitterStaysWithinBackoff(t *testing.T) {
+	p := Policy{Attempts: 9, Base: time.Second, Max: time.Minute}
+	for attempt := 0; attempt < 8; attempt++ {
+		lo := p.Decide(attempt, resp(503), nil, time.Now(), 0).Wait
+		hi := p.Decide(attempt, resp(503), nil, time.Now(), 0.999).Wait
+		if lo <= 0 || hi < lo || hi > 2*lo {
+			t.Errorf("attempt %d: wait between %s and %s", attempt, lo, hi)
+		}
+	}
+}
+
+func TestTransportRetriesAndResendsTheBody(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		n := len(bodies)
+		mu.Unlock()
+		if n < 3 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+
+	var slept []time.Duration
+	tr := &Transport{Policy: Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond, MaxWait: time.Minute,
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader(`{"a":1}`)))
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d, want 201", res.StatusCode)
+	}
+	if len(bodies) != 3 || bodies[0] != `{"a":1}` || bodies[2] != `{"a":1}` {
+		t.Errorf("server saw bodies %q, want the same body three times", bodies)
+	}
+	if len(slept) != 2 || slept[0] != time.Second || slept[1] != time.Second {
+		t.Errorf("slept %v, want Retry-After 1s twice", slept)
+	}
+}
+
+func TestTransportGivesUpAfterAttempts(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	tr := &Transport{Policy: Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { return nil }}}
+	res, err := (&http.Client{Transport: tr}).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadGateway || calls != 3 {
+		t.Errorf("status %d after %d calls, want 502 after 3", res.StatusCode, calls)
+	}
+}
+
+func TestTransportStopsWhenContextEnds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := &Transport{Policy: Policy{Attempts: 5, Base: time.Hour, Max: time.Hour,
+		Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	_, err := (&http.Client{Transport: tr}).Do(req)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,247 @@
+// Package githubsim is GitHub's GraphQL (and later REST) API in memory, for
+// tests and the demo.
+//
+// It serves POST /graphql (github.com) and POST /api/graphql (GitHub
+// Enterprise Server) with a hand-written subset of GitHub's schema (see SDL),
+// validating queries with gqlparser and answering with GitHub's status
+// codes, error shapes and pagination rules, so the real githubv4 client can
+// be driven against it without a network.
+package githubsim
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/sim"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Token is the bearer token every request must carry, as
+	// "Authorization: bearer <token>" or "Authorization: token <token>".
+	Token string
+}
+
+// PullRequest is a pull request as the simulator stores it.
+type PullRequest struct {
+	Number      int
+	Title       string
+	Body        string
+	HeadRefName string
+	BaseRefName string
+	// State is "OPEN", "CLOSED" or "MERGED"; empty means "OPEN".
+	State          string
+	IsDraft        bool
+	MergedAt       *time.Time
+	MergeCommitOID string
+	// Author is the login of the user who opened it; a login ending in
+	// "[bot]" (e.g. "dependabot[bot]") is served as a Bot. Empty means no
+	// author (GraphQL null).
+	Author string
+	// URL is filled by AddPullRequest when empty:
+	// https://github.com/{owner}/{name}/pull/{number}.
+	URL     string
+	Commits []Commit
+}
+
+// Commit is one commit of a pull request, oldest first.
+type Commit struct {
+	// OID is the commit SHA; AddPullRequest invents a stable one when empty.
+	OID     string
+	Message string
+	// ParentCount is the number of parents; 0 means 1.
+	ParentCount   int
+	CommittedDate time.Time
+}
+
+// Server is a simulated GitHub API. Create it with New.
+type Server struct {
+	// Control injects latency and faults and counts requests, by route
+	// ("POST /graphql").
+	Control sim.Control
+
+	token     string
+	resolvers resolverTable
+	router    *http.ServeMux
+
+	mu    sync.RWMutex
+	repos map[string]*repoState // key: lower-case "owner/name"
+	orgs  map[string]bool       // lower-case logins served as Organization
+
+	rateMu    sync.Mutex
+	rateUsed  int
+	rateReset time.Time // when the current rate-limit window resets
+	reqSeq    int
+}
+
+// repoState is one repository. Its fields are guarded by Server.mu.
+type repoState struct {
+	owner, name string
+	prs         map[int]*PullRequest
+}
+
+func (r *repoState) nameWithOwner() string { return r.owner + "/" + r.name }
+func (r *repoState) url() string           { return "https://github.com/" + r.nameWithOwner() }
+
+// rateLimitMax is GitHub's GraphQL budget, in points per hour, for a user.
+const rateLimitMax = 5000
+
+// New returns a server that accepts o.Token. It panics when o.Token is
+// empty: GitHub's GraphQL API never serves anonymous requests.
+func New(o Options) *Server {
+	if o.Token == "" {
+		panic("githubsim: Options.Token is required")
+	}
+	if _, err := loadSchema(); err != nil {
+		panic("githubsim: bad SDL: " + err.Error())
+	}
+	s := &Server{
+		token:     o.Token,
+		resolvers: githubResolvers(),
+		repos:     map[string]*repoState{},
+		orgs:      map[string]bool{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /graphql", s.serveGraphQL)
+	mux.HandleFunc("POST /api/graphql", s.serveGraphQL)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeMessage(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
+	})
+	s.router = mux
+	return s
+}
+
+// Handler serves the API behind s.Control.
+func (s *Server) Handler() http.Handler {
+	return s.Control.Wrap(s.router)
+}
+
+// AddRepo creates an empty repository (a no-op when it exists). Owner and
+// name are matched case-insensitively, as on GitHub.
+func (s *Server) AddRepo(owner, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repoLocked(owner, name)
+}
+
+// AddOrganization makes the repository owner login be served as an
+// Organization rather than a User.
+func (s *Server) AddOrganization(login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgs[strings.ToLower(login)] = true
+}
+
+func (s *Server) repoLocked(owner, name string) *repoState {
+	key := strings.ToLower(owner + "/" + name)
+	r := s.repos[key]
+	if r == nil {
+		r = &repoState{owner: owner, name: name, prs: map[int]*PullRequest{}}
+		s.repos[key] = r
+	}
+	return r
+}
+
+// AddPullRequest stores a copy of pr in owner/name (creating the
+// repository when needed), replacing any pull request with the same number.
+// It fills URL, State and missing commit OIDs, and panics on a State other
+// than OPEN, CLOSED or MERGED (in any case).
+func (s *Server) AddPullRequest(owner, name string, pr PullRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(owner, name)
+	pr = clonePR(pr)
+	if pr.URL == "" {
+		pr.URL = fmt.Sprintf("%s/pull/%d", r.url(), pr.Number)
+	}
+	switch pr.State = strings.ToUpper(pr.State); pr.State {
+	case "":
+		pr.State = "OPEN"
+	case "OPEN", "CLOSED", "MERGED":
+	default:
+		panic(fmt.Sprintf("githubsim: pull request #%d has state %q; want OPEN, CLOSED or MERGED", pr.Number, pr.State))
+	}
+	for i := range pr.Commits {
+		if pr.Commits[i].OID == "" {
+			pr.Commits[i].OID = fakeOID(fmt.Sprintf("%s#%d/%d:%s", r.nameWithOwner(), pr.Number, i, pr.Commits[i].Message))
+		}
+	}
+	r.prs[pr.Number] = &pr
+}
+
+// PullRequest returns a copy of the stored pull request.
+func (s *Server) PullRequest(owner, name string, number int) (PullRequest, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.repos[strings.ToLower(owner+"/"+name)]
+	if r == nil {
+		return PullRequest{}, false
+	}
+	pr := r.prs[number]
+	if pr == nil {
+		return PullRequest{}, false
+	}
+	return clonePR(*pr), true
+}
+
+func clonePR(pr PullRequest) PullRequest {
+	pr.Commits = append([]Commit(nil), pr.Commits...)
+	if pr.MergedAt != nil {
+		t := *pr.MergedAt
+		pr.MergedAt = &t
+	}
+	return pr
+}
+
+// fakeOID is a stable 40-hex-digit object ID derived from seed.
+func fakeOID(seed string) string {
+	sum := sha1.Sum([]byte(seed))
+	return hex.EncodeToString(sum[:])
+}
+
+// nodeID is an opaque global node ID in GitHub's "<prefix>_<base64>" style.
+func nodeID(prefix, key string) string {
+	return prefix + "_" + base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+// authorized reports whether r carries the server's token as
+// "bearer <token>" or "token <token>", the scheme in any case.
+func (s *Server) authorized(r *http.Request) bool {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(scheme) {
+	case "bearer", "token":
+	default:
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) == 1
+}
+
+// writeMessage writes GitHub's REST-style error body.
+func writeMessage(w http.ResponseWriter, status int, msg, docURL string) {
+	body := &omap{}
+	body.set("message", msg)
+	body.set("documentation_url", docURL)
+	writeBody(w, status, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
