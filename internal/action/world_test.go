@@ -36,7 +36,7 @@ const (
 
 // world is a simulated GitHub and Jira with the real action pointed at them.
 type world struct {
-	t         *testing.T
+	t         testing.TB
 	jira      *jirasim.Server
 	gh        *githubsim.Server
 	jiraURL   string
@@ -53,8 +53,26 @@ type world struct {
 // OpenAPI spec.
 func newWorld(t *testing.T, flavor jirasim.Flavor) *world {
 	t.Helper()
-	dir := contract.Require(t)
-	w := &world{t: t, flavor: flavor, contracts: dir}
+	w := newBareWorld(t, flavor)
+	w.contracts = contract.Require(t)
+	jiraHost := hostOf(w.jiraURL)
+	w.gql = contract.GraphQLTransport(t, contract.GitHubSchema(t), http.DefaultTransport)
+	jiraCheck := contract.JiraSpec(t).Transport(t, http.DefaultTransport)
+	w.transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Host == jiraHost {
+			return jiraCheck.RoundTrip(r)
+		}
+		return w.gql.RoundTrip(r)
+	})
+	return w
+}
+
+// newBareWorld is the same world without contract validation, for
+// benchmarks: validating a 2.4 MB spec per request would be what they
+// measure.
+func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
+	t.Helper()
+	w := &world{t: t, flavor: flavor}
 	w.jira = jirasim.New(jirasim.Options{Flavor: flavor, Email: jiraEmail, APIToken: jiraToken, PAT: jiraPAT})
 	w.jira.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())
 	w.jira.AddProject("WEB", "Web", jirasim.DefaultWorkflow())
@@ -67,16 +85,6 @@ func newWorld(t *testing.T, flavor jirasim.Flavor) *world {
 	gsrv := httptest.NewServer(w.gh.Handler())
 	t.Cleanup(gsrv.Close)
 	w.ghURL = gsrv.URL
-
-	jiraHost := hostOf(jsrv.URL)
-	w.gql = contract.GraphQLTransport(t, contract.GitHubSchema(t), http.DefaultTransport)
-	jiraCheck := contract.JiraSpec(t).Transport(t, http.DefaultTransport)
-	w.transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Host == jiraHost {
-			return jiraCheck.RoundTrip(r)
-		}
-		return w.gql.RoundTrip(r)
-	})
 	return w
 }
 
@@ -173,7 +181,7 @@ type outcome struct {
 	summary string
 }
 
-func (o outcome) results(t *testing.T) map[string]Result {
+func (o outcome) results(t testing.TB) map[string]Result {
 	t.Helper()
 	var rs []Result
 	if err := json.Unmarshal([]byte(o.outputs["results_json"]), &rs); err != nil {
@@ -239,7 +247,7 @@ var fastRetry = retry.Policy{Attempts: 5, Base: time.Millisecond, Max: time.Mill
 
 // readOutputs parses a GITHUB_OUTPUT file the way the runner does:
 // name<<DELIMITER, the value's lines, DELIMITER.
-func readOutputs(t *testing.T, path string) map[string]string {
+func readOutputs(t testing.TB, path string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	f, err := os.Open(path)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -517,13 +518,31 @@ func (s *Server) listComments(c *call) {
 	})
 }
 
-func (s *Server) addComment(c *call) {
-	var req commentRequest
+// readComment decodes and checks a comment body for POST and PUT; on
+// false the error has been written.
+func (c *call) readComment() (req commentRequest, body json.RawMessage, adf, ok bool) {
 	if !c.decode(&req, false) {
-		return
+		return req, nil, false, false
 	}
-	body, adf, ok := c.commentBody(req.Body)
-	if !ok || !c.checkProperties(req.Properties) {
+	body, adf, ok = c.commentBody(req.Body)
+	return req, body, adf, ok && c.checkProperties(req.Properties)
+}
+
+// write sets what a POST or PUT gives a comment: body, visibility when
+// given, and properties merged into the ones it has.
+func (cm *comment) write(req commentRequest, body json.RawMessage, adf bool, now time.Time) {
+	cm.body, cm.adf, cm.updated = body, adf, now
+	if v := bytes.TrimSpace(req.Visibility); len(v) > 0 && string(v) != "null" {
+		cm.visibility = compact(v)
+	}
+	for _, p := range req.Properties {
+		cm.props[p.Key] = compact(p.Value)
+	}
+}
+
+func (s *Server) addComment(c *call) {
+	req, body, adf, ok := c.readComment()
+	if !ok {
 		return
 	}
 	is := s.issueFor(c)
@@ -532,21 +551,9 @@ func (s *Server) addComment(c *call) {
 	}
 	defer s.mu.Unlock()
 	now := s.now()
-	cm := &comment{
-		id:      itoa(s.nextComment),
-		body:    body,
-		adf:     adf,
-		props:   map[string]json.RawMessage{},
-		created: now,
-		updated: now,
-	}
+	cm := &comment{id: itoa(s.nextComment), props: map[string]json.RawMessage{}, created: now}
 	s.nextComment++
-	if v := bytes.TrimSpace(req.Visibility); len(v) > 0 && string(v) != "null" {
-		cm.visibility = compact(v)
-	}
-	for _, p := range req.Properties {
-		cm.props[p.Key] = compact(p.Value)
-	}
+	cm.write(req, body, adf, now)
 	is.comments = append(is.comments, cm)
 	is.updated = now
 	c.reply(http.StatusCreated, c.commentJSON(is, cm, expands(c, "properties")))
@@ -579,12 +586,8 @@ func (s *Server) getComment(c *call) {
 // updateComment replaces the body (and visibility, when given) and merges
 // the given properties into the comment's.
 func (s *Server) updateComment(c *call) {
-	var req commentRequest
-	if !c.decode(&req, false) {
-		return
-	}
-	body, adf, ok := c.commentBody(req.Body)
-	if !ok || !c.checkProperties(req.Properties) {
+	req, body, adf, ok := c.readComment()
+	if !ok {
 		return
 	}
 	is := s.issueFor(c)
@@ -596,14 +599,7 @@ func (s *Server) updateComment(c *call) {
 	if cm == nil {
 		return
 	}
-	cm.body, cm.adf = body, adf
-	if v := bytes.TrimSpace(req.Visibility); len(v) > 0 && string(v) != "null" {
-		cm.visibility = compact(v)
-	}
-	for _, p := range req.Properties {
-		cm.props[p.Key] = compact(p.Value)
-	}
-	cm.updated = s.now()
+	cm.write(req, body, adf, s.now())
 	c.reply(http.StatusOK, c.commentJSON(is, cm, expands(c, "properties")))
 }
 

@@ -1127,3 +1127,37 @@ func TestTextADFConversion(t *testing.T) {
 		t.Errorf("blank accepted as ADF")
 	}
 }
+
+func TestSearchExpandsTransitions(t *testing.T) {
+	for _, tt := range []struct {
+		flavor Flavor
+		api    string
+		path   string
+		expand any
+	}{
+		{Cloud, "/rest/api/3", "/rest/api/3/search/jql", "renderedFields,transitions"},
+		{DataCenter, "/rest/api/2", "/rest/api/2/search", []string{"transitions"}},
+	} {
+		t.Run(tt.flavor.String(), func(t *testing.T) {
+			_, c := newServer(t, tt.flavor, "OPS-1", "OPS-2")
+			c.want(204, "POST", tt.api+"/issue/OPS-2/transitions", map[string]any{"transition": map[string]any{"id": "11"}})
+			v := c.want(200, "POST", tt.path, map[string]any{"jql": `key in ("OPS-1", "OPS-2")`, "fields": []string{"status"}, "expand": tt.expand})
+			issues := list(t, obj(t, v)["issues"])
+			if len(issues) != 2 {
+				t.Fatalf("issues: %v", issues)
+			}
+			// Each issue lists what GET .../transitions would: from Open, then from In Progress.
+			if got := transitionIDs(t, issues[0]); !reflect.DeepEqual(got, []string{"11", "81"}) {
+				t.Errorf("OPS-1 (Open) transitions %v", got)
+			}
+			if got := transitionIDs(t, issues[1]); !reflect.DeepEqual(got, []string{"21", "31", "61"}) {
+				t.Errorf("OPS-2 (In Progress) transitions %v", got)
+			}
+			// Without the expansion there are none.
+			v = c.want(200, "POST", tt.path, map[string]any{"jql": `key = "OPS-1"`, "fields": []string{"status"}})
+			if _, ok := obj(t, list(t, obj(t, v)["issues"])[0])["transitions"]; ok {
+				t.Error("transitions returned without expand")
+			}
+		})
+	}
+}

@@ -403,12 +403,9 @@ func (s *Server) searchJQL(c *call) {
 		c.fail(http.StatusBadRequest, errs...)
 		return
 	}
-	start := min(offset, len(found))
-	end := min(start+size, len(found))
-	issues := make([]any, 0, end-start)
-	for _, is := range found[start:end] {
-		issues = append(issues, c.withExpand(c.issueJSON(is, sel, req.Properties, sel.idOnly()), is, splitList([]string{req.Expand})))
-	}
+	issues, end := c.page(found, offset, size, func(is *issue) map[string]any {
+		return c.issueJSON(is, sel, req.Properties, sel.idOnly())
+	}, splitList([]string{req.Expand}))
 	out := map[string]any{"issues": issues, "isLast": end >= len(found)}
 	if end < len(found) {
 		out["nextPageToken"] = pageToken(end)
@@ -516,12 +513,9 @@ func (s *Server) search(c *call) {
 		c.fail(http.StatusBadRequest, errs...)
 		return
 	}
-	start := min(startAt, len(found))
-	end := min(start+size, len(found))
-	issues := make([]any, 0, end-start)
-	for _, is := range found[start:end] {
-		issues = append(issues, c.withExpand(c.issueJSON(is, sel, req.Properties, false), is, expand))
-	}
+	issues, _ := c.page(found, startAt, size, func(is *issue) map[string]any {
+		return c.issueJSON(is, sel, req.Properties, false)
+	}, expand)
 	out := map[string]any{
 		"expand":     "schema,names",
 		"startAt":    startAt,
@@ -550,6 +544,18 @@ func parseExpand(raw json.RawMessage) ([]string, bool) {
 		return splitList([]string{one}), true
 	}
 	return nil, false
+}
+
+// page renders found[start:start+size] with the expansions asked for and
+// says where the page ended. The caller holds s.mu.
+func (c *call) page(found []*issue, start, size int, render func(*issue) map[string]any, expand []string) ([]any, int) {
+	start = min(start, len(found))
+	end := min(start+size, len(found))
+	issues := make([]any, 0, end-start)
+	for _, is := range found[start:end] {
+		issues = append(issues, c.withExpand(render(is), is, expand))
+	}
+	return issues, end
 }
 
 // withExpand adds the expansions a search asked for. Only "transitions"

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, stdin string, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestKeysPrintsOneKeyPerLineFromEverySource(t *testing.T) {
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"action":"opened","pull_request":{"title":"WEB-7 tidy","body":"see https://acme.atlassian.net/browse/OPS-9\n`+"```\\nOPS-10\\n```"+`","head":{"ref":"bugfix/ops-8-crash"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, "Body mentions OPS-11.", nil,
+		"keys", "-branch", "feature/ops-123-fix", "-body", "-", "-event", event, "OPS-1: fix UTF-8 handling (RFC-2119, TLS-1.3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "OPS-1\nOPS-123\nOPS-11\nWEB-7\nOPS-8\nOPS-9\n"
+	if out != want {
+		t.Errorf("keys printed\n%s\nwant\n%s", out, want)
+	}
+}
+
+func TestKeysHonoursTheProjectAllowList(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "keys", "-projects", "web", "OPS-1 WEB-2")
+	if err != nil || out != "WEB-2\n" {
+		t.Errorf("out %q err %v", out, err)
+	}
+	_, _, err = runCmd(t, "", nil, "keys", "-projects", "9X", "OPS-1")
+	if err == nil || !strings.Contains(err.Error(), "9X") {
+		t.Errorf("a bad allow-list must be named in the error, got %v", err)
+	}
+}
+
+func TestKeysWithoutInputIsAUsageError(t *testing.T) {
+	_, stderr, err := runCmd(t, "", nil, "keys")
+	if !errors.Is(err, errUsage) || !strings.Contains(stderr, "Usage:") {
+		t.Errorf("err %v stderr %q", err, stderr)
+	}
+}
+
+func TestUnknownCommandShowsUsage(t *testing.T) {
+	_, stderr, err := runCmd(t, "", nil, "deploy")
+	if !errors.Is(err, errUsage) || !strings.Contains(stderr, `unknown command "deploy"`) {
+		t.Errorf("err %v stderr %q", err, stderr)
+	}
+}
+
+func TestActionWithoutInputsSaysWhatToSet(t *testing.T) {
+	stdout, _, err := runCmd(t, "", map[string]string{"GITHUB_EVENT_NAME": "pull_request"}, "action")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"::error::input jira_base_url: required", "::error::input jira_api_token: no Jira credentials"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "version")
+	if err != nil || out != "fixproof dev\n" {
+		t.Errorf("out %q err %v", out, err)
+	}
+}
