@@ -124,6 +124,10 @@ func TestRerunChangesNothingAndPostsNothingTwice(t *testing.T) {
 			if writes != 0 {
 				t.Errorf("second run made %d writes to Jira: %v", writes, w.jira.Control.Routes())
 			}
+			// One search, then one read of each issue's comments.
+			if n := w.jira.Control.Total(); n != 1+3 {
+				t.Errorf("second run made %d Jira requests, want 4: %v", n, w.jira.Control.Routes())
+			}
 			for _, key := range []string{"OPS-1", "WEB-2", "OPS-3"} {
 				if is, _ := w.jira.Issue(key); len(is.Comments) != 1 || len(is.RemoteLinks) != 1 {
 					t.Errorf("%s: %d comments, %d links after a re-run, want 1 and 1", key, len(is.Comments), len(is.RemoteLinks))
