@@ -117,6 +117,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.jira = jc
 
+	r.gha.Infof("fixproof %s: %s event on %s (run %s)", r.version, clean(r.ctx.EventName), clean(r.ctx.Repository), clean(r.getenv("GITHUB_RUN_ID")))
 	p, err := r.plan(ctx)
 	if err != nil {
 		r.gha.Errorf("%s", clean(err.Error()))

@@ -137,6 +137,19 @@ func TestRerunChangesNothingAndPostsNothingTwice(t *testing.T) {
 	}
 }
 
+func TestReadyEventsMoveToInReview(t *testing.T) {
+	for _, file := range []string{"opened.payload.json", "reopened.payload.json", "ready_for_review.payload.json", "ready_for_review.with-installation.payload.json"} {
+		t.Run(file, func(t *testing.T) {
+			w := newWorld(t, jirasim.Cloud)
+			w.issue("OPS-1", "In Progress")
+			pr := w.pr(githubsim.PullRequest{Title: "OPS-1", HeadRefName: "x"})
+			if o := w.run("pull_request", w.event("pull_request/"+file, pr)); o.err != nil || w.status("OPS-1") != "In Review" {
+				t.Errorf("err %v, OPS-1 %s", o.err, w.status("OPS-1"))
+			}
+		})
+	}
+}
+
 func TestDraftsAreInProgress(t *testing.T) {
 	w := newWorld(t, jirasim.Cloud)
 	w.issue("OPS-1", "Open")

@@ -63,9 +63,15 @@ func New(cfg Config) (*Client, error) {
 	case !cloudAuth && cfg.PAT == "":
 		return nil, errors.New("jira: no credentials: give an email and API token (Jira Cloud) or a personal access token (Data Center)")
 	}
+	// A nil *http.Client would reach go-atlassian as a non-nil interface
+	// holding nil, which it does not replace with its default: set it here.
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
 	c := &Client{base: base}
 	if cloudAuth {
-		cl, err := v3.New(cfg.HTTPClient, base)
+		cl, err := v3.New(httpClient, base)
 		if err != nil {
 			return nil, fmt.Errorf("jira: %w", err)
 		}
@@ -75,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.cloud, c.conn, c.api = cl, cl, "rest/api/3"
 	} else {
-		cl, err := v2.New(cfg.HTTPClient, base)
+		cl, err := v2.New(httpClient, base)
 		if err != nil {
 			return nil, fmt.Errorf("jira: %w", err)
 		}

@@ -1,0 +1,218 @@
+package jira
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/sim/jirasim"
+)
+
+func setup(t *testing.T, flavor jirasim.Flavor, issues map[string]string) (*Client, *jirasim.Server) {
+	t.Helper()
+	js := jirasim.New(jirasim.Options{Flavor: flavor, Email: "a@b.c", APIToken: "tok", PAT: "pat"})
+	js.AddProject("OPS", "Ops", jirasim.DefaultWorkflow())
+	for k, st := range issues {
+		if err := js.AddIssue(k, "summary "+k, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(js.Handler())
+	t.Cleanup(srv.Close)
+	var tr http.RoundTripper = http.DefaultTransport
+	if _, ok := contract.Dir(); ok {
+		tr = contract.JiraSpec(t).Transport(t, tr)
+	}
+	cfg := Config{BaseURL: srv.URL, HTTPClient: &http.Client{Transport: tr}}
+	if flavor == jirasim.Cloud {
+		cfg.Email, cfg.APIToken = "a@b.c", "tok"
+	} else {
+		cfg.PAT = "pat"
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, js
+}
+
+var both = []jirasim.Flavor{jirasim.Cloud, jirasim.DataCenter}
+
+func TestNewNeedsOneKindOfCredentials(t *testing.T) {
+	for _, cfg := range []Config{
+		{BaseURL: "https://x"},
+		{BaseURL: "https://x", Email: "a@b.c"},
+		{BaseURL: "https://x", APIToken: "t"},
+		{BaseURL: "https://x", Email: "a@b.c", APIToken: "t", PAT: "p"},
+		{Email: "a@b.c", APIToken: "t"},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+	c, err := New(Config{BaseURL: "https://x/", PAT: "p"})
+	if err != nil || c.Cloud() || c.BrowseURL("OPS-1") != "https://x/browse/OPS-1" {
+		t.Errorf("data center client: %v", err)
+	}
+}
+
+func TestSearchReturnsStatusTransitionsAndMissingKeys(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open", "OPS-2": "Done"})
+			found, missing, err := c.Search(context.Background(), []string{"OPS-1", "OPS-9", "NOPE-1", "OPS-2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(missing)
+			if !reflect.DeepEqual(missing, []string{"NOPE-1", "OPS-9"}) {
+				t.Errorf("missing %v", missing)
+			}
+			if is := found["OPS-2"]; is.Status != "Done" || is.Category != "done" || is.Summary != "summary OPS-2" {
+				t.Errorf("OPS-2 = %+v", is)
+			}
+			if got := found["OPS-1"].Transitions; len(got) != 2 || got[0].To != "In Progress" || got[0].ToCategory != "indeterminate" {
+				t.Errorf("OPS-1 transitions %+v", got)
+			}
+			if n := js.Control.Total(); n != 2 {
+				t.Errorf("%d requests, want the failed search and its retry", n)
+			}
+		})
+	}
+}
+
+func TestSearchPagesPastAHundredKeys(t *testing.T) {
+	issues := map[string]string{}
+	var keys []string
+	for i := 1; i <= 150; i++ {
+		k := "OPS-" + strconv.Itoa(i)
+		issues[k] = "Open"
+		keys = append(keys, k)
+	}
+	c, js := setup(t, jirasim.Cloud, issues)
+	found, missing, err := c.Search(context.Background(), keys)
+	if err != nil || len(found) != 150 || len(missing) != 0 {
+		t.Fatalf("found %d, missing %v, err %v", len(found), missing, err)
+	}
+	if n := js.Control.Total(); n != 2 {
+		t.Errorf("%d searches for 150 keys, want 2", n)
+	}
+}
+
+func TestMoveToWalksTheWorkflow(t *testing.T) {
+	statuses := flow.Statuses{flow.Open: {"Open"}, flow.InProgress: {"In Progress"}, flow.InReview: {"In Review"}, flow.Done: {"Done"}}
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
+			found, _, err := c.Search(context.Background(), []string{"OPS-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			goal := Goal{Target: statuses[flow.Done], Stage: flow.Done, Statuses: statuses}
+			path, err := c.MoveTo(context.Background(), found["OPS-1"], goal, true)
+			if err != nil || !reflect.DeepEqual(path, []string{"In Progress"}) {
+				t.Errorf("dry run: %v %v", path, err)
+			}
+			if is, _ := js.Issue("OPS-1"); is.Status != "Open" {
+				t.Errorf("dry run moved the issue to %s", is.Status)
+			}
+			path, err = c.MoveTo(context.Background(), found["OPS-1"], goal, false)
+			if err != nil || !reflect.DeepEqual(path, []string{"In Progress", "In Review", "Done"}) {
+				t.Errorf("path %v err %v", path, err)
+			}
+			if is, _ := js.Issue("OPS-1"); is.Status != "Done" {
+				t.Errorf("OPS-1 is %s", is.Status)
+			}
+		})
+	}
+}
+
+func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
+			ctx := context.Background()
+			doc := func(s string) jiradoc.Doc { return jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text(s))}} }
+			writes := 0
+			before := func(context.Context) error { writes++; return nil }
+			// Someone else's comment first: it must be left alone.
+			steps := []struct {
+				marker, text string
+				want         Outcome
+			}{
+				{"pr:1", "first", Created},
+				{"pr:1", "first", Unchanged},
+				{"pr:1", "second", Updated},
+				{"pr:2", "other PR", Created},
+				{"pr:1", "second", Unchanged},
+			}
+			for i, s := range steps {
+				got, err := c.UpsertComment(ctx, "OPS-1", s.marker, doc(s.text), before)
+				if err != nil || got != s.want {
+					t.Fatalf("step %d: %v %v, want %v", i, got, err, s.want)
+				}
+			}
+			if writes != 3 {
+				t.Errorf("beforeWrite ran %d times, want once per write (3)", writes)
+			}
+			is, _ := js.Issue("OPS-1")
+			if len(is.Comments) != 2 || !strings.Contains(string(is.Comments[0].Body), "second") {
+				t.Errorf("comments %v", is.Comments)
+			}
+			stop := errors.New("link failed")
+			if _, err := c.UpsertComment(ctx, "OPS-1", "pr:1", doc("third"), func(context.Context) error { return stop }); !errors.Is(err, stop) {
+				t.Errorf("err %v", err)
+			}
+			if is, _ := js.Issue("OPS-1"); strings.Contains(string(is.Comments[0].Body), "third") {
+				t.Error("the comment was written although the step before it failed")
+			}
+		})
+	}
+}
+
+func TestUpsertRemoteLinkUpdatesInPlace(t *testing.T) {
+	c, js := setup(t, jirasim.Cloud, map[string]string{"OPS-1": "Open"})
+	ctx := context.Background()
+	for _, title := range []string{"first", "second"} {
+		if err := c.UpsertRemoteLink(ctx, "OPS-1", RemoteLink{GlobalID: "https://github.com/a/b/pull/1", URL: "https://github.com/a/b/pull/1", Title: title}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	is, _ := js.Issue("OPS-1")
+	if len(is.RemoteLinks) != 1 || !strings.Contains(string(is.RemoteLinks[0].Object), "second") {
+		t.Errorf("links %v", is.RemoteLinks)
+	}
+}
+
+func TestErrorsCarryJirasMessages(t *testing.T) {
+	c, _ := setup(t, jirasim.Cloud, nil)
+	_, err := c.Transitions(context.Background(), "OPS-404")
+	var api *APIError
+	if !errors.As(err, &api) || api.Status != 404 || !strings.Contains(err.Error(), "Issue does not exist") {
+		t.Errorf("err %v", err)
+	}
+	bad, _ := New(Config{BaseURL: c.base, Email: "a@b.c", APIToken: "wrong"})
+	_, _, err = bad.Search(context.Background(), []string{"OPS-1"})
+	if !errors.As(err, &api) || !api.Auth() {
+		t.Errorf("err %v, want an auth error", err)
+	}
+	for body, want := range map[string][]string{
+		`{"errorMessages":["a"],"errors":{"comment":"b","body":"c"}}`: {"a", "body: c", "comment: b"},
+		`{"message":"Rate limited"}`:                                  {"Rate limited"},
+		`<html>proxy error</html>`:                                    {"<html>proxy error</html>"},
+		``:                                                            nil,
+	} {
+		if got := messages([]byte(body)); !reflect.DeepEqual(got, want) {
+			t.Errorf("messages(%q) = %q, want %q", body, got, want)
+		}
+	}
+}

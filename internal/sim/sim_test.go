@@ -1,0 +1,81 @@
+package sim
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestControlCountsFailsAndDelays(t *testing.T) {
+	var c Control
+	served := 0
+	srv := httptest.NewServer(c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served++ })))
+	defer srv.Close()
+	c.Inject(Fault{PathPrefix: "/a", Status: 429, RetryAfter: "3", Times: 2})
+
+	get := func(path string) *http.Response {
+		t.Helper()
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := get("/b"); res.StatusCode != 200 {
+		t.Errorf("/b: %d, the fault is for /a only", res.StatusCode)
+	}
+	for i := 0; i < 2; i++ {
+		if res := get("/a/x"); res.StatusCode != 429 || res.Header.Get("Retry-After") != "3" {
+			t.Errorf("/a/x try %d: %d %q, want the scripted 429", i, res.StatusCode, res.Header.Get("Retry-After"))
+		}
+	}
+	if res := get("/a/x"); res.StatusCode != 200 {
+		t.Errorf("third /a/x: %d, the fault was used up", res.StatusCode)
+	}
+	if c.Total() != 4 || c.Count("GET /a/x") != 3 || c.CountPrefix("GET /a") != 3 || served != 2 {
+		t.Errorf("total %d, /a/x %d, prefix %d, served %d", c.Total(), c.Count("GET /a/x"), c.CountPrefix("GET /a"), served)
+	}
+	c.Reset()
+	if c.Total() != 0 || len(c.Routes()) != 0 {
+		t.Errorf("reset left %d, %v", c.Total(), c.Routes())
+	}
+
+	c.SetLatency(30 * time.Millisecond)
+	start := time.Now()
+	get("/b")
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("latency not applied: %s", d)
+	}
+}
+
+func TestControlMeasuresPeakConcurrency(t *testing.T) {
+	var c Control
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 5)
+	srv := httptest.NewServer(c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	})))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res, err := http.Get(srv.URL); err == nil {
+				res.Body.Close()
+			}
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		<-arrived
+	}
+	close(release)
+	wg.Wait()
+	if p := c.PeakConcurrency(); p != 5 {
+		t.Errorf("peak %d, want 5", p)
+	}
+}
