@@ -309,33 +309,32 @@ func (r *runner) one(ctx context.Context, p *plan, is jira.Issue) Result {
 	}
 	res := Result{Key: is.Key, From: is.Status, To: is.Status, Summary: is.Summary, URL: r.jira.BrowseURL(is.Key)}
 	verdict, why := flow.Decide(flow.Issue{Key: is.Key, Status: is.Status, Category: is.Category}, p.target, p.fromDone)
-	switch {
-	case verdict == flow.Skip:
+	if verdict == flow.Skip {
 		res.Action, res.Reason = Skipped, why
+		return res
+	}
+	path, err := r.jira.MoveTo(ctx, is, jira.Goal{Target: p.target, Stage: p.stage, Statuses: r.cfg.Statuses}, r.cfg.DryRun)
+	if len(path) > 0 {
+		res.To = path[len(path)-1]
+	}
+	switch nr := (*flow.NotReachableError)(nil); {
+	case errors.As(err, &nr):
+		res.Action, res.Reason = Failed, fmt.Sprintf("%s in %s", nr.Error(), jirakey.Project(is.Key))
+	case err != nil:
+		res.Action, res.Reason = Failed, r.jiraHint(err).Error()
+	case r.cfg.DryRun:
+		res.Action, res.Reason = Planned, "dry run: would move to "+res.To
+		if !slices.ContainsFunc(p.target, func(s string) bool { return strings.EqualFold(s, res.To) }) {
+			res.Reason += " on the way to " + strings.Join(p.target, " or ")
+		}
 	default:
-		path, err := r.jira.MoveTo(ctx, is, jira.Goal{Target: p.target, Stage: p.stage, Statuses: r.cfg.Statuses}, r.cfg.DryRun)
-		if len(path) > 0 {
-			res.To = path[len(path)-1]
+		res.Action, res.Reason = Transitioned, p.reason
+		if len(path) > 1 {
+			res.Reason += " (via " + strings.Join(path[:len(path)-1], ", ") + ")"
 		}
-		switch {
-		case err != nil:
-			res.Action, res.Reason = Failed, r.jiraHint(fmt.Errorf("%s: %w", is.Key, err)).Error()
-			if nr := (*flow.NotReachableError)(nil); errors.As(err, &nr) {
-				res.Reason = fmt.Sprintf("%s in %s", nr.Error(), jirakey.Project(is.Key))
-			}
-			r.gha.Errorf("%s: %s", is.Key, clean(res.Reason))
-			return res
-		case r.cfg.DryRun:
-			res.Action, res.Reason = Planned, "dry run: would move to "+res.To
-			if res.To != "" && !slices.ContainsFunc(p.target, func(s string) bool { return strings.EqualFold(s, res.To) }) {
-				res.Reason += " on the way to " + strings.Join(p.target, " or ")
-			}
-		default:
-			res.Action, res.Reason = Transitioned, p.reason
-			if len(path) > 1 {
-				res.Reason += " (via " + strings.Join(path[:len(path)-1], ", ") + ")"
-			}
-		}
+	}
+	if res.Action == Failed {
+		r.gha.Errorf("%s: %s", is.Key, clean(res.Reason))
 	}
 	return res
 }
