@@ -20,8 +20,10 @@ type Fault struct {
 	PathPrefix string
 	Status     int
 	RetryAfter string
-	Body       string
-	Times      int
+	// Header adds other headers, e.g. X-Sentry-Rate-Limit-Reset.
+	Header http.Header
+	Body   string
+	Times  int
 }
 
 // Control wraps a simulator handler with latency, faults and a request
@@ -149,6 +151,9 @@ func (c *Control) Wrap(next http.Handler) http.Handler {
 		if fault != nil {
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
+			}
+			for k, vs := range fault.Header {
+				w.Header()[http.CanonicalHeaderKey(k)] = vs
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(fault.Status)

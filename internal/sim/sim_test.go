@@ -13,7 +13,7 @@ func TestControlCountsFailsAndDelays(t *testing.T) {
 	served := 0
 	srv := httptest.NewServer(c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served++ })))
 	defer srv.Close()
-	c.Inject(Fault{PathPrefix: "/a", Status: 429, RetryAfter: "3", Times: 2})
+	c.Inject(Fault{PathPrefix: "/a", Status: 429, RetryAfter: "3", Times: 2, Header: http.Header{"X-Sentry-Rate-Limit-Reset": {"1795262400"}}})
 
 	get := func(path string) *http.Response {
 		t.Helper()
@@ -28,7 +28,7 @@ func TestControlCountsFailsAndDelays(t *testing.T) {
 		t.Errorf("/b: %d, the fault is for /a only", res.StatusCode)
 	}
 	for i := 0; i < 2; i++ {
-		if res := get("/a/x"); res.StatusCode != 429 || res.Header.Get("Retry-After") != "3" {
+		if res := get("/a/x"); res.StatusCode != 429 || res.Header.Get("Retry-After") != "3" || res.Header.Get("X-Sentry-Rate-Limit-Reset") != "1795262400" {
 			t.Errorf("/a/x try %d: %d %q, want the scripted 429", i, res.StatusCode, res.Header.Get("Retry-After"))
 		}
 	}
