@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/markdown"
 )
 
 // annotate keeps the issue's comment about the pull request and its remote
@@ -147,10 +147,10 @@ func (r *runner) summary(p *plan, results []Result) string {
 	var b strings.Builder
 	title := "fixproof"
 	if p.pr != nil {
-		title += fmt.Sprintf(": [%s#%d](%s) %s", md(p.pr.Repo), p.pr.Number, p.pr.URL, md(p.pr.Title))
+		title += fmt.Sprintf(": [%s#%d](%s) %s", markdown.Escape(p.pr.Repo), p.pr.Number, p.pr.URL, markdown.Escape(p.pr.Title))
 	}
 	fmt.Fprintf(&b, "### %s\n\n", title)
-	fmt.Fprintf(&b, "Target: **%s** (%s)", md(strings.Join(p.target, " or ")), md(p.reason))
+	fmt.Fprintf(&b, "Target: **%s** (%s)", markdown.Escape(strings.Join(p.target, " or ")), markdown.Escape(p.reason))
 	if r.cfg.DryRun {
 		b.WriteString(", dry run: nothing was changed")
 	}
@@ -162,48 +162,9 @@ func (r *runner) summary(p *plan, results []Result) string {
 	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
 	for _, res := range results {
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
-			res.Key, res.URL, md(res.Summary), md(res.From), md(res.To), res.Action, md(res.Reason))
+			res.Key, res.URL, markdown.Escape(res.Summary), markdown.Escape(res.From), markdown.Escape(res.To), res.Action, markdown.Escape(res.Reason))
 	}
 	return b.String()
-}
-
-// md makes untrusted text inert in the step summary's markdown: HTML and
-// markdown punctuation become entities or escapes, line breaks spaces, and
-// @ cannot start a mention.
-func md(s string) string {
-	var b strings.Builder
-	for _, r := range clean(s) {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '|':
-			b.WriteString("&#124;")
-		case '@':
-			b.WriteString("&#64;")
-		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// clean folds a line of untrusted text for the log: no line breaks or
-// control characters, so it cannot start a workflow command (::...) on a
-// line of its own.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 func truncate(s string, n int) string {
@@ -227,3 +188,6 @@ func mask(gha *githubactions.Action, secret string) {
 		}
 	}
 }
+
+// clean folds a line of untrusted text for the log.
+func clean(s string) string { return markdown.OneLine(s) }
