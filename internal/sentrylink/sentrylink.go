@@ -1,0 +1,273 @@
+// Package sentrylink finds the Sentry issues a Jira issue is linked to:
+// Sentry issue URLs in its description (what Sentry's own Jira integration
+// writes) or in its remote links (what fixproof's bot writes), and the
+// fixproof issue property. Pure functions; the sweep reads the data.
+package sentrylink
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Link names one Sentry issue.
+type Link struct {
+	Org     string
+	IssueID string
+}
+
+func (l Link) String() string { return l.Org + "/" + l.IssueID }
+
+// Finder knows which URLs are Sentry's: sentry.io in its forms, and the
+// self-hosted address when sentry_base_url is not sentry.io.
+type Finder struct {
+	BaseURL string // sentry_base_url
+	Org     string // sentry_org: the org of URLs that do not name one
+}
+
+var (
+	urlInText = regexp.MustCompile(`https?://[^\s<>"'\]\[()|{}\\^` + "`" + `]+`)
+	digits    = regexp.MustCompile(`^[0-9]{1,20}$`)
+	orgSlug   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
+)
+
+// InURL reads one URL: https://ORG.sentry.io/issues/ID/,
+// https://sentry.io/organizations/ORG/issues/ID/, and on a self-hosted
+// Sentry https://HOST/organizations/ORG/issues/ID/ or https://HOST/issues/ID/.
+// Anything after the id (/events/..., ?project=...) is allowed.
+func (f Finder) InURL(raw string) (Link, bool) {
+	u, err := url.Parse(strings.TrimRight(raw, ".,;:!?"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return Link{}, false
+	}
+	host := strings.ToLower(u.Hostname())
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	var org, id string
+	switch {
+	case len(parts) >= 4 && parts[0] == "organizations" && parts[2] == "issues" && (isSentryIO(host) || f.selfHosted(host)):
+		org, id = parts[1], parts[3]
+	case len(parts) >= 2 && parts[0] == "issues" && strings.HasSuffix(host, ".sentry.io") && !isSentryIO(host):
+		org, id = strings.TrimSuffix(host, ".sentry.io"), parts[1]
+	case len(parts) >= 2 && parts[0] == "issues" && f.selfHosted(host):
+		org, id = f.Org, parts[1]
+	default:
+		return Link{}, false
+	}
+	if !digits.MatchString(id) || !orgSlug.MatchString(org) {
+		return Link{}, false
+	}
+	return Link{Org: org, IssueID: id}, true
+}
+
+// isSentryIO is sentry.io itself and its region and www hosts, which name
+// the org in the path rather than the host.
+func isSentryIO(host string) bool {
+	switch host {
+	case "sentry.io", "www.sentry.io", "us.sentry.io", "de.sentry.io":
+		return true
+	}
+	return false
+}
+
+func (f Finder) selfHosted(host string) bool {
+	u, err := url.Parse(f.BaseURL)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	return h == host && h != "sentry.io" && !strings.HasSuffix(h, ".sentry.io")
+}
+
+// InText finds every Sentry issue URL in free text (wiki markup included).
+func (f Finder) InText(s string) []Link {
+	var out []Link
+	for _, m := range urlInText.FindAllString(s, -1) {
+		if l, ok := f.InURL(m); ok {
+			out = append(out, l)
+		}
+	}
+	return Unique(out)
+}
+
+// InDescription reads a Jira description: an ADF document (Cloud) or a
+// wiki markup string (Data Center). In ADF, URLs are in text nodes, in
+// link marks' href and in inlineCard/blockCard nodes' url.
+func (f Finder) InDescription(raw json.RawMessage) []Link {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var wiki string
+	if json.Unmarshal(raw, &wiki) == nil {
+		return f.InText(wiki)
+	}
+	var node any
+	if json.Unmarshal(raw, &node) != nil {
+		return nil
+	}
+	var texts []string
+	var walk func(any)
+	walk = func(n any) {
+		switch v := n.(type) {
+		case map[string]any:
+			for _, k := range []string{"text", "href", "url"} {
+				if s, ok := v[k].(string); ok {
+					texts = append(texts, s)
+				}
+			}
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(node)
+	return f.InText(strings.Join(texts, " "))
+}
+
+// Property is the fixproof issue property: the Sentry issues the bot
+// linked, and what the PR action recorded at the merge.
+type Property struct {
+	Sentry []PropertyLink `json:"sentry,omitempty"`
+	Merge  *Merge         `json:"merge,omitempty"`
+	// Closing marks an issue a sweep has claimed (by transitioning it) and
+	// not yet finished with, so a later sweep can complete the work.
+	Closing *Closing `json:"closing,omitempty"`
+	// Extra keeps fields written by newer versions or other tools.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// PropertyLink is one Sentry issue in the property.
+type PropertyLink struct {
+	Org     string `json:"org,omitempty"`
+	IssueID ID     `json:"issue_id"`
+}
+
+// ID is a Sentry issue id as other tools write it: a number or a string.
+// Entries that are neither are kept as written and ignored by Links.
+type ID string
+
+// UnmarshalJSON accepts a JSON number or string.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*id = ID(s)
+		return nil
+	}
+	*id = ID(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// MarshalJSON writes a numeric id as a number, as Sentry does.
+func (id ID) MarshalJSON() ([]byte, error) {
+	if digits.MatchString(string(id)) {
+		return []byte(id), nil
+	}
+	return json.Marshal(string(id))
+}
+
+// Merge is the merge that fixed the issue.
+type Merge struct {
+	At     string `json:"at"` // RFC 3339
+	Commit string `json:"commit"`
+	Repo   string `json:"repo"`
+	PR     int    `json:"pr"`
+	URL    string `json:"url"`
+}
+
+// Closing is a sweep's claim.
+type Closing struct {
+	Run string `json:"run"`
+	At  string `json:"at"`
+}
+
+// ParseProperty reads the property, keeping unknown fields.
+func ParseProperty(raw json.RawMessage) (Property, error) {
+	var p Property
+	if len(raw) == 0 || string(raw) == "null" {
+		return p, nil
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("fixproof property: %w", err)
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(raw, &all) == nil {
+		for _, k := range []string{"sentry", "merge", "closing"} {
+			delete(all, k)
+		}
+		if len(all) > 0 {
+			p.Extra = all
+		}
+	}
+	return p, nil
+}
+
+// MarshalJSON writes the property with any unknown fields it was read with.
+func (p Property) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for k, v := range p.Extra {
+		out[k] = v
+	}
+	if len(p.Sentry) > 0 {
+		out["sentry"] = p.Sentry
+	}
+	if p.Merge != nil {
+		out["merge"] = p.Merge
+	}
+	if p.Closing != nil {
+		out["closing"] = p.Closing
+	}
+	return json.Marshal(out)
+}
+
+// Links are the property's Sentry issues; the default org fills in when
+// an entry has none.
+func (p Property) Links(defaultOrg string) []Link {
+	var out []Link
+	for _, l := range p.Sentry {
+		id := string(l.IssueID)
+		org := l.Org
+		if org == "" {
+			org = defaultOrg
+		}
+		if digits.MatchString(id) && orgSlug.MatchString(org) {
+			out = append(out, Link{Org: org, IssueID: id})
+		}
+	}
+	return out
+}
+
+// Unique concatenates and de-duplicates, keeping first appearances.
+func Unique(lists ...[]Link) []Link {
+	seen := map[Link]bool{}
+	var out []Link
+	for _, list := range lists {
+		for _, l := range list {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// IssueURL is the web address of a linked issue on the given Sentry.
+func IssueURL(baseURL string, l Link) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Hostname() == "" || u.Hostname() == "sentry.io" {
+		return "https://" + l.Org + ".sentry.io/issues/" + l.IssueID + "/"
+	}
+	return strings.TrimRight(baseURL, "/") + "/organizations/" + l.Org + "/issues/" + l.IssueID + "/"
+}
+
+// ID is the numeric id, for sorting and outputs.
+func (l Link) ID() int64 {
+	n, _ := strconv.ParseInt(l.IssueID, 10, 64)
+	return n
+}

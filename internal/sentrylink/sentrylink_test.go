@@ -1,0 +1,113 @@
+package sentrylink
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var saas = Finder{BaseURL: "https://sentry.io", Org: "acme"}
+var self = Finder{BaseURL: "https://sentry.example.com", Org: "acme"}
+
+func TestInURL(t *testing.T) {
+	tests := []struct {
+		f    Finder
+		url  string
+		want Link
+		ok   bool
+	}{
+		{saas, "https://acme.sentry.io/issues/4711/", Link{"acme", "4711"}, true},
+		{saas, "https://acme.sentry.io/issues/4711/events/abc/?project=2", Link{"acme", "4711"}, true},
+		{saas, "https://acme.sentry.io/issues/4711", Link{"acme", "4711"}, true},
+		{saas, "https://sentry.io/organizations/acme/issues/4711/", Link{"acme", "4711"}, true},
+		{saas, "https://de.sentry.io/organizations/acme-eu/issues/9/", Link{"acme-eu", "9"}, true},
+		{saas, "https://acme.sentry.io/issues/4711/.", Link{"acme", "4711"}, true},
+		{self, "https://sentry.example.com/organizations/ops/issues/12/", Link{"ops", "12"}, true},
+		{self, "https://sentry.example.com/issues/12/", Link{"acme", "12"}, true},
+		{self, "https://SENTRY.example.com/issues/12/", Link{"acme", "12"}, true},
+		// Not Sentry issue URLs.
+		{saas, "https://sentry.io/issues/12/", Link{}, false},
+		{saas, "https://acme.sentry.io/issues/abc/", Link{}, false},
+		{saas, "https://acme.sentry.io/projects/api/", Link{}, false},
+		{saas, "https://sentry.example.com/issues/12/", Link{}, false},
+		{self, "https://evil.example.com/organizations/ops/issues/12/", Link{}, false},
+		{saas, "https://acme.sentry.io.evil.example/issues/1/", Link{}, false},
+		{saas, "ftp://acme.sentry.io/issues/1/", Link{}, false},
+		{saas, "https://github.com/acme/api/issues/12", Link{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := tt.f.InURL(tt.url)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("InURL(%q) = %v %v, want %v %v", tt.url, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestInDescriptionReadsADFAndWiki(t *testing.T) {
+	// What Sentry's Jira integration writes (Cloud, ADF): a link mark and
+	// an inline card, plus a URL in plain text.
+	adf := `{"type":"doc","version":1,"content":[
+	  {"type":"paragraph","content":[{"type":"text","text":"Sentry Issue: ","marks":[]},
+	    {"type":"text","text":"API-1A","marks":[{"type":"link","attrs":{"href":"https://acme.sentry.io/issues/101/?referrer=jira_integration"}}]}]},
+	  {"type":"paragraph","content":[{"type":"inlineCard","attrs":{"url":"https://sentry.io/organizations/acme/issues/102/"}}]},
+	  {"type":"codeBlock","content":[{"type":"text","text":"see https://acme.sentry.io/issues/103/ and https://acme.sentry.io/issues/101/"}]}]}`
+	got := saas.InDescription(json.RawMessage(adf))
+	want := []Link{{"acme", "101"}, {"acme", "102"}, {"acme", "103"}}
+	if !sameSet(got, want) {
+		t.Errorf("ADF: %v, want %v", got, want)
+	}
+	wiki, _ := json.Marshal("Sentry Issue: [API-1A|https://acme.sentry.io/issues/101/]\n{code}https://acme.sentry.io/issues/104/{code}")
+	if got := saas.InDescription(wiki); !sameSet(got, []Link{{"acme", "101"}, {"acme", "104"}}) {
+		t.Errorf("wiki: %v", got)
+	}
+	if got := saas.InDescription(nil); got != nil {
+		t.Errorf("no description: %v", got)
+	}
+}
+
+func sameSet(a, b []Link) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[Link]bool{}
+	for _, l := range a {
+		m[l] = true
+	}
+	for _, l := range b {
+		if !m[l] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPropertyKeepsUnknownFieldsAndAcceptsNumberOrStringIDs(t *testing.T) {
+	raw := json.RawMessage(`{"sentry":[{"org":"acme","issue_id":101},{"issue_id":"102"},{"org":"acme","issue_id":"x"}],"owner":"team-a"}`)
+	p, err := ParseProperty(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Links("acme"); !reflect.DeepEqual(got, []Link{{"acme", "101"}, {"acme", "102"}}) {
+		t.Errorf("links %v", got)
+	}
+	p.Merge = &Merge{At: "2026-11-20T10:20:00Z", Commit: "abc", Repo: "acme/api", PR: 7}
+	out, _ := json.Marshal(p)
+	for _, want := range []string{`"owner":"team-a"`, `"merge":{`, `"issue_id":101`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks %s", out, want)
+		}
+	}
+	if _, err := ParseProperty(json.RawMessage(`[1,2]`)); err == nil {
+		t.Error("a property that is not an object must be an error")
+	}
+}
+
+func TestIssueURL(t *testing.T) {
+	if got := IssueURL("https://sentry.io", Link{"acme", "1"}); got != "https://acme.sentry.io/issues/1/" {
+		t.Error(got)
+	}
+	if got := IssueURL("https://sentry.example.com/", Link{"ops", "1"}); got != "https://sentry.example.com/organizations/ops/issues/1/" {
+		t.Error(got)
+	}
+}
