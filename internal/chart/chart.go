@@ -57,4 +57,6 @@ func Mermaid(title string, labels []string, values []float64, limit float64) str
 	return b.String()
 }
 
-func num(v float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".") }
+func num(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
+}

@@ -22,9 +22,11 @@ const (
 	InProgress
 	InReview
 	Done
+	// Closed is after Done: the fix is verified in production.
+	Closed
 )
 
-var stageNames = [...]string{"none", "open", "in_progress", "in_review", "done"}
+var stageNames = [...]string{"none", "open", "in_progress", "in_review", "done", "closed"}
 
 func (s Stage) String() string {
 	if s < 0 || int(s) >= len(stageNames) {
@@ -251,7 +253,7 @@ func between(s, cur, target Stage) bool {
 }
 
 func stageOfStatus(status string, statuses Statuses) Stage {
-	for _, st := range []Stage{Open, InProgress, InReview, Done} {
+	for _, st := range []Stage{Open, InProgress, InReview, Done, Closed} {
 		if containsFold(statuses[st], status) {
 			return st
 		}

@@ -108,6 +108,7 @@ var statuses = Statuses{
 	InProgress: {"In Progress"},
 	InReview:   {"In Review", "Code Review", "Review"},
 	Done:       {"Done", "Resolved"},
+	Closed:     {"Closed"},
 }
 
 func opt(id, to, cat string) Option { return Option{ID: id, Name: "go " + to, To: to, ToCategory: cat} }
@@ -164,6 +165,10 @@ func TestNextHop(t *testing.T) {
 			[]Option{opt("1", "Done", "done")}, Open, nil, "", false, true},
 		{"done target may be reached directly even though it is done", "In Review",
 			[]Option{opt("1", "Done", "done")}, Done, nil, "1", true, false},
+		{"closed follows done directly", "Done",
+			[]Option{opt("1", "Closed", "done"), opt("2", "Open", "new")}, Closed, nil, "1", true, false},
+		{"closed is never reached through a reopen", "Done",
+			[]Option{opt("2", "Open", "new")}, Closed, nil, "", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,12 +197,12 @@ func TestNotReachableSaysWhatIsReachable(t *testing.T) {
 }
 
 func TestParseStage(t *testing.T) {
-	for in, want := range map[string]Stage{"in_review": InReview, "In Review": InReview, "in-progress": InProgress, "DONE": Done, " open ": Open} {
+	for in, want := range map[string]Stage{"in_review": InReview, "In Review": InReview, "in-progress": InProgress, "DONE": Done, " open ": Open, "closed": Closed} {
 		if got, ok := ParseStage(in); !ok || got != want {
 			t.Errorf("ParseStage(%q) = %v %v, want %v", in, got, ok, want)
 		}
 	}
-	for _, in := range []string{"", "none", "Closed", "QA"} {
+	for _, in := range []string{"", "none", "QA"} {
 		if _, ok := ParseStage(in); ok {
 			t.Errorf("ParseStage(%q) accepted, want rejected", in)
 		}

@@ -7,12 +7,12 @@ import (
 
 func TestEscapeMakesTextInert(t *testing.T) {
 	tests := map[string]string{
-		"plain words":                         "plain words",
-		"@admin please":                       "&#64;admin please",
-		"<img src=x onerror=alert(1)>":        "&lt;img src=x onerror=alert\\(1\\)&gt;",
-		"a | b":                               "a &#124; b",
-		"[link](https://evil.example)":        "\\[link\\]\\(https://evil.example\\)",
-		"line\n# heading\r\n::error::forged":  "line \\# heading  ::error::forged",
+		"plain words":                          "plain words",
+		"@admin please":                        "&#64;admin please",
+		"<img src=x onerror=alert(1)>":         "&lt;img src=x onerror=alert\\(1\\)&gt;",
+		"a | b":                                "a &#124; b",
+		"[link](https://evil.example)":         "\\[link\\]\\(https://evil.example\\)",
+		"line\n# heading\r\n::error::forged":   "line \\# heading  ::error::forged",
 		"*bold* _it_ `code` ~strike~ !\\[x\\]": "\\*bold\\* \\_it\\_ \\`code\\` \\~strike\\~ \\!\\\\\\[x\\\\\\]",
 	}
 	for in, want := range tests {
