@@ -1,11 +1,15 @@
-// Package githubsim is GitHub's GraphQL (and later REST) API in memory, for
-// tests and the demo.
+// Package githubsim is GitHub's GraphQL and REST APIs in memory, for tests
+// and the demo.
 //
 // It serves POST /graphql (github.com) and POST /api/graphql (GitHub
 // Enterprise Server) with a hand-written subset of GitHub's schema (see SDL),
 // validating queries with gqlparser and answering with GitHub's status
 // codes, error shapes and pagination rules, so the real githubv4 client can
 // be driven against it without a network.
+//
+// It also serves the REST endpoints for issue comments (a pull request is an
+// issue) and GET /user, under / (github.com) and /api/v3/ (GitHub
+// Enterprise Server); see rest.go.
 package githubsim
 
 import (
@@ -28,6 +32,14 @@ type Options struct {
 	// Token is the bearer token every request must carry, as
 	// "Authorization: bearer <token>" or "Authorization: token <token>".
 	Token string
+	// Login is the account that owns Token: REST comments are written as
+	// it. A login ending in "[bot]" is served as a Bot and, like an
+	// installation token (GITHUB_TOKEN), cannot read GET /user. Empty
+	// means "github-actions[bot]".
+	Login string
+	// Now is the clock for comment timestamps and the REST rate-limit
+	// window; nil means time.Now.
+	Now func() time.Time
 }
 
 // PullRequest is a pull request as the simulator stores it.
@@ -69,23 +81,31 @@ type Server struct {
 	Control sim.Control
 
 	token     string
+	login     string
+	now       func() time.Time
 	resolvers resolverTable
 	router    *http.ServeMux
 
 	mu    sync.RWMutex
 	repos map[string]*repoState // key: lower-case "owner/name"
 	orgs  map[string]bool       // lower-case logins served as Organization
+	// commentSeq is the last issue-comment id handed out; commentRepo
+	// finds the repository of a comment by id.
+	commentSeq  int64
+	commentRepo map[int64]*repoState
 
 	rateMu    sync.Mutex
 	rateUsed  int
 	rateReset time.Time // when the current rate-limit window resets
 	reqSeq    int
+	restRate  restRate // the REST "core" budget, guarded by rateMu
 }
 
 // repoState is one repository. Its fields are guarded by Server.mu.
 type repoState struct {
 	owner, name string
 	prs         map[int]*PullRequest
+	comments    map[int][]*IssueComment // by issue number, oldest first
 }
 
 func (r *repoState) nameWithOwner() string { return r.owner + "/" + r.name }
@@ -103,15 +123,29 @@ func New(o Options) *Server {
 	if _, err := loadSchema(); err != nil {
 		panic("githubsim: bad SDL: " + err.Error())
 	}
+	if o.Login == "" {
+		o.Login = "github-actions[bot]"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	s := &Server{
-		token:     o.Token,
-		resolvers: githubResolvers(),
-		repos:     map[string]*repoState{},
-		orgs:      map[string]bool{},
+		token:       o.Token,
+		login:       o.Login,
+		now:         o.Now,
+		resolvers:   githubResolvers(),
+		repos:       map[string]*repoState{},
+		orgs:        map[string]bool{},
+		commentSeq:  firstCommentID - 1,
+		commentRepo: map[int64]*repoState{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("POST /api/graphql", s.serveGraphQL)
+	for _, prefix := range []string{"", "/api/v3"} {
+		mux.HandleFunc(prefix+"/repos/", s.serveREST)
+		mux.HandleFunc(prefix+"/user", s.serveREST)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 	})
@@ -144,7 +178,7 @@ func (s *Server) repoLocked(owner, name string) *repoState {
 	key := strings.ToLower(owner + "/" + name)
 	r := s.repos[key]
 	if r == nil {
-		r = &repoState{owner: owner, name: name, prs: map[int]*PullRequest{}}
+		r = &repoState{owner: owner, name: name, prs: map[int]*PullRequest{}, comments: map[int][]*IssueComment{}}
 		s.repos[key] = r
 	}
 	return r

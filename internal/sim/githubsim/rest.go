@@ -1,0 +1,520 @@
+package githubsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The REST routes, each under / and /api/v3/:
+//
+//	GET    /user                                        the token's account
+//	GET    /repos/{owner}/{repo}/issues/{number}/comments  list, oldest first
+//	POST   /repos/{owner}/{repo}/issues/{number}/comments  create
+//	GET    /repos/{owner}/{repo}/issues/comments/{id}      get one
+//	PATCH  /repos/{owner}/{repo}/issues/comments/{id}      edit
+//	DELETE /repos/{owner}/{repo}/issues/comments/{id}      delete
+//
+// Only pull requests are issues here: a number that is not a stored pull
+// request answers 404, as an unknown issue does on GitHub.
+
+const (
+	restDocs         = "https://docs.github.com/rest"
+	docListComments  = "https://docs.github.com/rest/issues/comments#list-issue-comments"
+	docCreateComment = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
+	docGetComment    = "https://docs.github.com/rest/issues/comments#get-an-issue-comment"
+	docUpdateComment = "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
+	docDeleteComment = "https://docs.github.com/rest/issues/comments#delete-an-issue-comment"
+	docAuthUser      = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+)
+
+const (
+	// MaxCommentBody is the longest comment body GitHub accepts, in
+	// characters (not bytes).
+	MaxCommentBody = 65536
+	// restCoreLimit is the hourly REST budget of an authenticated request,
+	// restAnonLimit that of an unauthenticated one (counted for 401s).
+	restCoreLimit = 5000
+	restAnonLimit = 60
+	// firstCommentID is the first issue-comment id handed out: above 2^31,
+	// as real ids are, so a client that keeps them in an int32 breaks here.
+	firstCommentID = 2_200_000_001
+	defaultPerPage = 30
+	maxPerPage     = 100
+)
+
+// IssueComment is a comment on an issue or pull request as the simulator
+// stores it. Times are UTC, whole seconds.
+type IssueComment struct {
+	ID int64
+	// Body is the Markdown text; Author the login that wrote it.
+	Body, Author     string
+	Created, Updated time.Time
+}
+
+// restRate is one REST rate-limit window per bucket. Guarded by
+// Server.rateMu.
+type restRate struct {
+	coreUsed, anonUsed   int
+	coreReset, anonReset time.Time
+}
+
+// Comments returns copies of the comments on owner/repo's issue or pull
+// request number, oldest first (nil when there are none).
+func (s *Server) Comments(owner, repo string, number int) []IssueComment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.repos[strings.ToLower(owner+"/"+repo)]
+	if r == nil {
+		return nil
+	}
+	var out []IssueComment
+	for _, c := range r.comments[number] {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// AddComment stores a comment by author (any login, e.g. a person quoting a
+// bot) on pull request number of owner/repo, dated by the server's clock,
+// and returns a copy. It panics when the pull request does not exist.
+func (s *Server) AddComment(owner, repo string, number int, author, body string) IssueComment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[strings.ToLower(owner+"/"+repo)]
+	if r == nil || r.prs[number] == nil {
+		panic(fmt.Sprintf("githubsim: AddComment: no pull request %s/%s#%d", owner, repo, number))
+	}
+	return *s.addCommentLocked(r, number, author, body)
+}
+
+// addCommentLocked stores a new comment. s.mu is held for writing.
+func (s *Server) addCommentLocked(r *repoState, number int, author, body string) *IssueComment {
+	s.commentSeq++
+	now := s.clock()
+	c := &IssueComment{ID: s.commentSeq, Body: body, Author: author, Created: now, Updated: now}
+	r.comments[number] = append(r.comments[number], c)
+	s.commentRepo[c.ID] = r
+	return c
+}
+
+// clock is the server's time, UTC and truncated to the second as GitHub
+// reports it.
+func (s *Server) clock() time.Time {
+	return s.now().UTC().Truncate(time.Second)
+}
+
+// restCall is one REST request being served.
+type restCall struct {
+	s *Server
+	w http.ResponseWriter
+	r *http.Request
+	// origin is scheme://host of the request; api is origin plus the path
+	// prefix the request used ("" or "/api/v3"), the base of every API URL
+	// in the answer.
+	origin, api string
+}
+
+// serveREST authenticates, charges the rate limit and routes a REST
+// request.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	s.rateMu.Lock()
+	s.reqSeq++
+	w.Header().Set("X-GitHub-Request-Id", fmt.Sprintf("SIM0:%04X:%06X", s.reqSeq>>16, s.reqSeq))
+	s.rateMu.Unlock()
+	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
+	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
+
+	authed := s.authorized(r)
+	s.chargeREST(w, authed)
+	if !authed {
+		msg := "Bad credentials"
+		if strings.TrimSpace(r.Header.Get("Authorization")) == "" {
+			msg = "Requires authentication"
+		}
+		writeMessage(w, http.StatusUnauthorized, msg, restDocs)
+		return
+	}
+
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	c := &restCall{s: s, w: w, r: r, origin: scheme + "://" + r.Host}
+	path := r.URL.Path
+	if rest, ok := strings.CutPrefix(path, "/api/v3/"); ok {
+		c.api = c.origin + "/api/v3"
+		path = "/" + rest
+	} else {
+		c.api = c.origin
+	}
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(seg) == 1 && seg[0] == "user" && r.Method == http.MethodGet:
+		c.getUser()
+	case len(seg) == 6 && seg[0] == "repos" && seg[3] == "issues" && seg[4] == "comments":
+		id, err := strconv.ParseInt(seg[5], 10, 64)
+		if err != nil || id <= 0 {
+			c.notFound(restDocs)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			c.getComment(seg[1], seg[2], id)
+		case http.MethodPatch:
+			c.editComment(seg[1], seg[2], id)
+		case http.MethodDelete:
+			c.deleteComment(seg[1], seg[2], id)
+		default:
+			c.notFound(restDocs)
+		}
+	case len(seg) == 6 && seg[0] == "repos" && seg[3] == "issues" && seg[5] == "comments":
+		number, err := strconv.Atoi(seg[4])
+		if err != nil || number <= 0 {
+			c.notFound(restDocs)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			c.listComments(seg[1], seg[2], number)
+		case http.MethodPost:
+			c.createComment(seg[1], seg[2], number)
+		default:
+			c.notFound(restDocs)
+		}
+	default:
+		c.notFound(restDocs)
+	}
+}
+
+// chargeREST counts the request against the core budget (or, unauthorized,
+// the anonymous one) and sets GitHub's rate-limit headers.
+func (s *Server) chargeREST(w http.ResponseWriter, authed bool) {
+	now := s.now()
+	s.rateMu.Lock()
+	used, reset, limit := &s.restRate.coreUsed, &s.restRate.coreReset, restCoreLimit
+	if !authed {
+		used, reset, limit = &s.restRate.anonUsed, &s.restRate.anonReset, restAnonLimit
+	}
+	if reset.IsZero() || !now.Before(*reset) {
+		*used = 0
+		*reset = now.Add(time.Hour).Truncate(time.Second)
+	}
+	*used++
+	n, at := *used, *reset
+	s.rateMu.Unlock()
+
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-n)))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(at.Unix(), 10))
+	h.Set("X-RateLimit-Used", strconv.Itoa(n))
+	h.Set("X-RateLimit-Resource", "core")
+}
+
+func (c *restCall) notFound(doc string) {
+	writeMessage(c.w, http.StatusNotFound, "Not Found", doc)
+}
+
+// getUser answers GET /user. Installation tokens (a bot login) may not call
+// it, as GITHUB_TOKEN may not on GitHub.
+func (c *restCall) getUser() {
+	if strings.HasSuffix(c.s.login, "[bot]") {
+		writeMessage(c.w, http.StatusForbidden, "Resource not accessible by integration", docAuthUser)
+		return
+	}
+	writeBody(c.w, http.StatusOK, c.user(c.s.login))
+}
+
+// issue finds a pull request (the only kind of issue here). s.mu is held.
+func (c *restCall) issue(owner, repo string, number int) *repoState {
+	r := c.s.repos[strings.ToLower(owner+"/"+repo)]
+	if r == nil || r.prs[number] == nil {
+		return nil
+	}
+	return r
+}
+
+// comment finds comment id in owner/repo. s.mu is held.
+func (c *restCall) comment(owner, repo string, id int64) (*repoState, int, int) {
+	r := c.s.commentRepo[id]
+	if r == nil || !strings.EqualFold(r.nameWithOwner(), owner+"/"+repo) {
+		return nil, 0, -1
+	}
+	for number, list := range r.comments {
+		for i, cm := range list {
+			if cm.ID == id {
+				return r, number, i
+			}
+		}
+	}
+	return nil, 0, -1
+}
+
+func (c *restCall) listComments(owner, repo string, number int) {
+	perPage := defaultPerPage
+	if v, err := strconv.Atoi(c.r.URL.Query().Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, maxPerPage)
+	}
+	page := 1
+	if v, err := strconv.Atoi(c.r.URL.Query().Get("page")); err == nil && v > 0 {
+		page = v
+	}
+
+	c.s.mu.RLock()
+	r := c.issue(owner, repo, number)
+	if r == nil {
+		c.s.mu.RUnlock()
+		c.notFound(docListComments)
+		return
+	}
+	all := r.comments[number]
+	last := max(1, (len(all)+perPage-1)/perPage)
+	items := []any{}
+	if page <= last {
+		start := (page - 1) * perPage
+		for _, cm := range all[start:min(start+perPage, len(all))] {
+			items = append(items, c.commentJSON(r, number, cm))
+		}
+	}
+	c.s.mu.RUnlock()
+
+	if link := c.pageLinks(page, last); link != "" {
+		c.w.Header().Set("Link", link)
+	}
+	writeBody(c.w, http.StatusOK, items)
+}
+
+// pageLinks is GitHub's Link header for page of last: prev, next, last,
+// first, in that order, each the request's URL with page replaced. It is
+// empty when everything fits on the first page.
+func (c *restCall) pageLinks(page, last int) string {
+	var parts []string
+	add := func(n int, rel string) {
+		parts = append(parts, fmt.Sprintf("<%s>; rel=%q", c.pageURL(n), rel))
+	}
+	if page > 1 {
+		add(page-1, "prev")
+	}
+	if page < last {
+		add(page+1, "next")
+		add(last, "last")
+	}
+	if page > 1 {
+		add(1, "first")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pageURL is the absolute request URL with its page parameter set to n,
+// the other parameters kept in their order.
+func (c *restCall) pageURL(n int) string {
+	var kept []string
+	for _, kv := range strings.Split(c.r.URL.RawQuery, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		if key, err := url.QueryUnescape(k); kv == "" || err == nil && key == "page" {
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	kept = append(kept, "page="+strconv.Itoa(n))
+	return c.origin + c.r.URL.EscapedPath() + "?" + strings.Join(kept, "&")
+}
+
+func (c *restCall) createComment(owner, repo string, number int) {
+	c.s.mu.RLock()
+	found := c.issue(owner, repo, number) != nil
+	c.s.mu.RUnlock()
+	if !found {
+		c.notFound(docCreateComment)
+		return
+	}
+	body, ok := c.commentBody(docCreateComment)
+	if !ok {
+		return
+	}
+	c.s.mu.Lock()
+	r := c.issue(owner, repo, number) // again: the lock was let go
+	if r == nil {
+		c.s.mu.Unlock()
+		c.notFound(docCreateComment)
+		return
+	}
+	cm := c.s.addCommentLocked(r, number, c.s.login, body)
+	out := c.commentJSON(r, number, cm)
+	c.s.mu.Unlock()
+
+	c.w.Header().Set("Location", c.commentURL(r, cm.ID))
+	writeBody(c.w, http.StatusCreated, out)
+}
+
+func (c *restCall) getComment(owner, repo string, id int64) {
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	r, number, i := c.comment(owner, repo, id)
+	if r == nil {
+		c.notFound(docGetComment)
+		return
+	}
+	writeBody(c.w, http.StatusOK, c.commentJSON(r, number, r.comments[number][i]))
+}
+
+func (c *restCall) editComment(owner, repo string, id int64) {
+	c.s.mu.RLock()
+	r, _, _ := c.comment(owner, repo, id)
+	c.s.mu.RUnlock()
+	if r == nil {
+		c.notFound(docUpdateComment)
+		return
+	}
+	body, ok := c.commentBody(docUpdateComment)
+	if !ok {
+		return
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	r, number, i := c.comment(owner, repo, id)
+	if r == nil { // deleted meanwhile
+		c.notFound(docUpdateComment)
+		return
+	}
+	cm := r.comments[number][i]
+	cm.Body = body
+	cm.Updated = c.s.clock()
+	writeBody(c.w, http.StatusOK, c.commentJSON(r, number, cm))
+}
+
+func (c *restCall) deleteComment(owner, repo string, id int64) {
+	c.s.mu.Lock()
+	r, number, i := c.comment(owner, repo, id)
+	if r == nil {
+		c.s.mu.Unlock()
+		c.notFound(docDeleteComment)
+		return
+	}
+	list := r.comments[number]
+	r.comments[number] = append(list[:i:i], list[i+1:]...)
+	delete(c.s.commentRepo, id)
+	c.s.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// commentBody reads {"body": "..."} and checks it as GitHub does, writing
+// the error answer and returning false when it is not acceptable.
+func (c *restCall) commentBody(doc string) (string, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, 10<<20))
+	if err != nil {
+		writeMessage(c.w, http.StatusBadRequest, "Problems parsing JSON", doc)
+		return "", false
+	}
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
+		writeMessage(c.w, http.StatusBadRequest, "Problems parsing JSON", doc)
+		return "", false
+	}
+	var body string
+	if v, ok := in["body"]; ok && !bytes.Equal(v, []byte("null")) {
+		if err := json.Unmarshal(v, &body); err != nil {
+			writeMessage(c.w, http.StatusUnprocessableEntity,
+				fmt.Sprintf("Invalid request.\n\nFor 'properties/body', %s is not a string.", v), doc)
+			return "", false
+		}
+	}
+	switch {
+	case body == "":
+		c.validationFailed(doc, "missing_field", "")
+		return "", false
+	case utf8.RuneCountInString(body) > MaxCommentBody:
+		c.validationFailed(doc, "custom", fmt.Sprintf("body is too long (maximum is %d characters)", MaxCommentBody))
+		return "", false
+	}
+	return body, true
+}
+
+// validationFailed writes GitHub's 422 for a bad comment body.
+func (c *restCall) validationFailed(doc, code, msg string) {
+	e := &omap{}
+	e.set("resource", "IssueComment")
+	e.set("code", code)
+	e.set("field", "body")
+	if msg != "" {
+		e.set("message", msg)
+	}
+	out := &omap{}
+	out.set("message", "Validation Failed")
+	out.set("errors", []any{e})
+	out.set("documentation_url", doc)
+	writeBody(c.w, http.StatusUnprocessableEntity, out)
+}
+
+func (c *restCall) commentURL(r *repoState, id int64) string {
+	return fmt.Sprintf("%s/repos/%s/issues/comments/%d", c.api, r.nameWithOwner(), id)
+}
+
+// commentJSON is the REST issue-comment object, keys in GitHub's order.
+func (c *restCall) commentJSON(r *repoState, number int, cm *IssueComment) *omap {
+	reactions := &omap{}
+	reactions.set("url", c.commentURL(r, cm.ID)+"/reactions")
+	for _, k := range []string{"total_count", "+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"} {
+		reactions.set(k, 0)
+	}
+	o := &omap{}
+	o.set("url", c.commentURL(r, cm.ID))
+	o.set("html_url", fmt.Sprintf("%s/pull/%d#issuecomment-%d", r.url(), number, cm.ID))
+	o.set("issue_url", fmt.Sprintf("%s/repos/%s/issues/%d", c.api, r.nameWithOwner(), number))
+	o.set("id", cm.ID)
+	o.set("node_id", nodeID("IC", strconv.FormatInt(cm.ID, 10)))
+	o.set("user", c.user(cm.Author))
+	o.set("created_at", cm.Created.Format(time.RFC3339))
+	o.set("updated_at", cm.Updated.Format(time.RFC3339))
+	o.set("author_association", "NONE")
+	o.set("body", cm.Body)
+	o.set("reactions", reactions)
+	o.set("performed_via_github_app", nil)
+	return o
+}
+
+// user is the REST simple-user object for login; "x[bot]" is a Bot.
+func (c *restCall) user(login string) *omap {
+	id := userID(login)
+	typ, node, html := "User", nodeID("U", login), "https://github.com/"+login
+	if slug, ok := strings.CutSuffix(login, "[bot]"); ok {
+		typ, node, html = "Bot", nodeID("BOT", slug), "https://github.com/apps/"+slug
+	}
+	api := c.api + "/users/" + url.PathEscape(login)
+	o := &omap{}
+	o.set("login", login)
+	o.set("id", id)
+	o.set("node_id", node)
+	o.set("avatar_url", fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", id))
+	o.set("gravatar_id", "")
+	o.set("url", api)
+	o.set("html_url", html)
+	o.set("followers_url", api+"/followers")
+	o.set("following_url", api+"/following{/other_user}")
+	o.set("gists_url", api+"/gists{/gist_id}")
+	o.set("starred_url", api+"/starred{/owner}{/repo}")
+	o.set("subscriptions_url", api+"/subscriptions")
+	o.set("organizations_url", api+"/orgs")
+	o.set("repos_url", api+"/repos")
+	o.set("events_url", api+"/events{/privacy}")
+	o.set("received_events_url", api+"/received_events")
+	o.set("type", typ)
+	o.set("site_admin", false)
+	return o
+}
+
+// userID is a stable positive account id for login.
+func userID(login string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(login)))
+	return int64(h.Sum32()&0x7fffffff) + 1
+}
