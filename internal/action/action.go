@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -31,6 +32,7 @@ type Deps struct {
 	Transport http.RoundTripper // under the retry policy; nil = http.DefaultTransport
 	Retry     retry.Policy      // zero = retry.Default()
 	Version   string
+	Now       func() time.Time // nil = time.Now; tests move time to watch windows pass
 }
 
 // ErrFailed is returned when some issues could not be moved and
@@ -79,6 +81,10 @@ func Run(ctx context.Context, d Deps) error {
 			gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
 		}}},
 		version: d.Version,
+		now:     d.Now,
+	}
+	if r.now == nil {
+		r.now = time.Now
 	}
 	return r.run(ctx)
 }
@@ -90,6 +96,7 @@ type runner struct {
 	getenv  func(string) string
 	httpc   *http.Client
 	version string
+	now     func() time.Time
 	github  *githubpr.Client
 	jira    *jira.Client
 }
@@ -106,8 +113,7 @@ type plan struct {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	gh := &http.Client{Transport: &bearer{token: r.cfg.GitHubToken, base: r.httpc.Transport}}
-	r.github = githubpr.New(r.ctx.GraphqlURL, gh)
+	r.github = githubpr.New(r.ctx.GraphqlURL, r.githubHTTP())
 	jc, err := jira.New(jira.Config{
 		BaseURL: r.cfg.JiraBaseURL, Email: r.cfg.JiraEmail, APIToken: r.cfg.JiraAPIToken, PAT: r.cfg.JiraPAT,
 		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version,
@@ -118,6 +124,9 @@ func (r *runner) run(ctx context.Context) error {
 	r.jira = jc
 
 	r.gha.Infof("fixproof %s: %s event on %s (run %s)", r.version, clean(r.ctx.EventName), clean(r.ctx.Repository), clean(r.getenv("GITHUB_RUN_ID")))
+	if r.sweeping() {
+		return r.sweep(ctx)
+	}
 	p, err := r.plan(ctx)
 	if err != nil {
 		r.gha.Errorf("%s", clean(err.Error()))
@@ -131,6 +140,7 @@ func (r *runner) run(ctx context.Context) error {
 		r.gha.Errorf("%s", clean(err.Error()))
 		return err
 	}
+	r.recordMerge(ctx, p, results)
 	if err := r.report(p, results); err != nil {
 		return err
 	}
@@ -163,7 +173,7 @@ func (r *runner) plan(ctx context.Context) (*plan, error) {
 		r.gha.Noticef("workflow_dispatch without pr_number or issue_keys + target_status: nothing to do")
 		return nil, nil
 	default:
-		r.gha.Noticef("fixproof does nothing on %s events; run it on pull_request or workflow_dispatch", clean(r.ctx.EventName))
+		r.gha.Noticef("fixproof does nothing on %s events; run it on pull_request, workflow_dispatch or schedule (the sweep)", clean(r.ctx.EventName))
 		return nil, nil
 	}
 }

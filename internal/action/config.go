@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // Input is one input of the action, with the default the runner applies
@@ -42,6 +45,15 @@ var Inputs = []Input{
 	{Name: "dry_run", Default: "false"},
 	{Name: "fail_on_error", Default: "true"},
 	{Name: "jira_comment", Default: "true"},
+	{Name: "sentry_base_url", Default: "https://sentry.io"},
+	{Name: "sentry_token", Secret: true},
+	{Name: "sentry_org"},
+	{Name: "error_rate_threshold", Default: "1"},
+	{Name: "verify_window", Default: "1h"},
+	{Name: "verify_windows", Default: "3"},
+	{Name: "verify_timeout", Default: "168h"},
+	{Name: "status_closed", Default: "Closed"},
+	{Name: "verify_label", Default: "fixproof-verify"},
 }
 
 // Config is the validated inputs.
@@ -61,6 +73,12 @@ type Config struct {
 	DryRun       bool
 	FailOnError  bool
 	JiraComment  bool
+
+	SentryBaseURL string
+	SentryToken   string
+	SentryOrg     string
+	Verify        verify.Params
+	VerifyLabel   string
 }
 
 // Key sources that key_sources accepts.
@@ -169,9 +187,46 @@ func LoadConfig(get func(string) string) (Config, error) {
 	}
 
 	switch c.Mode {
-	case "auto", "pr":
+	case "auto", "pr", "sweep":
 	default:
-		bad("mode", "%q is not a mode; use auto or pr", c.Mode)
+		bad("mode", "%q is not a mode; use auto, pr or sweep", c.Mode)
+	}
+
+	c.Statuses[flow.Closed] = splitStatuses(val("status_closed"))
+	if len(c.Statuses[flow.Closed]) == 0 {
+		bad("status_closed", "empty; name the status a verified issue goes to, e.g. Closed")
+	}
+	c.SentryBaseURL = strings.TrimRight(val("sentry_base_url"), "/")
+	if u, err := url.Parse(c.SentryBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("sentry_base_url", "%q is not an http(s) URL like https://sentry.io or https://sentry.example.com", c.SentryBaseURL)
+	}
+	c.SentryToken = val("sentry_token")
+	c.SentryOrg = strings.ToLower(val("sentry_org"))
+	if c.SentryOrg != "" && !orgSlug.MatchString(c.SentryOrg) {
+		bad("sentry_org", "%q is not a Sentry organization slug (lower-case letters, digits, - and _)", c.SentryOrg)
+	}
+	c.VerifyLabel = val("verify_label")
+	if strings.ContainsAny(c.VerifyLabel, " \t\n\"") || len(c.VerifyLabel) > 255 {
+		bad("verify_label", "%q is not a Jira label: no spaces or quotes, at most 255 characters", c.VerifyLabel)
+	}
+	if v := val("error_rate_threshold"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			bad("error_rate_threshold", "%q is not a number of events per hour", v)
+		}
+		c.Verify.Threshold = f
+	}
+	c.Verify.Window = duration(val, bad, "verify_window")
+	c.Verify.Timeout = duration(val, bad, "verify_timeout")
+	if v := val("verify_windows"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			bad("verify_windows", "%q is not a whole number of windows", v)
+		}
+		c.Verify.Windows = n
+	}
+	if err := c.Verify.Validate(); err != nil && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("input %w", err))
 	}
 
 	if v := val("pr_number"); v != "" {
@@ -200,6 +255,36 @@ func LoadConfig(get func(string) string) (Config, error) {
 		bad("pr_number", "give pr_number or issue_keys + target_status, not both")
 	}
 	return c, errors.Join(errs...)
+}
+
+var orgSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
+
+// duration reads a duration input: Go's form (90m, 1h30m) or whole days
+// (7d), which people write for timeouts.
+func duration(val func(string) string, bad func(string, string, ...any), name string) time.Duration {
+	v := val(name)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad(name, "%q is not a duration like 1h, 90m or 7d", v)
+	}
+	return d
+}
+
+// sweepReady reports what a sweep still needs.
+func (c Config) sweepReady() error {
+	var errs []error
+	if c.SentryToken == "" {
+		errs = append(errs, errors.New("input sentry_token: required to sweep: a Sentry auth token with event:read and event:write"))
+	}
+	if c.SentryOrg == "" {
+		errs = append(errs, errors.New("input sentry_org: required to sweep: your Sentry organization slug"))
+	}
+	return errors.Join(errs...)
 }
 
 func inputDefault(name string) string {
@@ -236,7 +321,7 @@ func (c Config) target() ([]string, flow.Stage) {
 		return c.Statuses[st], st
 	}
 	list := splitStatuses(c.TargetStatus)
-	for _, st := range []flow.Stage{flow.Open, flow.InProgress, flow.InReview, flow.Done} {
+	for _, st := range []flow.Stage{flow.Open, flow.InProgress, flow.InReview, flow.Done, flow.Closed} {
 		for _, s := range list {
 			if slices.ContainsFunc(c.Statuses[st], func(x string) bool { return strings.EqualFold(x, s) }) {
 				return list, st

@@ -7,10 +7,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 func inputs(kv ...string) func(string) string {
@@ -33,12 +35,24 @@ func TestLoadConfigAppliesTheActionYmlDefaults(t *testing.T) {
 		flow.InProgress: {"In Progress"},
 		flow.InReview:   {"In Review", "Code Review", "Review"},
 		flow.Done:       {"Done", "Resolved"},
+		flow.Closed:     {"Closed"},
 	}
 	if !reflect.DeepEqual(c.Statuses, want) {
 		t.Errorf("statuses = %v, want %v", c.Statuses, want)
 	}
 	if !reflect.DeepEqual(c.Sources, []string{"title", "branch", "body", "commits"}) || c.Mode != "auto" || c.DryRun || !c.FailOnError || !c.JiraComment {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+	wantVerify := verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour}
+	if c.Verify != wantVerify || c.VerifyLabel != "fixproof-verify" || c.SentryBaseURL != "https://sentry.io" || !reflect.DeepEqual(c.Statuses[flow.Closed], []string{"Closed"}) {
+		t.Errorf("sweep defaults not applied: %+v", c)
+	}
+	if err := c.sweepReady(); err == nil || !strings.Contains(err.Error(), "sentry_token") || !strings.Contains(err.Error(), "sentry_org") {
+		t.Errorf("sweepReady = %v", err)
+	}
+	c, _ = LoadConfig(inputs(append(slices.Clone(cloud), "verify_timeout", "7d")...))
+	if c.Verify.Timeout != 7*24*time.Hour {
+		t.Errorf("7d = %s", c.Verify.Timeout)
 	}
 }
 
@@ -56,7 +70,13 @@ func TestLoadConfigErrorsNameTheInputToFix(t *testing.T) {
 		{"bad project", append(slices.Clone(cloud), "jira_projects", "OPS,9X"), []string{"jira_projects"}},
 		{"bad source", append(slices.Clone(cloud), "key_sources", "title,labels"), []string{`input key_sources: unknown source "labels"`}},
 		{"bad bool", append(slices.Clone(cloud), "dry_run", "yes please"), []string{`input dry_run: "yes please" is not true or false`}},
-		{"bad mode", append(slices.Clone(cloud), "mode", "sweep"), []string{`input mode: "sweep" is not a mode`}},
+		{"bad mode", append(slices.Clone(cloud), "mode", "sweeps"), []string{`input mode: "sweeps" is not a mode`}},
+		{"bad window", append(slices.Clone(cloud), "verify_window", "an hour"), []string{`input verify_window: "an hour" is not a duration`}},
+		{"bad threshold", append(slices.Clone(cloud), "error_rate_threshold", "low"), []string{`input error_rate_threshold: "low"`}},
+		{"timeout shorter than the windows", append(slices.Clone(cloud), "verify_timeout", "2h"), []string{"verify_timeout 2h0m0s is shorter than"}},
+		{"bad org", append(slices.Clone(cloud), "sentry_org", "Acme Inc"), []string{`input sentry_org: "acme inc"`}},
+		{"bad sentry url", append(slices.Clone(cloud), "sentry_base_url", "sentry"), []string{`input sentry_base_url: "sentry"`}},
+		{"label with a space", append(slices.Clone(cloud), "verify_label", "fix proof"), []string{`input verify_label: "fix proof"`}},
 		{"bad pr number", append(slices.Clone(cloud), "pr_number", "abc"), []string{`input pr_number: "abc"`}},
 		{"bad key", append(slices.Clone(cloud), "issue_keys", "OPS-1 nope", "target_status", "done"), []string{`input issue_keys: "NOPE"`}},
 		{"keys without target", append(slices.Clone(cloud), "issue_keys", "OPS-1"), []string{"input target_status: issue_keys and target_status go together"}},
@@ -177,13 +197,13 @@ func TestActionYmlDeclaresExactlyTheInputsTheCodeReads(t *testing.T) {
 
 func TestActionYmlDeclaresTheOutputsTheCodeWrites(t *testing.T) {
 	a := readActionYML(t)
-	for _, name := range []string{"issue_keys", "transitioned", "skipped", "failed", "results_json"} {
+	for _, name := range []string{"issue_keys", "transitioned", "skipped", "failed", "results_json", "sentry_resolved", "jira_closed", "unverified"} {
 		if _, ok := a.Outputs[name]; !ok {
 			t.Errorf("output %s missing from action.yml", name)
 		}
 	}
-	if len(a.Outputs) != 5 {
-		t.Errorf("action.yml declares %d outputs, the code writes 5", len(a.Outputs))
+	if len(a.Outputs) != 8 {
+		t.Errorf("action.yml declares %d outputs, the code writes 8", len(a.Outputs))
 	}
 	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
 		t.Errorf("runs = %+v, want the Dockerfile image running `fixproof action`", a.Runs)

@@ -338,7 +338,7 @@ func (w *world) dispatchEvent() map[string]any {
 
 func TestOtherEventsAreANotice(t *testing.T) {
 	w := newWorld(t, jirasim.Cloud)
-	for _, ev := range []struct{ name, file string }{{"push", "push/payload.json"}, {"schedule", ""}, {"pull_request", "pull_request/labeled.payload.json"}} {
+	for _, ev := range []struct{ name, file string }{{"push", "push/payload.json"}, {"pull_request", "pull_request/labeled.payload.json"}} {
 		var payload map[string]any
 		if ev.file != "" {
 			payload = w.event(ev.file, githubsim.PullRequest{Number: prNumber, Title: "OPS-1"})
@@ -484,11 +484,11 @@ func TestSecretsAreMaskedBeforeAnythingIsPrinted(t *testing.T) {
 		}
 		masks++
 	}
-	if masks != 3 { // github_token, jira_email, jira_api_token
-		t.Errorf("stdout starts with %d mask commands, want 3:\n%s", masks, o.stdout)
+	if masks != 4 { // github_token, jira_email, jira_api_token, sentry_token
+		t.Errorf("stdout starts with %d mask commands, want 4:\n%s", masks, o.stdout)
 	}
 	rest := strings.Join(lines[masks:], "\n") + o.summary + fmt.Sprint(o.outputs)
-	for _, s := range []string{ghToken, jiraToken} {
+	for _, s := range []string{ghToken, jiraToken, sentryTok} {
 		if strings.Contains(rest, s) {
 			t.Errorf("secret %q printed after masking", s)
 		}

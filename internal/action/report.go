@@ -83,10 +83,7 @@ func (r *runner) report(p *plan, results []Result) error {
 			failed = append(failed, res.Key)
 		}
 	}
-	if results == nil {
-		results = []Result{}
-	}
-	js, err := json.Marshal(results)
+	js, err := jsonResults(results)
 	if err != nil {
 		return err
 	}
@@ -95,12 +92,21 @@ func (r *runner) report(p *plan, results []Result) error {
 		{"transitioned", strings.Join(transitioned, " ")},
 		{"skipped", strings.Join(skipped, " ")},
 		{"failed", strings.Join(failed, " ")},
-		{"results_json", string(js)},
+		{"results_json", js},
 	}
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
 		return err
 	}
 	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results))
+}
+
+// jsonResults is the results_json output: always an array.
+func jsonResults(results []Result) (string, error) {
+	if results == nil {
+		results = []Result{}
+	}
+	js, err := json.Marshal(results)
+	return string(js), err
 }
 
 // writeOutputs appends name<<delimiter blocks to the GITHUB_OUTPUT file. The

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
+	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 )
 
 // Secrets used by the simulated world; tests assert none of them leaks.
@@ -26,6 +28,8 @@ const (
 	jiraEmail  = "bot@acme.io"
 	jiraToken  = "ATATT3xSecretJiraToken"
 	jiraPAT    = "NjIwMDk3DataCenterPAT"
+	sentryTok  = "sntrys_e2eSecretSentryToken"
+	sentryOrg  = "acme"
 	repoOwner  = "Codertocat"
 	repoName   = "Hello-World"
 	repoFull   = repoOwner + "/" + repoName
@@ -39,8 +43,11 @@ type world struct {
 	t         testing.TB
 	jira      *jirasim.Server
 	gh        *githubsim.Server
+	sentry    *sentrysim.Server
 	jiraURL   string
 	ghURL     string
+	sentryURL string
+	clock     *clock
 	flavor    jirasim.Flavor
 	contracts string
 	transport http.RoundTripper
@@ -55,14 +62,23 @@ func newWorld(t *testing.T, flavor jirasim.Flavor) *world {
 	t.Helper()
 	w := newBareWorld(t, flavor)
 	w.contracts = contract.Require(t)
-	jiraHost := hostOf(w.jiraURL)
+	jiraHost, sentryHost := hostOf(w.jiraURL), hostOf(w.sentryURL)
 	w.gql = contract.GraphQLTransport(t, contract.GitHubSchema(t), http.DefaultTransport)
 	jiraCheck := contract.JiraSpec(t).Transport(t, http.DefaultTransport)
+	sentryCheck := contract.SentrySpec(t).Transport(t, http.DefaultTransport)
 	w.transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Host == jiraHost {
+		switch {
+		case r.URL.Host == jiraHost:
 			return jiraCheck.RoundTrip(r)
+		case r.URL.Host == sentryHost:
+			return sentryCheck.RoundTrip(r)
+		case strings.HasSuffix(r.URL.Path, "/graphql"):
+			return w.gql.RoundTrip(r)
 		}
-		return w.gql.RoundTrip(r)
+		// GitHub's REST API: its OpenAPI description is not among our
+		// contracts; githubsim's comment objects are checked against the
+		// webhook schema in its own tests.
+		return http.DefaultTransport.RoundTrip(r)
 	})
 	return w
 }
@@ -85,7 +101,32 @@ func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
 	gsrv := httptest.NewServer(w.gh.Handler())
 	t.Cleanup(gsrv.Close)
 	w.ghURL = gsrv.URL
+
+	w.clock = &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryTok, Org: sentryOrg, Now: w.clock.Now})
+	ssrv := httptest.NewServer(w.sentry.Handler())
+	t.Cleanup(ssrv.Close)
+	w.sentryURL = ssrv.URL
 	return w
+}
+
+// clock is the time the action and Sentry see; tests move it to let
+// verification windows pass.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -200,16 +241,19 @@ func (w *world) run(eventName string, event map[string]any, in ...string) outcom
 	w.t.Helper()
 	dir := w.t.TempDir()
 	env := map[string]string{
-		"GITHUB_EVENT_NAME":   eventName,
-		"GITHUB_REPOSITORY":   repoFull,
-		"GITHUB_API_URL":      w.ghURL,
-		"GITHUB_GRAPHQL_URL":  w.ghURL + "/graphql",
-		"GITHUB_SERVER_URL":   serverURL,
-		"GITHUB_OUTPUT":       filepath.Join(dir, "output"),
-		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
-		"GITHUB_RUN_ID":       "4242",
-		"INPUT_GITHUB_TOKEN":  ghToken,
-		"INPUT_JIRA_BASE_URL": w.jiraURL,
+		"GITHUB_EVENT_NAME":     eventName,
+		"GITHUB_REPOSITORY":     repoFull,
+		"GITHUB_API_URL":        w.ghURL,
+		"GITHUB_GRAPHQL_URL":    w.ghURL + "/graphql",
+		"GITHUB_SERVER_URL":     serverURL,
+		"GITHUB_OUTPUT":         filepath.Join(dir, "output"),
+		"GITHUB_STEP_SUMMARY":   filepath.Join(dir, "summary"),
+		"GITHUB_RUN_ID":         "4242",
+		"INPUT_GITHUB_TOKEN":    ghToken,
+		"INPUT_JIRA_BASE_URL":   w.jiraURL,
+		"INPUT_SENTRY_BASE_URL": w.sentryURL,
+		"INPUT_SENTRY_TOKEN":    sentryTok,
+		"INPUT_SENTRY_ORG":      sentryOrg,
 	}
 	if event != nil {
 		raw, _ := json.Marshal(event)
@@ -233,6 +277,7 @@ func (w *world) run(eventName string, event map[string]any, in ...string) outcom
 		Transport: w.transport,
 		Retry:     fastRetry,
 		Version:   "test",
+		Now:       w.clock.Now,
 	})
 	o := outcome{err: err, stdout: stdout.String(), outputs: readOutputs(w.t, env["GITHUB_OUTPUT"])}
 	if b, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); err == nil {

@@ -26,10 +26,10 @@ type jiraExample struct {
 // brokenJiraExamples are the spec's own examples that contradict the
 // spec's own schemas (Atlassian's bugs, not ours), with the problem each
 // has. They are checked to still fail, so the list stays true.
+//
+// The remote link list example used to be here too: jiraErrata corrects
+// that schema, and the example passing is the proof it is right.
 var brokenJiraExamples = map[string]string{
-	// The operation returns a list of links, but the spec's 200 schema is
-	// a single RemoteIssueLink object.
-	"issue.remotelink.list.response.200.json": "value must be an object",
 	// expirationDate is specified as an int64 but the example (like Jira)
 	// gives a date-time string.
 	"webhook.list.response.200.json": `"/values/0/expirationDate": value must be an integer`,
@@ -420,5 +420,19 @@ func TestSpecTransport(t *testing.T) {
 		if !strings.HasPrefix(errs[i], want[i]) {
 			t.Errorf("report %d = %q, want it to start with %q", i, errs[i], want[i])
 		}
+	}
+}
+
+func TestJiraErratumRemoteLinkListIsAnArray(t *testing.T) {
+	spec := JiraSpec(t)
+	req := httptest.NewRequest(http.MethodGet, "/rest/api/3/issue/OPS-1/remotelink", nil)
+	link := `{"id":10000,"self":"https://x.atlassian.net/rest/api/3/issue/OPS-1/remotelink/10000","globalId":"g","object":{"url":"https://example.com","title":"t"}}`
+	for _, body := range []string{"[" + link + "]", link, "[]"} {
+		if err := spec.ValidateResponse(req, 200, http.Header{"Content-Type": {"application/json"}}, []byte(body)); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	if err := spec.ValidateResponse(req, 200, http.Header{"Content-Type": {"application/json"}}, []byte(`"links"`)); err == nil {
+		t.Error("a string is neither a link nor a list of links")
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
@@ -73,11 +75,11 @@ func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jira
 	sum := sha256.Sum256(raw)
 	want := markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}
 
-	existing, stored, err := c.findComment(ctx, key, marker)
+	found, err := c.findComments(ctx, key, marker)
 	if err != nil {
 		return "", err
 	}
-	if existing != "" && stored.Digest == want.Digest {
+	if len(found) > 0 && found[0].value.Digest == want.Digest {
 		return Unchanged, nil
 	}
 	if beforeWrite != nil {
@@ -87,12 +89,34 @@ func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jira
 	}
 	value, _ := json.Marshal(want)
 	payload := commentBody{Body: body, Properties: []entityProperty{{Key: markerProperty, Value: value}}}
-	if existing == "" {
+	if len(found) == 0 {
 		path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
-		return Created, c.do(ctx, "comment on "+key, http.MethodPost, path, payload, nil)
+		if err := c.do(ctx, "comment on "+key, http.MethodPost, path, payload, nil); err != nil {
+			return "", err
+		}
+		return Created, c.dedupe(ctx, key, marker)
 	}
-	path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(existing))
+	path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(found[0].id))
 	return Updated, c.do(ctx, "edit comment on "+key, http.MethodPut, path, payload, nil)
+}
+
+// dedupe keeps the oldest comment carrying marker and deletes the others.
+// Two runs that both found no comment and both posted one converge on the
+// same survivor, whichever finishes first.
+func (c *Client) dedupe(ctx context.Context, key, marker string) error {
+	found, err := c.findComments(ctx, key, marker)
+	if err != nil {
+		return err
+	}
+	for _, extra := range found[min(1, len(found)):] {
+		path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(extra.id))
+		err := c.do(ctx, "delete duplicate comment on "+key, http.MethodDelete, path, nil, nil)
+		var api *APIError
+		if err != nil && !(errors.As(err, &api) && api.Status == http.StatusNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // render gives the body in the site's format: ADF for Cloud, wiki markup
@@ -104,32 +128,42 @@ func (c *Client) render(doc jiradoc.Doc) any {
 	return doc.Wiki()
 }
 
-// findComment pages through an issue's comments, with their properties,
-// looking for the one carrying marker.
-func (c *Client) findComment(ctx context.Context, key, marker string) (id string, v markerValue, err error) {
+type marked struct {
+	id    string
+	value markerValue
+}
+
+// findComments pages through an issue's comments, with their properties,
+// and returns those carrying marker, oldest first.
+func (c *Client) findComments(ctx context.Context, key, marker string) ([]marked, error) {
+	var out []marked
 	for start := 0; ; {
 		q := url.Values{"expand": {"properties"}, "startAt": {strconv.Itoa(start)}, "maxResults": {"100"}}
 		path := fmt.Sprintf("%s/issue/%s/comment?%s", c.api, url.PathEscape(key), q.Encode())
 		var page commentPage
 		if err := c.do(ctx, "comments of "+key, http.MethodGet, path, nil, &page); err != nil {
-			return "", v, err
+			return nil, err
 		}
 		for _, cm := range page.Comments {
 			for _, p := range cm.Properties {
-				if p.Key != markerProperty {
-					continue
-				}
 				var mv markerValue
-				if json.Unmarshal(p.Value, &mv) == nil && mv.Marker == marker {
-					return cm.ID, mv, nil
+				if p.Key == markerProperty && json.Unmarshal(p.Value, &mv) == nil && mv.Marker == marker {
+					out = append(out, marked{id: cm.ID, value: mv})
 				}
 			}
 		}
 		start += len(page.Comments)
 		if len(page.Comments) == 0 || start >= page.Total {
-			return "", v, nil
+			break
 		}
 	}
+	// Comment ids are increasing numbers: the smallest is the oldest.
+	sort.Slice(out, func(i, j int) bool {
+		a, _ := strconv.ParseInt(out[i].id, 10, 64)
+		b, _ := strconv.ParseInt(out[j].id, 10, 64)
+		return a < b
+	})
+	return out, nil
 }
 
 // do sends one request through go-atlassian's connector, for the endpoints

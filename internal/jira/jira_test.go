@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/flow"
@@ -214,5 +216,120 @@ func TestErrorsCarryJirasMessages(t *testing.T) {
 		if got := messages([]byte(body)); !reflect.DeepEqual(got, want) {
 			t.Errorf("messages(%q) = %q, want %q", body, got, want)
 		}
+	}
+}
+
+func TestQueryPagesLabelledIssuesWithPropertiesAndTransitions(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			issues := map[string]string{}
+			for i := 1; i <= 130; i++ {
+				issues["OPS-"+strconv.Itoa(i)] = "Done"
+			}
+			c, js := setup(t, flavor, issues)
+			ctx := context.Background()
+			for i := 1; i <= 120; i++ {
+				key := "OPS-" + strconv.Itoa(i)
+				if err := c.EditLabels(ctx, key, []string{"fixproof-verify"}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.SetProperty(ctx, "OPS-7", "fixproof", map[string]any{"merge": map[string]any{"commit": "abc"}}); err != nil {
+				t.Fatal(err)
+			}
+			js.Control.Reset()
+			var all []Detail
+			next := ""
+			for {
+				page, err := c.Query(ctx, "labels = "+QuoteJQL("fixproof-verify")+" ORDER BY key ASC", []string{"fixproof"}, next)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, page.Issues...)
+				if next = page.Next; next == "" {
+					break
+				}
+			}
+			if len(all) != 120 || js.Control.Total() != 2 {
+				t.Fatalf("%d issues in %d requests, want 120 in 2", len(all), js.Control.Total())
+			}
+			for _, d := range all {
+				if d.Key == "OPS-7" && !strings.Contains(string(d.Properties["fixproof"]), `"abc"`) {
+					t.Errorf("OPS-7 properties %s", d.Properties)
+				}
+				if d.Status != "Done" || len(d.Transitions) == 0 || len(d.Labels) != 1 {
+					t.Errorf("%s: %+v", d.Key, d)
+					break
+				}
+			}
+		})
+	}
+}
+
+func TestPropertiesLabelsAndRemoteLinkURLs(t *testing.T) {
+	c, js := setup(t, jirasim.Cloud, map[string]string{"OPS-1": "Open"})
+	ctx := context.Background()
+	if v, err := c.Property(ctx, "OPS-1", "fixproof"); err != nil || v != nil {
+		t.Errorf("absent property: %s %v", v, err)
+	}
+	if err := c.SetProperty(ctx, "OPS-1", "fixproof", map[string]any{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Property(ctx, "OPS-1", "fixproof"); err != nil || string(v) != `{"a":1}` {
+		t.Errorf("property %s %v", v, err)
+	}
+	if err := c.EditLabels(ctx, "OPS-1", []string{"x", "y"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EditLabels(ctx, "OPS-1", []string{"z"}, []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	if is, _ := js.Issue("OPS-1"); !reflect.DeepEqual(is.Labels, []string{"y", "z"}) {
+		t.Errorf("labels %v", is.Labels)
+	}
+	for _, u := range []string{"https://acme.sentry.io/issues/1/", "https://github.com/a/b/pull/2"} {
+		if err := c.UpsertRemoteLink(ctx, "OPS-1", RemoteLink{GlobalID: u, URL: u, Title: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if urls, err := c.RemoteLinkURLs(ctx, "OPS-1"); err != nil || len(urls) != 2 || urls[0] != "https://acme.sentry.io/issues/1/" {
+		t.Errorf("urls %v %v", urls, err)
+	}
+}
+
+func TestQuoteJQL(t *testing.T) {
+	if got := QuoteJQL(`a"b\c`); got != `"a\"b\\c"` {
+		t.Errorf("QuoteJQL = %s", got)
+	}
+}
+
+func TestConcurrentUpsertsLeaveOneComment(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
+			js.Control.SetLatency(20 * time.Millisecond)
+			doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("verified"))}}
+			var wg sync.WaitGroup
+			outcomes := make([]Outcome, 2)
+			for i := range outcomes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					o, err := c.UpsertComment(context.Background(), "OPS-1", "verified", doc, nil)
+					if err != nil {
+						t.Error(err)
+					}
+					outcomes[i] = o
+				}()
+			}
+			wg.Wait()
+			is, _ := js.Issue("OPS-1")
+			if len(is.Comments) != 1 {
+				t.Errorf("%d comments after two racing upserts, want 1 (outcomes %v)", len(is.Comments), outcomes)
+			}
+			if outcomes[0] != Created || outcomes[1] != Created {
+				t.Logf("outcomes %v: the race was not reproduced", outcomes)
+			}
+		})
 	}
 }

@@ -17,6 +17,8 @@ import (
 // with PathPrefix get Status (with a Retry-After header when RetryAfter is
 // set) instead of reaching the simulator.
 type Fault struct {
+	// Method, when set, limits the fault to requests of that method.
+	Method     string
 	PathPrefix string
 	Status     int
 	RetryAfter string
@@ -131,7 +133,7 @@ func (c *Control) Wrap(next http.Handler) http.Handler {
 			c.peak = c.inflight
 		}
 		latency := c.latency
-		fault := c.takeFault(r.URL.Path)
+		fault := c.takeFault(r.Method, r.URL.Path)
 		c.mu.Unlock()
 		defer func() {
 			c.mu.Lock()
@@ -168,10 +170,10 @@ func (c *Control) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// takeFault pops the first queued fault matching path. c.mu is held.
-func (c *Control) takeFault(path string) *Fault {
+// takeFault pops the first queued fault matching the request. c.mu is held.
+func (c *Control) takeFault(method, path string) *Fault {
 	for i, f := range c.faults {
-		if !strings.HasPrefix(path, f.PathPrefix) {
+		if !strings.HasPrefix(path, f.PathPrefix) || f.Method != "" && f.Method != method {
 			continue
 		}
 		f.Times--

@@ -43,6 +43,12 @@ func TestControlCountsFailsAndDelays(t *testing.T) {
 		t.Errorf("reset left %d, %v", c.Total(), c.Routes())
 	}
 
+	c.Inject(Fault{Method: "POST", PathPrefix: "/b", Status: 503})
+	if res := get("/b"); res.StatusCode != 200 {
+		t.Errorf("GET /b: %d, the fault is for POST only", res.StatusCode)
+	}
+	c.Reset()
+
 	c.SetLatency(30 * time.Millisecond)
 	start := time.Now()
 	get("/b")

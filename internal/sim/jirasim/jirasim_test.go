@@ -1161,3 +1161,39 @@ func TestSearchExpandsTransitions(t *testing.T) {
 		})
 	}
 }
+
+func TestSettersArrangeAScenario(t *testing.T) {
+	srv, c := newServer(t, Cloud, "OPS-1")
+	if err := srv.SetLabels("OPS-1", "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetProperty("OPS-1", "fixproof", json.RawMessage(`{"x": 1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetDescription("OPS-1", json.RawMessage(`"see https://acme.sentry.io/issues/1/"`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddRemoteLink("OPS-1", "https://acme.sentry.io/issues/2/", "API-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetStatus("OPS-1", "Done"); err != nil {
+		t.Fatal(err)
+	}
+	v := obj(t, c.want(200, "GET", "/rest/api/2/issue/OPS-1?fields=labels,description,status&properties=fixproof", nil))
+	f := obj(t, v["fields"])
+	if f["description"] != "see https://acme.sentry.io/issues/1/" || obj(t, f["status"])["name"] != "Done" || len(list(t, f["labels"])) != 2 {
+		t.Errorf("issue %v", v)
+	}
+	if obj(t, obj(t, v["properties"])["fixproof"])["x"] != float64(1) {
+		t.Errorf("properties %v", v["properties"])
+	}
+	links := list(t, c.want(200, "GET", "/rest/api/3/issue/OPS-1/remotelink", nil))
+	if len(links) != 1 || obj(t, obj(t, links[0])["object"])["url"] != "https://acme.sentry.io/issues/2/" {
+		t.Errorf("links %v", links)
+	}
+	for _, err := range []error{srv.SetLabels("NOPE-1"), srv.SetStatus("OPS-1", "Nowhere"), srv.SetProperty("OPS-1", "p", json.RawMessage(`{`))} {
+		if err == nil {
+			t.Error("a bad setup call must fail")
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/chart"
+	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/markdown"
+	"github.com/fixproof/fixproof/internal/prcomment"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/sweep"
+	"github.com/fixproof/fixproof/internal/verify"
+)
+
+// sweeping reports whether this run sweeps rather than handles a PR.
+func (r *runner) sweeping() bool {
+	return r.cfg.Mode == "sweep" || r.cfg.Mode == "auto" && r.ctx.EventName == "schedule"
+}
+
+func (r *runner) finder() sentrylink.Finder {
+	return sentrylink.Finder{BaseURL: r.cfg.SentryBaseURL, Org: r.cfg.SentryOrg}
+}
+
+// sweep runs the verification sweep and reports it.
+func (r *runner) sweep(ctx context.Context) error {
+	if err := r.cfg.sweepReady(); err != nil {
+		for _, e := range unjoin(err) {
+			r.gha.Errorf("%s", e)
+		}
+		return err
+	}
+	prs, err := prcomment.New(r.ctx.APIURL, r.githubHTTP())
+	if err != nil {
+		return err
+	}
+	sentries := &sentryOrgs{cfg: sentry.Config{BaseURL: r.cfg.SentryBaseURL, Token: r.cfg.SentryToken,
+		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version}}
+	start := r.now()
+	sw := sweep.New(sweep.Config{
+		Params: r.cfg.Verify, Label: r.cfg.VerifyLabel, Projects: r.cfg.Projects,
+		Closed: r.cfg.Statuses[flow.Closed], Statuses: r.cfg.Statuses, Links: r.finder(),
+		DryRun: r.cfg.DryRun, Run: r.getenv("GITHUB_RUN_ID"),
+		ProgressEvery: 5 * time.Second,
+		Progress: func(c sweep.Counts) {
+			r.gha.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
+				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
+		},
+	}, r.jira, sentries, prs, r.now)
+	rep, runErr := sw.Run(ctx)
+	if runErr != nil {
+		runErr = r.jiraHint(runErr)
+		r.gha.Errorf("%s", clean(runErr.Error()))
+	}
+	if rep == nil {
+		return runErr
+	}
+	if err := r.reportSweep(rep); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if r.cfg.FailOnError && rep.Counts.Errors > 0 {
+		return ErrFailed
+	}
+	return nil
+}
+
+// maxAnnotations caps the error annotations of one sweep: GitHub shows only
+// the first few of a step, and the summary lists the rest.
+const maxAnnotations = 20
+
+func (r *runner) reportSweep(rep *sweep.Report) error {
+	c := rep.Counts
+	r.gha.Infof("sweep done: %d issues: %d verified, %d waiting, %d unverified, %d released, %d errors",
+		c.Seen, c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
+	var keys, waiting, failed []string
+	results := make([]Result, 0, len(rep.Outcomes))
+	annotated := 0
+	for _, o := range rep.Outcomes {
+		keys = append(keys, o.Key)
+		switch o.State {
+		case sweep.Waiting, sweep.Elsewhere, sweep.Released:
+			waiting = append(waiting, o.Key)
+		case sweep.Errored:
+			failed = append(failed, o.Key)
+			if annotated < maxAnnotations {
+				r.gha.Errorf("%s: %s", o.Key, clean(o.Reason))
+				annotated++
+			}
+		}
+		results = append(results, Result{Key: o.Key, Action: o.State, Reason: o.Reason, URL: o.URL, Summary: o.Summary})
+	}
+	if n := len(failed) - annotated; n > 0 {
+		r.gha.Errorf("%d more issues could not be swept; the step summary lists them", n)
+	}
+	outputs := [][2]string{
+		{"issue_keys", strings.Join(keys, " ")},
+		{"transitioned", strings.Join(rep.JiraClosed, " ")},
+		{"skipped", strings.Join(waiting, " ")},
+		{"failed", strings.Join(failed, " ")},
+		{"sentry_resolved", strings.Join(rep.SentryResolved, " ")},
+		{"jira_closed", strings.Join(rep.JiraClosed, " ")},
+		{"unverified", strings.Join(rep.Unverified, " ")},
+	}
+	js, err := jsonResults(results)
+	if err != nil {
+		return err
+	}
+	outputs = append(outputs, [2]string{"results_json", js})
+	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
+		return err
+	}
+	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.sweepSummary(rep))
+}
+
+// maxSummaryRows keeps the summary readable for sweeps of thousands of
+// issues: counts for everything, rows for what changed or failed.
+const maxSummaryRows = 100
+
+func (r *runner) sweepSummary(rep *sweep.Report) string {
+	var b strings.Builder
+	c := rep.Counts
+	p := r.cfg.Verify
+	fmt.Fprintf(&b, "### fixproof sweep\n\nVerified means fewer than %g events per %s in each of the last %d windows after the merge; unverified means not so within %s.",
+		p.Limit(), p.Window, p.Windows, p.Timeout)
+	if r.cfg.DryRun {
+		b.WriteString(" Dry run: nothing was changed.")
+	}
+	fmt.Fprintf(&b, "\n\n| verified | waiting | unverified | released | errors | issues |\n|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d |\n\n",
+		c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors, c.Seen)
+	rows := 0
+	for _, o := range rep.Outcomes {
+		if o.State == sweep.Waiting {
+			continue
+		}
+		if rows == 0 {
+			b.WriteString("| Issue | Result | Events per window after the merge | Why |\n|---|---|---|---|\n")
+		}
+		if rows == maxSummaryRows {
+			fmt.Fprintf(&b, "\n%d more rows not shown.\n", countNot(rep.Outcomes, sweep.Waiting)-rows)
+			break
+		}
+		rows++
+		var spark []string
+		for _, ev := range o.Evidence {
+			vals := make([]float64, 0, len(ev.Before)+len(ev.Result.After))
+			for _, w := range append(append([]verify.Bucket{}, ev.Before...), ev.Result.After...) {
+				vals = append(vals, w.Count)
+			}
+			spark = append(spark, chart.Sparkline(vals))
+		}
+		fmt.Fprintf(&b, "| [%s](%s) %s | %s | %s | %s |\n", o.Key, o.URL, markdown.Escape(o.Summary), o.State,
+			strings.Join(spark, " "), markdown.Escape(o.Reason))
+	}
+	return b.String()
+}
+
+func countNot(os []sweep.Outcome, state string) int {
+	n := 0
+	for _, o := range os {
+		if o.State != state {
+			n++
+		}
+	}
+	return n
+}
+
+// recordMerge puts the issues of a merged PR that are linked to Sentry
+// under verification.
+func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
+	if p.stage != flow.Done || p.revertOf != nil || p.pr == nil || r.cfg.DryRun {
+		return
+	}
+	var keys []string
+	for _, res := range results {
+		if res.Action != Failed && res.Reason != "not found" {
+			keys = append(keys, res.Key)
+		}
+	}
+	m := sentrylink.Merge{Commit: p.pr.MergeCommit, Repo: p.pr.Repo, PR: p.pr.Number, URL: p.pr.URL}
+	if p.pr.MergedAt != nil {
+		m.At = p.pr.MergedAt.UTC().Format(time.RFC3339)
+	} else {
+		m.At = r.now().UTC().Format(time.RFC3339)
+	}
+	watches, err := sweep.RecordMerge(ctx, r.jira, r.finder(), r.cfg.VerifyLabel, keys, m)
+	if err != nil {
+		r.gha.Warningf("could not record the merge for verification: %s", clean(r.jiraHint(err).Error()))
+		return
+	}
+	for _, w := range watches {
+		switch {
+		case w.Err != nil:
+			r.gha.Warningf("%s: could not record the merge for verification: %s", w.Key, clean(r.jiraHint(w.Err).Error()))
+		case w.Changed:
+			ids := make([]string, len(w.Links))
+			for i, l := range w.Links {
+				ids[i] = l.String()
+			}
+			r.gha.Infof("%s: labelled %s; the sweep will verify Sentry issues %s", w.Key, r.cfg.VerifyLabel, strings.Join(ids, ", "))
+		}
+	}
+}
+
+// sentryOrgs is a Sentry client for every organization a link names; one
+// per organization, made when first needed.
+type sentryOrgs struct {
+	cfg     sentry.Config
+	mu      sync.Mutex
+	clients map[string]*sentry.Client
+}
+
+func (s *sentryOrgs) client(org string) (*sentry.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[org]; ok {
+		return c, nil
+	}
+	cfg := s.cfg
+	cfg.Org = org
+	c, err := sentry.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.clients == nil {
+		s.clients = map[string]*sentry.Client{}
+	}
+	s.clients[org] = c
+	return c, nil
+}
+
+func (s *sentryOrgs) Issue(ctx context.Context, org, id string) (sentry.Issue, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return sentry.Issue{}, err
+	}
+	return c.Issue(ctx, id)
+}
+
+func (s *sentryOrgs) Resolve(ctx context.Context, org, id string, in *sentry.Commit) (sentry.Issue, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return sentry.Issue{}, err
+	}
+	return c.Resolve(ctx, id, in)
+}
+
+func (s *sentryOrgs) EventCounts(ctx context.Context, org, id string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return nil, err
+	}
+	return c.EventCounts(ctx, id, start, end, interval)
+}
+
+var _ sweep.Sentry = (*sentryOrgs)(nil)
+
+// githubHTTP is an HTTP client for GitHub: the token, then the retries.
+func (r *runner) githubHTTP() *http.Client {
+	return &http.Client{Transport: &bearer{token: r.cfg.GitHubToken, base: r.httpc.Transport}}
+}

@@ -1,0 +1,400 @@
+// Package sweep closes the loop after a merge: for every Jira issue
+// labelled for verification it reads the linked Sentry issues' error
+// counts since the merge, and once they have stayed low for long enough it
+// resolves them, closes the Jira issue and says so on the pull request,
+// with the evidence. The decisions are the verify package's; this package
+// does the I/O, through small interfaces so tests and the demo can use
+// simulators.
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/prcomment"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/verify"
+)
+
+// Property is the Jira issue property fixproof keeps its state in.
+const Property = "fixproof"
+
+// UnverifiedLabel marks issues whose fix did not verify in time.
+const UnverifiedLabel = "fixproof-unverified"
+
+// Jira is what the sweep needs of Jira.
+type Jira interface {
+	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
+	RemoteLinkURLs(ctx context.Context, key string) ([]string, error)
+	MoveTo(ctx context.Context, is jira.Issue, g jira.Goal, dryRun bool) ([]string, error)
+	SetProperty(ctx context.Context, key, name string, value any) error
+	EditLabels(ctx context.Context, key string, add, remove []string) error
+	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
+	BrowseURL(key string) string
+}
+
+// Sentry is what the sweep needs of Sentry, for any organization.
+type Sentry interface {
+	Issue(ctx context.Context, org, id string) (sentry.Issue, error)
+	Resolve(ctx context.Context, org, id string, in *sentry.Commit) (sentry.Issue, error)
+	EventCounts(ctx context.Context, org, id string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+}
+
+// PRComments keeps one marked comment on a pull request.
+type PRComments interface {
+	Upsert(ctx context.Context, repo string, number int, marker, body string) (prcomment.Outcome, error)
+}
+
+// Config is the sweep's settings.
+type Config struct {
+	Params   verify.Params
+	Label    string   // verify_label
+	Projects []string // jira_projects allow-list; empty = any
+	Closed   []string // status_closed candidates
+	Statuses flow.Statuses
+	Links    sentrylink.Finder
+	DryRun   bool
+	// Concurrency bounds the issues handled at once.
+	Concurrency int
+	// Run names this sweep in the claim it leaves on an issue it closes.
+	Run string
+	// Progress, when set, is called every ProgressEvery with the counts so
+	// far, so a sweep over thousands of issues shows it is alive.
+	Progress      func(Counts)
+	ProgressEvery time.Duration
+}
+
+// Sweeper runs sweeps.
+type Sweeper struct {
+	cfg    Config
+	jira   Jira
+	sentry Sentry
+	prs    PRComments // nil: no PR comments
+	now    func() time.Time
+}
+
+// New returns a sweeper. now is the clock (time.Now in production).
+func New(cfg Config, j Jira, s Sentry, prs PRComments, now func() time.Time) *Sweeper {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 16
+	}
+	return &Sweeper{cfg: cfg, jira: j, sentry: s, prs: prs, now: now}
+}
+
+// States of an issue after a sweep.
+const (
+	Verified   = "verified"
+	Waiting    = "waiting"
+	Unverified = "unverified"
+	Errored    = "error"
+	// Released: the label was removed without verifying, because the issue
+	// was reopened or closed by someone else.
+	Released = "released"
+	// Elsewhere: another sweep running at the same time took the issue.
+	Elsewhere = "taken by another sweep"
+)
+
+// LinkEvidence is what one Sentry issue showed.
+type LinkEvidence struct {
+	Link     sentrylink.Link
+	URL      string
+	Title    string
+	ShortID  string
+	Status   string // Sentry's status before the sweep acted
+	Result   verify.Result
+	Before   []verify.Bucket // windows before the merge, for the chart
+	Resolved bool            // resolved by this sweep
+	Err      error
+}
+
+// Outcome is what happened to one Jira issue.
+type Outcome struct {
+	Key      string
+	URL      string
+	Summary  string
+	State    string
+	Reason   string
+	Merge    *sentrylink.Merge
+	Evidence []LinkEvidence
+}
+
+// Counts summarises a sweep.
+type Counts struct {
+	Seen, Verified, Waiting, Unverified, Released, Errors int
+}
+
+// Report is the result of a sweep.
+type Report struct {
+	Outcomes       []Outcome
+	Counts         Counts
+	SentryResolved []string // Sentry issue ids resolved by this sweep
+	JiraClosed     []string
+	Unverified     []string
+}
+
+// Run sweeps every labelled issue: pages of 100 come from one JQL query,
+// each issue is handled as soon as its page arrives, a bounded number at
+// once, while the next page is fetched.
+func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
+	jql := "labels = " + jira.QuoteJQL(s.cfg.Label)
+	if len(s.cfg.Projects) > 0 {
+		quoted := make([]string, len(s.cfg.Projects))
+		for i, p := range s.cfg.Projects {
+			quoted[i] = jira.QuoteJQL(p)
+		}
+		jql += " AND project in (" + strings.Join(quoted, ", ") + ")"
+	}
+	jql += " ORDER BY key ASC"
+
+	var (
+		mu       sync.Mutex
+		outcomes []Outcome
+		counts   Counts
+	)
+	record := func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes = append(outcomes, o)
+		counts.Seen++
+		switch o.State {
+		case Verified:
+			counts.Verified++
+		case Waiting, Elsewhere:
+			counts.Waiting++
+		case Unverified:
+			counts.Unverified++
+		case Released:
+			counts.Released++
+		default:
+			counts.Errors++
+		}
+	}
+	stop := s.progress(func() Counts { mu.Lock(); defer mu.Unlock(); return counts })
+	defer stop()
+
+	work := make(chan jira.Detail)
+	var wg sync.WaitGroup
+	for range s.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				record(s.one(ctx, d))
+			}
+		}()
+	}
+	var queryErr error
+	next := ""
+	for {
+		page, err := s.jira.Query(ctx, jql, []string{Property}, next)
+		if err != nil {
+			queryErr = fmt.Errorf("sweep: %w", err)
+			break
+		}
+		for _, d := range page.Issues {
+			work <- d
+		}
+		if next = page.Next; next == "" {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	r := &Report{Outcomes: outcomes, Counts: counts}
+	sort.Slice(r.Outcomes, func(i, j int) bool { return r.Outcomes[i].Key < r.Outcomes[j].Key })
+	for _, o := range r.Outcomes {
+		switch o.State {
+		case Verified:
+			r.JiraClosed = append(r.JiraClosed, o.Key)
+		case Unverified:
+			r.Unverified = append(r.Unverified, o.Key)
+		}
+		for _, e := range o.Evidence {
+			if e.Resolved {
+				r.SentryResolved = append(r.SentryResolved, e.Link.IssueID)
+			}
+		}
+	}
+	return r, queryErr
+}
+
+// progress calls Config.Progress every ProgressEvery until stopped.
+func (s *Sweeper) progress(get func() Counts) (stop func()) {
+	if s.cfg.Progress == nil || s.cfg.ProgressEvery <= 0 {
+		return func() {}
+	}
+	t := time.NewTicker(s.cfg.ProgressEvery)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				s.cfg.Progress(get())
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}
+
+// one handles one labelled issue.
+func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
+	o := Outcome{Key: d.Key, URL: s.jira.BrowseURL(d.Key), Summary: d.Summary}
+	prop, err := sentrylink.ParseProperty(d.Properties[Property])
+	if err != nil {
+		return o.fail(fmt.Errorf("%w; fix or delete the issue property %q", err, Property))
+	}
+	o.Merge = prop.Merge
+	if prop.Merge == nil {
+		return o.fail(fmt.Errorf("labelled %q but no merge is recorded: the label is added by fixproof when a pull request naming the issue merges; remove it, or merge the fix through a PR that fixproof sees", s.cfg.Label))
+	}
+	merged, err := time.Parse(time.RFC3339, prop.Merge.At)
+	if err != nil {
+		return o.fail(fmt.Errorf("recorded merge time %q: %w", prop.Merge.At, err))
+	}
+
+	closed := containsFold(s.cfg.Closed, d.Status)
+	switch {
+	case closed && prop.Closing == nil:
+		// Closed by a person: nothing left to verify.
+		return s.release(ctx, o, "closed as "+d.Status+" by someone else")
+	case !closed && d.Category != "done":
+		// Reopened (or reverted) since the merge: the fix is not the fix.
+		return s.release(ctx, o, "reopened to "+d.Status+" since the merge")
+	}
+
+	links, err := s.links(ctx, d, prop)
+	if err != nil {
+		return o.fail(err)
+	}
+	if len(links) == 0 {
+		return o.fail(errors.New("no Sentry issue is linked any more (description, remote links or the fixproof property)"))
+	}
+
+	now := s.now()
+	states := make([]verify.State, 0, len(links))
+	for _, l := range links {
+		ev := s.evidence(ctx, l, merged, now)
+		if ev.Err != nil {
+			o.Evidence = append(o.Evidence, ev)
+			return o.fail(ev.Err)
+		}
+		o.Evidence = append(o.Evidence, ev)
+		states = append(states, ev.Result.State)
+	}
+	switch verify.Combine(states...) {
+	case verify.Verified:
+		return s.close(ctx, o, d, prop, closed)
+	case verify.TimedOut:
+		return s.giveUp(ctx, o)
+	default:
+		o.State = Waiting
+		o.Reason = waitingReason(o.Evidence)
+		return o
+	}
+}
+
+func (o Outcome) fail(err error) Outcome {
+	o.State, o.Reason = Errored, err.Error()
+	return o
+}
+
+// links gathers every Sentry issue the Jira issue is linked to.
+func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop sentrylink.Property) ([]sentrylink.Link, error) {
+	urls, err := s.jira.RemoteLinkURLs(ctx, d.Key)
+	if err != nil {
+		return nil, err
+	}
+	var fromLinks []sentrylink.Link
+	for _, u := range urls {
+		if l, ok := s.cfg.Links.InURL(u); ok {
+			fromLinks = append(fromLinks, l)
+		}
+	}
+	return sentrylink.Unique(s.cfg.Links.InDescription(d.Description), fromLinks, prop.Links(s.cfg.Links.Org)), nil
+}
+
+// evidence reads one Sentry issue: its status, and its event counts per
+// window from as many windows before the merge as are checked after it
+// (for the chart) until now.
+func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, merged, now time.Time) LinkEvidence {
+	ev := LinkEvidence{Link: l, URL: sentrylink.IssueURL(s.cfg.Links.BaseURL, l)}
+	is, err := s.sentry.Issue(ctx, l.Org, l.IssueID)
+	if errors.Is(err, sentry.ErrNotFound) {
+		ev.Err = fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", l)
+		return ev
+	}
+	if err != nil {
+		ev.Err = fmt.Errorf("Sentry issue %s: %w", l, err)
+		return ev
+	}
+	ev.Title, ev.ShortID, ev.Status = is.Title, is.ShortID, is.Status
+	if is.Permalink != "" {
+		ev.URL = is.Permalink
+	}
+	p := s.cfg.Params
+	start := merged.Add(-time.Duration(p.Windows) * p.Window)
+	buckets, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, start, now, p.Window)
+	if err != nil {
+		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
+		return ev
+	}
+	vb := make([]verify.Bucket, 0, len(buckets))
+	for _, b := range buckets {
+		if b.Incomplete {
+			// Sentry still counts events into it: it decides nothing yet.
+			continue
+		}
+		vb = append(vb, verify.Bucket{Start: b.Start, Count: b.Count})
+		if b.Start.Add(p.Window).Before(merged) || b.Start.Add(p.Window).Equal(merged) {
+			ev.Before = append(ev.Before, verify.Bucket{Start: b.Start, Count: b.Count})
+		}
+	}
+	ev.Result = verify.Evaluate(p, merged, now, vb)
+	if is.Status == "resolved" && ev.Result.State != verify.Verified {
+		// Someone resolved it in Sentry: their call stands.
+		ev.Result.State = verify.Verified
+		ev.Result.Reason = "resolved in Sentry by someone else"
+	}
+	return ev
+}
+
+func waitingReason(evs []LinkEvidence) string {
+	parts := make([]string, 0, len(evs))
+	for _, e := range evs {
+		if e.Result.State != verify.Verified {
+			parts = append(parts, e.Link.String()+": "+e.Result.Reason)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeProperty writes the property back with a change, keeping the rest.
+func writeProperty(ctx context.Context, j Jira, key string, p sentrylink.Property) error {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return j.SetProperty(ctx, key, Property, json.RawMessage(raw))
+}
