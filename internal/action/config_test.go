@@ -1,6 +1,8 @@
 package action
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -207,5 +209,23 @@ func TestActionYmlDeclaresTheOutputsTheCodeWrites(t *testing.T) {
 	}
 	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
 		t.Errorf("runs = %+v, want the Dockerfile image running `fixproof action`", a.Runs)
+	}
+}
+
+func TestResultsJSONStaysUnderGitHubsOutputLimit(t *testing.T) {
+	many := make([]Result, 20000)
+	for i := range many {
+		many[i] = Result{Key: fmt.Sprintf("OPS-%d", i+1), Action: "waiting", Reason: strings.Repeat("r", 40)}
+	}
+	js, kept, err := jsonResults(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Result
+	if len(js) > maxOutput || kept == 0 || kept >= len(many) || json.Unmarshal([]byte(js), &back) != nil || len(back) != kept {
+		t.Errorf("%d bytes, kept %d of %d", len(js), kept, len(many))
+	}
+	if js, kept, _ := jsonResults(nil); js != "[]" || kept != 0 {
+		t.Errorf("no results: %q", js)
 	}
 }

@@ -83,9 +83,12 @@ func (r *runner) report(p *plan, results []Result) error {
 			failed = append(failed, res.Key)
 		}
 	}
-	js, err := jsonResults(results)
+	js, kept, err := jsonResults(results)
 	if err != nil {
 		return err
+	}
+	if kept < len(results) {
+		r.gha.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
 	}
 	outputs := [][2]string{
 		{"issue_keys", strings.Join(p.keys, " ")},
@@ -100,13 +103,30 @@ func (r *runner) report(p *plan, results []Result) error {
 	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results))
 }
 
-// jsonResults is the results_json output: always an array.
-func jsonResults(results []Result) (string, error) {
-	if results == nil {
-		results = []Result{}
+// maxOutput keeps one output under GitHub's limit of 1 MB per output.
+const maxOutput = 1000 * 1000
+
+// jsonResults is the results_json output: always an array, and never more
+// than maxOutput bytes; kept is how many results fit.
+func jsonResults(results []Result) (js string, kept int, err error) {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, r := range results {
+		one, err := json.Marshal(r)
+		if err != nil {
+			return "", 0, err
+		}
+		if b.Len()+len(one)+2 > maxOutput {
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(one)
+		kept++
 	}
-	js, err := json.Marshal(results)
-	return string(js), err
+	b.WriteByte(']')
+	return b.String(), kept, nil
 }
 
 // writeOutputs appends name<<delimiter blocks to the GITHUB_OUTPUT file. The

@@ -86,7 +86,13 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 	for _, o := range rep.Outcomes {
 		keys = append(keys, o.Key)
 		switch o.State {
-		case sweep.Waiting, sweep.Elsewhere, sweep.Released:
+		case sweep.Waiting:
+			// Thousands of these are normal: their reasons go to the debug
+			// log (re-run with debug logging to see them).
+			r.gha.Debugf("%s: waiting: %s", o.Key, clean(o.Reason))
+			waiting = append(waiting, o.Key)
+		case sweep.Elsewhere, sweep.Released:
+			r.gha.Infof("%s: %s: %s", o.Key, o.State, clean(o.Reason))
 			waiting = append(waiting, o.Key)
 		case sweep.Errored:
 			failed = append(failed, o.Key)
@@ -95,7 +101,9 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 				annotated++
 			}
 		}
-		results = append(results, Result{Key: o.Key, Action: o.State, Reason: o.Reason, URL: o.URL, Summary: o.Summary})
+		if o.State != sweep.Waiting {
+			results = append(results, Result{Key: o.Key, Action: o.State, Reason: o.Reason, URL: o.URL, Summary: o.Summary})
+		}
 	}
 	if n := len(failed) - annotated; n > 0 {
 		r.gha.Errorf("%d more issues could not be swept; the step summary lists them", n)
@@ -109,9 +117,14 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 		{"jira_closed", strings.Join(rep.JiraClosed, " ")},
 		{"unverified", strings.Join(rep.Unverified, " ")},
 	}
-	js, err := jsonResults(results)
+	// results_json carries what changed or failed; waiting issues are
+	// counted in the summary and listed in skipped.
+	js, kept, err := jsonResults(results)
 	if err != nil {
 		return err
+	}
+	if kept < len(results) {
+		r.gha.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
 	}
 	outputs = append(outputs, [2]string{"results_json", js})
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {

@@ -301,7 +301,7 @@ func readOutputs(t testing.TB, path string) map[string]string {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
+	sc.Buffer(nil, 4<<20)
 	for sc.Scan() {
 		name, delim, ok := strings.Cut(sc.Text(), "<<")
 		if !ok {

@@ -142,9 +142,11 @@ type Report struct {
 	Unverified     []string
 }
 
-// Run sweeps every labelled issue: pages of 100 come from one JQL query,
-// each issue is handled as soon as its page arrives, a bounded number at
-// once, while the next page is fetched.
+// Run sweeps every labelled issue: one JQL query, read to its last page
+// first, then every issue handled, a bounded number at once. The pages are
+// read before anything is changed because closing an issue removes its
+// label, which would shift the later pages of the same query under the
+// page token and skip issues.
 func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 	jql := "labels = " + jira.QuoteJQL(s.cfg.Label)
 	if len(s.cfg.Projects) > 0 {
@@ -182,6 +184,24 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 	stop := s.progress(func() Counts { mu.Lock(); defer mu.Unlock(); return counts })
 	defer stop()
 
+	var all []jira.Detail
+	seen := map[string]bool{}
+	for next := ""; ; {
+		page, err := s.jira.Query(ctx, jql, []string{Property}, next)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		for _, d := range page.Issues {
+			if !seen[d.Key] {
+				seen[d.Key] = true
+				all = append(all, d)
+			}
+		}
+		if next = page.Next; next == "" {
+			break
+		}
+	}
+
 	work := make(chan jira.Detail)
 	var wg sync.WaitGroup
 	for range s.cfg.Concurrency {
@@ -193,20 +213,8 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 			}
 		}()
 	}
-	var queryErr error
-	next := ""
-	for {
-		page, err := s.jira.Query(ctx, jql, []string{Property}, next)
-		if err != nil {
-			queryErr = fmt.Errorf("sweep: %w", err)
-			break
-		}
-		for _, d := range page.Issues {
-			work <- d
-		}
-		if next = page.Next; next == "" {
-			break
-		}
+	for _, d := range all {
+		work <- d
 	}
 	close(work)
 	wg.Wait()
@@ -226,7 +234,7 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 			}
 		}
 	}
-	return r, queryErr
+	return r, nil
 }
 
 // progress calls Config.Progress every ProgressEvery until stopped.
