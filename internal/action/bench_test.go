@@ -19,7 +19,8 @@ import (
 // 1 Jira search (which also returns each issue's transitions), then all
 // issues at once: the first transition, a GET of the next transitions and
 // the second transition, while the comment (GET comments, POST remote link,
-// POST comment) runs alongside: 3 + 1 + 3 = 7 round trips, 140 ms.
+// POST comment, GET comments again so racing runs converge on one comment)
+// runs alongside: 3 + 1 + max(3, 4) = 8 round trips, 160 ms.
 // rtt/op is the wall time divided by the injected latency: the round trips
 // on the critical path.
 func BenchmarkPullRequest20Keys300Commits(b *testing.B) {
