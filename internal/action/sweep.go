@@ -52,19 +52,14 @@ func (r *runner) sweep(ctx context.Context) error {
 				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 		},
 	}, r.jira, sentries, prs, r.now)
-	rep, runErr := sw.Run(ctx)
-	if runErr != nil {
-		runErr = r.jiraHint(runErr)
-		r.gha.Errorf("%s", clean(runErr.Error()))
-	}
-	if rep == nil {
-		return runErr
+	rep, err := sw.Run(ctx)
+	if err != nil {
+		err = r.jiraHint(err)
+		r.gha.Errorf("%s", clean(err.Error()))
+		return err
 	}
 	if err := r.reportSweep(rep); err != nil {
 		return err
-	}
-	if runErr != nil {
-		return runErr
 	}
 	if r.cfg.FailOnError && rep.Counts.Errors > 0 {
 		return ErrFailed

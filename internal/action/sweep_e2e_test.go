@@ -425,3 +425,26 @@ func TestSweepSeesEveryIssueWhileClosingSome(t *testing.T) {
 		t.Errorf("closed %d and waiting %d, want 30 and 270 of 300", closed, waiting)
 	}
 }
+
+func TestDryRunSweepChangesNothing(t *testing.T) {
+	w := newWorld(t, jirasim.Cloud)
+	w.sentryIssue("101", noisyUntilMerge())
+	w.mergeFix("OPS-1", 7, "101")
+	w.jira.Control.Reset()
+	o := w.sweepAt(afterFour, "dry_run", "true")
+	if o.err != nil || o.outputs["jira_closed"] != "" || o.outputs["sentry_resolved"] != "" {
+		t.Fatalf("%v %v", o.err, o.outputs)
+	}
+	if r := o.results(t)["OPS-1"]; r.Action != "verified" || !strings.Contains(r.Reason, "dry run") {
+		t.Errorf("result %+v", r)
+	}
+	if n := w.jiraWrites("/rest/api/3"); n != 0 || w.status("OPS-1") != "Done" {
+		t.Errorf("dry run wrote %d times; status %s", n, w.status("OPS-1"))
+	}
+	if s, _ := w.sentry.Issue("101"); s.Updates != 0 || len(w.gh.Comments(repoOwner, repoName, 7)) != 0 {
+		t.Error("dry run touched Sentry or GitHub")
+	}
+	if !strings.Contains(o.summary, "Dry run: nothing was changed.") {
+		t.Errorf("summary:\n%s", o.summary)
+	}
+}

@@ -222,6 +222,9 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 	r := &Report{Outcomes: outcomes, Counts: counts}
 	sort.Slice(r.Outcomes, func(i, j int) bool { return r.Outcomes[i].Key < r.Outcomes[j].Key })
 	for _, o := range r.Outcomes {
+		if s.cfg.DryRun {
+			break // nothing was closed, resolved or labelled
+		}
 		switch o.State {
 		case Verified:
 			r.JiraClosed = append(r.JiraClosed, o.Key)
