@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
@@ -47,7 +47,7 @@ type world struct {
 	jiraURL   string
 	ghURL     string
 	sentryURL string
-	clock     *clock
+	clock     *sim.Clock
 	flavor    jirasim.Flavor
 	contracts string
 	transport http.RoundTripper
@@ -102,31 +102,12 @@ func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
 	t.Cleanup(gsrv.Close)
 	w.ghURL = gsrv.URL
 
-	w.clock = &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	w.clock = sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryTok, Org: sentryOrg, Now: w.clock.Now})
 	ssrv := httptest.NewServer(w.sentry.Handler())
 	t.Cleanup(ssrv.Close)
 	w.sentryURL = ssrv.URL
 	return w
-}
-
-// clock is the time the action and Sentry see; tests move it to let
-// verification windows pass.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -19,24 +19,6 @@ import (
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 )
 
-// clock is a settable clock shared by the simulator and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // noon is the simulated now of most tests.
 var noon = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
@@ -44,7 +26,7 @@ type env struct {
 	c     *Client
 	s     *sentrysim.Server
 	url   string
-	clock *clock
+	clock *sim.Clock
 }
 
 // checked wraps base with Sentry contract validation when the contracts
@@ -60,7 +42,7 @@ func checked(t *testing.T, base http.RoundTripper) http.RoundTripper {
 // for it whose traffic is checked against Sentry's spec.
 func setup(t *testing.T, o sentrysim.Options) *env {
 	t.Helper()
-	e := &env{clock: &clock{t: noon}}
+	e := &env{clock: sim.NewClock(noon)}
 	o.Token, o.Org, o.Now = "tok", "acme", e.clock.Now
 	e.s = sentrysim.New(o)
 	srv := httptest.NewServer(e.s.Handler())

@@ -85,3 +85,16 @@ func TestControlMeasuresPeakConcurrency(t *testing.T) {
 		t.Errorf("peak %d, want 5", p)
 	}
 }
+
+func TestClockIsSettable(t *testing.T) {
+	start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	c := NewClock(start)
+	c.Advance(90 * time.Minute)
+	if got := c.Now(); !got.Equal(start.Add(90 * time.Minute)) {
+		t.Errorf("after Advance: %s", got)
+	}
+	c.Set(start)
+	if !c.Now().Equal(start) {
+		t.Errorf("after Set: %s", c.Now())
+	}
+}

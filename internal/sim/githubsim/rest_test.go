@@ -12,37 +12,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/sim"
 )
-
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // restFixture is a server whose token belongs to login, with pull request
 // acme/widgets#7 and a clock at base.
-func restFixture(t *testing.T, login string) (*Server, *httptest.Server, *testClock) {
+func restFixture(t *testing.T, login string) (*Server, *httptest.Server, *sim.Clock) {
 	t.Helper()
-	clock := &testClock{t: base}
+	clock := sim.NewClock(base)
 	s := New(Options{Token: testToken, Login: login, Now: clock.Now})
 	s.AddPullRequest("acme", "widgets", PullRequest{Number: 7, Title: "PROJ-1 fix", Author: "octocat"})
 	ts := httptest.NewServer(s.Handler())

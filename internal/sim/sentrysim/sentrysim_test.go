@@ -13,33 +13,17 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/sim"
 )
 
 var noon = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 func at(hour, min int) time.Time { return time.Date(2026, 3, 2, hour, min, 0, 0, time.UTC) }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 type tenv struct {
 	t       *testing.T
 	s       *Server
-	clock   *clock
+	clock   *sim.Clock
 	base    string
 	checked http.RoundTripper // validates against Sentry's spec when present
 	spec    *contract.Spec    // nil when the contracts are absent
@@ -47,7 +31,7 @@ type tenv struct {
 
 func newEnv(t *testing.T, o Options) *tenv {
 	t.Helper()
-	e := &tenv{t: t, clock: &clock{t: noon}, checked: http.DefaultTransport}
+	e := &tenv{t: t, clock: sim.NewClock(noon), checked: http.DefaultTransport}
 	o.Token, o.Org, o.Now = "tok", "acme", e.clock.Now
 	e.s = New(o)
 	srv := httptest.NewServer(e.s.Handler())
@@ -622,7 +606,7 @@ func TestSnapshotsAreCopies(t *testing.T) {
 }
 
 func TestAddIssueDefaultsAndPanics(t *testing.T) {
-	c := &clock{t: noon}
+	c := sim.NewClock(noon)
 	s := New(Options{Org: "acme", Now: c.Now})
 	s.AddIssue(Issue{})
 	s.AddIssue(Issue{Project: "web", Status: "resolved"})
