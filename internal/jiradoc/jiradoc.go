@@ -18,7 +18,7 @@ type Doc struct {
 	Blocks []Block
 }
 
-// Block is a paragraph or a table.
+// Block is a paragraph, heading, table, list, code block or expand.
 type Block interface{ block() }
 
 // Paragraph is a run of inline content.
@@ -30,8 +30,31 @@ type Table struct {
 	Rows   [][]Paragraph
 }
 
+// Heading is a small heading (level 3).
+type Heading string
+
+// List is a bullet or numbered list of paragraphs.
+type List struct {
+	Ordered bool
+	Items   []Paragraph
+}
+
+// CodeBlock is preformatted text, shown as is.
+type CodeBlock string
+
+// Expand is a section collapsed under a title (Cloud); Data Center has no
+// such element, so there the title is a heading and the blocks follow.
+type Expand struct {
+	Title  string
+	Blocks []Block
+}
+
 func (Paragraph) block() {}
 func (Table) block()     {}
+func (Heading) block()   {}
+func (List) block()      {}
+func (CodeBlock) block() {}
+func (Expand) block()    {}
 
 // Inline is a piece of text, possibly a link, possibly styled.
 type Inline struct {
@@ -77,16 +100,52 @@ func oneLine(s string) string {
 
 // ADF renders the document as an Atlassian Document Format tree.
 func (d Doc) ADF() map[string]any {
-	content := make([]any, 0, len(d.Blocks))
-	for _, b := range d.Blocks {
+	return map[string]any{"type": "doc", "version": 1, "content": adfBlocks(d.Blocks)}
+}
+
+func adfBlocks(blocks []Block) []any {
+	content := make([]any, 0, len(blocks))
+	for _, b := range blocks {
 		switch b := b.(type) {
 		case Paragraph:
 			content = append(content, adfParagraph(b))
 		case Table:
 			content = append(content, adfTable(b))
+		case Heading:
+			content = append(content, map[string]any{"type": "heading", "attrs": map[string]any{"level": 3},
+				"content": []any{map[string]any{"type": "text", "text": nonEmpty(oneLine(string(b)))}}})
+		case List:
+			kind := "bulletList"
+			if b.Ordered {
+				kind = "orderedList"
+			}
+			items := make([]any, 0, len(b.Items))
+			for _, it := range b.Items {
+				items = append(items, map[string]any{"type": "listItem", "content": []any{adfParagraph(it)}})
+			}
+			if len(items) > 0 {
+				content = append(content, map[string]any{"type": kind, "content": items})
+			}
+		case CodeBlock:
+			node := map[string]any{"type": "codeBlock"}
+			if b != "" {
+				node["content"] = []any{map[string]any{"type": "text", "text": string(b)}}
+			}
+			content = append(content, node)
+		case Expand:
+			content = append(content, map[string]any{"type": "expand", "attrs": map[string]any{"title": oneLine(b.Title)},
+				"content": adfBlocks(b.Blocks)})
 		}
 	}
-	return map[string]any{"type": "doc", "version": 1, "content": content}
+	return content
+}
+
+// nonEmpty keeps ADF valid: a text node may not be empty.
+func nonEmpty(s string) string {
+	if s == "" {
+		return " "
+	}
+	return s
 }
 
 // MarshalADF is ADF as JSON.
@@ -141,13 +200,38 @@ func adfTable(t Table) map[string]any {
 // Wiki renders the document as Jira wiki markup.
 func (d Doc) Wiki() string {
 	var b strings.Builder
-	for i, blk := range d.Blocks {
+	wikiBlocks(&b, d.Blocks)
+	return b.String()
+}
+
+func wikiBlocks(b *strings.Builder, blocks []Block) {
+	for i, blk := range blocks {
 		if i > 0 {
 			b.WriteString("\n\n")
 		}
 		switch blk := blk.(type) {
 		case Paragraph:
 			b.WriteString(wikiInline(blk))
+		case Heading:
+			b.WriteString("h3. " + EscapeWiki(oneLine(string(blk))))
+		case List:
+			mark := "* "
+			if blk.Ordered {
+				mark = "# "
+			}
+			for j, it := range blk.Items {
+				if j > 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString(mark + wikiInline(it))
+			}
+		case CodeBlock:
+			// Inside {noformat} nothing is markup, except the closing tag:
+			// break any copy of it in the text.
+			b.WriteString("{noformat}\n" + strings.ReplaceAll(string(blk), "{noformat}", "{ noformat}") + "\n{noformat}")
+		case Expand:
+			b.WriteString("h3. " + EscapeWiki(oneLine(blk.Title)) + "\n\n")
+			wikiBlocks(b, blk.Blocks)
 		case Table:
 			b.WriteString("||")
 			for _, h := range blk.Header {
@@ -167,7 +251,6 @@ func (d Doc) Wiki() string {
 			}
 		}
 	}
-	return b.String()
 }
 
 func wikiInline(p Paragraph) string {
@@ -222,7 +305,12 @@ func escapeWikiURL(u string) string {
 // comparing a rendered document with what Jira stored.
 func (d Doc) PlainText() string {
 	var b strings.Builder
-	for i, blk := range d.Blocks {
+	plainBlocks(&b, d.Blocks)
+	return b.String()
+}
+
+func plainBlocks(b *strings.Builder, blocks []Block) {
+	for i, blk := range blocks {
 		if i > 0 {
 			b.WriteString("\n")
 		}
@@ -231,6 +319,22 @@ func (d Doc) PlainText() string {
 			for _, in := range blk {
 				b.WriteString(oneLine(in.Text))
 			}
+		case Heading:
+			b.WriteString(oneLine(string(blk)))
+		case List:
+			for j, it := range blk.Items {
+				if j > 0 {
+					b.WriteString("\n")
+				}
+				for _, in := range it {
+					b.WriteString(oneLine(in.Text))
+				}
+			}
+		case CodeBlock:
+			b.WriteString(string(blk))
+		case Expand:
+			b.WriteString(oneLine(blk.Title) + "\n")
+			plainBlocks(b, blk.Blocks)
 		case Table:
 			b.WriteString(strings.Join(blk.Header, " | "))
 			for _, r := range blk.Rows {
@@ -246,5 +350,4 @@ func (d Doc) PlainText() string {
 			}
 		}
 	}
-	return b.String()
 }

@@ -125,3 +125,26 @@ func TestPlainText(t *testing.T) {
 		t.Errorf("PlainText()\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestListsCodeAndExpandRenderInBothFormats(t *testing.T) {
+	d := Doc{Blocks: []Block{
+		Heading("Steps before the error"),
+		List{Ordered: true, Items: []Paragraph{P(Text("GET /cart")), P(Text("click #pay [~admin]"))}},
+		CodeBlock("curl 'https://x/{noformat}' -H 'X: 1'"),
+		Expand{Title: "12 more frames", Blocks: []Block{P(Code("a.go:1 f"))}},
+	}}
+	wiki := d.Wiki()
+	want := "h3. Steps before the error\n\n# GET /cart\n# click \\#pay \\[\\~admin\\]\n\n{noformat}\ncurl 'https://x/{ noformat}' -H 'X: 1'\n{noformat}\n\nh3. 12 more frames\n\n{{a.go:1 f}}"
+	if wiki != want {
+		t.Errorf("Wiki()\n got %q\nwant %q", wiki, want)
+	}
+	raw := string(d.MarshalADF())
+	for _, part := range []string{`"type":"orderedList"`, `"type":"listItem"`, `"type":"codeBlock"`, `"type":"expand"`, `"title":"12 more frames"`, `"type":"heading"`} {
+		if !strings.Contains(raw, part) {
+			t.Errorf("ADF lacks %s: %s", part, raw)
+		}
+	}
+	if strings.Contains(raw, `"text":""`) {
+		t.Errorf("ADF has an empty text node: %s", raw)
+	}
+}

@@ -1,0 +1,440 @@
+// Package botconfig loads the bot's configuration: a YAML file, every
+// key overridable from the environment (FIXPROOF_JIRA_API_TOKEN for
+// jira.api_token), secrets also from files (api_token_file), defaults
+// applied and everything validated at start, with errors that name the
+// file, the key and what is wrong.
+package botconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Listen       string       `yaml:"listen"`
+	Store        string       `yaml:"store"`
+	Workers      int          `yaml:"workers"`
+	MaxAttempts  int          `yaml:"max_attempts"`
+	UpdateEvery  Duration     `yaml:"update_every"`
+	MaxBody      int          `yaml:"max_body_bytes"`
+	Jira         Jira         `yaml:"jira"`
+	Sentry       Sentry       `yaml:"sentry"`
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	Routes       []Route      `yaml:"routes"`
+	Escalation   Escalation   `yaml:"escalation"`
+	Silences     []Silence    `yaml:"silences"`
+	MuteAfter    Duration     `yaml:"mute_after_close"`
+	Scrub        Scrub        `yaml:"scrub"`
+	Templates    Templates    `yaml:"templates"`
+}
+
+// Jira is where issues go.
+type Jira struct {
+	BaseURL      string   `yaml:"base_url"`
+	Email        string   `yaml:"email"`
+	APIToken     string   `yaml:"api_token" secret:"true"`
+	APITokenFile string   `yaml:"api_token_file"`
+	PAT          string   `yaml:"pat" secret:"true"`
+	PATFile      string   `yaml:"pat_file"`
+	Project      string   `yaml:"project"`
+	IssueType    string   `yaml:"issue_type"`
+	Labels       []string `yaml:"labels"`
+	ReopenWindow Duration `yaml:"reopen_window"`
+	StatusOpen   []string `yaml:"status_open"`
+	// WontFix names resolutions after which a new alert opens a new
+	// issue instead of reopening.
+	WontFix  []string `yaml:"wont_fix"`
+	LinkType string   `yaml:"link_type"`
+}
+
+// Sentry is where Sentry webhooks come from.
+type Sentry struct {
+	BaseURL          string `yaml:"base_url"`
+	Org              string `yaml:"org"`
+	Token            string `yaml:"token" secret:"true"`
+	TokenFile        string `yaml:"token_file"`
+	ClientSecret     string `yaml:"client_secret" secret:"true"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	LegacyToken      string `yaml:"legacy_token" secret:"true"`
+	LegacyTokenFile  string `yaml:"legacy_token_file"`
+	// Installation is the integration's installation uuid: with it the
+	// bot links Sentry issues to Jira as external issues, without it as
+	// notes.
+	Installation string `yaml:"installation"`
+}
+
+// Alertmanager is where Alertmanager webhooks come from.
+type Alertmanager struct {
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// Route sends matching alerts to another Jira project, issue type,
+// labels or components. The first matching route wins.
+type Route struct {
+	Match       Match    `yaml:"match"`
+	Project     string   `yaml:"project"`
+	IssueType   string   `yaml:"issue_type"`
+	Labels      []string `yaml:"labels"`
+	Components  []string `yaml:"components"`
+	AutoResolve bool     `yaml:"auto_resolve"`
+	// StatusDone is where auto_resolve moves an issue.
+	StatusDone []string `yaml:"status_done"`
+}
+
+// Match selects alerts: every field set must match.
+type Match struct {
+	Source        string            `yaml:"source"`         // sentry | alertmanager
+	SentryProject string            `yaml:"sentry_project"` // project slug
+	Receiver      string            `yaml:"receiver"`       // Alertmanager receiver
+	Labels        map[string]string `yaml:"labels"`         // Alertmanager labels or Sentry tags, exact values
+}
+
+// Escalation raises the priority as an alert's rate grows.
+type Escalation struct {
+	Window Duration `yaml:"window"`
+	// Thresholds are events per window; crossing each raises the Jira
+	// priority one level (once per level, with a comment).
+	Thresholds []int `yaml:"thresholds"`
+}
+
+// Silence suppresses matching alerts until it expires. Suppressed alerts
+// are counted, never silently dropped.
+type Silence struct {
+	Matchers map[string]string `yaml:"matchers"`
+	Until    time.Time         `yaml:"until"`
+	Comment  string            `yaml:"comment"`
+}
+
+// Scrub configures personal-data removal.
+type Scrub struct {
+	Extra    []string `yaml:"extra"`
+	KeepUser bool     `yaml:"keep_user"`
+}
+
+// Templates override the issue's summary and description.
+type Templates struct {
+	Summary     string `yaml:"summary"`
+	Description string `yaml:"description"`
+}
+
+// Duration is a time.Duration written as "90s", "1h" or "7d".
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D is the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 90s, 1h or 7d", s)
+	}
+	return d, nil
+}
+
+// Default is the configuration before the file is read.
+func Default() Config {
+	return Config{
+		Listen:      ":8080",
+		Store:       "sqlite://fixproof.db",
+		Workers:     4,
+		MaxAttempts: 25,
+		UpdateEvery: Duration(time.Minute),
+		MaxBody:     1 << 20,
+		MuteAfter:   0,
+		Jira: Jira{
+			IssueType: "Bug", ReopenWindow: Duration(168 * time.Hour),
+			StatusOpen: []string{"Open", "To Do", "Reopened", "Backlog"},
+			WontFix:    []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
+			LinkType:   "Relates",
+		},
+		Sentry:     Sentry{BaseURL: "https://sentry.io"},
+		Escalation: Escalation{Window: Duration(10 * time.Minute)},
+	}
+}
+
+// Load reads the file at path (may be "" for environment only), applies
+// the environment (getenv) and validates.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	name := path
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("%s: %w", name, err)
+		}
+	} else {
+		name = "environment"
+	}
+	var errs []error
+	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(env, key string, err error) {
+		errs = append(errs, fmt.Errorf("%s: %s: %w", env, key, err))
+	}, "")
+	if err := readSecretFiles(reflect.ValueOf(&cfg).Elem(), ""); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, cfg.validate(name)...)
+	return cfg, errors.Join(errs...)
+}
+
+// applyEnv sets every scalar field from FIXPROOF_<PATH> when that
+// variable is set: FIXPROOF_JIRA_API_TOKEN for jira.api_token. Lists are
+// comma-separated. Lists of structs (routes, silences) come only from the
+// file.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad func(env, key string, err error), keyPrefix string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		env := prefix + "_" + strings.ToUpper(tag)
+		key := keyPrefix + tag
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+			applyEnv(fv, env, getenv, bad, key+".")
+			continue
+		}
+		raw := getenv(env)
+		if raw == "" {
+			continue
+		}
+		if err := setScalar(fv, raw); err != nil {
+			bad(env, key, err)
+		}
+	}
+}
+
+func setScalar(fv reflect.Value, raw string) error {
+	switch {
+	case fv.Type() == reflect.TypeOf(Duration(0)):
+		d, err := parseDuration(raw)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(raw)
+	case fv.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", raw)
+		}
+		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", raw)
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+		var list []string
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+		fv.Set(reflect.ValueOf(list))
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Int:
+		var list []int
+		for _, s := range strings.Split(raw, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("%q is not a list of whole numbers", raw)
+			}
+			list = append(list, n)
+		}
+		fv.Set(reflect.ValueOf(list))
+	default:
+		return errors.New("cannot be set from the environment; use the config file")
+	}
+	return nil
+}
+
+// readSecretFiles fills each empty secret field (api_token) from the file
+// its sibling names (api_token_file, or FIXPROOF_JIRA_API_TOKEN_FILE),
+// so secrets can come from mounted files instead of the environment.
+func readSecretFiles(v reflect.Value, keyPrefix string) error {
+	var errs []error
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+			if err := readSecretFiles(fv, keyPrefix+tag+"."); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if f.Tag.Get("secret") != "true" || fv.String() != "" {
+			continue
+		}
+		for j := 0; j < t.NumField(); j++ {
+			if strings.Split(t.Field(j).Tag.Get("yaml"), ",")[0] != tag+"_file" {
+				continue
+			}
+			path := v.Field(j).String()
+			if path == "" {
+				break
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s%s_file: %w", keyPrefix, tag, err))
+				break
+			}
+			fv.SetString(strings.TrimSpace(string(b)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,9}$`)
+	orgSlug    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
+)
+
+// validate checks the configuration; every error names file and key.
+func (c *Config) validate(file string) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s: "+format, append([]any{file, key}, args...)...))
+	}
+	if c.Listen == "" {
+		bad("listen", "required, e.g. \":8080\"")
+	}
+	if !strings.HasPrefix(c.Store, "sqlite://") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		bad("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		bad("workers", "%d: between 1 and 256", c.Workers)
+	}
+	if c.MaxAttempts < 1 {
+		bad("max_attempts", "%d: at least 1", c.MaxAttempts)
+	}
+	if c.MaxBody < 1024 {
+		bad("max_body_bytes", "%d: at least 1024", c.MaxBody)
+	}
+	if u, err := url.Parse(c.Jira.BaseURL); c.Jira.BaseURL == "" {
+		bad("jira.base_url", "required, e.g. https://acme.atlassian.net")
+	} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("jira.base_url", "%q is not an http(s) URL", c.Jira.BaseURL)
+	}
+	cloud := c.Jira.Email != "" || c.Jira.APIToken != ""
+	switch {
+	case cloud && c.Jira.PAT != "":
+		bad("jira.pat", "set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both")
+	case cloud && (c.Jira.Email == "" || c.Jira.APIToken == ""):
+		bad("jira.api_token", "Jira Cloud needs both jira.email and jira.api_token (or api_token_file)")
+	case !cloud && c.Jira.PAT == "":
+		bad("jira.api_token", "no Jira credentials: set jira.email + jira.api_token (Cloud) or jira.pat (Data Center)")
+	}
+	if !projectKey.MatchString(c.Jira.Project) {
+		bad("jira.project", "%q is not a Jira project key like OPS", c.Jira.Project)
+	}
+	if c.Jira.IssueType == "" {
+		bad("jira.issue_type", "required, e.g. Bug")
+	}
+	if len(c.Jira.StatusOpen) == 0 {
+		bad("jira.status_open", "required: the statuses a reopened issue may go to")
+	}
+	if c.Sentry.Org != "" && !orgSlug.MatchString(c.Sentry.Org) {
+		bad("sentry.org", "%q is not a Sentry organization slug", c.Sentry.Org)
+	}
+	if u, err := url.Parse(c.Sentry.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("sentry.base_url", "%q is not an http(s) URL", c.Sentry.BaseURL)
+	}
+	if c.Sentry.ClientSecret == "" && c.Sentry.LegacyToken == "" && c.Alertmanager.Token == "" {
+		bad("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token or alertmanager.token")
+	}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		switch r.Match.Source {
+		case "", "sentry", "alertmanager":
+		default:
+			bad(key+".match.source", "%q: use sentry or alertmanager", r.Match.Source)
+		}
+		if r.Project != "" && !projectKey.MatchString(r.Project) {
+			bad(key+".project", "%q is not a Jira project key", r.Project)
+		}
+		if r.AutoResolve && len(r.StatusDone) == 0 {
+			bad(key+".status_done", "required with auto_resolve: the statuses a resolved alert moves its issue to")
+		}
+	}
+	prev := 0
+	for i, th := range c.Escalation.Thresholds {
+		if th <= prev {
+			bad(fmt.Sprintf("escalation.thresholds[%d]", i), "%d: thresholds must increase and be above 0", th)
+		}
+		prev = th
+	}
+	if len(c.Escalation.Thresholds) > 0 && c.Escalation.Window.D() < time.Minute {
+		bad("escalation.window", "%s: at least 1m", c.Escalation.Window.D())
+	}
+	for i, s := range c.Silences {
+		if len(s.Matchers) == 0 {
+			bad(fmt.Sprintf("silences[%d].matchers", i), "required: a silence without matchers would silence everything")
+		}
+		if s.Until.IsZero() {
+			bad(fmt.Sprintf("silences[%d].until", i), "required: an expiry like 2026-12-31T00:00:00Z")
+		}
+	}
+	for i, p := range c.Scrub.Extra {
+		if _, err := regexp.Compile(p); err != nil {
+			bad(fmt.Sprintf("scrub.extra[%d]", i), "%v", err)
+		}
+	}
+	for key, path := range map[string]string{"templates.summary": c.Templates.Summary, "templates.description": c.Templates.Description} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			bad(key, "%v", err)
+		}
+	}
+	return errs
+}
+
+// Secrets lists the secret values, so that logs can be checked for them.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.Jira.APIToken, c.Jira.PAT, c.Sentry.Token, c.Sentry.ClientSecret, c.Sentry.LegacyToken, c.Alertmanager.Token} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package botconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fixproof.yml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+const minimal = `
+jira:
+  base_url: https://acme.atlassian.net
+  email: bot@acme.io
+  api_token: tok
+  project: OPS
+sentry:
+  org: acme
+  client_secret: s3cret
+`
+
+func TestMinimalConfigGetsDefaults(t *testing.T) {
+	c, err := Load(write(t, minimal), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":8080" || c.Store != "sqlite://fixproof.db" || c.Jira.IssueType != "Bug" || c.Jira.ReopenWindow.D() != 168*time.Hour ||
+		c.Workers != 4 || c.UpdateEvery.D() != time.Minute || c.Sentry.BaseURL != "https://sentry.io" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestEnvironmentOverridesEveryKey(t *testing.T) {
+	c, err := Load(write(t, minimal), env(
+		"FIXPROOF_JIRA_API_TOKEN", "from-env",
+		"FIXPROOF_LISTEN", ":9090",
+		"FIXPROOF_JIRA_REOPEN_WINDOW", "7d",
+		"FIXPROOF_JIRA_LABELS", "a, b",
+		"FIXPROOF_ESCALATION_THRESHOLDS", "10,100",
+		"FIXPROOF_WORKERS", "8",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Jira.APIToken != "from-env" || c.Listen != ":9090" || c.Jira.ReopenWindow.D() != 7*24*time.Hour ||
+		strings.Join(c.Jira.Labels, "|") != "a|b" || len(c.Escalation.Thresholds) != 2 || c.Workers != 8 {
+		t.Errorf("environment not applied: %+v", c)
+	}
+}
+
+func TestSecretsComeFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	_ = os.WriteFile(tok, []byte("file-token\n"), 0o600)
+	cfg := strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: "+tok+"\n", 1)
+	c, err := Load(write(t, cfg), env())
+	if err != nil || c.Jira.APIToken != "file-token" {
+		t.Fatalf("api_token_file: %q %v", c.Jira.APIToken, err)
+	}
+	secret := filepath.Join(dir, "secret")
+	_ = os.WriteFile(secret, []byte("am-token"), 0o600)
+	c, err = Load(write(t, minimal), env("FIXPROOF_ALERTMANAGER_TOKEN_FILE", secret))
+	if err != nil || c.Alertmanager.Token != "am-token" {
+		t.Fatalf("FIXPROOF_ALERTMANAGER_TOKEN_FILE: %q %v", c.Alertmanager.Token, err)
+	}
+	if got := c.Secrets(); len(got) != 3 {
+		t.Errorf("secrets %q", got)
+	}
+}
+
+func TestBadConfigNamesFileAndKey(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        []string
+		want       []string
+	}{
+		{"unknown key", minimal + "jira_url: x\n", nil, []string{"field jira_url not found"}},
+		{"no base url", strings.Replace(minimal, "  base_url: https://acme.atlassian.net\n", "", 1), nil, []string{"jira.base_url: required"}},
+		{"bad project", strings.Replace(minimal, "project: OPS", "project: ops-team", 1), nil, []string{"jira.project: \"ops-team\""}},
+		{"bad store", minimal + "store: mysql://x\n", nil, []string{"store: \"mysql://x\""}},
+		{"bad duration", minimal + "update_every: soon\n", nil, []string{"soon"}},
+		{"no alert source", strings.Replace(minimal, "  client_secret: s3cret\n", "", 1), nil, []string{"no alert source is configured"}},
+		{"thresholds must increase", minimal + "escalation: {thresholds: [100, 10]}\n", nil, []string{"escalation.thresholds[1]: 10"}},
+		{"silence without matchers", minimal + "silences: [{until: 2030-01-01T00:00:00Z}]\n", nil, []string{"silences[0].matchers: required"}},
+		{"bad scrub pattern", minimal + "scrub: {extra: ['(']}\n", nil, []string{"scrub.extra[0]"}},
+		{"auto resolve needs a status", minimal + "routes: [{match: {source: alertmanager}, auto_resolve: true}]\n", nil, []string{"routes[0].status_done: required"}},
+		{"bad env value", minimal, []string{"FIXPROOF_WORKERS", "many"}, []string{"FIXPROOF_WORKERS: workers: \"many\""}},
+		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"jira.api_token_file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(t, tt.yaml)
+			_, err := Load(path, env(tt.env...))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), "fixproof.yml") && tt.env == nil {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestEnvironmentOnlyConfig(t *testing.T) {
+	c, err := Load("", env("FIXPROOF_JIRA_BASE_URL", "https://x.atlassian.net", "FIXPROOF_JIRA_PAT", "p",
+		"FIXPROOF_JIRA_PROJECT", "OPS", "FIXPROOF_ALERTMANAGER_TOKEN", "t"))
+	if err != nil || c.Jira.PAT != "p" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}

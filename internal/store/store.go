@@ -1,0 +1,119 @@
+// Package store is the bot's durable state: the queue of accepted
+// webhooks and one record per fingerprint (the Jira issue it has, the
+// bot's counters). Backends live in sub-packages (sqlite, postgres) and
+// pass the same suite (storetest).
+//
+// Jobs are grouped by fingerprint and leased a fingerprint at a time: a
+// worker that holds a fingerprint's lease is the only one, across
+// goroutines, processes and replicas, that acts on that problem, so there
+// is one Jira issue per fingerprint and a storm of deliveries for one
+// problem is handled as a few batches. A lease that expires (the worker
+// died) frees the fingerprint and its jobs for another worker: nothing
+// accepted is lost.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrLeaseLost is returned when a worker writes through a lease another
+// worker has since taken.
+var ErrLeaseLost = errors.New("store: lease lost to another worker")
+
+// Delivery is a webhook accepted for processing.
+type Delivery struct {
+	Kind        string // "sentry", "sentry_legacy", "alertmanager", "flush", ...
+	Fingerprint string // groups jobs; "" puts the job in a group of its own
+	Payload     []byte
+	Received    time.Time
+	// NotBefore delays the job; zero means Received.
+	NotBefore time.Time
+	// Unique skips the insert when a job of the same Kind and Fingerprint
+	// is already pending (a deferred flush needs to be queued only once).
+	Unique bool
+}
+
+// Job is a delivery in the queue.
+type Job struct {
+	ID          int64
+	Kind        string
+	Fingerprint string
+	Payload     []byte
+	Received    time.Time
+	Attempts    int // failed attempts so far
+	LastError   string
+}
+
+// Record is what the store keeps per fingerprint.
+type Record struct {
+	Fingerprint string
+	JiraKey     string
+	// State is the bot's own JSON (counters, escalation level, ...); the
+	// store keeps it as given. Nil for a new fingerprint.
+	State   []byte
+	Created time.Time
+	Updated time.Time
+}
+
+// Batch is a fingerprint leased to one worker with its ready jobs.
+type Batch struct {
+	Owner  string
+	Record Record
+	Jobs   []Job
+	Until  time.Time // the lease ends then unless extended by Save
+}
+
+// DeadJob is a job that failed for good.
+type DeadJob struct {
+	Job
+	Died time.Time
+}
+
+// Stats are the queue's numbers, for metrics and /readyz.
+type Stats struct {
+	Ready        int // jobs that can run now
+	Delayed      int // jobs waiting for their NotBefore
+	Leased       int // fingerprints held by a worker
+	Dead         int
+	Fingerprints int
+	// OldestReady is when the oldest ready job was received (zero if none).
+	OldestReady time.Time
+}
+
+// Store is a backend.
+type Store interface {
+	// Enqueue stores a delivery durably; when it returns nil the delivery
+	// survives a crash (kill -9) of the process. added is false when
+	// Unique found a pending twin (id is then the twin's).
+	Enqueue(ctx context.Context, d Delivery) (id int64, added bool, err error)
+
+	// Next leases the fingerprint of the oldest ready job that no live
+	// lease holds, with up to max of its ready jobs (oldest first), until
+	// now+lease. It returns nil, nil when nothing is ready.
+	Next(ctx context.Context, owner string, now time.Time, lease time.Duration, max int) (*Batch, error)
+
+	// Save writes the fingerprint's Jira key and state while the batch's
+	// lease is held, and extends the lease to until: used right before
+	// and right after creating a Jira issue, so a crash in between is
+	// seen by the next worker.
+	Save(ctx context.Context, b *Batch, jiraKey string, state []byte, until time.Time) error
+
+	// Finish removes the batch's jobs, writes the key and state and
+	// releases the lease.
+	Finish(ctx context.Context, b *Batch, jiraKey string, state []byte) error
+
+	// Retry writes the key and state, releases the lease and puts the
+	// batch's jobs back to run at notBefore with one attempt more and the
+	// error; a job that reaches maxAttempts goes to the dead letters.
+	Retry(ctx context.Context, b *Batch, jiraKey string, state []byte, notBefore time.Time, errMsg string, maxAttempts int) error
+
+	// Lookup reads a fingerprint's record without leasing it.
+	Lookup(ctx context.Context, fingerprint string) (Record, bool, error)
+
+	Stats(ctx context.Context, now time.Time) (Stats, error)
+	Dead(ctx context.Context, limit int) ([]DeadJob, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
