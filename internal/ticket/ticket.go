@@ -1,0 +1,402 @@
+// Package ticket writes the Jira issue for an alert: a summary that says
+// what broke and where, and a description an engineer can act on (the
+// exception, the frames that matter, the steps before the error, links
+// and how to investigate). The alert must already be scrubbed of personal
+// data. Summary and description can be overridden with Go text/template
+// files; whatever they produce is plain text, never markup.
+package ticket
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+)
+
+// Ticket is what goes into Jira.
+type Ticket struct {
+	Summary     string
+	Description jiradoc.Doc
+	Labels      []string
+}
+
+// Builder builds tickets.
+type Builder struct {
+	summary, description *template.Template
+}
+
+// New returns a builder; summaryTmpl and descriptionTmpl are template
+// texts ("" for the built-in layout). The template data is the alert
+// (.Alert) and its error class (.Class).
+func New(summaryTmpl, descriptionTmpl string) (*Builder, error) {
+	b := &Builder{}
+	var err error
+	if summaryTmpl != "" {
+		if b.summary, err = template.New("summary").Parse(summaryTmpl); err != nil {
+			return nil, fmt.Errorf("ticket: summary template: %w", err)
+		}
+	}
+	if descriptionTmpl != "" {
+		if b.description, err = template.New("description").Parse(descriptionTmpl); err != nil {
+			return nil, fmt.Errorf("ticket: description template: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// data is what templates see.
+type data struct {
+	Alert *alert.Alert
+	Class string
+}
+
+// Build writes the ticket for a (scrubbed) alert of the given error class.
+func (b *Builder) Build(a *alert.Alert, class string) (Ticket, error) {
+	t := Ticket{Summary: Summary(a), Description: Description(a, class), Labels: Labels(a, class)}
+	if b.summary != nil {
+		var out bytes.Buffer
+		if err := b.summary.Execute(&out, data{a, class}); err != nil {
+			return t, fmt.Errorf("ticket: summary template: %w", err)
+		}
+		t.Summary = cut(strings.Join(strings.Fields(out.String()), " "), 255)
+	}
+	if b.description != nil {
+		var out bytes.Buffer
+		if err := b.description.Execute(&out, data{a, class}); err != nil {
+			return t, fmt.Errorf("ticket: description template: %w", err)
+		}
+		t.Description = plainDoc(out.String())
+	}
+	return t, nil
+}
+
+var blankLine = regexp.MustCompile(`\n\s*\n`)
+
+// plainDoc turns template output into paragraphs, one per blank-line
+// separated block: text only, so a template cannot produce markup.
+func plainDoc(s string) jiradoc.Doc {
+	var d jiradoc.Doc
+	for _, para := range blankLine.Split(strings.TrimSpace(s), -1) {
+		if para = strings.TrimSpace(para); para != "" {
+			d.Blocks = append(d.Blocks, jiradoc.P(jiradoc.Text(para)))
+		}
+	}
+	return d
+}
+
+// Summary is "[<project>] <type>: <value>", cut to Jira's 255.
+func Summary(a *alert.Alert) string {
+	where := a.Project
+	if where == "" {
+		where = a.Receiver
+	}
+	what := a.Title
+	if a.ExceptionType != "" {
+		what = a.ExceptionType
+		if a.ExceptionValue != "" {
+			what += ": " + a.ExceptionValue
+		}
+	}
+	if what == "" {
+		what = "alert " + a.Fingerprint
+	}
+	s := what
+	if where != "" {
+		s = "[" + where + "] " + what
+	}
+	return cut(strings.Join(strings.Fields(s), " "), 255)
+}
+
+// cut shortens s to at most n characters on a rune boundary, ending with
+// an ellipsis when it cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Labels are fixproof's, the fingerprint's, the project's and the error
+// class's. Jira labels cannot contain spaces.
+func Labels(a *alert.Alert, class string) []string {
+	out := []string{"fixproof", alert.Label(a.Fingerprint)}
+	if a.Project != "" {
+		out = append(out, label("sentry-"+a.Project))
+	}
+	if a.Receiver != "" {
+		out = append(out, label("alertmanager-"+a.Receiver))
+	}
+	if class != "" {
+		out = append(out, label("error-"+class))
+	}
+	return out
+}
+
+func label(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\n' {
+			return '-'
+		}
+		return r
+	}, s)
+	return cut(s, 255)
+}
+
+// topFrames is how many in-app frames are shown before the rest is
+// collapsed.
+const topFrames = 5
+
+// Description lays out everything an engineer needs first.
+func Description(a *alert.Alert, class string) jiradoc.Doc {
+	if a.Source == alert.Alertmanager {
+		return alertmanagerDescription(a)
+	}
+	var d jiradoc.Doc
+	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
+
+	if a.ExceptionType != "" || a.ExceptionValue != "" {
+		add(jiradoc.P(jiradoc.Strong(a.ExceptionType+": "), jiradoc.Text(a.ExceptionValue)))
+	} else if a.Title != "" {
+		add(jiradoc.P(jiradoc.Strong(a.Title)))
+	}
+
+	if len(a.Frames) > 0 {
+		// Sentry lists frames oldest call first; the crash is last.
+		var inApp, rest []alert.Frame
+		for i := len(a.Frames) - 1; i >= 0; i-- {
+			f := a.Frames[i]
+			if f.InApp && len(inApp) < topFrames {
+				inApp = append(inApp, f)
+			} else {
+				rest = append(rest, f)
+			}
+		}
+		if len(inApp) == 0 && len(rest) > 0 {
+			n := min(topFrames, len(rest))
+			inApp, rest = rest[:n], rest[n:]
+		}
+		add(jiradoc.Heading("Where it failed"))
+		add(frameList(inApp))
+		if len(rest) > 0 {
+			add(jiradoc.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiradoc.Block{frameList(rest)}})
+		}
+	}
+
+	rows := [][2]string{
+		{"Culprit", a.Culprit}, {"Release", a.Release}, {"Environment", a.Environment},
+		{"First seen", stamp(a.FirstSeen)}, {"Last seen", stamp(a.LastSeen)},
+		{"Events", count(a.Count)}, {"Affected users", count(a.Users)},
+		{"Error class", class}, {"Level", a.Level}, {"Platform", a.Platform},
+	}
+	for _, k := range []string{"browser", "os", "url", "transaction", "runtime", "device"} {
+		rows = append(rows, [2]string{"Tag " + k, a.Tag(k)})
+	}
+	if a.User != nil && a.User.ID != "" {
+		rows = append(rows, [2]string{"User", a.User.ID})
+	}
+	add(detailsTable(rows))
+
+	if len(a.Breadcrumbs) > 0 {
+		items := make([]jiradoc.Paragraph, 0, len(a.Breadcrumbs))
+		for _, bc := range a.Breadcrumbs {
+			items = append(items, breadcrumb(bc))
+		}
+		add(jiradoc.Heading("Steps before the error"), jiradoc.List{Ordered: true, Items: items})
+	}
+
+	var links []jiradoc.Inline
+	for _, l := range [][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}} {
+		if l[1] != "" {
+			if len(links) > 0 {
+				links = append(links, jiradoc.Text(" · "))
+			}
+			links = append(links, jiradoc.Link(l[0], l[1]))
+		}
+	}
+	if len(links) > 0 {
+		add(jiradoc.Heading("Links"), jiradoc.P(links...))
+	}
+
+	if how := investigate(a); len(how) > 0 {
+		add(jiradoc.Heading("How to investigate"))
+		add(how...)
+	}
+	return d
+}
+
+func frameList(fs []alert.Frame) jiradoc.List {
+	l := jiradoc.List{}
+	for _, f := range fs {
+		where := f.File
+		if where == "" {
+			where = f.Module
+		}
+		if f.Line > 0 {
+			where += ":" + strconv.Itoa(f.Line)
+		}
+		l.Items = append(l.Items, jiradoc.P(jiradoc.Code(where), jiradoc.Text(" "+f.Function)))
+	}
+	return l
+}
+
+func detailsTable(rows [][2]string) jiradoc.Table {
+	t := jiradoc.Table{Header: []string{"", ""}}
+	for _, r := range rows {
+		if strings.TrimSpace(r[1]) == "" {
+			continue
+		}
+		t.Rows = append(t.Rows, []jiradoc.Paragraph{jiradoc.P(jiradoc.Strong(r[0])), jiradoc.P(jiradoc.Text(r[1]))})
+	}
+	return t
+}
+
+func breadcrumb(bc alert.Breadcrumb) jiradoc.Paragraph {
+	var parts []string
+	if !bc.Time.IsZero() {
+		parts = append(parts, bc.Time.UTC().Format("15:04:05"))
+	}
+	if bc.Category != "" {
+		parts = append(parts, bc.Category)
+	}
+	msg := bc.Message
+	if msg == "" {
+		var kv []string
+		for _, t := range bc.Data {
+			kv = append(kv, t.Key+"="+t.Value)
+		}
+		msg = strings.Join(kv, " ")
+	}
+	head := strings.Join(parts, " ")
+	if head != "" {
+		head += ": "
+	}
+	return jiradoc.P(jiradoc.Text(head + msg))
+}
+
+// investigate is the "how to investigate" block: the failing request as a
+// curl line (headers other than a few harmless ones left out: they may
+// carry credentials even after scrubbing) and where to search the trace.
+func investigate(a *alert.Alert) []jiradoc.Block {
+	var out []jiradoc.Block
+	if a.Request != nil && a.Request.URL != "" {
+		u := a.Request.URL
+		if a.Request.Query != "" && !strings.Contains(u, "?") {
+			u += "?" + a.Request.Query
+		}
+		method := a.Request.Method
+		if method == "" {
+			method = "GET"
+		}
+		line := "curl -X " + method + " " + shellQuote(u)
+		for _, h := range a.Request.Headers {
+			switch strings.ToLower(h.Key) {
+			case "accept", "content-type", "user-agent", "accept-language":
+				line += " -H " + shellQuote(h.Key+": "+h.Value)
+			}
+		}
+		out = append(out, jiradoc.P(jiradoc.Text("Replay the failing request:")), jiradoc.CodeBlock(line))
+	}
+	if a.TraceID != "" {
+		out = append(out, jiradoc.P(jiradoc.Text("Search the trace: "), jiradoc.Code("trace:"+a.TraceID)))
+		if base := traceSearchURL(a); base != "" {
+			out = append(out, jiradoc.P(jiradoc.Link("Open the trace in Sentry", base)))
+		}
+	}
+	return out
+}
+
+// traceSearchURL points at Sentry's trace view, derived from the issue's
+// web URL so it works for sentry.io and self-hosted alike.
+func traceSearchURL(a *alert.Alert) string {
+	u, err := url.Parse(a.IssueURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	path := "/performance/trace/" + url.PathEscape(a.TraceID) + "/"
+	if i := strings.Index(u.Path, "/issues/"); i > 0 {
+		path = u.Path[:i] + path // keep /organizations/<org> on self-hosted
+	}
+	return u.Scheme + "://" + u.Host + path
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST")
+}
+
+func count(n int64) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
+	var d jiradoc.Doc
+	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiradoc.P(jiradoc.Strong(a.Title)))
+	if s := a.Annotations["description"]; s != "" {
+		add(jiradoc.P(jiradoc.Text(s)))
+	}
+	rows := [][2]string{{"Status", a.Status}, {"Receiver", a.Receiver}, {"Alerts in the group", strconv.Itoa(len(a.Alerts))}}
+	for _, k := range sortedKeys(a.GroupLabels) {
+		rows = append(rows, [2]string{"Group label " + k, a.GroupLabels[k]})
+	}
+	for _, k := range sortedKeys(a.CommonLabels) {
+		if _, dup := a.GroupLabels[k]; !dup {
+			rows = append(rows, [2]string{"Label " + k, a.CommonLabels[k]})
+		}
+	}
+	add(detailsTable(rows))
+	if len(a.Alerts) > 0 {
+		items := make([]jiradoc.Paragraph, 0, len(a.Alerts))
+		for _, in := range a.Alerts {
+			var kv []string
+			for _, k := range sortedKeys(in.Labels) {
+				if _, common := a.CommonLabels[k]; !common {
+					kv = append(kv, k+"="+in.Labels[k])
+				}
+			}
+			p := jiradoc.P(jiradoc.Text(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
+			if in.GeneratorURL != "" {
+				p = append(p, jiradoc.Text(" "), jiradoc.Link("graph", in.GeneratorURL))
+			}
+			items = append(items, p)
+		}
+		add(jiradoc.Heading("Alerts"), jiradoc.List{Items: items})
+	}
+	var links []jiradoc.Inline
+	if r := a.Annotations["runbook_url"]; r != "" {
+		links = append(links, jiradoc.Link("Runbook", r))
+	}
+	if a.ExternalURL != "" {
+		if len(links) > 0 {
+			links = append(links, jiradoc.Text(" · "))
+		}
+		links = append(links, jiradoc.Link("Alertmanager", a.ExternalURL))
+	}
+	if len(links) > 0 {
+		add(jiradoc.Heading("Links"), jiradoc.P(links...))
+	}
+	return d
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
