@@ -43,6 +43,10 @@ func (s *Server) routes() http.Handler {
 	h("GET /rest/api/{v}/search/jql", s.searchJQL)
 	h("POST /rest/api/{v}/search/jql", s.searchJQL)
 
+	h("POST /rest/api/{v}/issue", s.createIssue)
+	h("GET /rest/api/{v}/priority", s.listPriorities)
+	h("POST /rest/api/{v}/issueLink", s.createLink)
+	h("GET /rest/api/{v}/issueLinkType", s.listLinkTypes)
 	h("GET /rest/api/{v}/issue/{key}", s.getIssue)
 	h("PUT /rest/api/{v}/issue/{key}", s.editIssue)
 
@@ -187,6 +191,7 @@ func (s *Server) editIssue(c *call) {
 
 	errs := map[string]string{}
 	summary, labels, desc, descADF := is.summary, append([]string{}, is.labels...), is.desc, is.descADF
+	priority := s.priorityOf(is)
 	setField := func(name string, raw json.RawMessage) {
 		switch name {
 		case "summary":
@@ -213,6 +218,12 @@ func (s *Server) editIssue(c *call) {
 				errs[name] = msg
 			} else {
 				desc, descADF = d, adf
+			}
+		case "priority":
+			if p, msg := s.priorityRef(raw); msg != "" {
+				errs[name] = msg
+			} else {
+				priority = p
 			}
 		default:
 			errs[name] = fmt.Sprintf(notOnScreen, name)
@@ -250,7 +261,7 @@ func (s *Server) editIssue(c *call) {
 					} else {
 						labels = slices.DeleteFunc(labels, func(x string) bool { return x == l })
 					}
-				case name == "labels" || name == "summary" || name == "description":
+				case name == "labels" || name == "summary" || name == "description" || name == "priority":
 					errs[name] = fmt.Sprintf("Field '%s' does not support operation '%s'", name, verb)
 				default:
 					errs[name] = fmt.Sprintf(notOnScreen, name)
@@ -263,8 +274,8 @@ func (s *Server) editIssue(c *call) {
 		return
 	}
 	labels = normalizeLabels(labels)
-	if summary != is.summary || !slices.Equal(labels, is.labels) || !bytes.Equal(desc, is.desc) {
-		is.summary, is.labels, is.desc, is.descADF = summary, labels, desc, descADF
+	if summary != is.summary || !slices.Equal(labels, is.labels) || !bytes.Equal(desc, is.desc) || priority != s.priorityOf(is) {
+		is.summary, is.labels, is.desc, is.descADF, is.priority = summary, labels, desc, descADF, priority
 		is.updated = s.now()
 	}
 	if c.r.URL.Query().Get("returnIssue") == "true" {
@@ -385,9 +396,11 @@ func (s *Server) doTransition(c *call) {
 	defer s.mu.Unlock()
 	for _, t := range is.proj.available(is.status) {
 		if t.ID == id {
+			from := is.statusOf().Category
 			is.status = t.To
 			is.history = append(is.history, t.To)
 			is.updated = s.now()
+			s.settle(is, from, t.Resolution, is.updated)
 			c.reply(http.StatusNoContent, nil)
 			return
 		}

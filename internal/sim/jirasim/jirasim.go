@@ -61,6 +61,11 @@ type Options struct {
 	PAT string
 	// Now is the clock used for created/updated times; nil means time.Now.
 	Now func() time.Time
+	// SearchLag makes issues created through the API invisible to JQL
+	// search for this long after their creation (by Now), as Jira's
+	// eventually consistent search index does. GET of the issue sees it
+	// at once.
+	SearchLag time.Duration
 }
 
 // Server is a simulated Jira. Create it with New, populate it with
@@ -85,6 +90,10 @@ type Server struct {
 	nextIssue    int
 	nextComment  int
 	nextLink     int
+	// See create.go.
+	priorities    []priorityDef // nil: defaultPriorities
+	issueLinks    []*issueLink
+	nextIssueLink int
 }
 
 // New returns an empty server: add projects and issues before use.
@@ -119,10 +128,13 @@ type Status struct{ ID, Name, Category string }
 
 // Transition is a workflow transition from any status in From to To. An
 // empty From makes it global: available from every status except To.
+// Resolution, when set, is the resolution a transition to a done status
+// sets (else "Done").
 type Transition struct {
-	ID, Name string
-	From     []string
-	To       string
+	ID, Name   string
+	From       []string
+	To         string
+	Resolution string
 }
 
 // Workflow is a project's statuses (the first is where new issues start
@@ -138,13 +150,15 @@ type Workflow struct {
 //	In Progress --21 Stop progress--> Open
 //	In Review --41 Back to progress--> In Progress
 //	In Progress --61 Block--> Blocked --71 Unblock--> In Progress
-//	{Open, Blocked} --81 Won't do--> Won't Do
+//	{Open, Blocked} --81 Won't do--> Won't Do (resolution Won't Do)
 //	{Done, Closed, Won't Do} --101 Reopen--> Open
 //
 // In Progress, In Review and Blocked are "indeterminate"; Done, Closed and
-// Won't Do are "done". There is deliberately no direct Open -> In Review
-// and no Open -> Done: a client that wants an issue in review must start
-// progress first, as on a real Jira with such a workflow.
+// Won't Do are "done". Entering a done status sets the resolution
+// ("Done", or "Won't Do" through transition 81); leaving it clears it.
+// There is deliberately no direct Open -> In Review and no Open -> Done: a
+// client that wants an issue in review must start progress first, as on
+// a real Jira with such a workflow.
 func DefaultWorkflow() Workflow {
 	return Workflow{
 		Statuses: []Status{
@@ -164,7 +178,7 @@ func DefaultWorkflow() Workflow {
 			{ID: "51", Name: "Done", From: []string{"In Review"}, To: "Done"},
 			{ID: "61", Name: "Block", From: []string{"In Progress"}, To: "Blocked"},
 			{ID: "71", Name: "Unblock", From: []string{"Blocked"}, To: "In Progress"},
-			{ID: "81", Name: "Won't do", From: []string{"Open", "Blocked"}, To: "Won't Do"},
+			{ID: "81", Name: "Won't do", From: []string{"Open", "Blocked"}, To: "Won't Do", Resolution: "Won't Do"},
 			{ID: "91", Name: "Close", From: []string{"Done"}, To: "Closed"},
 			{ID: "101", Name: "Reopen", From: []string{"Done", "Closed", "Won't Do"}, To: "Open"},
 		},
@@ -187,6 +201,8 @@ type project struct {
 	id, key, name string
 	statuses      []Status
 	transitions   []Transition
+	issueTypes    []string // nil: DefaultIssueTypes
+	components    []string
 }
 
 // status finds a status by name, ignoring case as Jira does.
@@ -229,6 +245,13 @@ type issue struct {
 	props    map[string]json.RawMessage
 	created  time.Time
 	updated  time.Time
+	// See create.go.
+	issueType  string // "": defaultIssueType
+	priority   string // "": the scheme's default
+	components []string
+	resolution string
+	resolved   time.Time
+	indexedAt  time.Time // search sees the issue from then on
 }
 
 type comment struct {
@@ -356,6 +379,7 @@ func (s *Server) AddIssue(key, summary, status string) error {
 		created: now,
 		updated: now,
 	}
+	s.settle(is, "new", "", now)
 	s.nextIssue++
 	s.issues[ukey] = is
 	s.issuesByID[is.id] = is
@@ -378,6 +402,15 @@ type Issue struct {
 	RemoteLinks      []RemoteLink
 	Properties       map[string]json.RawMessage
 	Created, Updated time.Time
+	// IssueType, Priority and Components are the issue's; Resolution is
+	// empty while unresolved, and Resolved is then zero.
+	IssueType  string
+	Priority   string
+	Components []string
+	Resolution string
+	Resolved   time.Time
+	// Links are the issue links the issue takes part in, either side.
+	Links []IssueLink
 }
 
 // Comment is a snapshot of a comment.
@@ -419,6 +452,7 @@ func (s *Server) Issue(key string) (Issue, bool) {
 		Created:     is.created,
 		Updated:     is.updated,
 	}
+	s.snapshotMore(is, &out)
 	for _, c := range is.comments {
 		out.Comments = append(out.Comments, Comment{
 			ID:         c.id,

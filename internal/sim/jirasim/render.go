@@ -207,15 +207,9 @@ func (c *call) issueJSON(is *issue, sel fieldSel, props []string, minimal bool) 
 		}
 	}
 	if sel.want("issuetype") {
-		f["issuetype"] = map[string]any{
-			"self":        c.api() + "/issuetype/10001",
-			"id":          "10001",
-			"description": "A small, distinct piece of work.",
-			"iconUrl":     c.base + "/images/icons/issuetypes/task.svg",
-			"name":        "Task",
-			"subtask":     false,
-		}
+		f["issuetype"] = c.issueTypeJSON(is.typeOf())
 	}
+	c.moreFields(is, sel, f)
 	// An unset description is left out rather than sent as null (Jira
 	// sends null): clients see the same zero value, and the OpenAPI
 	// document's field schema is not nullable.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // validation is how a search treats values that name nothing (missing
@@ -45,7 +46,16 @@ func (s *Server) evaluate(q *jqlQuery, v validation) (out []*issue, errs, warnin
 	case validateWarn:
 		warnings = problems
 	}
+	// Issues created within Options.SearchLag are not indexed yet.
+	lag := s.opts.SearchLag > 0
+	var now time.Time
+	if lag {
+		now = s.now()
+	}
 	for _, is := range s.issueList {
+		if lag && !is.searchable(now) {
+			continue
+		}
 		ok := true
 		for _, m := range ms {
 			if !m(is) {

@@ -57,8 +57,12 @@ func (s *Server) SetStatus(key, status string) error {
 			err = fmt.Errorf("jirasim: status %q is not in the workflow of %s", status, is.proj.key)
 			return
 		}
+		from := is.statusOf().Category
 		is.status = st.Name
 		is.history = append(is.history, st.Name)
+		if (from == "done") != (st.Category == "done") {
+			s.settle(is, from, "", s.now())
+		}
 	})
 	if editErr != nil {
 		return editErr

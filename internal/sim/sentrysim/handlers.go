@@ -49,6 +49,8 @@ func (s *Server) routes() http.Handler {
 	h(org+"issues/{id}/comments/{$}", methodNotAllowed)
 	h("GET "+org+"issues/{id}/external-issues/{$}", s.listExternal)
 	h(org+"issues/{id}/external-issues/{$}", methodNotAllowed)
+	h("POST /api/0/sentry-app-installations/{uuid}/external-issues/{$}", s.createExternal)
+	h("/api/0/sentry-app-installations/{uuid}/external-issues/{$}", methodNotAllowed)
 	h("GET "+org+"events-timeseries/{$}", s.timeseries)
 	h(org+"events-timeseries/{$}", methodNotAllowed)
 	h("/", func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, msgNotFound) })
@@ -368,7 +370,7 @@ func (s *Server) render(is *issue) map[string]any {
 		"issueCategory":       "error",
 		"metadata":            metadata,
 		"numComments":         notes,
-		"assignedTo":          nil,
+		"assignedTo":          assignedTo(is),
 		"isBookmarked":        false,
 		"isSubscribed":        false,
 		"subscriptionDetails": nil,

@@ -53,6 +53,12 @@ type Options struct {
 	// resolving in a commit of another is refused with 400, as Sentry
 	// does. Nil accepts every repository.
 	Repositories []string
+	// Installation is the uuid of the integration-platform app's
+	// installation (DefaultInstallation when empty): the one whose
+	// external-issues endpoint is served and that webhooks name. App is
+	// the app's slug (DefaultApp when empty), the serviceType of the
+	// external issues it creates.
+	Installation, App string
 }
 
 // Server is a simulated Sentry. Create it with New, populate it with
@@ -144,6 +150,8 @@ type IssueState struct {
 	UpdateBodies []string
 	// Notes are the texts of its notes, oldest first.
 	Notes []string
+	// External are the external issues linked to it, oldest first.
+	External []ExternalIssue
 }
 
 // ExternalIssue is a link to an issue in another service, as an
@@ -170,6 +178,7 @@ type issue struct {
 	updates                                     []string
 	activity                                    []*activity // oldest first
 	external                                    []external
+	assignee                                    *Actor // nil: unassigned
 }
 
 type activity struct {
@@ -292,6 +301,9 @@ func (s *Server) Issue(id string) (IssueState, bool) {
 		if a.kind == "note" {
 			st.Notes = append(st.Notes, a.data["text"].(string))
 		}
+	}
+	for _, e := range is.external {
+		st.External = append(st.External, e.ExternalIssue)
 	}
 	return st, true
 }
