@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/shurcooL/githubv4"
+
+	"github.com/fixproof/fixproof/internal/retry"
 )
 
 // Commit is one commit of a pull request.
@@ -112,6 +114,7 @@ func (c *Client) Fetch(ctx context.Context, repo string, number int) (*PR, error
 		"pageSize": githubv4.Int(pageSize),
 		"cursor":   (*githubv4.String)(nil),
 	}
+	ctx = retry.Idempotent(ctx) // GraphQL queries are POSTs that read
 	var pr *PR
 	for {
 		var q prQuery

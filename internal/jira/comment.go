@@ -15,6 +15,7 @@ import (
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/retry"
 )
 
 // markerProperty is the comment property that marks fixproof's comments.
@@ -193,6 +194,7 @@ type RemoteLink struct {
 
 // UpsertRemoteLink creates or updates a remote link.
 func (c *Client) UpsertRemoteLink(ctx context.Context, key string, l RemoteLink) error {
+	ctx = retry.Idempotent(ctx) // keyed by globalId: posting again updates the same link
 	payload := &models.RemoteLinkScheme{
 		GlobalID:     l.GlobalID,
 		Relationship: l.Relationship,

@@ -15,6 +15,7 @@ import (
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/retry"
 )
 
 // Jira's limits on text fields, counted in UTF-16 code units (Java's
@@ -272,6 +273,7 @@ func (c *Client) FindByLabel(ctx context.Context, label string) ([]string, error
 	if label == "" {
 		return nil, errors.New("jira: find by label: no label")
 	}
+	ctx = retry.Idempotent(ctx) // a search sent as POST: safe to send again
 	jql := "labels = " + QuoteJQL(label) + " ORDER BY created ASC"
 	req := map[string]any{"jql": jql, "fields": []string{"created"}, "maxResults": 100}
 	path := c.api + "/search/jql"

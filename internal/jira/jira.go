@@ -19,6 +19,7 @@ import (
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
 	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/retry"
 )
 
 // Config says which Jira to talk to and how. Email+APIToken select Jira
@@ -218,6 +219,7 @@ func (c *Client) Search(ctx context.Context, keys []string) (found map[string]Is
 // searchKeys runs one `key in (...)` query. bad lists the keys Jira said do
 // not exist, in which case issues is nil.
 func (c *Client) searchKeys(ctx context.Context, keys []string) (issues []Issue, bad []string, err error) {
+	ctx = retry.Idempotent(ctx) // a search sent as POST: safe to send again
 	// The keys were validated by jirakey (letters, digits, underscore,
 	// hyphen), so they cannot inject JQL; they are quoted all the same.
 	quoted := make([]string, len(keys))

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
+
+	"github.com/fixproof/fixproof/internal/retry"
 )
 
 // Detail is an issue with what the sweep reads beyond its status.
@@ -52,6 +54,7 @@ type queryIssue struct {
 // request per 100 issues. go-atlassian's search has no way to ask for
 // properties, so the request goes through its connector.
 func (c *Client) Query(ctx context.Context, jql string, properties []string, next string) (Page, error) {
+	ctx = retry.Idempotent(ctx) // a search sent as POST: safe to send again
 	var (
 		raw struct {
 			Issues        []queryIssue `json:"issues"`

@@ -2,6 +2,13 @@
 // limits (429, GitHub's secondary limits) and server errors (5xx) are
 // retried with capped exponential backoff that honours Retry-After, and so
 // are network errors; everything else is returned at once.
+//
+// A request that is not idempotent (POST, PATCH) is retried only when the
+// server cannot have acted on it: 429, 503, or a connection that was never
+// opened. Sending "create this issue" again after a 502 or a dropped
+// connection would create it twice; callers that must survive those
+// recover on their own terms (look the object up, then create). Reads sent
+// as POST (GraphQL, JQL search) are marked with Idempotent.
 package retry
 
 import (
@@ -11,10 +18,36 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 )
+
+type idempotentKey struct{}
+
+// Idempotent marks the requests made with ctx as safe to send twice, such
+// as a search sent as POST.
+func Idempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+// idempotent reports whether sending req again cannot do harm.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	v, _ := req.Context().Value(idempotentKey{}).(bool)
+	return v
+}
+
+// neverSent reports whether a transport error happened before the request
+// could reach the server.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
 
 // Policy says how often and how long to retry.
 type Policy struct {
@@ -49,6 +82,11 @@ type Decision struct {
 // attempt (0-based), retry or not, and after how long. jitter in [0,1)
 // spreads clients that failed together.
 func (p Policy) Decide(attempt int, resp *http.Response, err error, now time.Time, jitter float64) Decision {
+	return p.decide(attempt, true, resp, err, now, jitter)
+}
+
+// decide is Decide for a request that is (safe) or is not idempotent.
+func (p Policy) decide(attempt int, safe bool, resp *http.Response, err error, now time.Time, jitter float64) Decision {
 	if attempt+1 >= p.Attempts {
 		return Decision{}
 	}
@@ -57,10 +95,17 @@ func (p Policy) Decide(attempt int, resp *http.Response, err error, now time.Tim
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return Decision{}
 		}
+		if !safe && !neverSent(err) {
+			return Decision{Reason: "network error after a request that must not be sent twice: " + err.Error()}
+		}
 		return Decision{Retry: true, Wait: backoff, Reason: "network: " + err.Error()}
 	}
 	status := resp.StatusCode
 	retryable := status == http.StatusTooManyRequests || status >= 500 && status != http.StatusNotImplemented
+	if !safe && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		// The server may have acted before failing.
+		retryable = false
+	}
 	if status == http.StatusForbidden {
 		// GitHub's secondary rate limits answer 403 with Retry-After, its
 		// primary limit 403 with x-ratelimit-remaining: 0. A plain 403 is a
@@ -147,7 +192,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 		resp, err := base.RoundTrip(req)
-		d := t.Policy.Decide(attempt, resp, err, time.Now(), rand.Float64())
+		d := t.Policy.decide(attempt, idempotent(req), resp, err, time.Now(), rand.Float64())
 		if !d.Retry {
 			return resp, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,5 +146,61 @@ func TestTransportStopsWhenContextEnds(t *testing.T) {
 	_, err := (&http.Client{Transport: tr}).Do(req)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestRequestsThatMustNotBeSentTwice(t *testing.T) {
+	p := Policy{Attempts: 4, Base: time.Second, Max: 4 * time.Second, MaxWait: time.Minute}
+	dial := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	reset := &net.OpError{Op: "read", Err: errors.New("connection reset by peer")}
+	tests := []struct {
+		name  string
+		resp  *http.Response
+		err   error
+		retry bool
+	}{
+		{"429 was not processed", resp(429), nil, true},
+		{"503 was not processed", resp(503), nil, true},
+		{"500 may have been processed", resp(500), nil, false},
+		{"502 may have been processed", resp(502), nil, false},
+		{"a refused connection never reached the server", nil, dial, true},
+		{"a reset connection may have", nil, reset, false},
+	}
+	for _, tt := range tests {
+		if d := p.decide(0, false, tt.resp, tt.err, time.Now(), 0); d.Retry != tt.retry {
+			t.Errorf("%s: retry %v (%s), want %v", tt.name, d.Retry, d.Reason, tt.retry)
+		}
+		if d := p.decide(0, true, tt.resp, tt.err, time.Now(), 0); !d.Retry {
+			t.Errorf("%s: an idempotent request is always retried", tt.name)
+		}
+	}
+}
+
+func TestTransportDoesNotResendAPostAfter502(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &Transport{Policy: Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { return nil }}}}
+	res, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if calls != 1 {
+		t.Errorf("POST sent %d times after a 502, want once", calls)
+	}
+	req, _ := http.NewRequestWithContext(Idempotent(context.Background()), http.MethodPost, srv.URL, strings.NewReader("{}"))
+	calls = 0
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if calls != 5 {
+		t.Errorf("an idempotent POST was sent %d times, want 5", calls)
 	}
 }

@@ -24,8 +24,12 @@ type Fault struct {
 	RetryAfter string
 	// Header adds other headers, e.g. X-Sentry-Rate-Limit-Reset.
 	Header http.Header
-	Body   string
-	Times  int
+	// After serves the request first and then answers with the fault: the
+	// work is done but the client never hears of it, like a connection
+	// lost after the server committed.
+	After bool
+	Body  string
+	Times int
 }
 
 // Control wraps a simulator handler with latency, faults and a request
@@ -151,6 +155,9 @@ func (c *Control) Wrap(next http.Handler) http.Handler {
 			}
 		}
 		if fault != nil {
+			if fault.After {
+				next.ServeHTTP(discard{}, r)
+			}
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
 			}
@@ -184,3 +191,10 @@ func (c *Control) takeFault(method, path string) *Fault {
 	}
 	return nil
 }
+
+// discard is a ResponseWriter that drops the answer.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) WriteHeader(int)             {}

@@ -43,6 +43,10 @@ func TestControlCountsFailsAndDelays(t *testing.T) {
 		t.Errorf("reset left %d, %v", c.Total(), c.Routes())
 	}
 
+	c.Inject(Fault{PathPrefix: "/c", Status: 502, After: true})
+	if res := get("/c"); res.StatusCode != 502 || served != 3 {
+		t.Errorf("After: status %d, served %d: the request must be served and its answer lost", res.StatusCode, served)
+	}
 	c.Inject(Fault{Method: "POST", PathPrefix: "/b", Status: 503})
 	if res := get("/b"); res.StatusCode != 200 {
 		t.Errorf("GET /b: %d, the fault is for POST only", res.StatusCode)
