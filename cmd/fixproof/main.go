@@ -40,6 +40,7 @@ const usage = `fixproof closes the loop from a production error to a verified fi
 
 Usage:
   fixproof action              run as the GitHub Action (reads INPUT_* and GITHUB_* variables)
+  fixproof bot --config FILE   run the companion bot: webhooks in, one Jira issue per problem out
   fixproof keys [flags] [TEXT] print the Jira keys fixproof finds, one per line
   fixproof version             print the version
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return action.Run(ctx, action.Deps{Getenv: getenv, Stdout: stdout, Version: version})
 	case "keys":
 		return keys(args[1:], stdin, stdout, stderr)
+	case "bot":
+		return runBot(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fixproof", version)
 		return nil

@@ -28,6 +28,7 @@ type Config struct {
 	Workers      int          `yaml:"workers"`
 	MaxAttempts  int          `yaml:"max_attempts"`
 	UpdateEvery  Duration     `yaml:"update_every"`
+	Lease        Duration     `yaml:"lease"`
 	MaxBody      int          `yaml:"max_body_bytes"`
 	Jira         Jira         `yaml:"jira"`
 	Sentry       Sentry       `yaml:"sentry"`
@@ -52,7 +53,12 @@ type Jira struct {
 	IssueType    string   `yaml:"issue_type"`
 	Labels       []string `yaml:"labels"`
 	ReopenWindow Duration `yaml:"reopen_window"`
-	StatusOpen   []string `yaml:"status_open"`
+	// The stages a move may pass through, as the action names them: the
+	// first reachable status of a list wins.
+	StatusOpen       []string `yaml:"status_open"`
+	StatusInProgress []string `yaml:"status_in_progress"`
+	StatusInReview   []string `yaml:"status_in_review"`
+	StatusDone       []string `yaml:"status_done"`
 	// WontFix names resolutions after which a new alert opens a new
 	// issue instead of reopening.
 	WontFix  []string `yaml:"wont_fix"`
@@ -168,13 +174,17 @@ func Default() Config {
 		Workers:     4,
 		MaxAttempts: 25,
 		UpdateEvery: Duration(time.Minute),
+		Lease:       Duration(2 * time.Minute),
 		MaxBody:     1 << 20,
 		MuteAfter:   0,
 		Jira: Jira{
 			IssueType: "Bug", ReopenWindow: Duration(168 * time.Hour),
-			StatusOpen: []string{"Open", "To Do", "Reopened", "Backlog"},
-			WontFix:    []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
-			LinkType:   "Relates",
+			StatusOpen:       []string{"Open", "To Do", "Reopened", "Backlog"},
+			StatusInProgress: []string{"In Progress"},
+			StatusInReview:   []string{"In Review", "Code Review", "Review"},
+			StatusDone:       []string{"Done", "Resolved"},
+			WontFix:          []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
+			LinkType:         "Relates",
 		},
 		Sentry:     Sentry{BaseURL: "https://sentry.io"},
 		Escalation: Escalation{Window: Duration(10 * time.Minute)},
@@ -344,6 +354,9 @@ func (c *Config) validate(file string) []error {
 	}
 	if c.MaxAttempts < 1 {
 		bad("max_attempts", "%d: at least 1", c.MaxAttempts)
+	}
+	if c.Lease.D() < time.Second {
+		bad("lease", "%s: at least 1s", c.Lease.D())
 	}
 	if c.MaxBody < 1024 {
 		bad("max_body_bytes", "%d: at least 1024", c.MaxBody)

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/bot"
+	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/scrub"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/store/postgres"
+	"github.com/fixproof/fixproof/internal/store/sqlite"
+	"github.com/fixproof/fixproof/internal/ticket"
+)
+
+// runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
+// or SIGTERM), then stops taking webhooks, lets the batches in flight
+// finish and closes the store.
+func runBot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "config file (YAML); FIXPROOF_* variables override it")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := botconfig.Load(*path, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: logLevel(getenv("FIXPROOF_LOG_LEVEL"))}))
+
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &retry.Transport{Policy: retry.Default(),
+		OnRetry: func(req *http.Request, d retry.Decision) {
+			log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
+		}}}
+	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken,
+		PAT: cfg.Jira.PAT, HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
+	if err != nil {
+		return err
+	}
+	var sc bot.Sentry
+	if cfg.Sentry.Token != "" && cfg.Sentry.Org != "" {
+		c, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: cfg.Sentry.Token, Org: cfg.Sentry.Org,
+			HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
+		if err != nil {
+			return err
+		}
+		sc = c
+	}
+	scrubber, err := scrub.New(scrub.Options{Extra: cfg.Scrub.Extra, KeepUser: cfg.Scrub.KeepUser})
+	if err != nil {
+		return fmt.Errorf("scrub.extra: %w", err)
+	}
+	summary, description, err := readTemplates(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	tickets, err := ticket.New(summary, description)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid())})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	log.Info("fixproof bot listening", "address", ln.Addr().String(), "store", storeKind(cfg.Store), "workers", cfg.Workers, "version", version)
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan struct{})
+	go func() { _ = b.Run(workCtx); close(workDone) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopWork()
+		<-workDone
+		return err
+	}
+	log.Info("shutting down: no new webhooks, finishing the batches in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	stopWork()
+	<-workDone
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens the store the config names.
+func openStore(ctx context.Context, url string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		return sqlite.Open(ctx, strings.TrimPrefix(url, "sqlite://"))
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return postgres.Open(ctx, url)
+	}
+	return nil, fmt.Errorf("store %q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", url)
+}
+
+// storeKind names the store without its credentials, for the log.
+func storeKind(url string) string {
+	kind, _, _ := strings.Cut(url, "://")
+	return kind
+}
+
+func readTemplates(t botconfig.Templates) (summary, description string, err error) {
+	read := func(path string) (string, error) {
+		if path == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("templates: %w", err)
+		}
+		return string(b), nil
+	}
+	if summary, err = read(t.Summary); err != nil {
+		return "", "", err
+	}
+	description, err = read(t.Description)
+	return summary, description, err
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

@@ -1,0 +1,177 @@
+// Package bot is the companion service: it receives Sentry and
+// Alertmanager webhooks, stores each durably before answering, and turns
+// every problem (fingerprint) into exactly one well-filled Jira issue,
+// kept current without a comment per event, escalated as the alert rate
+// grows, reopened when it comes back.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/scrub"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/ticket"
+)
+
+// Jira is what the bot needs of Jira (*jira.Client).
+type Jira interface {
+	CreateIssue(ctx context.Context, n jira.NewIssue) (string, error)
+	FindByLabel(ctx context.Context, label string) ([]string, error)
+	IssueState(ctx context.Context, key string) (jira.State, error)
+	MoveTo(ctx context.Context, is jira.Issue, g jira.Goal, dryRun bool) ([]string, error)
+	SetPriority(ctx context.Context, key, priority string) error
+	Priorities(ctx context.Context) ([]string, error)
+	LinkIssues(ctx context.Context, linkType, inward, outward string) error
+	AddComment(ctx context.Context, key string, doc jiradoc.Doc) error
+	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
+	UpsertRemoteLink(ctx context.Context, key string, l jira.RemoteLink) error
+	BrowseURL(key string) string
+}
+
+// Sentry is what the bot needs of Sentry (*sentry.Client): linking a
+// Sentry issue back to its Jira issue.
+type Sentry interface {
+	CreateExternalIssue(ctx context.Context, installation, issueID, webURL, project, identifier string) (sentry.ExternalIssue, error)
+	AddNote(ctx context.Context, issueID, text string) (sentry.Note, error)
+}
+
+// Deps are the bot's dependencies; main builds them from the config.
+type Deps struct {
+	Config   botconfig.Config
+	Store    store.Store
+	Jira     Jira
+	Sentry   Sentry // nil: Sentry issues are not linked back
+	Tickets  *ticket.Builder
+	Scrubber *scrub.Scrubber
+	Log      *slog.Logger
+	Registry *prometheus.Registry // nil: a new one
+	Now      func() time.Time     // nil: time.Now
+	// Owner names this process in leases (host and pid in production).
+	Owner string
+	// PollEvery is how often an idle worker looks for work; a delivery
+	// accepted by this process wakes a worker at once.
+	PollEvery time.Duration
+	// SearchLag is how long Jira's search may take to show a new issue:
+	// after a crash between creating an issue and saving its key, the
+	// look-up is repeated for this long before creating again.
+	SearchLag time.Duration
+}
+
+// Bot is the service.
+type Bot struct {
+	Deps
+	cfg     botconfig.Config
+	metrics *metrics
+	// lease is how long a worker holds a fingerprint before another may
+	// take it over (after a crash, its deliveries wait at most this long).
+	lease time.Duration
+	wake  chan struct{}
+	// priorities caches Jira's priority names, highest first.
+	priorities struct {
+		sync.Mutex
+		names []string
+	}
+}
+
+// New checks the dependencies and builds the bot.
+func New(d Deps) (*Bot, error) {
+	if d.Store == nil || d.Jira == nil || d.Tickets == nil || d.Scrubber == nil {
+		return nil, errors.New("bot: store, jira, tickets and scrubber are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Owner == "" {
+		d.Owner = "fixproof"
+	}
+	if d.PollEvery <= 0 {
+		d.PollEvery = 250 * time.Millisecond
+	}
+	if d.SearchLag <= 0 {
+		d.SearchLag = 2 * time.Minute
+	}
+	b := &Bot{Deps: d, cfg: d.Config, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
+	if b.lease <= 0 {
+		b.lease = 2 * time.Minute
+	}
+	b.metrics = newMetrics(d.Registry, d.Store, d.Now)
+	return b, nil
+}
+
+// Run processes deliveries with cfg.Workers workers until ctx ends, then
+// lets every batch in flight finish (graceful shutdown) and returns.
+func (b *Bot) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for i := range b.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.work(ctx, fmt.Sprintf("%s/%d", b.Owner, i))
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// notify wakes an idle worker: a delivery was just stored.
+func (b *Bot) notify() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work is one worker's loop.
+func (b *Bot) work(ctx context.Context, owner string) {
+	idle := b.PollEvery
+	for ctx.Err() == nil {
+		batch, err := b.Store.Next(ctx, owner, b.Now(), b.lease, 1000)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.Log.Error("store: next", "error", err.Error())
+			}
+			b.sleep(ctx, time.Second)
+			continue
+		}
+		if batch == nil {
+			b.sleep(ctx, idle)
+			continue
+		}
+		// A batch runs to its end even when shutdown starts: its jobs are
+		// either finished or put back, never half-done.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.lease)
+		b.process(bctx, batch)
+		cancel()
+	}
+}
+
+func (b *Bot) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-b.wake:
+	}
+}
+
+// Handler is the bot's HTTP interface.
+func (b *Bot) Handler() http.Handler { return b.routes() }

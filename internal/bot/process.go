@@ -1,0 +1,469 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/errclass"
+	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/store"
+)
+
+// kindFlush is a deferred job that writes coalesced counters to Jira when
+// no new delivery comes to do it.
+const kindFlush = "flush"
+
+// errNotYet asks for the batch to be tried again later, without counting
+// as a failure of Jira (the crash-recovery look-up is waiting for Jira's
+// search to catch up).
+var errNotYet = errors.New("waiting for Jira search to show a recently created issue")
+
+// process handles one fingerprint's batch: every delivery is counted,
+// then Jira is brought up to date once for all of them.
+func (b *Bot) process(ctx context.Context, batch *store.Batch) {
+	fp := batch.Record.Fingerprint
+	key := batch.Record.JiraKey
+	log := b.Log.With("fingerprint", fp, "jira_key", key, "deliveries", len(batch.Jobs))
+	var st State
+	if len(batch.Record.State) > 0 {
+		if err := json.Unmarshal(batch.Record.State, &st); err != nil {
+			log.Error("state unreadable; starting afresh", "error", err.Error())
+			st = State{}
+		}
+	}
+	now := b.Now()
+	var latest *alert.Alert
+	var fired, regressed, resolved bool
+	for _, j := range batch.Jobs {
+		if j.Kind == kindFlush {
+			continue
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(j.Payload, &a); err != nil {
+			b.metrics.alerts.WithLabelValues("undecodable").Inc()
+			log.Error("delivery unreadable; dropped from the batch", "job", j.ID, "error", err.Error())
+			continue
+		}
+		if silenced(b.cfg.Silences, &a, now) || muted(st, b.cfg.MuteAfter.D(), now) {
+			st.Suppressed++
+			b.metrics.suppressed.Inc()
+			b.metrics.alerts.WithLabelValues("suppressed").Inc()
+			continue
+		}
+		b.metrics.alerts.WithLabelValues("counted").Inc()
+		st.observe(&a, now)
+		switch a.Action {
+		case alert.Fired:
+			fired = true
+		case alert.Regressed:
+			regressed = true
+		case alert.Resolved:
+			resolved = true
+		}
+		latest = &a
+	}
+
+	newKey, err := b.act(ctx, batch, &st, key, latest, fired, regressed, resolved, now)
+	if newKey != "" {
+		key = newKey
+		log = log.With("jira_key", key)
+	}
+	state, _ := json.Marshal(st)
+	if err != nil {
+		attempts := 0
+		for _, j := range batch.Jobs {
+			attempts = max(attempts, j.Attempts)
+		}
+		wait := backoff(attempts)
+		if errors.Is(err, errNotYet) {
+			wait = 15 * time.Second
+		}
+		log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", wait.String())
+		if rerr := b.Store.Retry(ctx, batch, key, state, now.Add(wait), err.Error(), b.cfg.MaxAttempts); rerr != nil {
+			b.leaseError(log, rerr)
+			return
+		}
+		b.metrics.jobs.WithLabelValues("retried").Inc()
+		return
+	}
+	if err := b.Store.Finish(ctx, batch, key, state); err != nil {
+		b.leaseError(log, err)
+		return
+	}
+	b.metrics.jobs.WithLabelValues("done").Inc()
+	log.Debug("batch done", "events", st.Events)
+}
+
+func (b *Bot) leaseError(log interface {
+	Error(string, ...any)
+	Warn(string, ...any)
+}, err error) {
+	if errors.Is(err, store.ErrLeaseLost) {
+		b.metrics.jobs.WithLabelValues("lease_lost").Inc()
+		log.Warn("lease lost: another worker took this fingerprint over; it redoes the batch")
+		return
+	}
+	log.Error("store: finishing a batch", "error", err.Error())
+}
+
+// backoff grows with the attempts, up to 5 minutes, with jitter so a
+// recovering Jira is not hit by every retry at once.
+func backoff(attempts int) time.Duration {
+	d := 2 * time.Second << min(attempts, 8)
+	d = min(d, 5*time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+}
+
+// act brings Jira up to date for the batch. It returns the issue key when
+// it created one.
+func (b *Bot) act(ctx context.Context, batch *store.Batch, st *State, key string, latest *alert.Alert, fired, regressed, resolved bool, now time.Time) (string, error) {
+	rt := b.routeFor(latest)
+	created := ""
+	if latest != nil && (fired || regressed) {
+		if key == "" {
+			k, err := b.create(ctx, batch, st, latest, rt, "")
+			if err != nil {
+				return "", err
+			}
+			key, created = k, k
+		} else {
+			k, err := b.revive(ctx, batch, st, key, latest, rt, regressed, now)
+			if err != nil {
+				return "", err
+			}
+			if k != key {
+				key, created = k, k
+			}
+		}
+	}
+	if key == "" {
+		return created, nil // nothing in Jira yet (only suppressed or resolved alerts)
+	}
+	if latest != nil && !st.Linked {
+		b.linkBack(ctx, st, key, latest)
+	}
+	if resolved && rt.AutoResolve {
+		if err := b.move(ctx, key, rt.StatusDone, flow.Done); err != nil {
+			return created, err
+		}
+		st.Closed = now
+	}
+	if err := b.escalate(ctx, st, key, now); err != nil {
+		return created, err
+	}
+	return created, b.pushCounters(ctx, batch, st, key, now)
+}
+
+// effectiveRoute is the route of an alert with the defaults filled in.
+type effectiveRoute struct {
+	Project, IssueType string
+	Labels, Components []string
+	AutoResolve        bool
+	StatusDone         []string
+}
+
+func (b *Bot) routeFor(a *alert.Alert) effectiveRoute {
+	r := effectiveRoute{Project: b.cfg.Jira.Project, IssueType: b.cfg.Jira.IssueType, Labels: b.cfg.Jira.Labels}
+	if a == nil {
+		return r
+	}
+	if m := route(b.cfg.Routes, a); m != nil {
+		r = applyRoute(r, m)
+	}
+	return r
+}
+
+func applyRoute(r effectiveRoute, m *botconfig.Route) effectiveRoute {
+	if m.Project != "" {
+		r.Project = m.Project
+	}
+	if m.IssueType != "" {
+		r.IssueType = m.IssueType
+	}
+	r.Labels = append(append([]string(nil), r.Labels...), m.Labels...)
+	r.Components = m.Components
+	r.AutoResolve, r.StatusDone = m.AutoResolve, m.StatusDone
+	return r
+}
+
+// create makes the Jira issue for a fingerprint, exactly once: the
+// intent is saved first, so a worker that finds it after a crash looks
+// the fingerprint's label up in Jira (retrying while Jira's search may
+// lag) before creating again. previous, when set, is the issue this one
+// replaces.
+func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *alert.Alert, rt effectiveRoute, previous string) (string, error) {
+	fp := batch.Record.Fingerprint
+	now := b.Now()
+	if !st.CreatingSince.IsZero() {
+		keys, err := b.Jira.FindByLabel(ctx, alert.Label(fp))
+		if err != nil {
+			return "", err
+		}
+		for _, k := range keys {
+			if k != previous && !contains(st.Previous, k) {
+				st.CreatingSince = time.Time{}
+				b.Log.Info("found the issue a crashed worker created", "fingerprint", fp, "jira_key", k)
+				return k, b.Store.Save(ctx, batch, k, mustJSON(st), now.Add(b.lease))
+			}
+		}
+		if now.Sub(st.CreatingSince) < b.SearchLag {
+			return "", errNotYet
+		}
+	}
+	st.CreatingSince = now
+	if err := b.Store.Save(ctx, batch, batch.Record.JiraKey, mustJSON(st), now.Add(b.lease)); err != nil {
+		return "", err
+	}
+	scrubbed := *a
+	b.Scrubber.Alert(&scrubbed)
+	class := errclass.Of(&scrubbed)
+	t, err := b.Tickets.Build(&scrubbed, string(class))
+	if err != nil {
+		return "", err
+	}
+	props := map[string]any{"fingerprint": fp}
+	if a.Source == alert.Sentry && a.IssueID != "" {
+		props["sentry"] = []map[string]string{{"org": a.Org, "issue_id": a.IssueID}}
+	}
+	key, err := b.Jira.CreateIssue(ctx, jira.NewIssue{
+		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,
+		Labels: unique(append(t.Labels, rt.Labels...)), Components: rt.Components,
+		Properties: map[string]any{"fixproof": props},
+	})
+	if err != nil {
+		return "", err
+	}
+	st.CreatingSince = time.Time{}
+	if err := b.Store.Save(ctx, batch, key, mustJSON(st), b.Now().Add(b.lease)); err != nil {
+		return key, err
+	}
+	b.metrics.created.Inc()
+	b.Log.Info("created", "fingerprint", fp, "jira_key", key, "project", rt.Project)
+	if a.IssueURL != "" {
+		title := a.ShortID
+		if title == "" {
+			title = "Sentry issue " + a.IssueID
+		}
+		if err := b.Jira.UpsertRemoteLink(ctx, key, jira.RemoteLink{GlobalID: a.IssueURL, URL: a.IssueURL,
+			Title: title + ": " + t.Summary, Relationship: "Sentry issue"}); err != nil {
+			b.Log.Warn("remote link to Sentry not written", "fingerprint", fp, "jira_key", key, "error", err.Error())
+		}
+	}
+	if previous != "" {
+		if err := b.Jira.LinkIssues(ctx, b.cfg.Jira.LinkType, key, previous); err != nil {
+			b.Log.Warn("link to the previous issue not written", "fingerprint", fp, "jira_key", key, "previous", previous, "error", err.Error())
+		}
+	}
+	return key, nil
+}
+
+// revive applies the reopen policy when an alert fires for a fingerprint
+// that already has an issue.
+func (b *Bot) revive(ctx context.Context, batch *store.Batch, st *State, key string, a *alert.Alert, rt effectiveRoute, regressed bool, now time.Time) (string, error) {
+	js, err := b.Jira.IssueState(ctx, key)
+	if err != nil {
+		return key, err
+	}
+	verdict := decideReopen(js.Category, js.Resolution, js.Resolved, now, b.cfg.Jira.ReopenWindow.D(), b.cfg.Jira.WontFix)
+	if regressed && verdict == replace && !strings.EqualFold(js.Category, "done") {
+		verdict = stayOpen
+	}
+	if regressed && strings.EqualFold(js.Category, "done") {
+		// Sentry says the fix did not hold: reopen whatever the window.
+		verdict = reopen
+	}
+	switch verdict {
+	case reopen:
+		if err := b.move(ctx, key, b.cfg.Jira.StatusOpen, flow.Open); err != nil {
+			return key, err
+		}
+		why := "The alert fired again"
+		if regressed {
+			why = "Sentry reports a regression"
+		}
+		st.Closed = time.Time{}
+		st.Level = 0
+		b.Log.Info("reopened", "fingerprint", batch.Record.Fingerprint, "jira_key", key)
+		return key, b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
+			jiradoc.Strong("Reopened by fixproof. "), jiradoc.Text(fmt.Sprintf("%s at %s (%s was resolved %s).",
+				why, now.UTC().Format("2006-01-02 15:04 MST"), key, js.Resolved.UTC().Format("2006-01-02 15:04 MST"))))}})
+	case replace:
+		st.Previous = append(st.Previous, key)
+		st.Closed, st.Level, st.Linked = time.Time{}, 0, false
+		return b.create(ctx, batch, st, a, rt, key)
+	}
+	return key, nil
+}
+
+// move walks an issue to one of the statuses of a stage.
+func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.Stage) error {
+	js, err := b.Jira.IssueState(ctx, key)
+	if err != nil {
+		return err
+	}
+	for _, s := range target {
+		if strings.EqualFold(s, js.Status) {
+			return nil
+		}
+	}
+	statuses := flow.Statuses{flow.Open: b.cfg.Jira.StatusOpen, flow.InProgress: b.cfg.Jira.StatusInProgress,
+		flow.InReview: b.cfg.Jira.StatusInReview, flow.Done: b.cfg.Jira.StatusDone}
+	statuses[stage] = target
+	_, err = b.Jira.MoveTo(ctx, jira.Issue{Key: key, Status: js.Status, Category: js.Category},
+		jira.Goal{Target: target, Stage: stage, Statuses: statuses}, false)
+	return err
+}
+
+// linkBack links the Sentry issue to its Jira issue: as an external issue
+// when the bot runs as a Sentry integration, otherwise as a note. A
+// failure is logged and tried again with the next batch.
+func (b *Bot) linkBack(ctx context.Context, st *State, key string, a *alert.Alert) {
+	if b.Sentry == nil || a.Source != alert.Sentry || a.IssueID == "" {
+		st.Linked = true
+		return
+	}
+	url := b.Jira.BrowseURL(key)
+	var err error
+	if b.cfg.Sentry.Installation != "" {
+		_, err = b.Sentry.CreateExternalIssue(ctx, b.cfg.Sentry.Installation, a.IssueID, url, strings.SplitN(key, "-", 2)[0], key)
+	} else {
+		_, err = b.Sentry.AddNote(ctx, a.IssueID, "Jira: "+key+" "+url)
+	}
+	if err != nil {
+		b.Log.Warn("Sentry issue not linked back to Jira; will retry", "fingerprint", a.Fingerprint, "jira_key", key, "error", err.Error())
+		return
+	}
+	st.Linked = true
+}
+
+// escalate raises the priority one level per threshold newly crossed,
+// with one comment per level.
+func (b *Bot) escalate(ctx context.Context, st *State, key string, now time.Time) error {
+	th := b.cfg.Escalation.Thresholds
+	if len(th) == 0 {
+		return nil
+	}
+	window := b.cfg.Escalation.Window.D()
+	rate := st.rate(window, now)
+	lvl := level(th, rate)
+	for st.Level < lvl {
+		js, err := b.Jira.IssueState(ctx, key)
+		if err != nil {
+			return err
+		}
+		next, err := b.higher(ctx, js.Priority)
+		if err != nil {
+			return err
+		}
+		if next != "" {
+			if err := b.Jira.SetPriority(ctx, key, next); err != nil {
+				return err
+			}
+		}
+		st.Level++
+		b.metrics.escalated.Inc()
+		msg := fmt.Sprintf("%d deliveries in the last %s crossed the threshold of %d", rate, window, th[st.Level-1])
+		if next != "" {
+			msg += "; priority raised to " + next
+		} else {
+			msg += "; already at the highest priority"
+		}
+		if err := b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
+			jiradoc.Strong(fmt.Sprintf("Escalated (level %d). ", st.Level)), jiradoc.Text(msg+"."))}}); err != nil {
+			return err
+		}
+		b.Log.Info("escalated", "jira_key", key, "level", st.Level, "priority", next)
+	}
+	return nil
+}
+
+// higher is the priority one above current in Jira's list (highest
+// first); "" when current is already the highest.
+func (b *Bot) higher(ctx context.Context, current string) (string, error) {
+	b.priorities.Lock()
+	names := b.priorities.names
+	b.priorities.Unlock()
+	if names == nil {
+		var err error
+		if names, err = b.Jira.Priorities(ctx); err != nil {
+			return "", err
+		}
+		b.priorities.Lock()
+		b.priorities.names = names
+		b.priorities.Unlock()
+	}
+	for i, n := range names {
+		if strings.EqualFold(n, current) {
+			if i == 0 {
+				return "", nil
+			}
+			return names[i-1], nil
+		}
+	}
+	if len(names) > 0 && current == "" {
+		return names[len(names)/2], nil
+	}
+	return "", nil
+}
+
+// pushCounters writes the coalesced counters to Jira at most once per
+// update_every: one comment edited in place. When it is too early, a
+// flush job is queued for the moment it is due, so the last events of a
+// storm are not left unwritten.
+func (b *Bot) pushCounters(ctx context.Context, batch *store.Batch, st *State, key string, now time.Time) error {
+	due, at := pushDue(*st, b.cfg.UpdateEvery.D(), now)
+	if !due {
+		if !at.IsZero() {
+			_, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindFlush, Fingerprint: batch.Record.Fingerprint,
+				Payload: []byte("{}"), Received: now, NotBefore: at, Unique: true})
+			return err
+		}
+		return nil
+	}
+	text := fmt.Sprintf("Seen %d times (%d deliveries); last at %s; %d users affected.",
+		st.Events, st.Deliveries, st.LastSeen.UTC().Format("2006-01-02 15:04:05 MST"), st.Users)
+	if st.Suppressed > 0 {
+		text += fmt.Sprintf(" %d alerts were suppressed by silences or after the issue was closed.", st.Suppressed)
+	}
+	doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Strong("Still happening. "), jiradoc.Text(text))}}
+	if _, err := b.Jira.UpsertComment(ctx, key, "counters", doc, nil); err != nil {
+		return err
+	}
+	st.Pushed, st.Pending = now, false
+	return nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v) // State has only marshalable fields
+	return b
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, s := range list {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

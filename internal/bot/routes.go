@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/webhook"
+)
+
+// routes is every route of the bot.
+func (b *Bot) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/sentry", b.timed("sentry", b.handleSentry()))
+	mux.Handle("POST /webhooks/sentry/legacy", b.timed("sentry_legacy", b.handleSentryLegacy()))
+	mux.Handle("POST /webhooks/alertmanager", b.timed("alertmanager", b.handleAlertmanager()))
+	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	mux.Handle("GET /readyz", b.handleReady())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
+	}))
+	return mux
+}
+
+// answerWithin is how long a webhook may wait for the store: Sentry gives
+// up after 1 s, and a sender that gets 503 retries.
+const answerWithin = 900 * time.Millisecond
+
+// timed records how long each answer took.
+func (b *Bot) timed(source string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		b.metrics.latency.WithLabelValues(source).Observe(time.Since(start).Seconds())
+	})
+}
+
+// reject answers an error the sender cannot fix by retrying, with the
+// reason.
+func (b *Bot) reject(w http.ResponseWriter, source string, status int, result, reason string) {
+	b.metrics.webhooks.WithLabelValues(source, result).Inc()
+	encode(w, status, map[string]string{"error": reason})
+}
+
+// readBody reads at most the configured body limit; false means an error
+// has been answered.
+func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.cfg.MaxBody)))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		b.reject(w, source, http.StatusRequestEntityTooLarge, "too_large", "body over the limit of "+itoa(b.cfg.MaxBody)+" bytes (max_body_bytes)")
+		return nil, false
+	case err != nil:
+		b.reject(w, source, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func (b *Bot) handleSentry() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const source = "sentry"
+		body, ok := b.readBody(w, r, source)
+		if !ok {
+			return
+		}
+		if !webhook.VerifySentry(body, b.cfg.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature")) {
+			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
+			return
+		}
+		alerts, err := webhook.DecodeSentry(r.Header.Get("Sentry-Hook-Resource"), body, b.cfg.Sentry.Org)
+		if err != nil {
+			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		b.accept(w, r, source, b.notOwn(alerts))
+	})
+}
+
+func (b *Bot) handleSentryLegacy() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const source = "sentry_legacy"
+		if !secretEqual(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
+			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "the token query parameter does not match sentry.legacy_token")
+			return
+		}
+		body, ok := b.readBody(w, r, source)
+		if !ok {
+			return
+		}
+		alerts, err := webhook.DecodeSentryLegacy(body, b.cfg.Sentry.Org)
+		if err != nil {
+			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		b.accept(w, r, source, alerts)
+	})
+}
+
+func (b *Bot) handleAlertmanager() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const source = "alertmanager"
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !secretEqual(token, b.cfg.Alertmanager.Token) {
+			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <alertmanager.token> is missing or wrong")
+			return
+		}
+		body, ok := b.readBody(w, r, source)
+		if !ok {
+			return
+		}
+		alerts, err := webhook.DecodeAlertmanager(body)
+		if err != nil {
+			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		b.accept(w, r, source, alerts)
+	})
+}
+
+// secretEqual compares in constant time; an unconfigured secret never
+// matches.
+func secretEqual(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// notOwn drops alerts the bot caused itself: Sentry reports the actor of
+// a change, and an integration acting as fixproof (its installation) must
+// not loop back into Jira.
+func (b *Bot) notOwn(alerts []alert.Alert) []alert.Alert {
+	out := alerts[:0]
+	for _, a := range alerts {
+		if a.ActorType == "application" && b.cfg.Sentry.Installation != "" && a.ActorID == b.cfg.Sentry.Installation {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// accept stores every alert of a delivery and only then answers 202. If
+// the store cannot take it in time the answer is 503, and the sender
+// delivers again later.
+func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, alerts []alert.Alert) {
+	if len(alerts) == 0 {
+		b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
+		encode(w, http.StatusOK, map[string]any{"accepted": 0})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
+	defer cancel()
+	now := b.Now()
+	for i := range alerts {
+		payload, err := json.Marshal(&alerts[i])
+		if err != nil {
+			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: source, Fingerprint: alerts[i].Fingerprint, Payload: payload, Received: now}); err != nil {
+			b.Log.Error("store: enqueue", "fingerprint", alerts[i].Fingerprint, "error", err.Error())
+			w.Header().Set("Retry-After", "5")
+			b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
+			return
+		}
+	}
+	b.notify()
+	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
+	encode(w, http.StatusAccepted, map[string]any{"accepted": len(alerts)})
+}
+
+func (b *Bot) handleReady() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := b.Store.Ping(ctx); err != nil {
+			encode(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable", "error": err.Error()})
+			return
+		}
+		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// encode is the one JSON writer.
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
