@@ -508,3 +508,76 @@ func TestTwoBotsOnOnePostgresMakeOneIssue(t *testing.T) {
 		t.Errorf("%d deliveries counted, want %d", st.Deliveries, senders*each)
 	}
 }
+
+func TestPermanentFailuresGoToTheDeadLettersAndTheLog(t *testing.T) {
+	w := newWorld(t, withConfig(func(c *botconfig.Config) { c.MaxAttempts = 2 }))
+	w.sentryIssue("101", "boom")
+	// Jira refuses the project: a permanent failure.
+	w.jira.Control.Inject(sim.Fault{Method: "POST", PathPrefix: "/rest/api/3/issue", Status: 400, Times: 100,
+		Body: `{"errorMessages":[],"errors":{"project":"valid project is required"}}`})
+	w.eventAlert("101")
+	for i := 0; i < 5; i++ {
+		w.drain()
+		w.clock.Advance(10 * time.Minute)
+	}
+	dead, err := w.store.Dead(context.Background(), 10)
+	if err != nil || len(dead) != 1 || !strings.Contains(dead[0].LastError, "valid project is required") {
+		t.Fatalf("dead letters %+v %v", dead, err)
+	}
+	if !strings.Contains(w.logs.String(), "dead letters") {
+		t.Error("giving up is not logged")
+	}
+	res, err := http.Get(w.urls[0] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(res.Body)
+	res.Body.Close()
+	if !strings.Contains(b.String(), "\nfixproof_dead_letters 1\n") {
+		t.Errorf("metrics do not show the dead letter:\n%s", b.String())
+	}
+}
+
+func TestJiraTimeoutsAreRetriedUntilItAnswers(t *testing.T) {
+	w := newWorld(t, jiraTimeout(200*time.Millisecond))
+	w.sentryIssue("101", "boom")
+	w.jira.Control.SetLatency(time.Second) // every request times out
+	if code := w.eventAlert("101"); code != http.StatusAccepted {
+		t.Fatal(code)
+	}
+	for i := 0; i < 3; i++ {
+		w.drain()
+		w.clock.Advance(10 * time.Minute)
+	}
+	if got := w.issues(alert.Label(fp101)); len(got) > 1 {
+		t.Fatalf("%d issues while Jira timed out", len(got))
+	}
+	w.jira.Control.SetLatency(0) // Jira recovers
+	for i := 0; i < 10 && len(w.issues(alert.Label(fp101))) == 0; i++ {
+		w.drain()
+		w.clock.Advance(10 * time.Minute)
+	}
+	// A create that timed out may still have happened; the look-up before
+	// creating again keeps it to one.
+	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+		t.Fatalf("%d issues after Jira recovered, want 1\n%s", len(got), tail(w.logs.String(), 2000))
+	}
+}
+
+func TestWebhooksCausedByTheBotItselfAreIgnored(t *testing.T) {
+	w := newWorld(t)
+	w.sentryIssue("101", "boom")
+	own := w.sentry.IssueWebhook("created", "101", sentrysim.Actor{Type: "application", ID: sentrysim.DefaultInstallation, Name: "fixproof"})
+	if code, _ := w.hooks.Send(context.Background(), "issue", own); code != http.StatusOK {
+		t.Errorf("own webhook: %d, want 200 with nothing accepted", code)
+	}
+	w.drain()
+	if got := w.issues(alert.Label(fp101)); len(got) != 0 {
+		t.Errorf("the bot reacted to its own change: %d issues", len(got))
+	}
+	other := w.sentry.IssueWebhook("created", "101", sentrysim.Actor{Type: "user", ID: "7", Name: "Jane"})
+	if code, _ := w.hooks.Send(context.Background(), "issue", other); code != http.StatusAccepted {
+		t.Errorf("a person's change: %d", code)
+	}
+}

@@ -87,7 +87,12 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		if errors.Is(err, errNotYet) {
 			wait = 15 * time.Second
 		}
-		log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", wait.String())
+		if b.cfg.MaxAttempts > 0 && attempts+1 >= b.cfg.MaxAttempts && !errors.Is(err, errNotYet) {
+			log.Error("giving up after max_attempts: the deliveries go to the dead letters (table dead_jobs, metric fixproof_dead_letters)",
+				"error", err.Error(), "attempts", attempts+1)
+		} else {
+			log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", wait.String())
+		}
 		if rerr := b.Store.Retry(ctx, batch, key, state, now.Add(wait), err.Error(), b.cfg.MaxAttempts); rerr != nil {
 			b.leaseError(log, rerr)
 			return

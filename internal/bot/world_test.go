@@ -52,6 +52,7 @@ type world struct {
 	checked http.RoundTripper
 
 	noContracts bool
+	timeout     time.Duration
 }
 
 type lockedBuffer struct {
@@ -75,6 +76,9 @@ type worldOption func(*world)
 
 // withConfig edits the bot's configuration before it starts.
 func withConfig(f func(*botconfig.Config)) worldOption { return func(w *world) { f(&w.cfg) } }
+
+// jiraTimeout sets the bot's HTTP timeout (10 s otherwise).
+func jiraTimeout(d time.Duration) worldOption { return func(w *world) { w.timeout = d } }
 
 // unchecked skips contract validation: benchmarks measure the bot, not
 // the validator.
@@ -141,7 +145,11 @@ func (w *world) startBot(owner string) *Bot { return w.startBotOn(owner, w.store
 // through its own store (its own connections), like separate processes.
 func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	w.t.Helper()
-	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &retry.Transport{Base: w.checked,
+	timeout := w.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	httpc := &http.Client{Timeout: timeout, Transport: &retry.Transport{Base: w.checked,
 		Policy: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond, MaxWait: time.Minute,
 			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}}}
 	jc, err := jira.New(jira.Config{BaseURL: w.cfg.Jira.BaseURL, Email: w.cfg.Jira.Email, APIToken: w.cfg.Jira.APIToken, HTTPClient: httpc})

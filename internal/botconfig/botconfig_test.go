@@ -3,6 +3,7 @@ package botconfig
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,43 @@ func TestEnvironmentOnlyConfig(t *testing.T) {
 		"FIXPROOF_JIRA_PROJECT", "OPS", "FIXPROOF_ALERTMANAGER_TOKEN", "t"))
 	if err != nil || c.Jira.PAT != "p" {
 		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+// The example config documents every key: it must load (with the
+// credentials it leaves empty filled in) and name every key the code reads.
+func TestExampleConfigHasEveryKeyAndLoads(t *testing.T) {
+	raw, err := os.ReadFile("../../fixproof.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load("../../fixproof.example.yml", env("FIXPROOF_JIRA_API_TOKEN", "t", "FIXPROOF_SENTRY_CLIENT_SECRET", "s"))
+	if err != nil {
+		t.Fatalf("the example does not load: %v", err)
+	}
+	var missing []string
+	var walk func(tp reflect.Type, prefix string)
+	walk = func(tp reflect.Type, prefix string) {
+		for i := 0; i < tp.NumField(); i++ {
+			f := tp.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" {
+				continue
+			}
+			if !strings.Contains(string(raw), tag+":") {
+				missing = append(missing, prefix+tag)
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) {
+				walk(ft, prefix+tag+".")
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	if len(missing) > 0 {
+		t.Errorf("fixproof.example.yml does not document %v", missing)
 	}
 }
