@@ -35,6 +35,21 @@ type Delivery struct {
 	Unique bool
 }
 
+// WithDefaults fills what a delivery may leave out: Received is now,
+// NotBefore is Received, and an empty Payload is empty rather than nil.
+func (d Delivery) WithDefaults(now time.Time) Delivery {
+	if d.Received.IsZero() {
+		d.Received = now
+	}
+	if d.NotBefore.IsZero() {
+		d.NotBefore = d.Received
+	}
+	if d.Payload == nil {
+		d.Payload = []byte{}
+	}
+	return d
+}
+
 // Job is a delivery in the queue.
 type Job struct {
 	ID          int64

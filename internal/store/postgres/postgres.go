@@ -317,18 +317,8 @@ FROM dead_jobs ORDER BY died_at DESC, id DESC LIMIT $1`
 // fingerprint) across the twin check and the insert, so that two replicas
 // enqueueing the same twin at once add one job.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
-	received := d.Received
-	if received.IsZero() {
-		received = time.Now()
-	}
-	notBefore := d.NotBefore
-	if notBefore.IsZero() {
-		notBefore = received
-	}
-	payload := d.Payload
-	if payload == nil {
-		payload = []byte{}
-	}
+	d = d.WithDefaults(time.Now())
+	received, notBefore, payload := d.Received, d.NotBefore, d.Payload
 	unique := d.Unique && d.Fingerprint != ""
 	var (
 		batch pgx.Batch

@@ -132,18 +132,8 @@ func blob(b []byte) any {
 // committed and synced. An empty Fingerprint becomes "job:<id>"; Unique
 // never finds a twin for it.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
-	received := d.Received
-	if received.IsZero() {
-		received = time.Now()
-	}
-	notBefore := d.NotBefore
-	if notBefore.IsZero() {
-		notBefore = received
-	}
-	payload := d.Payload
-	if payload == nil {
-		payload = []byte{}
-	}
+	d = d.WithDefaults(time.Now())
+	received, notBefore, payload := d.Received, d.NotBefore, d.Payload
 	var id int64
 	var added bool
 	err := s.submit(ctx, func(w *wtx) error {
