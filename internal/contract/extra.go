@@ -34,6 +34,16 @@ package contract
 //     platform, "Comments") describes the same note from the other side:
 //     comment text, comment_id, issue_id, timestamp.
 //
+// The note detail endpoint,
+//
+//	PUT    /api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/comments/{note_id}/
+//	DELETE /api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/comments/{note_id}/
+//
+// is GroupNotesDetailsEndpoint (group_notes_details.py), also private:
+// PUT takes the same {text} and answers 200 with the updated activity;
+// DELETE answers 204. Only the note's author may change it (403 otherwise).
+// fixproof uses them to mirror an edited or deleted Jira comment.
+//
 // Unsure, so left open: the user object's fields (Sentry's user
 // serializer; typed only as an object), and the bodies of error responses
 // (undocumented, like the rest of Sentry's document; Sentry sends
@@ -86,6 +96,45 @@ const sentryExtra = `{
           "400": {"description": "Bad Request"},
           "401": {"description": "Unauthorized"},
           "403": {"description": "Forbidden"},
+          "404": {"description": "Not Found"}
+        }
+      }
+    },
+    "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/comments/{note_id}/": {
+      "parameters": [
+        {"in": "path", "name": "organization_id_or_slug", "required": true, "schema": {"type": "string"}},
+        {"in": "path", "name": "issue_id", "required": true, "schema": {"type": "string"}},
+        {"in": "path", "name": "note_id", "required": true, "schema": {"type": "string"}}
+      ],
+      "put": {
+        "operationId": "fixproofUpdateIssueNote",
+        "summary": "Change a note's text",
+        "requestBody": {
+          "required": true,
+          "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "minLength": 1}}
+          }}}
+        },
+        "responses": {
+          "200": {
+            "description": "The note, updated.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FixproofSentryNote"}}}
+          },
+          "400": {"description": "Bad Request"},
+          "401": {"description": "Unauthorized"},
+          "403": {"description": "Forbidden (not the note's author)"},
+          "404": {"description": "Not Found"}
+        }
+      },
+      "delete": {
+        "operationId": "fixproofDeleteIssueNote",
+        "summary": "Delete a note",
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"description": "Unauthorized"},
+          "403": {"description": "Forbidden (not the note's author)"},
           "404": {"description": "Not Found"}
         }
       }

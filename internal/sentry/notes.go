@@ -131,3 +131,48 @@ func (c *Client) AddNote(ctx context.Context, issueID, text string) (Note, error
 	}
 	return n, nil
 }
+
+// UpdateNote changes a note's text: PUT
+// /api/0/organizations/{org}/issues/{id}/comments/{note}/. Only the note's
+// author may (403 otherwise).
+func (c *Client) UpdateNote(ctx context.Context, issueID, noteID, text string) (Note, error) {
+	if err := checkID(issueID); err != nil {
+		return Note{}, err
+	}
+	if err := checkID(noteID); err != nil {
+		return Note{}, err
+	}
+	op := "edit note " + noteID + " of issue " + issueID
+	if strings.TrimSpace(text) == "" {
+		return Note{}, errors.New("sentry: " + op + ": empty text")
+	}
+	var a apiNote
+	body := struct {
+		Text string `json:"text"`
+	}{text}
+	if _, err := c.do(ctx, op, http.MethodPut, c.issuePath(issueID, "comments/"+noteID+"/"), nil, body, &a); err != nil {
+		return Note{}, err
+	}
+	n, err := a.note()
+	if err != nil {
+		return Note{}, fmt.Errorf("sentry: %s: %w", op, err)
+	}
+	return n, nil
+}
+
+// DeleteNote deletes a note: DELETE
+// /api/0/organizations/{org}/issues/{id}/comments/{note}/. A note already
+// gone is not an error.
+func (c *Client) DeleteNote(ctx context.Context, issueID, noteID string) error {
+	if err := checkID(issueID); err != nil {
+		return err
+	}
+	if err := checkID(noteID); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, "delete note "+noteID+" of issue "+issueID, http.MethodDelete, c.issuePath(issueID, "comments/"+noteID+"/"), nil, nil, nil)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}

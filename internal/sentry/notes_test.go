@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,5 +222,32 @@ func TestNotesPageLimit(t *testing.T) {
 	}
 	if n := len(p.requests()); n != maxPages {
 		t.Errorf("%d requests, want %d", n, maxPages)
+	}
+}
+
+func TestUpdateAndDeleteNotes(t *testing.T) {
+	e := setup(t, sentrysim.Options{})
+	e.s.AddIssue(sentrysim.Issue{ID: "42", Title: "boom"})
+	n, err := e.c.AddNote(context.Background(), "42", "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.c.UpdateNote(context.Background(), "42", n.ID, "second"); err != nil || got.Text != "second" {
+		t.Fatalf("update: %+v %v", got, err)
+	}
+	if st, _ := e.s.Issue("42"); len(st.Notes) != 1 || st.Notes[0] != "second" {
+		t.Errorf("notes %v", st.Notes)
+	}
+	if err := e.c.DeleteNote(context.Background(), "42", n.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.DeleteNote(context.Background(), "42", n.ID); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+	if st, _ := e.s.Issue("42"); len(st.Notes) != 0 {
+		t.Errorf("notes after delete %v", st.Notes)
+	}
+	if _, err := e.c.UpdateNote(context.Background(), "42", "x", "t"); err == nil {
+		t.Error("a bad note id must be refused before sending")
 	}
 }

@@ -47,6 +47,8 @@ func (s *Server) routes() http.Handler {
 	h("GET "+org+"issues/{id}/comments/{$}", s.listNotes)
 	h("POST "+org+"issues/{id}/comments/{$}", s.addNote)
 	h(org+"issues/{id}/comments/{$}", methodNotAllowed)
+	h("PUT "+org+"issues/{id}/comments/{note}/{$}", s.updateNote)
+	h("DELETE "+org+"issues/{id}/comments/{note}/{$}", s.deleteNote)
 	h("GET "+org+"issues/{id}/external-issues/{$}", s.listExternal)
 	h(org+"issues/{id}/external-issues/{$}", methodNotAllowed)
 	h("POST /api/0/sentry-app-installations/{uuid}/external-issues/{$}", s.createExternal)
