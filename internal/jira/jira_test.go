@@ -333,3 +333,34 @@ func TestConcurrentUpsertsLeaveOneComment(t *testing.T) {
 		})
 	}
 }
+
+func TestMyselfCommentsAndDeletingMarkedComments(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
+			ctx := context.Background()
+			me, err := c.Myself(ctx)
+			if err != nil || (me.AccountID == "" && me.Name == "") {
+				t.Fatalf("myself %+v %v", me, err)
+			}
+			doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("from Sentry"))}}
+			if _, err := c.UpsertComment(ctx, "OPS-1", "sentry-note:7", doc, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.AddComment(ctx, "OPS-1", doc); err != nil {
+				t.Fatal(err)
+			}
+			list, err := c.Comments(ctx, "OPS-1")
+			if err != nil || len(list) != 2 || list[0].Marker != "sentry-note:7" || list[1].Marker != "" ||
+				!list[0].Author.Is(me) || list[0].Created.IsZero() {
+				t.Fatalf("comments %+v %v", list, err)
+			}
+			if err := c.DeleteMarkedComment(ctx, "OPS-1", "sentry-note:7"); err != nil {
+				t.Fatal(err)
+			}
+			if is, _ := js.Issue("OPS-1"); len(is.Comments) != 1 {
+				t.Errorf("%d comments after deleting the marked one", len(is.Comments))
+			}
+		})
+	}
+}
