@@ -14,6 +14,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -64,6 +65,15 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		sc = c
 	}
+	var gc bot.Guance
+	if cfg.Guance.APIKey != "" {
+		c, err := guance.New(guance.Config{BaseURL: cfg.Guance.BaseURL, APIKey: cfg.Guance.APIKey,
+			HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
+		if err != nil {
+			return err
+		}
+		gc = c
+	}
 	scrubber, err := scrub.New(scrub.Options{Extra: cfg.Scrub.Extra, KeepUser: cfg.Scrub.KeepUser})
 	if err != nil {
 		return fmt.Errorf("scrub.extra: %w", err)
@@ -77,7 +87,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	host, _ := os.Hostname()
-	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
+	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid())})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 const (
 	Sentry       = "sentry"
 	Alertmanager = "alertmanager"
+	Guance       = "guance"
 )
 
 // Action is what the delivery says happened to the problem.
@@ -130,6 +131,11 @@ type Instance struct {
 // SentryFingerprint names a Sentry issue: sentry:<org>:<issue id>.
 func SentryFingerprint(org, issueID string) string {
 	return "sentry:" + org + ":" + issueID
+}
+
+// GuanceFingerprint names a Guance (观测云) issue: guance:<workspace>:<uuid>.
+func GuanceFingerprint(workspace, uuid string) string {
+	return "guance:" + workspace + ":" + uuid
 }
 
 // AlertmanagerFingerprint names an Alertmanager group:

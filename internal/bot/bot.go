@@ -38,6 +38,11 @@ type Jira interface {
 	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
 	UpsertRemoteLink(ctx context.Context, key string, l jira.RemoteLink) error
 	BrowseURL(key string) string
+	// Comment sync.
+	Myself(ctx context.Context) (jira.User, error)
+	Comments(ctx context.Context, key string) ([]jira.Comment, error)
+	DeleteMarkedComment(ctx context.Context, key, marker string) error
+	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
 }
 
 // Sentry is what the bot needs of Sentry (*sentry.Client): linking a
@@ -45,6 +50,10 @@ type Jira interface {
 type Sentry interface {
 	CreateExternalIssue(ctx context.Context, installation, issueID, webURL, project, identifier string) (sentry.ExternalIssue, error)
 	AddNote(ctx context.Context, issueID, text string) (sentry.Note, error)
+	// Comment sync.
+	Notes(ctx context.Context, issueID string) ([]sentry.Note, error)
+	UpdateNote(ctx context.Context, issueID, noteID, text string) (sentry.Note, error)
+	DeleteNote(ctx context.Context, issueID, noteID string) error
 }
 
 // Deps are the bot's dependencies; main builds them from the config.
@@ -53,6 +62,7 @@ type Deps struct {
 	Store    store.Store
 	Jira     Jira
 	Sentry   Sentry // nil: Sentry issues are not linked back
+	Guance   Guance // nil: no Guance
 	Tickets  *ticket.Builder
 	Scrubber *scrub.Scrubber
 	Log      *slog.Logger
@@ -78,6 +88,11 @@ type Bot struct {
 	// take it over (after a crash, its deliveries wait at most this long).
 	lease time.Duration
 	wake  chan struct{}
+	// me caches the bot's own Jira account.
+	me struct {
+		sync.Mutex
+		user jira.User
+	}
 	// priorities caches Jira's priority names, highest first.
 	priorities struct {
 		sync.Mutex
@@ -120,6 +135,9 @@ func New(d Deps) (*Bot, error) {
 // lets every batch in flight finish (graceful shutdown) and returns.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.runGuance(ctx) }()
+	go func() { defer wg.Done(); b.runReconcile(ctx) }()
 	for i := range b.cfg.Workers {
 		wg.Add(1)
 		go func() {

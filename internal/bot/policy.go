@@ -40,6 +40,21 @@ type State struct {
 	Previous []string `json:"previous,omitempty"`
 	// Linked is true once the Sentry issue links back to the Jira issue.
 	Linked bool `json:"linked"`
+	// GuanceUpdate is the last Guance updateAt counted.
+	GuanceUpdate time.Time `json:"guance_update"`
+}
+
+// durable is base (the state before this batch) with the facts this
+// batch established in Jira carried over from st: an issue being or having
+// been created, earlier issues, the back link, closing, the escalation
+// level and the last push. The batch's observations (counters) are not
+// carried: a batch that fails is retried whole, and counting its
+// deliveries now would count them twice.
+func durable(base, st State) State {
+	out := base
+	out.CreatingSince, out.Previous, out.Linked = st.CreatingSince, st.Previous, st.Linked
+	out.Closed, out.Level, out.Pushed = st.Closed, st.Level, st.Pushed
+	return out
 }
 
 // observe counts one alert into the state.

@@ -33,18 +33,24 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 	fp := batch.Record.Fingerprint
 	key := batch.Record.JiraKey
 	log := b.Log.With("fingerprint", fp, "jira_key", key, "deliveries", len(batch.Jobs))
-	var st State
+	var base State
 	if len(batch.Record.State) > 0 {
-		if err := json.Unmarshal(batch.Record.State, &st); err != nil {
+		if err := json.Unmarshal(batch.Record.State, &base); err != nil {
 			log.Error("state unreadable; starting afresh", "error", err.Error())
-			st = State{}
+			base = State{}
 		}
+	}
+	st := base
+	st.Previous = append([]string(nil), base.Previous...)
+	st.Minutes = make(map[int64]int64, len(base.Minutes))
+	for k, v := range base.Minutes {
+		st.Minutes[k] = v
 	}
 	now := b.Now()
 	var latest *alert.Alert
 	var fired, regressed, resolved bool
 	for _, j := range batch.Jobs {
-		if j.Kind == kindFlush {
+		if j.Kind == kindFlush || j.Kind == kindJira || j.Kind == kindSentryComment || j.Kind == kindGuanceReply {
 			continue
 		}
 		var a alert.Alert
@@ -52,6 +58,14 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 			b.metrics.alerts.WithLabelValues("undecodable").Inc()
 			log.Error("delivery unreadable; dropped from the batch", "job", j.ID, "error", err.Error())
 			continue
+		}
+		if j.Kind == kindGuance {
+			// A poll sees an issue again until it changes: count each
+			// update once.
+			if !a.LastSeen.After(st.GuanceUpdate) {
+				continue
+			}
+			st.GuanceUpdate = a.LastSeen
 		}
 		if silenced(b.cfg.Silences, &a, now) || muted(st, b.cfg.MuteAfter.D(), now) {
 			st.Suppressed++
@@ -72,13 +86,17 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		latest = &a
 	}
 
-	newKey, err := b.act(ctx, batch, &st, key, latest, fired, regressed, resolved, now)
+	newKey, err := b.act(ctx, batch, base, &st, key, latest, fired, regressed, resolved, now)
 	if newKey != "" {
 		key = newKey
 		log = log.With("jira_key", key)
 	}
+	if err == nil {
+		err = b.syncComments(ctx, batch, key)
+	}
 	state, _ := json.Marshal(st)
 	if err != nil {
+		state, _ = json.Marshal(durable(base, st))
 		attempts := 0
 		for _, j := range batch.Jobs {
 			attempts = max(attempts, j.Attempts)
@@ -130,18 +148,18 @@ func backoff(attempts int) time.Duration {
 
 // act brings Jira up to date for the batch. It returns the issue key when
 // it created one.
-func (b *Bot) act(ctx context.Context, batch *store.Batch, st *State, key string, latest *alert.Alert, fired, regressed, resolved bool, now time.Time) (string, error) {
+func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State, key string, latest *alert.Alert, fired, regressed, resolved bool, now time.Time) (string, error) {
 	rt := b.routeFor(latest)
 	created := ""
 	if latest != nil && (fired || regressed) {
 		if key == "" {
-			k, err := b.create(ctx, batch, st, latest, rt, "")
+			k, err := b.create(ctx, batch, base, st, latest, rt, "")
 			if err != nil {
 				return "", err
 			}
 			key, created = k, k
 		} else {
-			k, err := b.revive(ctx, batch, st, key, latest, rt, regressed, now)
+			k, err := b.revive(ctx, batch, base, st, key, latest, rt, regressed, now)
 			if err != nil {
 				return "", err
 			}
@@ -205,7 +223,10 @@ func applyRoute(r effectiveRoute, m *botconfig.Route) effectiveRoute {
 // the fingerprint's label up in Jira (retrying while Jira's search may
 // lag) before creating again. previous, when set, is the issue this one
 // replaces.
-func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *alert.Alert, rt effectiveRoute, previous string) (string, error) {
+//
+// The saves in between write base with only the durable facts of st (see
+// durable), so a retry of the batch does not count its deliveries twice.
+func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *State, a *alert.Alert, rt effectiveRoute, previous string) (string, error) {
 	fp := batch.Record.Fingerprint
 	now := b.Now()
 	if !st.CreatingSince.IsZero() {
@@ -217,7 +238,7 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *aler
 			if k != previous && !contains(st.Previous, k) {
 				st.CreatingSince = time.Time{}
 				b.Log.Info("found the issue a crashed worker created", "fingerprint", fp, "jira_key", k)
-				return k, b.Store.Save(ctx, batch, k, mustJSON(st), now.Add(b.lease))
+				return k, b.Store.Save(ctx, batch, k, mustJSON(durable(base, *st)), now.Add(b.lease))
 			}
 		}
 		if now.Sub(st.CreatingSince) < b.SearchLag {
@@ -225,7 +246,7 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *aler
 		}
 	}
 	st.CreatingSince = now
-	if err := b.Store.Save(ctx, batch, batch.Record.JiraKey, mustJSON(st), now.Add(b.lease)); err != nil {
+	if err := b.Store.Save(ctx, batch, batch.Record.JiraKey, mustJSON(durable(base, *st)), now.Add(b.lease)); err != nil {
 		return "", err
 	}
 	scrubbed := *a
@@ -248,7 +269,7 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *aler
 		return "", err
 	}
 	st.CreatingSince = time.Time{}
-	if err := b.Store.Save(ctx, batch, key, mustJSON(st), b.Now().Add(b.lease)); err != nil {
+	if err := b.Store.Save(ctx, batch, key, mustJSON(durable(base, *st)), b.Now().Add(b.lease)); err != nil {
 		return key, err
 	}
 	b.metrics.created.Inc()
@@ -273,7 +294,7 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, st *State, a *aler
 
 // revive applies the reopen policy when an alert fires for a fingerprint
 // that already has an issue.
-func (b *Bot) revive(ctx context.Context, batch *store.Batch, st *State, key string, a *alert.Alert, rt effectiveRoute, regressed bool, now time.Time) (string, error) {
+func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *State, key string, a *alert.Alert, rt effectiveRoute, regressed bool, now time.Time) (string, error) {
 	js, err := b.Jira.IssueState(ctx, key)
 	if err != nil {
 		return key, err
@@ -304,7 +325,7 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, st *State, key str
 	case replace:
 		st.Previous = append(st.Previous, key)
 		st.Closed, st.Level, st.Linked = time.Time{}, 0, false
-		return b.create(ctx, batch, st, a, rt, key)
+		return b.create(ctx, batch, base, st, a, rt, key)
 	}
 	return key, nil
 }

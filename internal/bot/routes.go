@@ -23,6 +23,7 @@ func (b *Bot) routes() http.Handler {
 	mux.Handle("POST /webhooks/sentry", b.timed("sentry", b.handleSentry()))
 	mux.Handle("POST /webhooks/sentry/legacy", b.timed("sentry_legacy", b.handleSentryLegacy()))
 	mux.Handle("POST /webhooks/alertmanager", b.timed("alertmanager", b.handleAlertmanager()))
+	mux.Handle("POST /webhooks/jira", b.timed("jira", b.handleJira()))
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
@@ -81,6 +82,10 @@ func (b *Bot) handleSentry() http.Handler {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
 			return
 		}
+		if r.Header.Get("Sentry-Hook-Resource") == "comment" {
+			b.acceptSentryComment(w, r, body)
+			return
+		}
 		alerts, err := webhook.DecodeSentry(r.Header.Get("Sentry-Hook-Resource"), body, b.cfg.Sentry.Org)
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
@@ -88,6 +93,28 @@ func (b *Bot) handleSentry() http.Handler {
 		}
 		b.accept(w, r, source, b.notOwn(alerts))
 	})
+}
+
+// acceptSentryComment queues a Sentry note (created, updated, deleted)
+// under its issue's fingerprint, for comment sync.
+func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body []byte) {
+	const source = "sentry"
+	c, err := webhook.DecodeSentryComment(body, b.cfg.Sentry.Org)
+	if err != nil {
+		b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
+	defer cancel()
+	payload, _ := json.Marshal(c)
+	if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindSentryComment, Fingerprint: alert.SentryFingerprint(c.Org, c.IssueID),
+		Payload: payload, Received: b.Now()}); err != nil {
+		b.unavailable(w, source, err)
+		return
+	}
+	b.notify()
+	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
+	encode(w, http.StatusAccepted, map[string]any{"accepted": 1})
 }
 
 func (b *Bot) handleSentryLegacy() http.Handler {

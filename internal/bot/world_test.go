@@ -15,11 +15,13 @@ import (
 
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sim"
+	"github.com/fixproof/fixproof/internal/sim/guancesim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 	"github.com/fixproof/fixproof/internal/store"
@@ -34,6 +36,8 @@ const (
 	clientSecret = "whsec_BotClientSecret"
 	amToken      = "am_BotAlertmanagerToken"
 	legacyToken  = "legacy_BotToken"
+	hookSecret   = "jira_BotWebhookSecret"
+	guanceKey    = "guance_BotApiKey"
 )
 
 // world is a bot between a simulated Sentry and a simulated Jira.
@@ -41,6 +45,7 @@ type world struct {
 	t       testing.TB
 	jira    *jirasim.Server
 	sentry  *sentrysim.Server
+	guance  *guancesim.Server
 	hooks   sentrysim.Webhooks
 	clock   *sim.Clock
 	store   store.Store
@@ -101,24 +106,34 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: "acme", Now: w.clock.Now})
 	ssrv := httptest.NewServer(w.sentry.Handler())
 	t.Cleanup(ssrv.Close)
+	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: "wksp_acme", Now: w.clock.Now, PageSize: 20})
+	gsrv := httptest.NewServer(w.guance.Handler())
+	t.Cleanup(gsrv.Close)
 
 	w.cfg = botconfig.Default()
 	w.cfg.Jira.BaseURL, w.cfg.Jira.Email, w.cfg.Jira.APIToken, w.cfg.Jira.Project = jsrv.URL, "bot@acme.io", jiraToken, "OPS"
 	w.cfg.Sentry.BaseURL, w.cfg.Sentry.Org, w.cfg.Sentry.Token = ssrv.URL, "acme", sentryToken
 	w.cfg.Sentry.ClientSecret, w.cfg.Sentry.LegacyToken, w.cfg.Alertmanager.Token = clientSecret, legacyToken, amToken
 	w.cfg.Sentry.Installation = sentrysim.DefaultInstallation
+	w.cfg.Jira.WebhookSecret = hookSecret
+	w.cfg.Guance.BaseURL, w.cfg.Guance.APIKey, w.cfg.Guance.Workspace = gsrv.URL, guanceKey, "wksp_acme"
 	for _, o := range opts {
 		o(w)
 	}
 	w.checked = http.DefaultTransport
 	if _, ok := contract.Dir(); ok && !w.noContracts {
-		jiraHost := strings.TrimPrefix(jsrv.URL, "http://")
+		jiraHost, sentryHost := strings.TrimPrefix(jsrv.URL, "http://"), strings.TrimPrefix(ssrv.URL, "http://")
 		jc, sc := contract.JiraSpec(t).Transport(t, http.DefaultTransport), contract.SentrySpec(t).Transport(t, http.DefaultTransport)
 		w.checked = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			if r.URL.Host == jiraHost {
+			switch r.URL.Host {
+			case jiraHost:
 				return jc.RoundTrip(r)
+			case sentryHost:
+				return sc.RoundTrip(r)
 			}
-			return sc.RoundTrip(r)
+			// Guance publishes no OpenAPI document; the guance package's
+			// tests check its fields against Guance's API pages.
+			return http.DefaultTransport.RoundTrip(r)
 		})
 	}
 	if w.store == nil {
@@ -130,6 +145,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		w.store = st
 	}
 	w.startBot("bot-1")
+	w.jira.AddWebhook(w.urls[0]+"/webhooks/jira", hookSecret)
 	w.hooks = sentrysim.Webhooks{URL: w.urls[0] + "/webhooks/sentry", ClientSecret: clientSecret, Client: http.DefaultClient, Now: w.clock.Now}
 	return w
 }
@@ -165,7 +181,11 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 		w.t.Fatal(err)
 	}
 	tickets, _ := ticket.New("", "")
-	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
+	gc, err := guance.New(guance.Config{BaseURL: w.cfg.Guance.BaseURL, APIKey: w.cfg.Guance.APIKey, HTTPClient: httpc})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner),
 		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second})
 	if err != nil {

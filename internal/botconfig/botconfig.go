@@ -33,6 +33,8 @@ type Config struct {
 	Jira         Jira         `yaml:"jira"`
 	Sentry       Sentry       `yaml:"sentry"`
 	Alertmanager Alertmanager `yaml:"alertmanager"`
+	Guance       Guance       `yaml:"guance"`
+	Reconcile    Reconcile    `yaml:"reconcile"`
 	Routes       []Route      `yaml:"routes"`
 	Escalation   Escalation   `yaml:"escalation"`
 	Silences     []Silence    `yaml:"silences"`
@@ -59,6 +61,10 @@ type Jira struct {
 	StatusInProgress []string `yaml:"status_in_progress"`
 	StatusInReview   []string `yaml:"status_in_review"`
 	StatusDone       []string `yaml:"status_done"`
+	// WebhookSecret verifies Jira's webhooks (X-Hub-Signature) for
+	// comment sync; without it POST /webhooks/jira refuses everything.
+	WebhookSecret     string `yaml:"webhook_secret" secret:"true"`
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
 	// WontFix names resolutions after which a new alert opens a new
 	// issue instead of reopening.
 	WontFix  []string `yaml:"wont_fix"`
@@ -79,6 +85,31 @@ type Sentry struct {
 	// bot links Sentry issues to Jira as external issues, without it as
 	// notes.
 	Installation string `yaml:"installation"`
+}
+
+// Guance is Guance (观测云) exception tracking: polled as an alert source,
+// replied to with Jira comments, its status kept in step with Jira.
+type Guance struct {
+	BaseURL    string   `yaml:"base_url"`
+	APIKey     string   `yaml:"api_key" secret:"true"`
+	APIKeyFile string   `yaml:"api_key_file"`
+	Workspace  string   `yaml:"workspace"`
+	Channels   []string `yaml:"channels"`
+	Interval   Duration `yaml:"interval"`
+	// Overlap is how far each poll reaches back before the previous one
+	// ended, so a late or failed run loses nothing.
+	Overlap Duration `yaml:"overlap"`
+	// Status maps a Jira status category (new, indeterminate, done) to a
+	// Guance statusType (Open 10, Working 15, Resolved 20, Closed 25,
+	// Pending 30).
+	Status map[string]int `yaml:"status"`
+}
+
+// Reconcile heals missed Jira webhooks from Jira itself.
+type Reconcile struct {
+	Interval Duration `yaml:"interval"` // 0 = off
+	// Overlap is how far each pass reaches back before the cursor.
+	Overlap Duration `yaml:"overlap"`
 }
 
 // Alertmanager is where Alertmanager webhooks come from.
@@ -186,7 +217,10 @@ func Default() Config {
 			WontFix:          []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
 			LinkType:         "Relates",
 		},
-		Sentry:     Sentry{BaseURL: "https://sentry.io"},
+		Sentry: Sentry{BaseURL: "https://sentry.io"},
+		Guance: Guance{BaseURL: "https://openapi.guance.com", Interval: Duration(time.Minute), Overlap: Duration(5 * time.Minute),
+			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
+		Reconcile:  Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
 		Escalation: Escalation{Window: Duration(10 * time.Minute)},
 	}
 }
@@ -390,8 +424,24 @@ func (c *Config) validate(file string) []error {
 	if u, err := url.Parse(c.Sentry.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("sentry.base_url", "%q is not an http(s) URL", c.Sentry.BaseURL)
 	}
-	if c.Sentry.ClientSecret == "" && c.Sentry.LegacyToken == "" && c.Alertmanager.Token == "" {
-		bad("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token or alertmanager.token")
+	if c.Sentry.ClientSecret == "" && c.Sentry.LegacyToken == "" && c.Alertmanager.Token == "" && c.Guance.APIKey == "" {
+		bad("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token, alertmanager.token or guance.api_key")
+	}
+	if c.Guance.APIKey != "" {
+		if c.Guance.Workspace == "" {
+			bad("guance.workspace", "required with guance.api_key: the workspace uuid (it names the fingerprints)")
+		}
+		if c.Guance.Interval.D() < 10*time.Second {
+			bad("guance.interval", "%s: at least 10s", c.Guance.Interval.D())
+		}
+		if u, err := url.Parse(c.Guance.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("guance.base_url", "%q is not an http(s) URL", c.Guance.BaseURL)
+		}
+		for cat, st := range c.Guance.Status {
+			if st != 10 && st != 15 && st != 20 && st != 25 && st != 30 {
+				bad("guance.status."+cat, "%d: a Guance statusType is 10, 15, 20, 25 or 30", st)
+			}
+		}
 	}
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
@@ -444,7 +494,7 @@ func (c *Config) validate(file string) []error {
 // Secrets lists the secret values, so that logs can be checked for them.
 func (c *Config) Secrets() []string {
 	var out []string
-	for _, s := range []string{c.Jira.APIToken, c.Jira.PAT, c.Sentry.Token, c.Sentry.ClientSecret, c.Sentry.LegacyToken, c.Alertmanager.Token} {
+	for _, s := range []string{c.Jira.APIToken, c.Jira.PAT, c.Jira.WebhookSecret, c.Sentry.Token, c.Sentry.ClientSecret, c.Sentry.LegacyToken, c.Alertmanager.Token, c.Guance.APIKey} {
 		if s != "" {
 			out = append(out, s)
 		}

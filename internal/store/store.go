@@ -127,8 +127,59 @@ type Store interface {
 	// Lookup reads a fingerprint's record without leasing it.
 	Lookup(ctx context.Context, fingerprint string) (Record, bool, error)
 
+	// LookupByJiraKey finds the fingerprint whose record holds a Jira key.
+	LookupByJiraKey(ctx context.Context, jiraKey string) (Record, bool, error)
+
+	Mirrors
+
 	Stats(ctx context.Context, now time.Time) (Stats, error)
 	Dead(ctx context.Context, limit int) ([]DeadJob, error)
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Mirror records one comment copied from one system to another, so a
+// retried or replayed delivery never posts twice, an edit updates the copy
+// instead of adding one, and a copy coming back is recognised as ours.
+// (Source, SourceID, Target) is unique.
+type Mirror struct {
+	Source   string // "jira", "sentry", "guance"
+	SourceID string // the comment in the source, e.g. "OPS-1/10042"
+	Target   string
+	// TargetID is the copy in the target; empty while the copy is being
+	// written (a crash then leaves the intent, and the next attempt looks
+	// the copy up in the target before writing again).
+	TargetID string
+	// Digest identifies the text last written, so an edit that changes
+	// nothing writes nothing.
+	Digest  string
+	Deleted bool
+	Updated time.Time
+}
+
+// Mirrors is the part of the store behind comment sync and the pollers.
+type Mirrors interface {
+	// LookupMirror finds the copy of a source comment in a target.
+	LookupMirror(ctx context.Context, source, sourceID, target string) (Mirror, bool, error)
+	// LookupMirrorByTarget finds the mirror whose copy is (target,
+	// targetID): a comment arriving from target that fixproof wrote.
+	LookupMirrorByTarget(ctx context.Context, target, targetID string) (Mirror, bool, error)
+	// SaveMirror inserts or replaces the record for (Source, SourceID,
+	// Target).
+	SaveMirror(ctx context.Context, m Mirror) error
+
+	// MarkSeen records a delivery id (such as X-Atlassian-Webhook-
+	// Identifier, stable across the sender's retries); first is false when
+	// it was already recorded. Ids older than keep may be forgotten.
+	MarkSeen(ctx context.Context, id string, now time.Time, keep time.Duration) (first bool, err error)
+
+	// Cursor reads a named cursor ("" when never set); SetCursor writes
+	// it. Cursors mark how far a reconciliation or a poller has got.
+	Cursor(ctx context.Context, name string) (string, error)
+	SetCursor(ctx context.Context, name, value string) error
+
+	// TryLease takes or renews a named lease for owner until until; false
+	// when another owner holds it past now. It makes a poller run in one
+	// replica at a time.
+	TryLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
 }

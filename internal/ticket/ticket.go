@@ -9,6 +9,7 @@ package ticket
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"maps"
 	"net/url"
 	"regexp"
@@ -99,6 +100,9 @@ func Summary(a *alert.Alert) string {
 	if where == "" {
 		where = a.Receiver
 	}
+	if where == "" && a.Source == alert.Guance {
+		where = "guance"
+	}
 	what := a.Title
 	if a.ExceptionType != "" {
 		what = a.ExceptionType
@@ -136,6 +140,9 @@ func Labels(a *alert.Alert, class string) []string {
 	if a.Receiver != "" {
 		out = append(out, label("alertmanager-"+a.Receiver))
 	}
+	if a.Source == alert.Guance {
+		out = append(out, "guance")
+	}
 	if class != "" {
 		out = append(out, label("error-"+class))
 	}
@@ -158,8 +165,11 @@ const topFrames = 5
 
 // Description lays out everything an engineer needs first.
 func Description(a *alert.Alert, class string) jiradoc.Doc {
-	if a.Source == alert.Alertmanager {
+	switch a.Source {
+	case alert.Alertmanager:
 		return alertmanagerDescription(a)
+	case alert.Guance:
+		return guanceDescription(a)
 	}
 	var d jiradoc.Doc
 	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
@@ -394,6 +404,44 @@ func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
 	if len(links) > 0 {
 		add(jiradoc.Heading("Links"), jiradoc.P(links...))
 	}
+	return d
+}
+
+var (
+	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/p|/div|/li|/h[1-6])\s*/?>`)
+	htmlTag   = regexp.MustCompile(`<[^>]*>`)
+	spaces    = regexp.MustCompile(`[ \t]+`)
+)
+
+// TextFromHTML turns an HTML description (Guance stores them so) into
+// plain text: line breaks where blocks end, tags dropped, entities decoded.
+// The result only ever becomes text nodes, so no markup survives.
+func TextFromHTML(s string) string {
+	s = htmlBreak.ReplaceAllString(s, "\n")
+	s = htmlTag.ReplaceAllString(s, "")
+	s = html.UnescapeString(s)
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.TrimSpace(spaces.ReplaceAllString(l, " ")); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func guanceDescription(a *alert.Alert) jiradoc.Doc {
+	var d jiradoc.Doc
+	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiradoc.P(jiradoc.Strong(a.Title)))
+	for _, para := range strings.Split(a.Annotations["description"], "\n") {
+		if para != "" {
+			add(jiradoc.P(jiradoc.Text(para)))
+		}
+	}
+	add(detailsTable([][2]string{{"Guance status", a.Annotations["status"]}, {"Level", a.Level},
+		{"Channels", a.Tag("channels")}, {"Created", stamp(a.FirstSeen)}, {"Updated", stamp(a.LastSeen)},
+		{"Guance issue", a.IssueID}}))
 	return d
 }
 

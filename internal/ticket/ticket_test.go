@@ -132,3 +132,41 @@ func TestAlertmanagerDescription(t *testing.T) {
 	}
 	var _ jiradoc.Doc = Description(a, "")
 }
+
+func TestTextFromHTML(t *testing.T) {
+	in := `<p>Checkout <b>fails</b> &amp; retries</p><ul><li>pod api-1</li><li>pod api-2</li></ul><br/><script>alert(1)</script>`
+	want := "Checkout fails & retries\npod api-1\npod api-2\nalert(1)"
+	if got := TextFromHTML(in); got != want {
+		t.Errorf("TextFromHTML\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestGuanceIssueTicket(t *testing.T) {
+	a := &alert.Alert{Source: alert.Guance, Fingerprint: alert.GuanceFingerprint("wksp_1", "issue_9"), Title: "Checkout errors up",
+		Level: "critical", IssueID: "issue_9", Annotations: map[string]string{"description": "5xx on /pay\n[~admin] {code}", "status": "Open"}}
+	if got := Summary(a); got != "[guance] Checkout errors up" {
+		t.Errorf("summary %q", got)
+	}
+	d := Description(a, "")
+	text := d.PlainText()
+	for _, want := range []string{"Checkout errors up", "5xx on /pay", "critical", "issue_9", "Open"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	if w := d.Wiki(); strings.Contains(w, "[~admin]") || strings.Contains(w, " {code}") {
+		t.Errorf("markup survived: %s", w)
+	}
+	if !contains(Labels(a, ""), "guance") {
+		t.Errorf("labels %v", Labels(a, ""))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

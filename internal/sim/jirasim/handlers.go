@@ -396,11 +396,12 @@ func (s *Server) doTransition(c *call) {
 	defer s.mu.Unlock()
 	for _, t := range is.proj.available(is.status) {
 		if t.ID == id {
-			from := is.statusOf().Category
+			before, res := is.statusOf(), is.resolution
 			is.status = t.To
 			is.history = append(is.history, t.To)
 			is.updated = s.now()
-			s.settle(is, from, t.Resolution, is.updated)
+			s.settle(is, before.Category, t.Resolution, is.updated)
+			s.emitStatus(is, before, res, nil)
 			c.reply(http.StatusNoContent, nil)
 			return
 		}
@@ -569,6 +570,7 @@ func (s *Server) addComment(c *call) {
 	cm.write(req, body, adf, now)
 	is.comments = append(is.comments, cm)
 	is.updated = now
+	s.emitComment("comment_created", is, cm, nil)
 	c.reply(http.StatusCreated, c.commentJSON(is, cm, expands(c, "properties")))
 }
 
@@ -613,6 +615,8 @@ func (s *Server) updateComment(c *call) {
 		return
 	}
 	cm.write(req, body, adf, s.now())
+	cm.updateAuthor = nil // the API account
+	s.emitComment("comment_updated", is, cm, nil)
 	c.reply(http.StatusOK, c.commentJSON(is, cm, expands(c, "properties")))
 }
 
@@ -624,6 +628,7 @@ func (s *Server) deleteComment(c *call) {
 	defer s.mu.Unlock()
 	if i, cm := c.commentFor(is); cm != nil {
 		is.comments = slices.Delete(is.comments, i, i+1)
+		s.emitComment("comment_deleted", is, cm, nil)
 		c.reply(http.StatusNoContent, nil)
 	}
 }

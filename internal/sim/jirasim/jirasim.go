@@ -13,6 +13,9 @@
 // (email and API token); a Data Center server serves only /rest/api/2 behind
 // a bearer personal access token. All state is behind one mutex, so a Server
 // is safe for concurrent use.
+//
+// Like Jira, it sends admin webhooks (AddWebhook) when comments change and
+// issues change status; see webhooks.go.
 package jirasim
 
 import (
@@ -66,6 +69,12 @@ type Options struct {
 	// eventually consistent search index does. GET of the issue sees it
 	// at once.
 	SearchLag time.Duration
+	// Account is the user the credentials belong to (GET /myself, the
+	// author of comments written through the API, the actor in webhooks
+	// of what the API did). Zero fields get defaults: AccountID
+	// 5b10ac8d82e05b22cc7d4ef5, Name "fixproof", DisplayName "Fixproof
+	// Bot". See webhooks.go.
+	Account User
 }
 
 // Server is a simulated Jira. Create it with New, populate it with
@@ -94,6 +103,8 @@ type Server struct {
 	priorities    []priorityDef // nil: defaultPriorities
 	issueLinks    []*issueLink
 	nextIssueLink int
+	// See webhooks.go.
+	wh webhooks
 }
 
 // New returns an empty server: add projects and issues before use.
@@ -262,6 +273,9 @@ type comment struct {
 	props      map[string]json.RawMessage
 	created    time.Time
 	updated    time.Time
+	// author and updateAuthor are people who wrote in Jira (CommentAs);
+	// nil is the API account.
+	author, updateAuthor *User
 }
 
 type remoteLink struct {
@@ -421,6 +435,9 @@ type Comment struct {
 	Body             json.RawMessage
 	Properties       map[string]json.RawMessage
 	Created, Updated time.Time
+	// Author wrote it and UpdateAuthor last changed it: the API account
+	// (Options.Account) or a person (CommentAs).
+	Author, UpdateAuthor User
 }
 
 // RemoteLink is a snapshot of a remote issue link.
@@ -455,11 +472,13 @@ func (s *Server) Issue(key string) (Issue, bool) {
 	s.snapshotMore(is, &out)
 	for _, c := range is.comments {
 		out.Comments = append(out.Comments, Comment{
-			ID:         c.id,
-			Body:       clone(c.body),
-			Properties: cloneProps(c.props),
-			Created:    c.created,
-			Updated:    c.updated,
+			ID:           c.id,
+			Body:         clone(c.body),
+			Properties:   cloneProps(c.props),
+			Created:      c.created,
+			Updated:      c.updated,
+			Author:       s.userOf(c.author),
+			UpdateAuthor: s.userOf(c.updateAuthor),
 		})
 	}
 	for _, l := range is.links {

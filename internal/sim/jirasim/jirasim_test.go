@@ -1197,3 +1197,29 @@ func TestSettersArrangeAScenario(t *testing.T) {
 		}
 	}
 }
+
+func TestJQLDateComparisons(t *testing.T) {
+	clock := sim.NewClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	srv := New(Options{Email: email, APIToken: apiToken, Now: clock.Now})
+	srv.AddProject("OPS", "Ops", DefaultWorkflow())
+	_ = srv.AddIssue("OPS-1", "old", "")
+	clock.Advance(2 * time.Hour)
+	_ = srv.AddIssue("OPS-2", "new", "")
+	h := httptest.NewServer(srv.Handler())
+	defer h.Close()
+	c := &client{t: t, base: h.URL, auth: func(r *http.Request) { r.SetBasicAuth(email, apiToken) }}
+	for jql, want := range map[string][]string{
+		`project = OPS AND updated >= "-30m"`:            {"OPS-2"},
+		`project = OPS AND updated >= -3h`:               {"OPS-1", "OPS-2"},
+		`project = OPS AND created < "2026-11-20 13:00"`: {"OPS-1"},
+		`project = OPS AND updated > "2026/11/20 13:00"`: {"OPS-2"},
+	} {
+		v := c.want(200, "POST", "/rest/api/3/search/jql", map[string]any{"jql": jql, "fields": []string{"summary"}})
+		if got := issueKeys(t, obj(t, v)["issues"]); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v", jql, got, want)
+		}
+	}
+	for _, bad := range []string{`updated = "-1d"`, `updated >= "yesterday"`} {
+		c.want(400, "POST", "/rest/api/3/search/jql", map[string]any{"jql": "project = OPS AND " + bad})
+	}
+}

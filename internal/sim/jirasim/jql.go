@@ -13,6 +13,9 @@ import (
 //	clause  = field ("=" | "!=") value
 //	        | field [NOT] IN "(" value {"," value} ")"
 //	        | field IS [NOT] (EMPTY | NULL)
+//	        | (created | updated) (">=" | ">" | "<=" | "<") date
+//	date    = relative "-15m", "-2h", "-1d", "-1w" (from the server's now)
+//	        | "yyyy-MM-dd", "yyyy-MM-dd HH:mm", "yyyy/MM/dd HH:mm" (UTC)
 //	field   = key | issuekey | id | project | labels | status | statusCategory
 //	item    = (key | issuekey | id | created | updated) [ASC | DESC]
 //	value   = bare word | "double" or 'single' quoted, with backslash escapes
@@ -220,6 +223,8 @@ var jqlFields = map[string]string{
 	"labels":         "labels",
 	"status":         "status",
 	"statuscategory": "statuscategory",
+	"created":        "created",
+	"updated":        "updated",
 }
 
 var jqlOrderFields = map[string]string{
@@ -311,7 +316,12 @@ func (p *jqlParser) clause() (jqlClause, error) {
 	c := jqlClause{field: field, name: t.text}
 
 	o := p.next()
+	dated := field == "created" || field == "updated"
 	switch {
+	case dated && o.kind == tkOp && (o.text == ">=" || o.text == ">" || o.text == "<=" || o.text == "<"):
+		c.op = o.text
+	case dated:
+		return c, unsupported(o, fmt.Sprintf("the operator '%s' on '%s'", o.text, t.text))
 	case o.kind == tkOp && (o.text == "=" || o.text == "!="):
 		c.op = o.text
 	case o.kind == tkOp:

@@ -26,7 +26,9 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request) *call {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return &call{s: s, w: w, r: r, v: r.PathValue("v"), base: scheme + "://" + r.Host}
+	base := scheme + "://" + r.Host
+	s.wh.noteBase(base) // webhook self links; see webhooks.go
+	return &call{s: s, w: w, r: r, v: r.PathValue("v"), base: base}
 }
 
 // api is the base of this API version's URLs, for "self" links.
@@ -122,27 +124,9 @@ func jiraTime(t time.Time) string { return t.Format("2006-01-02T15:04:05.000-070
 
 const cloudAccountID = "5b10ac8d82e05b22cc7d4ef5"
 
-// user is the account fixproof authenticates as, in the flavor's shape.
-func (c *call) user() map[string]any {
-	if c.cloud() {
-		return map[string]any{
-			"self":        c.api() + "/user?accountId=" + cloudAccountID,
-			"accountId":   cloudAccountID,
-			"accountType": "atlassian",
-			"displayName": "Fixproof Bot",
-			"active":      true,
-			"timeZone":    "Etc/UTC",
-		}
-	}
-	return map[string]any{
-		"self":        c.api() + "/user?username=fixproof",
-		"name":        "fixproof",
-		"key":         "JIRAUSER10000",
-		"displayName": "Fixproof Bot",
-		"active":      true,
-		"timeZone":    "Etc/UTC",
-	}
-}
+// user is the account fixproof authenticates as (Options.Account), in
+// the flavor's shape.
+func (c *call) user() map[string]any { return c.userJSON(c.s.account()) }
 
 // statusJSON is a StatusDetails.
 func (c *call) statusJSON(st Status) map[string]any {
@@ -252,8 +236,8 @@ func (c *call) commentJSON(is *issue, cm *comment, withProps bool) map[string]an
 	m := map[string]any{
 		"self":         c.api() + "/issue/" + is.id + "/comment/" + cm.id,
 		"id":           cm.id,
-		"author":       c.user(),
-		"updateAuthor": c.user(),
+		"author":       c.userJSON(c.s.userOf(cm.author)),
+		"updateAuthor": c.userJSON(c.s.userOf(cm.updateAuthor)),
 		"body":         c.richText(cm.body, cm.adf),
 		"created":      jiraTime(cm.created),
 		"updated":      jiraTime(cm.updated),

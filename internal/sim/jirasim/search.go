@@ -80,6 +80,31 @@ func (s *Server) compile(c jqlClause) (matcher, []string) {
 	isEmpty := func(*issue) bool { return false }
 
 	switch c.field {
+	case "created", "updated":
+		if len(c.values) != 1 {
+			return nil, []string{fmt.Sprintf("Error in the JQL Query: expecting one date after '%s'.", c.name)}
+		}
+		bound, ok := jqlDate(c.values[0].text, s.now())
+		if !ok {
+			return nil, []string{fmt.Sprintf("Date value '%s' for field '%s' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.", c.values[0].text, c.name)}
+		}
+		op, field := c.op, c.field
+		return func(is *issue) bool {
+			t := is.updated
+			if field == "created" {
+				t = is.created
+			}
+			switch op {
+			case ">=":
+				return !t.Before(bound)
+			case ">":
+				return t.After(bound)
+			case "<=":
+				return !t.After(bound)
+			default:
+				return t.Before(bound)
+			}
+		}, nil
 	case "key":
 		set := map[*issue]bool{}
 		for _, v := range c.values {
@@ -587,4 +612,29 @@ func (c *call) withExpand(m map[string]any, is *issue, expand []string) map[stri
 		}
 	}
 	return m
+}
+
+// jqlDate reads a JQL date: a period relative to now ("-15m", "-2h",
+// "-1d", "-1w") or an absolute date (read as UTC).
+func jqlDate(v string, now time.Time) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if len(v) >= 3 && (v[0] == '-' || v[0] == '+') {
+		n, err := strconv.Atoi(v[1 : len(v)-1])
+		if err == nil && n >= 0 {
+			unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
+			if unit > 0 {
+				d := time.Duration(n) * unit
+				if v[0] == '-' {
+					d = -d
+				}
+				return now.Add(d), true
+			}
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006/01/02 15:04", "2006-01-02", "2006/01/02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

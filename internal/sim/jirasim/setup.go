@@ -48,8 +48,14 @@ func (s *Server) SetDescription(key string, value json.RawMessage) error {
 }
 
 // SetStatus puts an issue in a status without a transition, as an admin
-// bulk edit would.
+// bulk edit would; the jira:issue_updated webhook names Admin as its user
+// (see SetStatusAs).
 func (s *Server) SetStatus(key, status string) error {
+	admin := Admin
+	return s.setStatus(key, status, &admin)
+}
+
+func (s *Server) setStatus(key, status string, actor *User) error {
 	var err error
 	editErr := s.edit(key, func(is *issue) {
 		st, ok := is.proj.status(status)
@@ -57,12 +63,14 @@ func (s *Server) SetStatus(key, status string) error {
 			err = fmt.Errorf("jirasim: status %q is not in the workflow of %s", status, is.proj.key)
 			return
 		}
-		from := is.statusOf().Category
+		before, res := is.statusOf(), is.resolution
+		from := before.Category
 		is.status = st.Name
 		is.history = append(is.history, st.Name)
 		if (from == "done") != (st.Category == "done") {
 			s.settle(is, from, "", s.now())
 		}
+		s.emitStatus(is, before, res, actor)
 	})
 	if editErr != nil {
 		return editErr

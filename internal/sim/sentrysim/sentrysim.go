@@ -148,8 +148,10 @@ type IssueState struct {
 	// included), and UpdateBodies their bodies, as received.
 	Updates      int
 	UpdateBodies []string
-	// Notes are the texts of its notes, oldest first.
-	Notes []string
+	// Notes are the texts of its notes, oldest first, and NoteIDs their
+	// ids.
+	Notes   []string
+	NoteIDs []string
 	// External are the external issues linked to it, oldest first.
 	External []ExternalIssue
 }
@@ -300,6 +302,7 @@ func (s *Server) Issue(id string) (IssueState, bool) {
 	for _, a := range is.activity {
 		if a.kind == "note" {
 			st.Notes = append(st.Notes, a.data["text"].(string))
+			st.NoteIDs = append(st.NoteIDs, strconv.Itoa(a.id))
 		}
 	}
 	for _, e := range is.external {

@@ -51,6 +51,16 @@
 // Lock order, the same everywhere: the fingerprint's record, then the
 // advisory lock, then jobs and head. Enqueue takes no record lock.
 //
+// # Mirrors, delivery ids, cursors and named leases
+//
+// Each of their writes is one statement, and MarkSeen and TryLease are
+// decided like Next's lease, by an upsert whose DO UPDATE has a WHERE
+// (the id was forgotten; the lease is free or the owner's own) and
+// RETURNING: of two replicas racing for one id or one lease, exactly one
+// gets a row back. Each waits for one row at most (the purge of old ids
+// that MarkSeen runs now and then skips locked rows), so none can
+// deadlock.
+//
 // # Conventions shared with the other backends
 //
 // A delivery with an empty Fingerprint is put in a group of its own named
@@ -73,6 +83,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,6 +105,10 @@ type Options struct {
 type Store struct {
 	pool      *pgxpool.Pool
 	closeOnce sync.Once
+
+	// lastPurge is when (by MarkSeen's clock, Unix microseconds) this
+	// replica last purged old delivery ids.
+	lastPurge atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

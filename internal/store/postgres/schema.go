@@ -63,6 +63,45 @@ CREATE TABLE fingerprints (
 );
 CREATE INDEX fingerprints_leased ON fingerprints (lease_until) WHERE lease_owner IS NOT NULL;
 `,
+	// 2: comment mirrors, delivery ids seen, cursors and named leases;
+	// finding a fingerprint by its Jira key.
+	`
+-- Partial: most records have no key yet, and nobody looks up ''. A query
+-- must say jira_key <> '' for the planner to use it.
+CREATE INDEX fingerprints_jira_key ON fingerprints (jira_key) WHERE jira_key <> '';
+
+CREATE TABLE mirrors (
+	source     text        NOT NULL,             -- 'jira', 'sentry', 'guance'
+	source_id  text        NOT NULL,
+	target     text        NOT NULL,
+	target_id  text        NOT NULL DEFAULT '',  -- '' while the copy is being written
+	digest     text        NOT NULL DEFAULT '',
+	deleted    boolean     NOT NULL DEFAULT false,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (source, source_id, target)
+);
+CREATE INDEX mirrors_target ON mirrors (target, target_id); -- a copy coming back
+
+-- Delivery ids (webhook retries carry the same one), forgotten after a while.
+CREATE TABLE seen (
+	id      text        PRIMARY KEY,
+	seen_at timestamptz NOT NULL                 -- when first recorded
+);
+CREATE INDEX seen_seen_at ON seen (seen_at);
+
+CREATE TABLE cursors (
+	name       text        PRIMARY KEY,
+	value      text        NOT NULL,
+	updated_at timestamptz NOT NULL
+);
+
+-- One row per named lease (a poller that must run in one replica at a time).
+CREATE TABLE leases (
+	name  text        PRIMARY KEY,
+	owner text        NOT NULL,
+	until timestamptz NOT NULL                   -- free once until <= now
+);
+`,
 }
 
 // migrate creates the schema if asked to and brings it up to date in one

@@ -63,6 +63,45 @@ CREATE TABLE fingerprints (
 ) WITHOUT ROWID;
 CREATE INDEX fingerprints_leased ON fingerprints (lease_until) WHERE lease_owner IS NOT NULL;
 `,
+	// 2: comment mirrors, delivery ids seen, cursors and named leases;
+	// finding a fingerprint by its Jira key.
+	`
+-- Partial: most records have no key yet, and nobody looks up "". A query
+-- must say jira_key <> '' for SQLite to use it.
+CREATE INDEX fingerprints_jira_key ON fingerprints (jira_key) WHERE jira_key <> '';
+
+CREATE TABLE mirrors (
+	source     TEXT    NOT NULL,             -- "jira", "sentry", "guance"
+	source_id  TEXT    NOT NULL,
+	target     TEXT    NOT NULL,
+	target_id  TEXT    NOT NULL DEFAULT '',  -- '' while the copy is being written
+	digest     TEXT    NOT NULL DEFAULT '',
+	deleted    INTEGER NOT NULL DEFAULT 0,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (source, source_id, target)
+) WITHOUT ROWID;
+CREATE INDEX mirrors_target ON mirrors (target, target_id); -- a copy coming back
+
+-- Delivery ids (webhook retries carry the same one), forgotten after a while.
+CREATE TABLE seen (
+	id      TEXT    PRIMARY KEY,
+	seen_at INTEGER NOT NULL                 -- when first recorded
+) WITHOUT ROWID;
+CREATE INDEX seen_seen_at ON seen (seen_at);
+
+CREATE TABLE cursors (
+	name       TEXT    PRIMARY KEY,
+	value      TEXT    NOT NULL,
+	updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- One row per named lease (a poller that must run in one process at a time).
+CREATE TABLE leases (
+	name  TEXT    PRIMARY KEY,
+	owner TEXT    NOT NULL,
+	until INTEGER NOT NULL                   -- free once until <= now
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema up to date. It runs in one write transaction

@@ -7,15 +7,16 @@
 // that COMMIT reported is on disk: it survives kill -9 and an OS crash.
 // One fsync per transaction would cap the store at a few hundred writes a
 // second, so writes are group-committed: every write (Enqueue, Next, Save,
-// Finish, Retry) is an operation sent to one writer goroutine, which takes
-// every operation waiting (up to Options.MaxBatch, 256), runs them in one
-// transaction, each inside its own SAVEPOINT so that one failing (say with
-// store.ErrLeaseLost) leaves the others intact, commits once and only then
-// answers every caller. A caller therefore never hears "stored" before the
-// fsync that stored it. The operations that arrive while one transaction
-// commits make up the next, so batches grow with the load by themselves;
-// the writer can also linger for more (Options.MaxWait) but by default
-// does not, which measured better (see MaxWait).
+// Finish, Retry; SaveMirror, MarkSeen, SetCursor, TryLease) is an operation
+// sent to one writer goroutine, which takes every operation waiting (up to
+// Options.MaxBatch, 256), runs them in one transaction, each inside its own
+// SAVEPOINT so that one failing (say with store.ErrLeaseLost) leaves the
+// others intact, commits once and only then answers every caller. A caller
+// therefore never hears "stored" before the fsync that stored it. The
+// operations that arrive while one transaction commits make up the next, so
+// batches grow with the load by themselves; the writer can also linger for
+// more (Options.MaxWait) but by default does not, which measured better
+// (see MaxWait).
 //
 // The writer also checkpoints the WAL into the database file itself, every
 // 25ms at most and after answering its callers, instead of letting a
@@ -41,9 +42,13 @@
 // s) and the BEGIN is retried a few times more on SQLITE_BUSY. Taking the
 // lock at BEGIN rather than at the first write means a transaction never
 // has to be abandoned half-way because another process wrote in between,
-// so every pick-then-lease decision is made on the latest data.
-// Reads (Lookup, Stats, Dead) use a separate pool of read-only connections,
-// which WAL lets run alongside the writer.
+// so every pick-then-lease decision is made on the latest data. The same
+// holds for MarkSeen and TryLease, one upsert each: of two MarkSeen of one
+// id, or two TryLease of one name by different owners, in one process or
+// two, exactly one changes the row and so reports first or granted.
+// Reads (Lookup, LookupByJiraKey, LookupMirror, LookupMirrorByTarget,
+// Cursor, Stats, Dead) use a separate pool of read-only connections, which
+// WAL lets run alongside the writer.
 //
 // ":memory:" (and any "mode=memory" DSN) is one connection: everything,
 // reads included, goes through the writer goroutine, because a second
@@ -139,6 +144,10 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// lastPurge is when (by MarkSeen's clock, Unix microseconds) the
+	// writer last purged old delivery ids; only the writer uses it.
+	lastPurge int64
 }
 
 var _ store.Store = (*Store)(nil)

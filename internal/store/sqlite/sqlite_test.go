@@ -203,3 +203,55 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 func BenchmarkEnqueueAt2000PerSecond(b *testing.B) {
 	storetest.EnqueueAtRate(b, benchStore(b), 2000)
 }
+
+// TestMarkSeenPurgesOldIDs checks that the ids MarkSeen may forget leave
+// the table: at most purgeMax a purge, at most one purge a minute.
+func TestMarkSeenPurgesOldIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixproof.db")
+	s := openT(t, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stored := func() int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM seen").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	mark := func(id string, now time.Time, keep time.Duration) {
+		t.Helper()
+		if first, err := s.MarkSeen(t.Context(), id, now, keep); err != nil || !first {
+			t.Fatalf("MarkSeen(%s) = %v, %v; want first", id, first, err)
+		}
+	}
+	t0 := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	old := purgeMax + purgeMax/2
+	for i := range old {
+		mark(fmt.Sprintf("old-%d", i), t0, time.Hour)
+	}
+	if n := stored(); n != old {
+		t.Fatalf("%d ids stored, want %d", n, old)
+	}
+	later := t0.Add(2 * time.Hour)
+	mark("new-1", later, time.Hour) // purges purgeMax
+	if n := stored(); n != old-purgeMax+1 {
+		t.Fatalf("after one purge %d ids stored, want %d", n, old-purgeMax+1)
+	}
+	mark("new-2", later, time.Hour) // a full purge left some: purges the rest
+	if n := stored(); n != 2 {
+		t.Fatalf("after the second purge %d ids stored, want the 2 new ones", n)
+	}
+	// Within the minute no purge runs, even with ids to forget.
+	mark("new-3", later.Add(30*time.Second), time.Second)
+	if n := stored(); n != 3 {
+		t.Fatalf("%d ids stored, want 3: no purge within a minute of the last", n)
+	}
+	mark("new-4", later.Add(purgeEvery), time.Second)
+	if n := stored(); n != 1 {
+		t.Fatalf("%d ids stored, want only the newest after a purge a minute on", n)
+	}
+}

@@ -72,6 +72,15 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"PayloadsRoundTripByteForByte", testPayloads},
 		{"CloseTwiceIsFineAndCallsAfterCloseFail", testClose},
 		{"ConcurrentWorkersFinishEveryJobOnceAndNeverShareAFingerprint", testConcurrentOneStore},
+		{"LookupByJiraKeyFindsTheFingerprintHoldingTheKey", testLookupByJiraKey},
+		{"SaveMirrorUpsertsAndBothLookupsFindIt", testMirrorUpsert},
+		{"AMissingMirrorIsNotFound", testMirrorMissing},
+		{"MarkSeenIsFirstOnlyForANewID", testMarkSeen},
+		{"ConcurrentMarkSeenOfOneIDHasExactlyOneFirst", testMarkSeenConcurrent},
+		{"SeenIDsAreForgottenAfterKeep", testMarkSeenForgets},
+		{"CursorsAreEmptyUntilSetAndKeepTheLastValue", testCursors},
+		{"NamedLeaseIsGrantedRenewedRefusedAndTakenOverAfterExpiry", testNamedLease},
+		{"ConcurrentContendersForANamedLeaseHaveOneWinner", testNamedLeaseConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -83,6 +92,10 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"EverythingAcceptedSurvivesCloseAndReopen", testReopen},
 		{"TwoStoresOnOneDatabaseNeverShareAFingerprint", testConcurrentTwoStores},
 		{"UniqueAcrossTwoStoresAddsOneJob", testUniqueTwoStores},
+		{"MirrorsSeenIDsCursorsAndLeasesSurviveCloseAndReopen", testMirrorsReopen},
+		{"MirrorsCursorsSeenIDsLeasesAndJiraKeysAreSharedByTwoStores", testMirrorsTwoStores},
+		{"MarkSeenAcrossTwoStoresHasExactlyOneFirst", testMarkSeenTwoStores},
+		{"NamedLeaseAcrossTwoStoresHasOneWinner", testNamedLeaseTwoStores},
 	}
 	for _, tc := range shared {
 		t.Run(tc.name, func(t *testing.T) {

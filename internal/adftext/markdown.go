@@ -1,0 +1,445 @@
+package adftext
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// node is an ADF node, read leniently: wrong types read as zero values.
+type node struct {
+	typ     string
+	text    string
+	attrs   map[string]any
+	marks   []mark
+	content []*node
+}
+
+type mark struct {
+	typ   string
+	attrs map[string]any
+}
+
+// maxDepth caps how deep a document is read; content below is dropped.
+const maxDepth = 256
+
+// parse reads a decoded JSON value as a node; nil for anything that is not
+// an object.
+func parse(v any, depth int) *node {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	n := &node{}
+	n.typ, _ = m["type"].(string)
+	n.text, _ = m["text"].(string)
+	n.attrs, _ = m["attrs"].(map[string]any)
+	if marks, ok := m["marks"].([]any); ok {
+		for _, mv := range marks {
+			mm, ok := mv.(map[string]any)
+			if !ok {
+				continue
+			}
+			t, _ := mm["type"].(string)
+			a, _ := mm["attrs"].(map[string]any)
+			n.marks = append(n.marks, mark{t, a})
+		}
+	}
+	if content, ok := m["content"].([]any); ok && depth < maxDepth {
+		for _, cv := range content {
+			if c := parse(cv, depth+1); c != nil {
+				n.content = append(n.content, c)
+			}
+		}
+	}
+	return n
+}
+
+func (n *node) attr(name string) string {
+	switch v := n.attrs[name].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+func (n *node) attrInt(name string, def int) int {
+	switch v := n.attrs[name].(type) {
+	case float64:
+		if v >= 0 && v <= 1e9 && v == math.Trunc(v) {
+			return int(v)
+		}
+	case string:
+		if i, err := strconv.Atoi(v); err == nil && i >= 0 && i <= 1e9 {
+			return i
+		}
+	}
+	return def
+}
+
+// Markdown renders an ADF document as markdown:
+//
+//   - paragraphs are separated by a blank line; a hard break is a newline;
+//   - headings are "#" to "######";
+//   - bullet lists are "- ", ordered lists "1. " (from attrs.order), task
+//     lists "- [ ] " and "- [x] ", nested by indentation;
+//   - code blocks are fenced with their language; blockquotes are "> ";
+//   - inline marks: code `x`, strong **x**, em *x*, strike ~~x~~, link
+//     [x](href) (a link whose text is its address is the bare address);
+//     underline, colours and sub/superscript are dropped;
+//   - a mention is "@Display Name" (attrs.text without its leading "@"),
+//     an emoji its attrs.text or else its shortName, an inline, block or
+//     embed card its URL, a status lozenge "[TEXT]", a date YYYY-MM-DD;
+//   - a table is a pipe table whose first row is the header, each cell on
+//     one line;
+//   - panels, expands (with the title in bold), layouts and bodied
+//     extensions are their content; a rule is "---"; media are their URL
+//     (external) or "[attachment]";
+//   - any other node is its text content.
+//
+// A JSON string (a REST v2 or Data Center body) is wiki markup and is
+// rendered by Wiki. Anything else that is not an ADF node (invalid JSON,
+// null, a number) renders as "". Lists and quotes nested deeper than 16
+// levels are flattened, and content nested deeper than 256 levels is
+// dropped.
+func Markdown(adf json.RawMessage) string {
+	adf = bytes.TrimSpace(adf)
+	if len(adf) == 0 {
+		return ""
+	}
+	var v any
+	if json.Unmarshal(adf, &v) != nil {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return Wiki(s)
+	}
+	root := parse(v, 0)
+	if root == nil {
+		return ""
+	}
+	r := renderer{}
+	var out string
+	if isInline(root.typ) {
+		out = r.inline([]*node{root})
+	} else {
+		out = r.block(root, 0)
+	}
+	return strings.ToValidUTF8(strings.Trim(out, "\n"), "\uFFFD")
+}
+
+type renderer struct{}
+
+// isInline reports whether nodes of type typ live inside paragraphs.
+func isInline(typ string) bool {
+	switch typ {
+	case "text", "hardBreak", "mention", "emoji", "inlineCard", "status", "date",
+		"mediaInline", "placeholder", "inlineExtension":
+		return true
+	}
+	return false
+}
+
+// blocks renders children as blocks; runs of inline children (which
+// belong in a paragraph) become one block.
+func (r renderer) blocks(children []*node, depth int) []string {
+	var out []string
+	var run []*node
+	flush := func() {
+		if len(run) > 0 {
+			if s := r.inline(run); strings.TrimSpace(s) != "" {
+				out = append(out, s)
+			}
+			run = nil
+		}
+	}
+	for _, c := range children {
+		if isInline(c.typ) {
+			run = append(run, c)
+			continue
+		}
+		flush()
+		if s := r.block(c, depth); strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	flush()
+	return out
+}
+
+// block renders one block node; depth counts enclosing lists and quotes.
+func (r renderer) block(n *node, depth int) string {
+	switch n.typ {
+	case "doc", "panel", "layoutSection", "layoutColumn", "bodiedExtension", "extensionFrame",
+		"multiBodiedExtension", "mediaGroup", "mediaSingle", "tableCell", "tableHeader", "listItem":
+		return strings.Join(r.blocks(n.content, depth), "\n\n")
+	case "paragraph":
+		return r.inline(n.content)
+	case "heading":
+		level := min(max(n.attrInt("level", 1), 1), 6)
+		text := r.inline(n.content)
+		if strings.TrimSpace(text) == "" {
+			return ""
+		}
+		return strings.Repeat("#", level) + " " + strings.ReplaceAll(text, "\n", " ")
+	case "bulletList", "orderedList", "taskList", "decisionList":
+		if depth >= maxNest {
+			return r.plain(n)
+		}
+		return r.list(n, depth)
+	case "codeBlock":
+		return codeBlock(n.attr("language"), r.plain(n))
+	case "blockquote":
+		if depth >= maxNest {
+			return r.plain(n)
+		}
+		return quoteLines(strings.Join(r.blocks(n.content, depth+1), "\n\n"))
+	case "rule":
+		return "---"
+	case "expand", "nestedExpand":
+		parts := r.blocks(n.content, depth)
+		if t := strings.TrimSpace(n.attr("title")); t != "" {
+			parts = append([]string{"**" + t + "**"}, parts...)
+		}
+		return strings.Join(parts, "\n\n")
+	case "table":
+		return r.table(n, depth)
+	case "media":
+		if u := n.attr("url"); u != "" && n.attr("type") == "external" {
+			return u
+		}
+		if alt := n.attr("alt"); alt != "" {
+			return "[attachment: " + alt + "]"
+		}
+		return "[attachment]"
+	case "blockCard", "embedCard":
+		return cardURL(n)
+	}
+	if isInline(n.typ) {
+		return r.inline([]*node{n})
+	}
+	return r.plain(n)
+}
+
+// list renders a bullet, ordered, task or decision list.
+func (r renderer) list(n *node, depth int) string {
+	num := 1
+	if n.typ == "orderedList" {
+		num = n.attrInt("order", 1)
+	}
+	var items []string
+	for _, it := range n.content {
+		var body, marker string
+		switch it.typ {
+		case "listItem", "taskItem", "decisionItem":
+			body = strings.Join(r.blocks(it.content, depth+1), "\n")
+		default:
+			// A list directly in a list (task lists nest so): indent it
+			// under the previous item.
+			if s := r.block(it, depth+1); strings.TrimSpace(s) != "" {
+				items = append(items, indentLines(s, "  ", "  "))
+			}
+			continue
+		}
+		switch {
+		case n.typ == "orderedList":
+			marker = strconv.Itoa(num) + ". "
+			num++
+		case it.typ == "taskItem" && strings.EqualFold(it.attr("state"), "DONE"):
+			marker = "- [x] "
+		case it.typ == "taskItem":
+			marker = "- [ ] "
+		default:
+			marker = "- "
+		}
+		items = append(items, indentLines(body, marker, strings.Repeat(" ", len(marker))))
+	}
+	return strings.Join(items, "\n")
+}
+
+// table renders a table; each cell's blocks are joined on one line.
+func (r renderer) table(n *node, depth int) string {
+	var rows [][]string
+	for _, row := range n.content {
+		if row.typ != "tableRow" {
+			continue
+		}
+		var cells []string
+		for _, cell := range row.content {
+			cells = append(cells, strings.Join(r.blocks(cell.content, depth), " "))
+		}
+		rows = append(rows, cells)
+	}
+	return tableText(rows)
+}
+
+// inline renders inline nodes; adjacent text nodes with the same marks are
+// merged first, so "**ab**" is not written "**a****b**".
+func (r renderer) inline(nodes []*node) string {
+	var b strings.Builder
+	for i := 0; i < len(nodes); i++ {
+		n := nodes[i]
+		if n.typ != "text" {
+			b.WriteString(r.leaf(n))
+			continue
+		}
+		text := n.text
+		for i+1 < len(nodes) && nodes[i+1].typ == "text" && sameMarks(n.marks, nodes[i+1].marks) {
+			i++
+			text += nodes[i].text
+		}
+		b.WriteString(applyMarks(text, n.marks))
+	}
+	return b.String()
+}
+
+// leaf renders an inline node other than text, without marks.
+func (r renderer) leaf(n *node) string {
+	switch n.typ {
+	case "text":
+		return n.text
+	case "hardBreak":
+		return "\n"
+	case "mention":
+		name := strings.TrimPrefix(strings.TrimSpace(n.attr("text")), "@")
+		if name == "" {
+			name = n.attr("id")
+		}
+		if name == "" {
+			return ""
+		}
+		return "@" + name
+	case "emoji":
+		if t := n.attr("text"); t != "" {
+			return t
+		}
+		return n.attr("shortName")
+	case "inlineCard":
+		return cardURL(n)
+	case "status":
+		if t := strings.TrimSpace(n.attr("text")); t != "" {
+			return "[" + t + "]"
+		}
+		return ""
+	case "date":
+		ts := n.attr("timestamp")
+		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+			return time.UnixMilli(ms).UTC().Format("2006-01-02")
+		}
+		return ts
+	case "mediaInline":
+		if alt := n.attr("alt"); alt != "" {
+			return "[attachment: " + alt + "]"
+		}
+		return "[attachment]"
+	case "placeholder":
+		return ""
+	}
+	if !isInline(n.typ) {
+		return strings.ReplaceAll(r.plain(n), "\n", " ")
+	}
+	return r.plain(n)
+}
+
+// cardURL is a smart card's address: attrs.url, else the url of its
+// JSON-LD attrs.data.
+func cardURL(n *node) string {
+	if u := n.attr("url"); u != "" {
+		return u
+	}
+	if d, ok := n.attrs["data"].(map[string]any); ok {
+		if u, ok := d["url"].(string); ok {
+			return u
+		}
+	}
+	return ""
+}
+
+// plain is the text content of a node: text and inline leaves, a line per
+// block.
+func (r renderer) plain(n *node) string {
+	var b strings.Builder
+	var walk func(n *node)
+	walk = func(n *node) {
+		if isInline(n.typ) && n.typ != "inlineExtension" {
+			b.WriteString(r.leaf(n))
+			return
+		}
+		for _, c := range n.content {
+			walk(c)
+		}
+		if !isInline(n.typ) && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString("\n")
+		}
+	}
+	walk(n)
+	return strings.Trim(b.String(), "\n")
+}
+
+func sameMarks(a, b []mark) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].typ != b[i].typ || markHref(a[i]) != markHref(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func markHref(m mark) string {
+	s, _ := m.attrs["href"].(string)
+	return s
+}
+
+// applyMarks renders text with its marks: code innermost (it excludes
+// the other formatting), then strike, em and strong, and a link outermost.
+func applyMarks(text string, marks []mark) string {
+	if text == "" {
+		return ""
+	}
+	var code, strong, em, strike bool
+	href, linked := "", false
+	for _, m := range marks {
+		switch m.typ {
+		case "code":
+			code = true
+		case "strong":
+			strong = true
+		case "em":
+			em = true
+		case "strike":
+			strike = true
+		case "link":
+			href, linked = markHref(m), true
+		}
+	}
+	out := text
+	if code {
+		core := strings.TrimSpace(text)
+		if core != "" {
+			i := strings.Index(text, core)
+			out = text[:i] + codeSpan(core) + text[i+len(core):]
+		}
+	} else {
+		if strike {
+			out = wrapEmphasis(out, "~~")
+		}
+		if em {
+			out = wrapEmphasis(out, "*")
+		}
+		if strong {
+			out = wrapEmphasis(out, "**")
+		}
+	}
+	if linked {
+		out = linkTo(out, href)
+	}
+	return out
+}

@@ -1,0 +1,480 @@
+package adftext
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Wiki renders Jira wiki markup (Data Center comments, Cloud REST v2
+// bodies) as markdown:
+//
+//   - *bold* is **bold**, _italic_ *italic*, -strike- ~~strike~~,
+//     {{mono}} `mono`; +underline+ loses its markers;
+//   - [text|url] is [text](url), [url] the bare URL, [~user] and
+//     [~accountid:id] mentions "@user" and "@accountid:id" ([Name|~user]
+//     "@Name"), [text|^file] and [^file] the file name;
+//   - h1. to h6. are "#" to "######"; bq. and {quote}...{quote} are "> ";
+//   - lists of "*", "#" and "-" (nested as "**", "*#", ...) are "- " and
+//     "1. ", indented; ---- is "---";
+//   - {code[:lang]}...{code} and {noformat}...{noformat} are fenced code,
+//     their content verbatim;
+//   - ||head||head|| and |cell|cell| rows are a pipe table;
+//   - {color:...} and {panel...} markers are dropped (the content kept, a
+//     panel's title in bold); !image.png! is "[image: image.png]"; a
+//     forced line break \\ is a newline.
+//
+// Anything else is left as written. Invalid UTF-8 is replaced.
+func Wiki(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	w := &wikiWriter{}
+	for _, line := range strings.Split(s, "\n") {
+		w.line(line)
+	}
+	w.finish()
+	return strings.Trim(strings.Join(w.out, "\n"), "\n")
+}
+
+// wikiWriter converts wiki markup a line at a time.
+type wikiWriter struct {
+	out []string
+	// code is the closing macro ("{code}" or "{noformat}") while inside a
+	// code block, and fenceAt the index in out of its opening fence.
+	code    string
+	fenceAt int
+	codeBuf []string
+	quote   bool
+	// list is the markers of the open list levels ("*" or "#") with their
+	// widths and counters.
+	list  []listLevel
+	table bool // the previous line was a table row
+}
+
+type listLevel struct {
+	ordered bool
+	num     int
+	indent  int // columns of the content of this level
+}
+
+var (
+	headingRE  = regexp.MustCompile(`^h([1-6])\.\s*(.*)$`)
+	bqRE       = regexp.MustCompile(`^bq\.\s*(.*)$`)
+	listRE     = regexp.MustCompile(`^([*#]+|-)\s+(.*)$`)
+	ruleRE     = regexp.MustCompile(`^-{4,}\s*$`)
+	codeOpenRE = regexp.MustCompile(`\{(code|noformat)((?::[^}]*)?)\}`)
+	panelRE    = regexp.MustCompile(`\{panel(?::([^}]*))?\}`)
+	colorRE    = regexp.MustCompile(`\{color(?::[^}]*)?\}`)
+)
+
+// emit adds an output line, in a quote when one is open.
+func (w *wikiWriter) emit(s string) {
+	if w.quote {
+		if s == "" {
+			s = ">"
+		} else {
+			s = "> " + s
+		}
+	}
+	w.out = append(w.out, s)
+}
+
+func (w *wikiWriter) finish() {
+	if w.code != "" {
+		w.closeCode()
+	}
+}
+
+// closeCode writes the code block gathered so far.
+func (w *wikiWriter) closeCode() {
+	text := strings.Join(w.codeBuf, "\n")
+	lang := w.out[w.fenceAt]
+	w.out = w.out[:w.fenceAt]
+	for _, l := range strings.Split(codeBlock(lang, strings.Trim(text, "\n")), "\n") {
+		w.emit(l)
+	}
+	w.code, w.codeBuf = "", nil
+}
+
+// line converts one input line, which may open or close code blocks,
+// quotes and panels anywhere in it.
+func (w *wikiWriter) line(line string) {
+	for {
+		if w.code != "" {
+			i := strings.Index(line, "{"+w.code+"}")
+			if i < 0 {
+				w.codeBuf = append(w.codeBuf, line)
+				return
+			}
+			if before := line[:i]; strings.TrimSpace(before) != "" || len(w.codeBuf) > 0 {
+				w.codeBuf = append(w.codeBuf, before)
+			}
+			line = line[i+len(w.code)+2:]
+			w.closeCode()
+			if strings.TrimSpace(line) == "" {
+				return
+			}
+			continue
+		}
+		// The first block macro in the line, if any.
+		type hit struct {
+			at, end int
+			kind    string
+			arg     string
+		}
+		var first *hit
+		consider := func(h hit) {
+			if first == nil || h.at < first.at {
+				first = &h
+			}
+		}
+		if m := codeOpenRE.FindStringSubmatchIndex(line); m != nil {
+			consider(hit{m[0], m[1], line[m[2]:m[3]], line[m[4]:m[5]]})
+		}
+		if i := strings.Index(line, "{quote}"); i >= 0 {
+			consider(hit{i, i + len("{quote}"), "quote", ""})
+		}
+		if m := panelRE.FindStringSubmatchIndex(line); m != nil {
+			arg := ""
+			if m[2] >= 0 {
+				arg = line[m[2]:m[3]]
+			}
+			consider(hit{m[0], m[1], "panel", arg})
+		}
+		if first == nil {
+			w.text(line)
+			return
+		}
+		if before := line[:first.at]; strings.TrimSpace(before) != "" {
+			w.text(before)
+		}
+		rest := line[first.end:]
+		switch first.kind {
+		case "code", "noformat":
+			w.endBlocks()
+			lang := ""
+			if first.kind == "code" && first.arg != "" {
+				for _, p := range strings.Split(strings.TrimPrefix(first.arg, ":"), "|") {
+					if !strings.Contains(p, "=") {
+						lang = strings.TrimSpace(p)
+						break
+					}
+				}
+			}
+			w.code = first.kind
+			w.fenceAt = len(w.out)
+			w.out = append(w.out, lang) // replaced by closeCode
+		case "quote":
+			w.endBlocks()
+			w.quote = !w.quote
+			if !w.quote {
+				// A blank line, or what follows would continue the quote.
+				w.out = append(w.out, "")
+			}
+		case "panel":
+			w.endBlocks()
+			for _, p := range strings.Split(first.arg, "|") {
+				if k, v, ok := strings.Cut(p, "="); ok && strings.TrimSpace(k) == "title" && strings.TrimSpace(v) != "" {
+					w.emit("**" + strings.TrimSpace(v) + "**")
+				}
+			}
+		}
+		if strings.TrimSpace(rest) == "" {
+			return
+		}
+		if w.code == "" {
+			rest = strings.TrimLeft(rest, " \t")
+		}
+		line = rest
+	}
+}
+
+// endBlocks ends open lists and tables.
+func (w *wikiWriter) endBlocks() {
+	w.list = nil
+	w.table = false
+}
+
+// text converts a line of text outside code blocks.
+func (w *wikiWriter) text(line string) {
+	t := strings.TrimLeft(line, " \t")
+	if strings.TrimSpace(t) == "" {
+		w.endBlocks()
+		w.emit("")
+		return
+	}
+	if m := headingRE.FindStringSubmatch(t); m != nil {
+		w.endBlocks()
+		w.emit(strings.Repeat("#", int(m[1][0]-'0')) + " " + inlineWiki(m[2]))
+		return
+	}
+	if m := bqRE.FindStringSubmatch(t); m != nil {
+		w.endBlocks()
+		w.emit("> " + inlineWiki(m[1]))
+		return
+	}
+	if ruleRE.MatchString(t) {
+		w.endBlocks()
+		w.emit("---")
+		return
+	}
+	if m := listRE.FindStringSubmatch(t); m != nil {
+		w.table = false
+		w.listItem(m[1], m[2])
+		return
+	}
+	if strings.HasPrefix(t, "|") {
+		w.list = nil
+		cells := tableCells(t)
+		row := make([]string, len(cells))
+		for i, c := range cells {
+			row[i] = inlineWiki(c)
+		}
+		// The first row is the header, whether marked with "||" or not.
+		lines := strings.Split(tableText([][]string{row}), "\n")
+		if w.table {
+			lines = lines[:1]
+		}
+		for _, l := range lines {
+			w.emit(l)
+		}
+		w.table = true
+		return
+	}
+	w.endBlocks()
+	w.emit(inlineWiki(line))
+}
+
+// listItem writes a list item with markers (e.g. "*#").
+func (w *wikiWriter) listItem(markers, text string) {
+	depth := len(markers)
+	if markers == "-" {
+		depth = 1
+	}
+	depth = min(depth, maxNest)
+	ordered := markers[len(markers)-1] == '#'
+	if len(w.list) > depth {
+		w.list = w.list[:depth]
+	}
+	for len(w.list) < depth {
+		indent := 0
+		if n := len(w.list); n > 0 {
+			indent = w.list[n-1].indent + w.list[n-1].width()
+		}
+		w.list = append(w.list, listLevel{ordered: ordered, indent: indent})
+	}
+	lv := &w.list[depth-1]
+	if lv.ordered != ordered {
+		lv.ordered, lv.num = ordered, 0
+	}
+	lv.num++
+	marker := "- "
+	if ordered {
+		marker = strconv.Itoa(lv.num) + ". "
+	}
+	w.emit(strings.Repeat(" ", lv.indent) + marker + inlineWiki(text))
+}
+
+// width is the width of a level's marker, which its children indent by.
+func (l listLevel) width() int {
+	if l.ordered {
+		return len(strconv.Itoa(max(l.num, 1))) + 2
+	}
+	return 2
+}
+
+// tableCells splits a table row ("||head||" or "|cell|") into cells. A
+// "|" inside [...] or {{...}} does not split.
+func tableCells(row string) (cells []string) {
+	row = strings.TrimSpace(row)
+	row = strings.TrimLeft(row, "|")
+	row = strings.TrimRight(row, "|")
+	bracket, mono := 0, false
+	start := 0
+	for i := 0; i < len(row); i++ {
+		switch {
+		case strings.HasPrefix(row[i:], "{{"):
+			mono = true
+			i++
+		case strings.HasPrefix(row[i:], "}}"):
+			mono = false
+			i++
+		case row[i] == '[':
+			bracket++
+		case row[i] == ']' && bracket > 0:
+			bracket--
+		case row[i] == '|' && bracket == 0 && !mono:
+			cells = append(cells, strings.TrimSpace(row[start:i]))
+			for i+1 < len(row) && row[i+1] == '|' {
+				i++
+			}
+			start = i + 1
+		}
+	}
+	return append(cells, strings.TrimSpace(row[start:]))
+}
+
+// wikiMarks maps wiki emphasis markers to markdown ones.
+var wikiMarks = map[byte]string{'*': "**", '_': "*", '-': "~~", '+': ""}
+
+// inlineWiki converts inline wiki markup in s.
+func inlineWiki(s string) string {
+	s = colorRE.ReplaceAllString(s, "")
+	// closers[c] lists where marker c could close a span, in order.
+	closers := map[byte][]int{}
+	for i := 0; i < len(s); i++ {
+		if _, ok := wikiMarks[s[i]]; ok && canClose(s, i) {
+			closers[s[i]] = append(closers[s[i]], i)
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && s[i+1] == '\\':
+			b.WriteString("\n")
+			i += 2
+			continue
+		case c == '\\' && i+1 < len(s):
+			_, size := utf8.DecodeRuneInString(s[i+1:])
+			b.WriteString(s[i : i+1+size])
+			i += 1 + size
+			continue
+		case strings.HasPrefix(s[i:], "{{"):
+			if j := strings.Index(s[i+2:], "}}"); j > 0 {
+				b.WriteString(codeSpan(s[i+2 : i+2+j]))
+				i += j + 4
+				continue
+			}
+		case c == '[':
+			if j := strings.IndexByte(s[i+1:], ']'); j > 0 {
+				if out, ok := wikiLink(s[i+1 : i+1+j]); ok {
+					b.WriteString(out)
+					i += j + 2
+					continue
+				}
+			}
+		case c == '!':
+			if j := strings.IndexByte(s[i+1:], '!'); j > 0 {
+				if out, ok := wikiImage(s[i+1 : i+1+j]); ok {
+					b.WriteString(out)
+					i += j + 2
+					continue
+				}
+			}
+		default:
+			if md, ok := wikiMarks[c]; ok && canOpen(s, i) {
+				list := closers[c]
+				k := sort.SearchInts(list, i+2)
+				if k < len(list) {
+					j := list[k]
+					b.WriteString(md + inlineWiki(s[i+1:j]) + md)
+					i = j + 1
+					continue
+				}
+			}
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
+}
+
+// canOpen reports whether the marker at i may open a span: after the
+// start, a space or punctuation (not the same marker), before a non-space
+// that is not the same marker.
+func canOpen(s string, i int) bool {
+	if i+1 >= len(s) || s[i+1] == s[i] || isSpaceAt(s, i+1) {
+		return false
+	}
+	if i == 0 {
+		return true
+	}
+	prev, _ := utf8.DecodeLastRuneInString(s[:i])
+	return prev != rune(s[i]) && !unicode.IsLetter(prev) && !unicode.IsDigit(prev)
+}
+
+// canClose reports whether the marker at i may close a span: after a
+// non-space that is not the same marker, before the end, a space or
+// punctuation.
+func canClose(s string, i int) bool {
+	if i == 0 || s[i-1] == s[i] || isSpaceBefore(s, i) {
+		return false
+	}
+	if i+1 == len(s) {
+		return true
+	}
+	next, _ := utf8.DecodeRuneInString(s[i+1:])
+	return next != rune(s[i]) && !unicode.IsLetter(next) && !unicode.IsDigit(next)
+}
+
+func isSpaceAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r)
+}
+
+func isSpaceBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsSpace(r)
+}
+
+// wikiLink converts the inside of [...]; ok is false when it is not a
+// link (plain brackets), which is then left as written.
+func wikiLink(in string) (string, bool) {
+	text, target, piped := strings.Cut(in, "|")
+	if !piped {
+		target, text = in, ""
+	}
+	target = strings.TrimSpace(target)
+	if i := strings.IndexByte(target, '|'); i >= 0 {
+		target = strings.TrimSpace(target[:i]) // [text|url|tooltip]
+	}
+	text = strings.TrimSpace(text)
+	switch {
+	case strings.HasPrefix(target, "~"):
+		if text != "" {
+			return "@" + strings.TrimPrefix(text, "@"), true
+		}
+		if name := strings.TrimSpace(target[1:]); name != "" {
+			return "@" + name, true
+		}
+		return "", false
+	case strings.HasPrefix(target, "^"):
+		name := strings.TrimSpace(target[1:])
+		if text != "" {
+			return inlineWiki(text), true
+		}
+		return name, name != ""
+	case strings.HasPrefix(target, "#"):
+		if text != "" {
+			return inlineWiki(text), true
+		}
+		return target[1:], len(target) > 1
+	case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
+		if text == "" {
+			return target, true
+		}
+		return linkTo(inlineWiki(text), target), true
+	case piped && target != "":
+		// [text|PROJ-12] and the like: the text and what it points to.
+		return inlineWiki(text) + " (" + target + ")", true
+	}
+	return "", false
+}
+
+// wikiImage converts the inside of !...!: an attachment or URL with no
+// spaces, and optional parameters after "|".
+func wikiImage(in string) (string, bool) {
+	name, _, _ := strings.Cut(in, "|")
+	if name == "" || strings.ContainsAny(name, " \t") || !strings.Contains(name, ".") {
+		return "", false
+	}
+	if strings.Contains(name, "://") {
+		return name, true
+	}
+	return "[image: " + name + "]", true
+}
