@@ -227,6 +227,13 @@ func TestJiraOutageEventuallyLandsOnce(t *testing.T) {
 	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
 		t.Fatalf("%d issues after the outage\n%s", len(got), tail(w.logs.String(), 2000))
 	}
+	// Every failed attempt was retried whole: the delivery still counts once.
+	rec, _, _ := w.store.Lookup(context.Background(), fp101)
+	var st State
+	_ = json.Unmarshal(rec.State, &st)
+	if st.Deliveries != 1 {
+		t.Errorf("one delivery counted %d times across the retries", st.Deliveries)
+	}
 }
 
 // Jira created the issue but the answer was lost (the worker crashed, or
