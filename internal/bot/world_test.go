@@ -58,6 +58,8 @@ type world struct {
 
 	noContracts bool
 	timeout     time.Duration
+	noHooks     bool
+	before      func(*world)
 }
 
 type lockedBuffer struct {
@@ -84,6 +86,13 @@ func withConfig(f func(*botconfig.Config)) worldOption { return func(w *world) {
 
 // jiraTimeout sets the bot's HTTP timeout (10 s otherwise).
 func jiraTimeout(d time.Duration) worldOption { return func(w *world) { w.timeout = d } }
+
+// withoutJiraWebhooks leaves Jira's webhooks unregistered.
+func withoutJiraWebhooks() worldOption { return func(w *world) { w.noHooks = true } }
+
+// beforeStart runs f once the simulators and the store exist, before the
+// bot starts: for arranging a scenario the workers must not see half-done.
+func beforeStart(f func(w *world)) worldOption { return func(w *world) { w.before = f } }
 
 // unchecked skips contract validation: benchmarks measure the bot, not
 // the validator.
@@ -144,8 +153,13 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 		t.Cleanup(func() { st.Close() })
 		w.store = st
 	}
+	if w.before != nil {
+		w.before(w)
+	}
 	w.startBot("bot-1")
-	w.jira.AddWebhook(w.urls[0]+"/webhooks/jira", hookSecret)
+	if !w.noHooks {
+		w.jira.AddWebhook(w.urls[0]+"/webhooks/jira", hookSecret)
+	}
 	w.hooks = sentrysim.Webhooks{URL: w.urls[0] + "/webhooks/sentry", ClientSecret: clientSecret, Client: http.DefaultClient, Now: w.clock.Now}
 	return w
 }
