@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,7 +253,8 @@ func TestGuanceRepliesAndStatusBothWays(t *testing.T) {
 	key := w.issues(alert.Label(alert.GuanceFingerprint("wksp_acme", u)))[0].Key
 
 	// Jira -> Guance: a comment becomes a reply; a status change sets the status.
-	if _, err := w.jira.CommentAs(key, jane, adf("on it")); err != nil {
+	cid, err := w.jira.CommentAs(key, jane, adf("on it"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.jira.SetStatus(key, "In Progress"); err != nil {
@@ -262,6 +264,14 @@ func TestGuanceRepliesAndStatusBothWays(t *testing.T) {
 	st, _ := w.guance.Issue(u)
 	if len(st.Replies) != 1 || !strings.Contains(st.Replies[0].Content, "on it") || st.StatusType != guance.StatusWorking {
 		t.Fatalf("guance %+v", st)
+	}
+	// Guance replies cannot be edited: an edit in Jira is told as a reply.
+	if err := w.jira.EditCommentAs(key, cid, jane, adf("on it, fix in review")); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if st, _ = w.guance.Issue(u); len(st.Replies) != 2 || !strings.HasPrefix(st.Replies[1].Content, "(edited in Jira)") {
+		t.Fatalf("after an edit: %+v", st.Replies)
 	}
 
 	// Guance -> Jira: a person's reply becomes a comment; the bot's own does not.
@@ -292,5 +302,42 @@ func TestJiraWebhookSignatureIsChecked(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned Jira webhook: %d", res.StatusCode)
+	}
+}
+
+// Two replicas on one store: Jira delivers every webhook to both (as a
+// misconfigured pair of webhooks would), and both poll Guance at once.
+// Each comment is still copied once and each Guance issue ticketed once.
+func TestTwoReplicasMirrorOnceAndPollOnce(t *testing.T) {
+	w := newWorld(t)
+	w.startBot("bot-2")
+	w.jira.AddWebhook(w.urls[1]+"/webhooks/jira", hookSecret)
+	key := w.sentryLinked("101")
+	for _, text := range []string{"one", "two", "three", "four"} {
+		if _, err := w.jira.CommentAs(key, jane, adf(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.settle()
+	if notes := w.notes("101"); len(notes) != 4 {
+		t.Errorf("%d notes for 4 comments delivered to two replicas: %q", len(notes), notes)
+	}
+
+	u := w.guance.AddIssue(guancesim.IssueInput{Name: "Checkout errors", Description: "<p>5xx</p>", StatusType: guance.StatusOpen, CreateAt: w.clock.Now()})
+	w.clock.Advance(time.Minute)
+	var wg sync.WaitGroup
+	for _, b := range w.bots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.pollGuance(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	w.drain()
+	if got := w.issues(alert.Label(alert.GuanceFingerprint("wksp_acme", u))); len(got) != 1 {
+		t.Errorf("%d Jira issues for one Guance issue polled by two replicas", len(got))
 	}
 }
