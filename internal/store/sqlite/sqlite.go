@@ -190,7 +190,7 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	conn, err := wdb.Conn(ctx)
+	conn, err := connect(ctx, wdb, o.BusyTimeout)
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
@@ -231,6 +231,26 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	go s.run()
 	return s, nil
+}
+
+// connect takes db's connection, retrying for up to patience while the
+// file is busy. Switching a new file to WAL needs an exclusive lock, and
+// SQLite answers SQLITE_BUSY at once, without its busy handler, when
+// another process is switching or recovering the same file: several bot
+// replicas starting together on one new database.
+func connect(ctx context.Context, db *sql.DB, patience time.Duration) (*sql.Conn, error) {
+	deadline := time.Now().Add(patience)
+	for try := 1; ; try++ {
+		conn, err := db.Conn(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(min(time.Duration(try)*5*time.Millisecond, 100*time.Millisecond)):
+		}
+	}
 }
 
 // isMemory tells whether dsn names an in-memory database.
