@@ -39,6 +39,7 @@ var errUsage = errors.New("usage")
 const usage = `fixproof closes the loop from a production error to a verified fix.
 
 Usage:
+  fixproof demo [-storm N]     play the whole loop against simulated GitHub, Jira and Sentry (no accounts, no network)
   fixproof action              run as the GitHub Action (reads INPUT_* and GITHUB_* variables)
   fixproof bot --config FILE   run the companion bot: webhooks in, one Jira issue per problem out
   fixproof keys [flags] [TEXT] print the Jira keys fixproof finds, one per line
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "action":
 		return action.Run(ctx, action.Deps{Getenv: getenv, Stdout: stdout, Version: version})
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return keys(args[1:], stdin, stdout, stderr)
 	case "bot":

@@ -77,3 +77,18 @@ func TestVersion(t *testing.T) {
 		t.Errorf("out %q err %v", out, err)
 	}
 }
+
+func TestDemoPlaysTheLoopAndPrintsTheTable(t *testing.T) {
+	out, _, err := runCmd(t, "", nil, "demo", "-storm", "30")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"2 Jira issues for 60 alerts", "verified, then regressed and reopened", "unverified: errors did not fall"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, err := runCmd(t, "", nil, "demo", "-storm", "0"); !errors.Is(err, errUsage) {
+		t.Errorf("-storm 0: %v, want a usage error", err)
+	}
+}

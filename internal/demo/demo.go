@@ -1,0 +1,517 @@
+// Package demo plays the whole fixproof loop on one machine with no
+// accounts: simulated GitHub, Jira and Sentry servers, the real bot on a
+// temporary SQLite file and the real action, all talking HTTP, on a
+// compressed clock.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/action"
+	"github.com/fixproof/fixproof/internal/bot"
+	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/scrub"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sim"
+	"github.com/fixproof/fixproof/internal/sim/githubsim"
+	"github.com/fixproof/fixproof/internal/sim/jirasim"
+	"github.com/fixproof/fixproof/internal/sim/sentrysim"
+	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/store/sqlite"
+	"github.com/fixproof/fixproof/internal/ticket"
+)
+
+// The simulated world's names and credentials. They are not secrets: the
+// servers exist only for the length of the demo, on loopback.
+const (
+	org          = "acme"
+	owner, repo  = "acme", "shop"
+	jiraEmail    = "fixproof-bot@acme.example"
+	jiraToken    = "demo-jira-token"
+	sentryToken  = "demo-sentry-token"
+	clientSecret = "demo-sentry-client-secret"
+	githubToken  = "demo-github-token"
+	project      = "OPS"
+)
+
+// Options tunes a run.
+type Options struct {
+	// Out receives the narration and the final table.
+	Out io.Writer
+	// Dir holds the bot's SQLite file; empty means a new temporary
+	// directory, removed at the end.
+	Dir string
+	// Storm is the number of Sentry alerts in the first error storm
+	// (300 when zero); the second error sends a third as many.
+	Storm int
+	// Logs receives the bot's JSON log; nil discards it.
+	Logs io.Writer
+}
+
+// Loop is one error's journey, as the final table shows it.
+type Loop struct {
+	SentryID    string // the Sentry issue
+	Title       string
+	Alerts      int    // alerts delivered to the bot
+	Key         string // the Jira issue the bot created
+	PR          int
+	JiraStatus  string
+	SentryState string
+	Verdict     string // verified, unverified, reopened
+}
+
+// Result is what a run did, for the table and for tests.
+type Result struct {
+	Loops []Loop
+	// Requests counts the HTTP requests each simulated service served.
+	Requests map[string]int
+	// JiraIssues is how many Jira issues exist at the end.
+	JiraIssues int
+	Wall       time.Duration
+}
+
+// Story time: the storm starts at 09:00 and the fixes merge at 10:20.
+var (
+	storyStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	mergedAt   = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+)
+
+// world is the simulators, the bot and the clock they share.
+type world struct {
+	out     io.Writer
+	clock   *sim.Clock
+	jira    *jirasim.Server
+	gh      *githubsim.Server
+	sentry  *sentrysim.Server
+	hooks   sentrysim.Webhooks
+	store   store.Store
+	urls    map[string]string
+	stops   []func()
+	tmp     string
+	actions int
+}
+
+// Run plays the story and returns what happened.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	began := time.Now()
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
+	if o.Storm <= 0 {
+		o.Storm = 300
+	}
+	w, err := start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer w.stop()
+
+	res := &Result{}
+	crash := Loop{SentryID: "101", Title: "TypeError: Cannot read properties of null (reading 'id')"}
+	leak := Loop{SentryID: "102", Title: "TimeoutError: payment gateway did not answer in 5s"}
+
+	// Errors fall to nothing after the first fix; the second fix does not help.
+	w.sentry.AddIssue(sentrysim.Issue{ID: crash.SentryID, ShortID: "SHOP-2F", Title: crash.Title, Project: "shop", Culprit: "app/cart.js in pay"})
+	w.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240), sentrysim.Rate(0)))
+	w.sentry.AddIssue(sentrysim.Issue{ID: leak.SentryID, ShortID: "SHOP-2G", Title: leak.Title, Project: "shop", Culprit: "app/pay.js in charge"})
+	w.sentry.SetTimeline(leak.SentryID, sentrysim.Rate(60))
+
+	w.say("An error storm: Sentry sends %d alerts for %s (%s).", o.Storm, "SHOP-2F", crash.Title)
+	if crash.Alerts, err = w.storm(ctx, crash.SentryID, o.Storm, "TypeError", "Cannot read properties of null (reading 'id')", "app/cart.js", "pay", 42); err != nil {
+		return nil, err
+	}
+	if crash.Key, err = w.jiraKeyOf(ctx, crash.SentryID); err != nil {
+		return nil, err
+	}
+	w.say("The bot stored all %d, and made one Jira issue: %s %q (%s).", crash.Alerts, crash.Key, w.summary(crash.Key), w.status(crash.Key))
+
+	w.clock.Advance(10 * time.Minute)
+	w.say("A second error: %d alerts for SHOP-2G (%s).", o.Storm/3, leak.Title)
+	if leak.Alerts, err = w.storm(ctx, leak.SentryID, o.Storm/3, "TimeoutError", "payment gateway did not answer in 5s", "app/pay.js", "charge", 88); err != nil {
+		return nil, err
+	}
+	if leak.Key, err = w.jiraKeyOf(ctx, leak.SentryID); err != nil {
+		return nil, err
+	}
+	w.say("One Jira issue for it too: %s.", leak.Key)
+
+	// The fixes: a PR each, named after the key in the branch only.
+	crash.PR, leak.PR = 7, 8
+	for _, l := range []*Loop{&crash, &leak} {
+		w.clock.Advance(15 * time.Minute)
+		branch := "fix/" + l.Key + "-" + map[int]string{7: "null-session", 8: "gateway-timeout"}[l.PR]
+		w.gh.AddPullRequest(owner, repo, githubsim.PullRequest{Number: l.PR, Title: "Guard the checkout path", HeadRefName: branch, BaseRefName: "main",
+			Author: "jane", Commits: []githubsim.Commit{{Message: "Guard against a missing session", CommittedDate: w.clock.Now()}}})
+		if err := w.action(ctx, "pull_request", map[string]any{"action": "opened", "number": l.PR}); err != nil {
+			return nil, err
+		}
+		w.say("PR #%d opened from branch %s: the action found %s and moved it to %s.", l.PR, branch, l.Key, w.status(l.Key))
+	}
+	w.clock.Set(mergedAt)
+	for i, l := range []*Loop{&crash, &leak} {
+		pr, _ := w.gh.PullRequest(owner, repo, l.PR)
+		at := mergedAt
+		pr.State, pr.MergedAt, pr.MergeCommitOID = "MERGED", &at, fmt.Sprintf("9f86d081884c7d659a2feaa0c55ad015a3bf4f1%d", i)
+		w.gh.AddPullRequest(owner, repo, pr)
+		if err := w.action(ctx, "pull_request", map[string]any{"action": "closed", "number": l.PR}); err != nil {
+			return nil, err
+		}
+		w.say("PR #%d merged: %s is %s and labelled %s; the hourly sweep now watches its error rate.", l.PR, l.Key, w.status(l.Key), watchLabel(w.labels(l.Key)))
+	}
+
+	// The scheduled sweep, once an hour, on the compressed clock.
+	// It says something only when a loop changes.
+	last := ""
+	for h := 1; h <= 7; h++ {
+		w.clock.Set(mergedAt.Add(time.Duration(h)*time.Hour + 5*time.Minute))
+		if err := w.action(ctx, "schedule", nil); err != nil {
+			return nil, err
+		}
+		now := fmt.Sprintf("%s is %s (Sentry %s); %s is %s (Sentry %s).", crash.Key, w.state(crash.Key), w.sentryStatus(crash.SentryID),
+			leak.Key, w.state(leak.Key), w.sentryStatus(leak.SentryID))
+		if now != last {
+			w.say("Sweep %d: %s", h, now)
+		}
+		last = now
+	}
+	crash.Verdict = verdict(w.labels(crash.Key), w.status(crash.Key))
+	leak.Verdict = verdict(w.labels(leak.Key), w.status(leak.Key))
+	if prc := w.gh.Comments(owner, repo, crash.PR); len(prc) > 0 {
+		w.say("PR #%d now says: %s", crash.PR, firstLine(prc[len(prc)-1].Body))
+	}
+	if prc := w.gh.Comments(owner, repo, leak.PR); len(prc) > 0 {
+		w.say("PR #%d now says: %s", leak.PR, firstLine(prc[len(prc)-1].Body))
+	}
+
+	// A regression: the verified error comes back a day later.
+	w.clock.Set(mergedAt.Add(26 * time.Hour))
+	w.sentry.SetStatus(crash.SentryID, "unresolved")
+	w.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30)))
+	w.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
+	n, err := w.storm(ctx, crash.SentryID, 20, "TypeError", "Cannot read properties of null (reading 'id')", "app/cart.js", "pay", 42)
+	if err != nil {
+		return nil, err
+	}
+	crash.Alerts += n
+	w.say("The bot reopened %s: it is %s again, with no new Jira issue.", crash.Key, w.status(crash.Key))
+	if st := w.status(crash.Key); !strings.EqualFold(st, "Done") && !strings.EqualFold(st, "Closed") {
+		crash.Verdict += ", then regressed and reopened"
+	}
+
+	for _, l := range []*Loop{&crash, &leak} {
+		l.JiraStatus, l.SentryState = w.status(l.Key), w.sentryStatus(l.SentryID)
+		res.Loops = append(res.Loops, *l)
+	}
+	res.Requests = map[string]int{"github": w.gh.Control.Total(), "jira": w.jira.Control.Total(), "sentry": w.sentry.Control.Total()}
+	for i := 1; ; i++ {
+		if _, ok := w.jira.Issue(fmt.Sprintf("%s-%d", project, i)); !ok {
+			res.JiraIssues = i - 1
+			break
+		}
+	}
+	res.Wall = time.Since(began)
+	w.table(res)
+	return res, nil
+}
+
+func verdict(labels []string, status string) string {
+	for _, l := range labels {
+		if l == "fixproof-unverified" {
+			return "unverified: errors did not fall"
+		}
+	}
+	if strings.EqualFold(status, "Closed") {
+		return "verified"
+	}
+	return "still watching"
+}
+
+// firstLine is a comment's first line of text, past HTML comments.
+func firstLine(s string) string {
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "<!--") {
+			return line
+		}
+	}
+	return ""
+}
+
+func watchLabel(labels []string) string {
+	for _, l := range labels {
+		if l == "fixproof-verify" {
+			return l
+		}
+	}
+	return "(no watch label)"
+}
+
+// state is an issue's status, with the sweep's verdict when it gave up.
+func (w *world) state(key string) string {
+	if slices.Contains(w.labels(key), "fixproof-unverified") {
+		return w.status(key) + ", unverified"
+	}
+	return w.status(key)
+}
+
+// start brings up the simulators and the bot.
+func start(ctx context.Context, o Options) (w *world, err error) {
+	w = &world{out: o.Out, clock: sim.NewClock(storyStart), urls: map[string]string{}}
+	defer func() {
+		if err != nil {
+			w.stop()
+		}
+	}()
+	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: jiraEmail, APIToken: jiraToken, Now: w.clock.Now})
+	w.jira.AddProject(project, "Operations", jirasim.DefaultWorkflow())
+	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now})
+	w.gh.AddRepo(owner, repo)
+	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: org, Now: w.clock.Now})
+	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler()} {
+		if w.urls[name], err = w.serve(h); err != nil {
+			return nil, err
+		}
+	}
+
+	dir := o.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "fixproof-demo-"); err != nil {
+			return nil, err
+		}
+		w.tmp = dir
+	}
+	if w.store, err = sqlite.Open(ctx, filepath.Join(dir, "fixproof.db")); err != nil {
+		return nil, err
+	}
+
+	cfg := botconfig.Default()
+	cfg.Jira.BaseURL, cfg.Jira.Email, cfg.Jira.APIToken, cfg.Jira.Project = w.urls["jira"], jiraEmail, jiraToken, project
+	cfg.Sentry.BaseURL, cfg.Sentry.Org, cfg.Sentry.Token, cfg.Sentry.ClientSecret = w.urls["sentry"], org, sentryToken, clientSecret
+	cfg.Sentry.Installation = sentrysim.DefaultInstallation
+	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &retry.Transport{Policy: retry.Default()}}
+	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: jiraEmail, APIToken: jiraToken, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	if err != nil {
+		return nil, err
+	}
+	sc, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: sentryToken, Org: org, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	if err != nil {
+		return nil, err
+	}
+	scrubber, err := scrub.New(scrub.Options{})
+	if err != nil {
+		return nil, err
+	}
+	tickets, err := ticket.New("", "")
+	if err != nil {
+		return nil, err
+	}
+	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
+		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if w.urls["bot"], err = w.serve(b.Handler()); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { _ = b.Run(runCtx); close(done) }()
+	w.stops = append(w.stops, func() { cancel(); <-done })
+	w.hooks = sentrysim.Webhooks{URL: w.urls["bot"] + "/webhooks/sentry", ClientSecret: clientSecret, Client: http.DefaultClient, Now: w.clock.Now}
+	return w, nil
+}
+
+// serve serves h on a loopback port until the world stops.
+func (w *world) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	w.stops = append(w.stops, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// stop ends everything in the reverse order of starting.
+func (w *world) stop() {
+	for i := len(w.stops) - 1; i >= 0; i-- {
+		w.stops[i]()
+	}
+	w.stops = nil
+	if w.store != nil {
+		w.store.Close()
+	}
+	if w.tmp != "" {
+		os.RemoveAll(w.tmp)
+	}
+}
+
+func (w *world) say(format string, args ...any) {
+	fmt.Fprintf(w.out, "[%s] %s\n", w.clock.Now().Format("Jan 2 15:04"), fmt.Sprintf(format, args...))
+}
+
+// storm sends n signed event_alert webhooks for a Sentry issue from 16
+// senders, then waits until the bot has processed them all. It returns how
+// many the bot accepted.
+func (w *world) storm(ctx context.Context, id string, n int, typ, value, file, fn string, line int) (int, error) {
+	var (
+		mu       sync.Mutex
+		accepted int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan int)
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				body := w.sentry.EventAlertWebhook(id, sentrysim.Event{Type: typ, Value: value,
+					Frames:  []sentrysim.Frame{{Filename: file, Function: fn, Lineno: line, InApp: true}},
+					User:    sentrysim.User{ID: fmt.Sprintf("u-%d", i%40), Email: fmt.Sprintf("user%d@example.com", i%40)},
+					Release: "shop@1.4.2", Environment: "production"},
+					sentrysim.Actor{Type: "application", ID: "sentry", Name: "Sentry"})
+				code, err := w.hooks.Send(ctx, "event_alert", body)
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = err
+				case err == nil && code/100 == 2:
+					accepted++
+				case err == nil && firstErr == nil:
+					firstErr = fmt.Errorf("the bot answered %d to an alert", code)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return accepted, firstErr
+	}
+	return accepted, w.drain(ctx)
+}
+
+// drain waits until the bot's queue has nothing ready or in flight.
+func (w *world) drain(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		s, err := w.store.Stats(ctx, w.clock.Now())
+		if err != nil {
+			return err
+		}
+		if s.Ready == 0 && s.Leased == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return errors.New("the bot did not finish its queue within a minute")
+}
+
+// jiraKeyOf is the Jira issue the bot linked to a Sentry issue.
+func (w *world) jiraKeyOf(ctx context.Context, id string) (string, error) {
+	st, _ := w.sentry.Issue(id)
+	for _, e := range st.External {
+		if e.Identifier != "" {
+			return e.Identifier, nil
+		}
+	}
+	return "", fmt.Errorf("the bot linked no Jira issue to Sentry issue %s", id)
+}
+
+// action runs the real action for one event, as a workflow step would.
+func (w *world) action(ctx context.Context, event string, payload map[string]any) error {
+	w.actions++
+	dir, err := os.MkdirTemp(w.tmpDir(), "step-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env := map[string]string{
+		"GITHUB_EVENT_NAME": event, "GITHUB_REPOSITORY": owner + "/" + repo,
+		"GITHUB_API_URL": w.urls["github"], "GITHUB_GRAPHQL_URL": w.urls["github"] + "/graphql", "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_RUN_ID": fmt.Sprint(w.actions),
+		"INPUT_GITHUB_TOKEN": githubToken, "INPUT_JIRA_BASE_URL": w.urls["jira"], "INPUT_JIRA_EMAIL": jiraEmail, "INPUT_JIRA_API_TOKEN": jiraToken,
+		"INPUT_JIRA_PROJECTS": project, "INPUT_SENTRY_BASE_URL": w.urls["sentry"], "INPUT_SENTRY_TOKEN": sentryToken, "INPUT_SENTRY_ORG": org,
+		"INPUT_VERIFY_WINDOW": "1h", "INPUT_VERIFY_WINDOWS": "3", "INPUT_VERIFY_TIMEOUT": "6h",
+	}
+	if payload != nil {
+		raw, _ := json.Marshal(payload)
+		env["GITHUB_EVENT_PATH"] = filepath.Join(dir, "event.json")
+		if err := os.WriteFile(env["GITHUB_EVENT_PATH"], raw, 0o600); err != nil {
+			return err
+		}
+	}
+	var log strings.Builder
+	err = action.Run(ctx, action.Deps{Getenv: func(k string) string { return env[k] }, Stdout: &log, Version: "demo", Now: w.clock.Now,
+		Retry: retry.Default()})
+	if err != nil {
+		return fmt.Errorf("the action on %s: %w\n%s", event, err, log.String())
+	}
+	return nil
+}
+
+func (w *world) tmpDir() string {
+	if w.tmp != "" {
+		return w.tmp
+	}
+	return os.TempDir()
+}
+
+func (w *world) status(key string) string {
+	is, _ := w.jira.Issue(key)
+	return is.Status
+}
+
+func (w *world) summary(key string) string {
+	is, _ := w.jira.Issue(key)
+	return is.Summary
+}
+
+func (w *world) labels(key string) []string {
+	is, _ := w.jira.Issue(key)
+	return is.Labels
+}
+
+func (w *world) sentryStatus(id string) string {
+	st, _ := w.sentry.Issue(id)
+	return st.Status
+}
+
+// table prints what happened.
+func (w *world) table(r *Result) {
+	fmt.Fprintln(w.out)
+	tw := tabwriter.NewWriter(w.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SENTRY\tALERTS\tJIRA\tPR\tJIRA STATUS\tSENTRY STATUS\tOUTCOME")
+	for _, l := range r.Loops {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t#%d\t%s\t%s\t%s\n", l.SentryID, l.Alerts, l.Key, l.PR, l.JiraStatus, l.SentryState, l.Verdict)
+	}
+	tw.Flush()
+	fmt.Fprintf(w.out, "\n%d Jira issues for %d alerts. Requests served: Jira %d, Sentry %d, GitHub %d. Wall time %s.\n",
+		r.JiraIssues, r.Loops[0].Alerts+r.Loops[1].Alerts, r.Requests["jira"], r.Requests["sentry"], r.Requests["github"], r.Wall.Round(time.Millisecond))
+}
