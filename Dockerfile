@@ -1,12 +1,17 @@
 # syntax=docker/dockerfile:1
 # Build: a static binary, no cgo, reproducible paths, version stamped.
-FROM golang:1.26 AS build
+# The build stage runs on the builder's own platform and cross-compiles for
+# the target (linux/amd64, linux/arm64), so multi-arch builds need no
+# emulation.
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/fixproof ./cmd/fixproof
+ARG TARGETOS
+ARG TARGETARCH
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/fixproof ./cmd/fixproof
 
 # Run: distroless static has CA certificates and nothing else. No USER line:
 # GitHub runs container actions as root and mounts GITHUB_OUTPUT owned by the

@@ -207,8 +207,8 @@ func TestActionYmlDeclaresTheOutputsTheCodeWrites(t *testing.T) {
 	if len(a.Outputs) != 8 {
 		t.Errorf("action.yml declares %d outputs, the code writes 8", len(a.Outputs))
 	}
-	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
-		t.Errorf("runs = %+v, want the Dockerfile image running `fixproof action`", a.Runs)
+	if a.Runs.Using != "docker" || a.Runs.Image != "docker://ghcr.io/fixproof/fixproof:v1" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
+		t.Errorf("runs = %+v, want the released v1 image running `fixproof action`", a.Runs)
 	}
 }
 
