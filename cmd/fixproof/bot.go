@@ -14,6 +14,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/dashboard"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
@@ -23,6 +24,7 @@ import (
 	"github.com/fixproof/fixproof/internal/store/postgres"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
 	"github.com/fixproof/fixproof/internal/ticket"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
@@ -88,7 +90,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	host, _ := os.Hostname()
 	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid())})
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, sc, log)})
 	if err != nil {
 		return err
 	}
@@ -164,4 +166,16 @@ func logLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 	return l
+}
+
+// newDashboard is the page at /, reading Jira and, with a token, Sentry.
+func newDashboard(cfg botconfig.Config, jc *jira.Client, sc bot.Sentry, log *slog.Logger) http.Handler {
+	var ds dashboard.Sentry
+	if c, ok := sc.(*sentry.Client); ok && c != nil {
+		ds = c
+	}
+	d := cfg.Dashboard
+	return dashboard.New(dashboard.Config{Token: d.Token, Org: cfg.Sentry.Org, Log: log,
+		Params: verify.Params{Threshold: d.Threshold, Window: time.Duration(d.Window), Windows: d.Windows, Timeout: time.Duration(d.Timeout)}},
+		jc, ds).Handler()
 }

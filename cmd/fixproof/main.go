@@ -39,7 +39,7 @@ var errUsage = errors.New("usage")
 const usage = `fixproof closes the loop from a production error to a verified fix.
 
 Usage:
-  fixproof demo [-storm N]     play the whole loop against simulated GitHub, Jira and Sentry (no accounts, no network)
+  fixproof demo [-storm N] [-serve]  play the whole loop against simulated GitHub, Jira and Sentry (no accounts, no network)
   fixproof action              run as the GitHub Action (reads INPUT_* and GITHUB_* variables)
   fixproof bot --config FILE   run the companion bot: webhooks in, one Jira issue per problem out
   fixproof keys [flags] [TEXT] print the Jira keys fixproof finds, one per line

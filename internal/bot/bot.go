@@ -68,6 +68,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil: a new one
 	Now      func() time.Time     // nil: time.Now
+	// Dashboard serves GET / and GET /loops/{key}; nil leaves them 404.
+	Dashboard http.Handler
 	// Owner names this process in leases (host and pid in production).
 	Owner string
 	// PollEvery is how often an idle worker looks for work; a delivery

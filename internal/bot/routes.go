@@ -29,6 +29,10 @@ func (b *Bot) routes() http.Handler {
 	}))
 	mux.Handle("GET /readyz", b.handleReady())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
+	if b.Dashboard != nil {
+		mux.Handle("GET /{$}", b.Dashboard)
+		mux.Handle("GET /loops/", b.Dashboard)
+	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
 	}))

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/verify"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 	Alertmanager Alertmanager `yaml:"alertmanager"`
 	Guance       Guance       `yaml:"guance"`
 	Reconcile    Reconcile    `yaml:"reconcile"`
+	Dashboard    Dashboard    `yaml:"dashboard"`
 	Routes       []Route      `yaml:"routes"`
 	Escalation   Escalation   `yaml:"escalation"`
 	Silences     []Silence    `yaml:"silences"`
@@ -110,6 +112,20 @@ type Reconcile struct {
 	Interval Duration `yaml:"interval"` // 0 = off
 	// Overlap is how far each pass reaches back before the cursor.
 	Overlap Duration `yaml:"overlap"`
+}
+
+// Dashboard is the read-only page of every loop at /.
+type Dashboard struct {
+	// Token opens the dashboard to anyone who has it; without one it
+	// answers only requests from this machine.
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
+	// The action's verification settings (its inputs of the same
+	// names), for the windows and the threshold line of the charts.
+	Threshold float64  `yaml:"error_rate_threshold"`
+	Window    Duration `yaml:"verify_window"`
+	Windows   int      `yaml:"verify_windows"`
+	Timeout   Duration `yaml:"verify_timeout"`
 }
 
 // Alertmanager is where Alertmanager webhooks come from.
@@ -221,6 +237,7 @@ func Default() Config {
 		Guance: Guance{BaseURL: "https://openapi.guance.com", Interval: Duration(time.Minute), Overlap: Duration(5 * time.Minute),
 			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
 		Reconcile:  Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
+		Dashboard:  Dashboard{Threshold: 1, Window: Duration(time.Hour), Windows: 3, Timeout: Duration(168 * time.Hour)},
 		Escalation: Escalation{Window: Duration(10 * time.Minute)},
 	}
 }
@@ -299,6 +316,12 @@ func setScalar(fv reflect.Value, raw string) error {
 			return fmt.Errorf("%q is not a whole number", raw)
 		}
 		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", raw)
+		}
+		fv.SetFloat(f)
 	case fv.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
@@ -382,6 +405,10 @@ func (c *Config) validate(file string) []error {
 	}
 	if !strings.HasPrefix(c.Store, "sqlite://") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
 		bad("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
+	}
+	if err := (verify.Params{Threshold: c.Dashboard.Threshold, Window: time.Duration(c.Dashboard.Window),
+		Windows: c.Dashboard.Windows, Timeout: time.Duration(c.Dashboard.Timeout)}).Validate(); err != nil {
+		bad("dashboard", "%v", err)
 	}
 	if c.Workers < 1 || c.Workers > 256 {
 		bad("workers", "%d: between 1 and 256", c.Workers)

@@ -24,6 +24,7 @@ import (
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/dashboard"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -35,6 +36,7 @@ import (
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
 	"github.com/fixproof/fixproof/internal/ticket"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // The simulated world's names and credentials. They are not secrets: the
@@ -62,6 +64,12 @@ type Options struct {
 	Storm int
 	// Logs receives the bot's JSON log; nil discards it.
 	Logs io.Writer
+	// Serve keeps the simulators and the bot's dashboard running after
+	// the story, until ctx ends.
+	Serve bool
+	// AfterStory, when set, is called with the result while everything is
+	// still running: tests read the dashboard there.
+	AfterStory func(*Result)
 }
 
 // Loop is one error's journey, as the final table shows it.
@@ -84,6 +92,9 @@ type Result struct {
 	// JiraIssues is how many Jira issues exist at the end.
 	JiraIssues int
 	Wall       time.Duration
+	// Dashboard is the bot's dashboard address (live only with Serve, or
+	// until Run returns).
+	Dashboard string
 }
 
 // Story time: the storm starts at 09:00 and the fixes merge at 10:20.
@@ -91,6 +102,10 @@ var (
 	storyStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	mergedAt   = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 )
+
+// verifyParams are the action's verification inputs in the demo, and the
+// dashboard's: three quiet hours in a row, within six hours.
+var verifyParams = verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 6 * time.Hour}
 
 // world is the simulators, the bot and the clock they share.
 type world struct {
@@ -229,7 +244,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	res.Wall = time.Since(began)
+	res.Dashboard = w.urls["bot"] + "/"
 	w.table(res)
+	if o.AfterStory != nil {
+		o.AfterStory(res)
+	}
+	if o.Serve {
+		fmt.Fprintf(w.out, "\nThe dashboard is at %s (Ctrl-C stops the demo).\n", res.Dashboard)
+		<-ctx.Done()
+		return res, nil
+	}
+	fmt.Fprintf(w.out, "\nRun `fixproof demo -serve` to keep the dashboard running at the end.\n")
 	return res, nil
 }
 
@@ -323,8 +348,10 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	if err != nil {
 		return nil, err
 	}
+	dash := dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams}, jc, sc)
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
-		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second})
+		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second,
+		Dashboard: dash.Handler()})
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +485,8 @@ func (w *world) action(ctx context.Context, event string, payload map[string]any
 		"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_RUN_ID": fmt.Sprint(w.actions),
 		"INPUT_GITHUB_TOKEN": githubToken, "INPUT_JIRA_BASE_URL": w.urls["jira"], "INPUT_JIRA_EMAIL": jiraEmail, "INPUT_JIRA_API_TOKEN": jiraToken,
 		"INPUT_JIRA_PROJECTS": project, "INPUT_SENTRY_BASE_URL": w.urls["sentry"], "INPUT_SENTRY_TOKEN": sentryToken, "INPUT_SENTRY_ORG": org,
-		"INPUT_VERIFY_WINDOW": "1h", "INPUT_VERIFY_WINDOWS": "3", "INPUT_VERIFY_TIMEOUT": "6h",
+		"INPUT_ERROR_RATE_THRESHOLD": fmt.Sprint(verifyParams.Threshold), "INPUT_VERIFY_WINDOW": verifyParams.Window.String(),
+		"INPUT_VERIFY_WINDOWS": fmt.Sprint(verifyParams.Windows), "INPUT_VERIFY_TIMEOUT": verifyParams.Timeout.String(),
 	}
 	if payload != nil {
 		raw, _ := json.Marshal(payload)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
@@ -21,6 +22,9 @@ type Detail struct {
 	Description json.RawMessage // ADF object (Cloud) or JSON string (Data Center); nil when empty
 	Labels      []string
 	Properties  map[string]json.RawMessage
+	// Created is when the issue was made; Resolved is when it was last
+	// resolved, zero while unresolved.
+	Created, Resolved time.Time
 }
 
 // Page is one page of a query; Next is empty on the last page.
@@ -33,7 +37,7 @@ type Page struct {
 // are asked for.
 const queryPageSize = 100
 
-var queryFields = []string{"summary", "status", "description", "labels"}
+var queryFields = []string{"summary", "status", "description", "labels", "created", "resolutiondate"}
 
 type queryIssue struct {
 	ID     string `json:"id"`
@@ -43,6 +47,8 @@ type queryIssue struct {
 		Status      *models.StatusScheme `json:"status"`
 		Description json.RawMessage      `json:"description"`
 		Labels      []string             `json:"labels"`
+		Created     string               `json:"created"`
+		Resolved    string               `json:"resolutiondate"`
 	} `json:"fields"`
 	Properties  map[string]json.RawMessage      `json:"properties"`
 	Transitions []*models.IssueTransitionScheme `json:"transitions"`
@@ -106,6 +112,7 @@ func (c *Client) Query(ctx context.Context, jql string, properties []string, nex
 			d.Description = nil
 		}
 		d.Status, d.Category = status(is.Fields.Status)
+		d.Created, d.Resolved = jiraTime(is.Fields.Created).UTC(), jiraTime(is.Fields.Resolved).UTC()
 		page.Issues = append(page.Issues, d)
 	}
 	if !c.Cloud() && start+len(raw.Issues) < raw.Total && len(raw.Issues) > 0 {

@@ -1,0 +1,380 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/chart"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/verify"
+)
+
+// Jira is what the dashboard reads from Jira.
+type Jira interface {
+	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
+	BrowseURL(key string) string
+}
+
+// Sentry is what the dashboard reads from Sentry.
+type Sentry interface {
+	EventCounts(ctx context.Context, issueID string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+}
+
+// Config is the dashboard's settings.
+type Config struct {
+	// Token, when set, is required as a bearer token or once as ?token=
+	// (which sets a cookie); without it only loopback clients are served.
+	Token string
+	// Params are the verification settings the action uses, for the
+	// threshold line and the windows.
+	Params verify.Params
+	Labels Labels
+	// Org is the Sentry organisation of links that name none.
+	Org string
+	// MaxLoops bounds the list (500 when zero): five Jira searches.
+	MaxLoops int
+	// CacheFor is how long a list is reused (15 s of wall time when
+	// zero), so a refreshing browser does not search Jira each time.
+	CacheFor time.Duration
+	// Now is the clock for the charts' range; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Dashboard serves the pages.
+type Dashboard struct {
+	cfg    Config
+	jira   Jira
+	sentry Sentry // nil: no charts
+
+	mu     sync.Mutex
+	cached []Loop
+	at     time.Time
+}
+
+// New makes a dashboard over Jira and, when not nil, Sentry.
+func New(cfg Config, j Jira, s Sentry) *Dashboard {
+	if cfg.MaxLoops <= 0 {
+		cfg.MaxLoops = 500
+	}
+	if cfg.CacheFor <= 0 {
+		cfg.CacheFor = 15 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Labels == (Labels{}) {
+		cfg.Labels = DefaultLabels
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Dashboard{cfg: cfg, jira: j, sentry: s}
+}
+
+//go:embed page.html
+var files embed.FS
+
+var pages = template.Must(template.New("page.html").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 MST")
+	},
+}).ParseFS(files, "page.html"))
+
+// Handler serves GET / (the list, ?state= filters it) and GET /loops/{key}.
+func (d *Dashboard) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", d.list)
+	mux.HandleFunc("GET /loops/{key}", d.loop)
+	return d.guard(mux)
+}
+
+const cookieName = "fixproof_dashboard"
+
+// guard lets a request through with the token, or from loopback when no
+// token is configured.
+func (d *Dashboard) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		if d.cfg.Token == "" {
+			if !loopback(r) {
+				http.Error(w, "the dashboard answers only on localhost; set dashboard.token to open it to others", http.StatusForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if q := r.URL.Query().Get("token"); q != "" && d.tokenOK(q) {
+			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+			u := *r.URL
+			qs := u.Query()
+			qs.Del("token")
+			u.RawQuery = qs.Encode()
+			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+			return
+		}
+		given := ""
+		if h := r.Header.Get("Authorization"); len(h) > 7 && h[:7] == "Bearer " {
+			given = h[7:]
+		} else if c, err := r.Cookie(cookieName); err == nil {
+			given = c.Value
+		}
+		if !d.tokenOK(given) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof"`)
+			http.Error(w, "give the dashboard token: Authorization: Bearer TOKEN, or open /?token=TOKEN once", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (d *Dashboard) tokenOK(s string) bool {
+	return s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(d.cfg.Token)) == 1
+}
+
+// loopback is a request from this machine, not relayed by a proxy.
+func loopback(r *http.Request) bool {
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Loops lists the bot's issues, most recently updated first.
+func (d *Dashboard) Loops(ctx context.Context) ([]Loop, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cached != nil && time.Since(d.at) < d.cfg.CacheFor {
+		return d.cached, nil
+	}
+	jql := "labels = " + jira.QuoteJQL(d.cfg.Labels.Bot) + " ORDER BY updated DESC"
+	var out []Loop
+	next := ""
+	for {
+		page, err := d.jira.Query(ctx, jql, []string{"fixproof"}, next)
+		if err != nil {
+			return nil, err
+		}
+		for _, is := range page.Issues {
+			out = append(out, FromDetail(is, d.cfg.Labels, d.cfg.Org, d.jira.BrowseURL(is.Key)))
+		}
+		if page.Next == "" || len(out) >= d.cfg.MaxLoops {
+			break
+		}
+		next = page.Next
+	}
+	if len(out) > d.cfg.MaxLoops {
+		out = out[:d.cfg.MaxLoops]
+	}
+	d.cached, d.at = out, time.Now()
+	return out, nil
+}
+
+type listPage struct {
+	Title    string
+	Loops    []Loop
+	All      int
+	Counts   map[State]int
+	States   []State
+	Filter   State
+	Sentinel string
+}
+
+func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
+	loops, err := d.Loops(r.Context())
+	if err != nil {
+		d.fail(w, "read the loops from Jira", err)
+		return
+	}
+	filter := State(r.URL.Query().Get("state"))
+	if filter != "" && !slices.Contains(States, filter) {
+		http.Error(w, fmt.Sprintf("unknown state %q; use one of %v", filter, States), http.StatusBadRequest)
+		return
+	}
+	p := listPage{Title: "fixproof: every loop", All: len(loops), Counts: map[State]int{}, States: States, Filter: filter}
+	for _, l := range loops {
+		p.Counts[l.State]++
+		if filter == "" || l.State == filter {
+			p.Loops = append(p.Loops, l)
+		}
+	}
+	d.render(w, "list", p)
+}
+
+// Event is one line of a loop's timeline.
+type Event struct {
+	At   time.Time
+	What string
+}
+
+type loopPage struct {
+	Title    string
+	Loop     Loop
+	Timeline []Event
+	Charts   []template.HTML
+	Note     string
+}
+
+func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	if !jiraKey(key) {
+		http.Error(w, fmt.Sprintf("%q is not a Jira key (like OPS-12)", key), http.StatusBadRequest)
+		return
+	}
+	page, err := d.jira.Query(r.Context(), "key = "+jira.QuoteJQL(key), []string{"fixproof"}, "")
+	// Jira answers 400 to a JQL naming a key that does not exist.
+	var apiErr *jira.APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
+		err, page = nil, jira.Page{}
+	}
+	if err != nil {
+		d.fail(w, "read "+key+" from Jira", err)
+		return
+	}
+	if len(page.Issues) == 0 {
+		http.Error(w, key+" is not in Jira, or the bot cannot see it", http.StatusNotFound)
+		return
+	}
+	l := FromDetail(page.Issues[0], d.cfg.Labels, d.cfg.Org, d.jira.BrowseURL(key))
+	p := loopPage{Title: l.Key + ": " + l.Summary, Loop: l, Timeline: Timeline(l)}
+	switch {
+	case d.sentry == nil:
+		p.Note = "No Sentry token is configured: no chart."
+	case len(l.Sentry) == 0:
+		p.Note = "No Sentry issue is linked to " + l.Key + "."
+	case l.MergedAt.IsZero():
+		p.Note = "No fix has merged yet: the chart starts at the merge."
+	default:
+		now := d.cfg.Now()
+		from, to := ChartRange(d.cfg.Params, l.MergedAt, now)
+		for _, s := range l.Sentry {
+			bs, err := d.sentry.EventCounts(r.Context(), s.IssueID, from, to, d.cfg.Params.Window)
+			if err != nil {
+				d.cfg.Log.Warn("dashboard: events", "issue", s.IssueID, "error", err.Error())
+				p.Note = "Sentry did not answer for issue " + s.IssueID + ": " + err.Error()
+				continue
+			}
+			p.Charts = append(p.Charts, template.HTML(chart.SVG(
+				fmt.Sprintf("Sentry issue %s: events per %s", s.IssueID, d.cfg.Params.Window), Bars(bs, l.MergedAt), d.cfg.Params.Limit())))
+		}
+	}
+	d.render(w, "loop", p)
+}
+
+// ChartRange is the windows a loop's chart shows: as many before the merge
+// as verification needs after it, and after it up to now or the timeout.
+func ChartRange(p verify.Params, merged, now time.Time) (from, to time.Time) {
+	from = merged.Truncate(p.Window).Add(-time.Duration(p.Windows+1) * p.Window)
+	to = merged.Add(p.Timeout)
+	if now.Before(to) {
+		to = now
+	}
+	if to.Before(merged) {
+		to = merged
+	}
+	return from, to.Truncate(p.Window).Add(p.Window)
+}
+
+// Bars turns Sentry's windows into chart bars, marking those that start
+// after the merge.
+func Bars(bs []sentry.Bucket, merged time.Time) []chart.Bar {
+	sort.Slice(bs, func(i, j int) bool { return bs[i].Start.Before(bs[j].Start) })
+	out := make([]chart.Bar, len(bs))
+	for i, b := range bs {
+		out[i] = chart.Bar{Label: b.Start.UTC().Format("Jan 2 15:04"), Value: b.Count, After: !b.Start.Before(merged)}
+	}
+	return out
+}
+
+// Timeline is what Jira records of a loop, in order.
+func Timeline(l Loop) []Event {
+	var ev []Event
+	if !l.Created.IsZero() {
+		what := "The first alert became " + l.Key
+		if l.Source != "" {
+			what += " (from " + l.Source + ")"
+		}
+		ev = append(ev, Event{l.Created, what})
+	}
+	if l.Merge != nil && !l.MergedAt.IsZero() {
+		what := fmt.Sprintf("Fix merged: %s#%d", l.Merge.Repo, l.Merge.PR)
+		ev = append(ev, Event{l.MergedAt, what})
+	}
+	if !l.Resolved.IsZero() {
+		switch l.State {
+		case Verified:
+			ev = append(ev, Event{l.Resolved, "Verified in production and closed"})
+		case Reopened:
+			ev = append(ev, Event{l.Resolved, "Resolved, then reopened by a new alert"})
+		default:
+			ev = append(ev, Event{l.Resolved, "Resolved: " + l.Status})
+		}
+	}
+	if l.State == Unverified {
+		ev = append(ev, Event{What: "Not verified: the error rate did not fall within the time allowed"})
+	}
+	if l.State == Watching {
+		ev = append(ev, Event{What: "Watching the error rate"})
+	}
+	sort.SliceStable(ev, func(i, j int) bool {
+		if ev[i].At.IsZero() || ev[j].At.IsZero() {
+			return !ev[i].At.IsZero() && ev[j].At.IsZero()
+		}
+		return ev[i].At.Before(ev[j].At)
+	})
+	return ev
+}
+
+// jiraKey is a Jira issue key: PROJECT-NUMBER.
+func jiraKey(s string) bool {
+	dash := -1
+	for i, c := range s {
+		switch {
+		case c == '-' && dash < 0 && i > 0:
+			dash = i
+		case dash < 0 && (c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0 || c == '_'):
+		case dash >= 0 && c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return dash > 0 && dash < len(s)-1 && len(s) <= 64
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+		d.cfg.Log.Error("dashboard: render", "page", name, "error", err.Error())
+	}
+}
+
+func (d *Dashboard) fail(w http.ResponseWriter, what string, err error) {
+	d.cfg.Log.Warn("dashboard: "+what, "error", err.Error())
+	status := http.StatusBadGateway
+	if errors.Is(err, context.DeadlineExceeded) {
+		status = http.StatusGatewayTimeout
+	}
+	http.Error(w, "could not "+what+": "+err.Error(), status)
+}

@@ -1,0 +1,143 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/verify"
+)
+
+func TestClassify(t *testing.T) {
+	l := DefaultLabels
+	tests := []struct {
+		name     string
+		labels   []string
+		category string
+		merged   bool
+		want     State
+	}{
+		{"new issue", []string{"fixproof"}, "new", false, Open},
+		{"someone works on it", []string{"fixproof"}, "indeterminate", false, InProgress},
+		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, Watching},
+		{"verified and closed", []string{"fixproof"}, "done", true, Verified},
+		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, Unverified},
+		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, Unverified},
+		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, Reopened},
+		{"closed by hand", []string{"fixproof"}, "done", false, Done},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Classify(tt.labels, tt.category, tt.merged, l); got != tt.want {
+				t.Errorf("Classify = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSourceOf(t *testing.T) {
+	for labels, want := range map[string]string{
+		"fixproof sentry-shop error-null": "Sentry", "fixproof alertmanager-payments": "Alertmanager",
+		"fixproof guance": "Guance", "fixproof": "",
+	} {
+		if got := SourceOf(strings.Fields(labels)); got != want {
+			t.Errorf("SourceOf(%s) = %q, want %q", labels, got, want)
+		}
+	}
+}
+
+func TestJiraKey(t *testing.T) {
+	for s, want := range map[string]bool{"OPS-1": true, "AB2_C-100": true, "ops-1": false, "OPS-": false, "-1": false,
+		"OPS-1a": false, "OPS-1-2": false, "1OPS-2": false, "OPS-1<script>": false, "": false} {
+		if got := jiraKey(s); got != want {
+			t.Errorf("jiraKey(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestChartRange(t *testing.T) {
+	p := verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 6 * time.Hour}
+	merged := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		now      time.Time
+		from, to string
+	}{
+		{"while watching: up to the current window", merged.Add(2 * time.Hour), "06:00", "13:00"},
+		{"after the timeout: up to the timeout", merged.Add(30 * time.Hour), "06:00", "17:00"},
+		{"clock before the merge: the merge window", merged.Add(-time.Hour), "06:00", "11:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to := ChartRange(p, merged, tt.now)
+			if from.Format("15:04") != tt.from || to.Format("15:04") != tt.to {
+				t.Errorf("range %s-%s, want %s-%s", from.Format("15:04"), to.Format("15:04"), tt.from, tt.to)
+			}
+		})
+	}
+}
+
+func TestBarsAndTimeline(t *testing.T) {
+	merged := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	bars := Bars([]sentry.Bucket{{Start: merged.Add(40 * time.Minute), Count: 0}, {Start: merged.Add(-20 * time.Minute), Count: 9}}, merged)
+	if len(bars) != 2 || bars[0].Value != 9 || bars[0].After || !bars[1].After {
+		t.Errorf("bars %+v: want sorted, the merge window before the merge", bars)
+	}
+	l := Loop{Key: "OPS-1", Source: "Sentry", State: Verified, Created: merged.Add(-time.Hour), MergedAt: merged,
+		Resolved: merged.Add(4 * time.Hour)}
+	l.Merge = nil
+	got := Timeline(l)
+	if len(got) != 2 || !strings.Contains(got[0].What, "from Sentry") || !strings.Contains(got[1].What, "Verified") {
+		t.Errorf("timeline %+v", got)
+	}
+}
+
+func TestGuard(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
+	tests := []struct {
+		name   string
+		token  string
+		remote string
+		header map[string]string
+		target string
+		want   int
+	}{
+		{"no token, loopback", "", "127.0.0.1:5000", nil, "/", 200},
+		{"no token, loopback v6", "", "[::1]:5000", nil, "/", 200},
+		{"no token, another machine", "", "10.0.0.8:5000", nil, "/", 403},
+		{"no token, through a proxy", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "/", 403},
+		{"token as bearer", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cret"}, "/", 200},
+		{"token as cookie", "s3cret", "10.0.0.8:5000", map[string]string{"Cookie": cookieName + "=s3cret"}, "/", 200},
+		{"wrong token", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cre"}, "/", 401},
+		{"token required even on loopback", "s3cret", "127.0.0.1:5000", nil, "/", 401},
+		{"token in the query sets a cookie", "s3cret", "10.0.0.8:5000", nil, "/?state=open&token=s3cret", 303},
+		{"wrong token in the query", "s3cret", "10.0.0.8:5000", nil, "/?token=nope", 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := New(Config{Token: tt.token, Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: time.Hour * 6}}, nil, nil)
+			r := httptest.NewRequest("GET", tt.target, nil)
+			r.RemoteAddr = tt.remote
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			d.guard(ok).ServeHTTP(rec, r)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if rec.Code == 303 {
+				c := rec.Result().Cookies()
+				if len(c) != 1 || c[0].Value != tt.token || !c[0].HttpOnly || rec.Header().Get("Location") != "/?state=open" {
+					t.Errorf("cookie %+v, location %q", c, rec.Header().Get("Location"))
+				}
+			}
+			if rec.Header().Get("Content-Security-Policy") == "" {
+				t.Error("no Content-Security-Policy")
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+// Package dashboard is the bot's read-only web page of every loop: where
+// each error came from, its Jira issue, the fix that merged and whether
+// production proved it, with a chart of the error rate around the merge.
+// The state of a loop is decided by pure functions over what Jira and
+// Sentry hold; the handlers only fetch and render.
+package dashboard
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/sentrylink"
+)
+
+// State is where a loop stands.
+type State string
+
+// The states, in the order the filter lists them.
+const (
+	Open       State = "open"        // an issue nobody has fixed yet
+	InProgress State = "in-progress" // someone is on it (a PR is open or work started)
+	Watching   State = "watching"    // the fix merged; the sweep watches the error rate
+	Verified   State = "verified"    // production proved the fix
+	Unverified State = "unverified"  // the error rate did not fall in time
+	Reopened   State = "reopened"    // a merged fix, and the issue is open again (a regression)
+	Done       State = "done"        // done without a fix fixproof saw merge
+)
+
+// States lists every state, for the filter.
+var States = []State{Open, InProgress, Watching, Verified, Unverified, Reopened, Done}
+
+// Labels are the Jira labels fixproof writes.
+type Labels struct {
+	Bot        string // on every issue the bot created: "fixproof"
+	Watch      string // under verification: "fixproof-verify"
+	Unverified string // verification timed out: "fixproof-unverified"
+}
+
+// DefaultLabels are the bot's and the action's defaults.
+var DefaultLabels = Labels{Bot: "fixproof", Watch: "fixproof-verify", Unverified: "fixproof-unverified"}
+
+// Loop is one error's journey, as far as Jira knows it.
+type Loop struct {
+	Key, Summary string
+	Status       string
+	Category     string // Jira status category: new, indeterminate, done
+	Source       string // Sentry, Alertmanager, Guance or "" when unknown
+	Sentry       []sentrylink.Link
+	Merge        *sentrylink.Merge
+	MergedAt     time.Time
+	State        State
+	Created      time.Time
+	Resolved     time.Time
+	Labels       []string
+	JiraURL      string
+}
+
+// FromDetail reads a loop out of a Jira issue and its fixproof property.
+func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
+	lp := Loop{Key: d.Key, Summary: d.Summary, Status: d.Status, Category: d.Category, Created: d.Created,
+		Resolved: d.Resolved, Labels: d.Labels, JiraURL: browse, Source: SourceOf(d.Labels)}
+	if raw, ok := d.Properties["fixproof"]; ok {
+		var p sentrylink.Property
+		if json.Unmarshal(raw, &p) == nil {
+			lp.Sentry = p.Links(org)
+			if p.Merge != nil {
+				lp.Merge = p.Merge
+				lp.MergedAt, _ = time.Parse(time.RFC3339, p.Merge.At)
+			}
+		}
+	}
+	lp.State = Classify(d.Labels, d.Category, lp.Merge != nil, l)
+	return lp
+}
+
+// SourceOf names where an issue's alerts came from, by the labels the bot
+// gives it.
+func SourceOf(labels []string) string {
+	for _, l := range labels {
+		switch {
+		case strings.HasPrefix(l, "sentry-"):
+			return "Sentry"
+		case strings.HasPrefix(l, "alertmanager-"):
+			return "Alertmanager"
+		case l == "guance":
+			return "Guance"
+		}
+	}
+	return ""
+}
+
+// Classify decides a loop's state from its labels, its status category
+// and whether a fix merged.
+func Classify(labels []string, category string, merged bool, l Labels) State {
+	has := func(want string) bool {
+		for _, x := range labels {
+			if strings.EqualFold(x, want) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(l.Unverified):
+		return Unverified
+	case has(l.Watch):
+		return Watching
+	case merged && category == "done":
+		return Verified
+	case merged:
+		return Reopened
+	case category == "done":
+		return Done
+	case category == "indeterminate":
+		return InProgress
+	}
+	return Open
+}

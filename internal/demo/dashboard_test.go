@@ -1,0 +1,151 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// withDashboard runs the demo and calls f while its dashboard is up.
+func withDashboard(t *testing.T, f func(t *testing.T, res *Result)) {
+	t.Helper()
+	var out bytes.Buffer
+	called := false
+	_, err := Run(t.Context(), Options{Out: &out, Dir: t.TempDir(), Storm: 40, AfterStory: func(res *Result) {
+		called = true
+		f(t, res)
+	}})
+	if err != nil || !called {
+		t.Fatalf("demo: %v (dashboard checked: %v)\n%s", err, called, out.String())
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestDashboardShowsEveryLoop reads the bot's dashboard over HTTP after a
+// demo run: the list, its filter and a loop's page with its chart.
+func TestDashboardShowsEveryLoop(t *testing.T) {
+	withDashboard(t, func(t *testing.T, res *Result) {
+		crash, leak := res.Loops[0], res.Loops[1]
+		code, body := get(t, res.Dashboard)
+		if code != 200 {
+			t.Fatalf("GET /: %d %s", code, body)
+		}
+		for _, want := range []string{
+			`data-key="` + crash.Key + `" data-state="reopened"`, `data-key="` + leak.Key + `" data-state="unverified"`,
+			"acme/shop#7", "acme/shop#8", ">Sentry<", "all 2", "unverified 1", "reopened 1",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the list lacks %q", want)
+			}
+		}
+		_, body = get(t, res.Dashboard+"?state=unverified")
+		if strings.Count(body, `class="loop"`) != 1 || !strings.Contains(body, leak.Key) {
+			t.Errorf("?state=unverified does not list exactly %s:\n%s", leak.Key, body)
+		}
+		if code, _ := get(t, res.Dashboard+"?state=bogus"); code != 400 {
+			t.Errorf("?state=bogus: %d, want 400", code)
+		}
+
+		code, body = get(t, res.Dashboard+"loops/"+leak.Key)
+		if code != 200 {
+			t.Fatalf("GET /loops/%s: %d %s", leak.Key, code, body)
+		}
+		// Windows of an hour from 06:00: four before the merge's (10:00),
+		// and from it up to the timeout at 16:20: eleven bars.
+		if n := strings.Count(body, `class="bar"`); n != 11 {
+			t.Errorf("%d bars, want 11 (06:00 to 16:00)\n%s", n, body)
+		}
+		for _, want := range []string{`class="threshold"`, `class="merge"`, "Fix merged: acme/shop#8", "Not verified", "60 events"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the loop page lacks %q", want)
+			}
+		}
+		if code, _ := get(t, res.Dashboard+"loops/OPS-999"); code != 404 {
+			t.Errorf("an unknown key: %d, want 404", code)
+		}
+		if code, _ := get(t, res.Dashboard+"loops/OPS-1%22"); code != 400 {
+			t.Errorf("a bad key: %d, want 400", code)
+		}
+	})
+}
+
+// chromium finds a headless-capable Chromium, or skips.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium on PATH: install Debian's chromium package (.ci/run does) to render the dashboard in a real browser")
+	return ""
+}
+
+// TestDashboardRendersInChromium loads the dashboard in headless Chromium
+// with no network but loopback, at a phone's width, checks the rendered
+// DOM and saves screenshots under the test's temp dir.
+func TestDashboardRendersInChromium(t *testing.T) {
+	bin := chromium(t)
+	withDashboard(t, func(t *testing.T, res *Result) {
+		dir := t.TempDir()
+		run := func(url string, args ...string) string {
+			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+			defer cancel()
+			all := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+				"--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=412,915"}, args...)
+			cmd := exec.CommandContext(ctx, bin, append(all, url)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+			}
+			return stdout.String()
+		}
+		leak := res.Loops[1]
+		list := run(res.Dashboard, "--dump-dom")
+		if !strings.Contains(list, `data-key="`+leak.Key+`"`) || strings.Count(list, `class="loop"`) != 2 {
+			t.Errorf("the rendered list lacks the loops:\n%s", list)
+		}
+		page := run(res.Dashboard+"loops/"+leak.Key, "--dump-dom")
+		if strings.Count(page, `class="bar"`) != 11 || !strings.Contains(page, "<svg") {
+			t.Errorf("the rendered loop page has no chart:\n%s", page)
+		}
+		// FIXPROOF_SCREENSHOTS keeps them in a directory of one's choice.
+		shots := dir
+		if keep := os.Getenv("FIXPROOF_SCREENSHOTS"); keep != "" {
+			shots = keep
+		}
+		for name, url := range map[string]string{"list.png": res.Dashboard, "loop.png": res.Dashboard + "loops/" + leak.Key} {
+			shot := filepath.Join(shots, name)
+			run(url, "--screenshot="+shot)
+			info, err := os.Stat(shot)
+			if err != nil || info.Size() < 2000 {
+				t.Fatalf("screenshot %s: %v (%d bytes)", name, err, sizeOf(info))
+			}
+			t.Logf("screenshot: %s (%d bytes)", shot, info.Size())
+		}
+	})
+}
+
+func sizeOf(fi os.FileInfo) int64 {
+	if fi == nil {
+		return 0
+	}
+	return fi.Size()
+}
