@@ -68,6 +68,9 @@ type Deps struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // nil: a new one
 	Now      func() time.Time     // nil: time.Now
+	// GuanceEvery is the wall time between Guance polls; zero means
+	// guance.interval. The demo, on a compressed clock, polls faster.
+	GuanceEvery time.Duration
 	// Dashboard serves GET / and GET /loops/{key}; nil leaves them 404.
 	Dashboard http.Handler
 	// Owner names this process in leases (host and pid in production).

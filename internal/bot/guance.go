@@ -82,6 +82,9 @@ func (b *Bot) runGuance(ctx context.Context) {
 		return
 	}
 	every := b.cfg.Guance.Interval.D()
+	if b.GuanceEvery > 0 {
+		every = b.GuanceEvery
+	}
 	for {
 		if err := b.pollGuance(ctx); err != nil && ctx.Err() == nil {
 			b.Log.Warn("Guance poll failed; the next one covers the same window", "error", err.Error())

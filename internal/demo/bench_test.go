@@ -19,4 +19,5 @@ func BenchmarkDemo(b *testing.B) {
 	b.ReportMetric(float64(last.Requests["jira"]), "jira-req/op")
 	b.ReportMetric(float64(last.Requests["sentry"]), "sentry-req/op")
 	b.ReportMetric(float64(last.Requests["github"]), "github-req/op")
+	b.ReportMetric(float64(last.Requests["guance"]), "guance-req/op")
 }

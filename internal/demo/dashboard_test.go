@@ -49,7 +49,7 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 		}
 		for _, want := range []string{
 			`data-key="` + crash.Key + `" data-state="reopened"`, `data-key="` + leak.Key + `" data-state="unverified"`,
-			"acme/shop#7", "acme/shop#8", ">Sentry<", "all 2", "unverified 1", "reopened 1",
+			"acme/shop#7", "acme/shop#8", ">Sentry<", ">Guance<", "all 3", "unverified 1", "reopened 1",
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the list lacks %q", want)
@@ -119,7 +119,7 @@ func TestDashboardRendersInChromium(t *testing.T) {
 		}
 		leak := res.Loops[1]
 		list := run(res.Dashboard, "--dump-dom")
-		if !strings.Contains(list, `data-key="`+leak.Key+`"`) || strings.Count(list, `class="loop"`) != 2 {
+		if !strings.Contains(list, `data-key="`+leak.Key+`"`) || strings.Count(list, `class="loop"`) != 3 {
 			t.Errorf("the rendered list lacks the loops:\n%s", list)
 		}
 		page := run(res.Dashboard+"loops/"+leak.Key, "--dump-dom")

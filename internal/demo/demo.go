@@ -25,12 +25,14 @@ import (
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/dashboard"
+	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
+	"github.com/fixproof/fixproof/internal/sim/guancesim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 	"github.com/fixproof/fixproof/internal/store"
@@ -49,6 +51,8 @@ const (
 	sentryToken  = "demo-sentry-token"
 	clientSecret = "demo-sentry-client-secret"
 	githubToken  = "demo-github-token"
+	guanceKey    = "demo-guance-api-key"
+	workspace    = "wksp_acme"
 	project      = "OPS"
 )
 
@@ -74,7 +78,8 @@ type Options struct {
 
 // Loop is one error's journey, as the final table shows it.
 type Loop struct {
-	SentryID    string // the Sentry issue
+	Source      string // Sentry or Guance
+	SentryID    string // the Sentry issue, or the Guance issue's uuid
 	Title       string
 	Alerts      int    // alerts delivered to the bot
 	Key         string // the Jira issue the bot created
@@ -114,6 +119,7 @@ type world struct {
 	jira    *jirasim.Server
 	gh      *githubsim.Server
 	sentry  *sentrysim.Server
+	guance  *guancesim.Server
 	hooks   sentrysim.Webhooks
 	store   store.Store
 	urls    map[string]string
@@ -168,6 +174,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	w.say("One Jira issue for it too: %s.", leak.Key)
+
+	w.clock.Advance(5 * time.Minute)
+	slow := Loop{Source: "Guance", Title: "Checkout latency p99 above 2s"}
+	slow.SentryID = w.guance.AddIssue(guancesim.IssueInput{Name: slow.Title, Level: "critical",
+		Description: "<p>p99 of <b>POST /api/pay</b> is 2.8s over 5 minutes (threshold 2s).</p>", CreateAt: w.clock.Now()})
+	w.say("Guance (观测云) exception tracking opens an issue: %s.", slow.Title)
+	w.clock.Advance(time.Minute) // the poller's next window covers it
+	if slow.Key, err = w.waitForLabel(ctx, "guance"); err != nil {
+		return nil, err
+	}
+	w.say("The bot's Guance poller found it and made %s %q.", slow.Key, w.summary(slow.Key))
 
 	// The fixes: a PR each, named after the key in the branch only.
 	crash.PR, leak.PR = 7, 8
@@ -233,10 +250,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	for _, l := range []*Loop{&crash, &leak} {
-		l.JiraStatus, l.SentryState = w.status(l.Key), w.sentryStatus(l.SentryID)
+		l.Source, l.JiraStatus, l.SentryState = "Sentry", w.status(l.Key), w.sentryStatus(l.SentryID)
 		res.Loops = append(res.Loops, *l)
 	}
-	res.Requests = map[string]int{"github": w.gh.Control.Total(), "jira": w.jira.Control.Total(), "sentry": w.sentry.Control.Total()}
+	slow.JiraStatus, slow.Verdict = w.status(slow.Key), "open: no fix yet"
+	if st, ok := w.guance.Issue(slow.SentryID); ok {
+		slow.SentryState = guance.StatusName(st.StatusType)
+	}
+	res.Loops = append(res.Loops, slow)
+	res.Requests = map[string]int{"github": w.gh.Control.Total(), "jira": w.jira.Control.Total(), "sentry": w.sentry.Control.Total(),
+		"guance": w.guance.Control.Total()}
 	for i := 1; ; i++ {
 		if _, ok := w.jira.Issue(fmt.Sprintf("%s-%d", project, i)); !ok {
 			res.JiraIssues = i - 1
@@ -310,7 +333,8 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now})
 	w.gh.AddRepo(owner, repo)
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: org, Now: w.clock.Now})
-	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler()} {
+	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: workspace, Now: w.clock.Now})
+	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler(), "guance": w.guance.Handler()} {
 		if w.urls[name], err = w.serve(h); err != nil {
 			return nil, err
 		}
@@ -331,12 +355,17 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	cfg.Jira.BaseURL, cfg.Jira.Email, cfg.Jira.APIToken, cfg.Jira.Project = w.urls["jira"], jiraEmail, jiraToken, project
 	cfg.Sentry.BaseURL, cfg.Sentry.Org, cfg.Sentry.Token, cfg.Sentry.ClientSecret = w.urls["sentry"], org, sentryToken, clientSecret
 	cfg.Sentry.Installation = sentrysim.DefaultInstallation
+	cfg.Guance.BaseURL, cfg.Guance.APIKey, cfg.Guance.Workspace = w.urls["guance"], guanceKey, workspace
 	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &retry.Transport{Policy: retry.Default()}}
 	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: jiraEmail, APIToken: jiraToken, HTTPClient: httpc, UserAgent: "fixproof-demo"})
 	if err != nil {
 		return nil, err
 	}
 	sc, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: sentryToken, Org: org, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	if err != nil {
+		return nil, err
+	}
+	gc, err := guance.New(guance.Config{BaseURL: cfg.Guance.BaseURL, APIKey: guanceKey, HTTPClient: httpc, UserAgent: "fixproof-demo"})
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +378,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 		return nil, err
 	}
 	dash := dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams}, jc, sc)
-	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Tickets: tickets, Scrubber: scrubber,
+	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second,
 		Dashboard: dash.Handler()})
 	if err != nil {
@@ -471,6 +500,28 @@ func (w *world) jiraKeyOf(ctx context.Context, id string) (string, error) {
 	return "", fmt.Errorf("the bot linked no Jira issue to Sentry issue %s", id)
 }
 
+// waitForLabel waits until a Jira issue carries label, and names it.
+func (w *world) waitForLabel(ctx context.Context, label string) (string, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for i := 1; ; i++ {
+			is, ok := w.jira.Issue(fmt.Sprintf("%s-%d", project, i))
+			if !ok {
+				break
+			}
+			if slices.Contains(is.Labels, label) {
+				return is.Key, w.drain(ctx)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return "", fmt.Errorf("no Jira issue labelled %s within 30 s", label)
+}
+
 // action runs the real action for one event, as a workflow step would.
 func (w *world) action(ctx context.Context, event string, payload map[string]any) error {
 	w.actions++
@@ -535,11 +586,21 @@ func (w *world) sentryStatus(id string) string {
 func (w *world) table(r *Result) {
 	fmt.Fprintln(w.out)
 	tw := tabwriter.NewWriter(w.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SENTRY\tALERTS\tJIRA\tPR\tJIRA STATUS\tSENTRY STATUS\tOUTCOME")
+	fmt.Fprintln(tw, "SOURCE\tALERTS\tJIRA\tPR\tJIRA STATUS\tSOURCE STATUS\tOUTCOME")
+	alerts := 0
 	for _, l := range r.Loops {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t#%d\t%s\t%s\t%s\n", l.SentryID, l.Alerts, l.Key, l.PR, l.JiraStatus, l.SentryState, l.Verdict)
+		pr := "-"
+		if l.PR > 0 {
+			pr = fmt.Sprintf("#%d", l.PR)
+		}
+		n := "-"
+		if l.Alerts > 0 {
+			n = fmt.Sprint(l.Alerts)
+		}
+		alerts += l.Alerts
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Source, n, l.Key, pr, l.JiraStatus, l.SentryState, l.Verdict)
 	}
 	tw.Flush()
-	fmt.Fprintf(w.out, "\n%d Jira issues for %d alerts. Requests served: Jira %d, Sentry %d, GitHub %d. Wall time %s.\n",
-		r.JiraIssues, r.Loops[0].Alerts+r.Loops[1].Alerts, r.Requests["jira"], r.Requests["sentry"], r.Requests["github"], r.Wall.Round(time.Millisecond))
+	fmt.Fprintf(w.out, "\n%d Jira issues for %d Sentry alerts and 1 Guance issue. Requests served: Jira %d, Sentry %d, GitHub %d, Guance %d. Wall time %s.\n",
+		r.JiraIssues, alerts, r.Requests["jira"], r.Requests["sentry"], r.Requests["github"], r.Requests["guance"], r.Wall.Round(time.Millisecond))
 }

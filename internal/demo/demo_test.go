@@ -15,10 +15,13 @@ func TestTheWholeLoop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if res.JiraIssues != 2 {
-		t.Errorf("%d Jira issues, want 2 (one per error)\n%s", res.JiraIssues, out.String())
+	if res.JiraIssues != 3 {
+		t.Errorf("%d Jira issues, want 3 (one per error)\n%s", res.JiraIssues, out.String())
 	}
-	crash, leak := res.Loops[0], res.Loops[1]
+	crash, leak, slow := res.Loops[0], res.Loops[1], res.Loops[2]
+	if slow.Source != "Guance" || slow.Key == "" || slow.Key == crash.Key || slow.Key == leak.Key || slow.JiraStatus != "Open" {
+		t.Errorf("Guance loop: %+v", slow)
+	}
 	if crash.Alerts != 140 || leak.Alerts != 40 {
 		t.Errorf("alerts accepted: %d and %d, want 140 and 40", crash.Alerts, leak.Alerts)
 	}
