@@ -24,7 +24,6 @@ import (
 	"github.com/fixproof/fixproof/internal/store/postgres"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
 	"github.com/fixproof/fixproof/internal/ticket"
-	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
@@ -58,14 +57,19 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	var sc bot.Sentry
+	// Both the bot and the dashboard read Sentry: one client, and an
+	// untyped nil for each when there is no token.
+	var (
+		sc  bot.Sentry
+		dsc dashboard.Sentry
+	)
 	if cfg.Sentry.Token != "" && cfg.Sentry.Org != "" {
 		c, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: cfg.Sentry.Token, Org: cfg.Sentry.Org,
 			HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
 		if err != nil {
 			return err
 		}
-		sc = c
+		sc, dsc = c, c
 	}
 	var gc bot.Guance
 	if cfg.Guance.APIKey != "" {
@@ -90,7 +94,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	host, _ := os.Hostname()
 	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, sc, log)})
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, log)})
 	if err != nil {
 		return err
 	}
@@ -169,13 +173,7 @@ func logLevel(s string) slog.Level {
 }
 
 // newDashboard is the page at /, reading Jira and, with a token, Sentry.
-func newDashboard(cfg botconfig.Config, jc *jira.Client, sc bot.Sentry, log *slog.Logger) http.Handler {
-	var ds dashboard.Sentry
-	if c, ok := sc.(*sentry.Client); ok && c != nil {
-		ds = c
-	}
-	d := cfg.Dashboard
-	return dashboard.New(dashboard.Config{Token: d.Token, Org: cfg.Sentry.Org, Log: log,
-		Params: verify.Params{Threshold: d.Threshold, Window: time.Duration(d.Window), Windows: d.Windows, Timeout: time.Duration(d.Timeout)}},
-		jc, ds).Handler()
+func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, log *slog.Logger) http.Handler {
+	return dashboard.New(dashboard.Config{Token: cfg.Dashboard.Token, Org: cfg.Sentry.Org, Log: log, Params: cfg.Dashboard.Params()},
+		jc, sc).Handler()
 }

@@ -128,6 +128,11 @@ type Dashboard struct {
 	Timeout   Duration `yaml:"verify_timeout"`
 }
 
+// Params are the verification settings the dashboard charts with.
+func (d Dashboard) Params() verify.Params {
+	return verify.Params{Threshold: d.Threshold, Window: d.Window.D(), Windows: d.Windows, Timeout: d.Timeout.D()}
+}
+
 // Alertmanager is where Alertmanager webhooks come from.
 type Alertmanager struct {
 	Token     string `yaml:"token" secret:"true"`
@@ -406,8 +411,7 @@ func (c *Config) validate(file string) []error {
 	if !strings.HasPrefix(c.Store, "sqlite://") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
 		bad("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
 	}
-	if err := (verify.Params{Threshold: c.Dashboard.Threshold, Window: time.Duration(c.Dashboard.Window),
-		Windows: c.Dashboard.Windows, Timeout: time.Duration(c.Dashboard.Timeout)}).Validate(); err != nil {
+	if err := c.Dashboard.Params().Validate(); err != nil {
 		bad("dashboard", "%v", err)
 	}
 	if c.Workers < 1 || c.Workers > 256 {

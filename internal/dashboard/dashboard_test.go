@@ -88,7 +88,6 @@ func TestBarsAndTimeline(t *testing.T) {
 	}
 	l := Loop{Key: "OPS-1", Source: "Sentry", State: Verified, Created: merged.Add(-time.Hour), MergedAt: merged,
 		Resolved: merged.Add(4 * time.Hour)}
-	l.Merge = nil
 	got := Timeline(l)
 	if len(got) != 2 || !strings.Contains(got[0].What, "from Sentry") || !strings.Contains(got[1].What, "Verified") {
 		t.Errorf("timeline %+v", got)

@@ -108,6 +108,14 @@ var (
 	mergedAt   = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
 )
 
+// The two errors of the story, as their events read.
+var (
+	nullSession = sentrysim.Event{Type: "TypeError", Value: "Cannot read properties of null (reading 'id')",
+		Frames: []sentrysim.Frame{{Filename: "app/cart.js", Function: "pay", Lineno: 42, InApp: true}}, Release: "shop@1.4.2", Environment: "production"}
+	gatewayTimeout = sentrysim.Event{Type: "TimeoutError", Value: "payment gateway did not answer in 5s",
+		Frames: []sentrysim.Frame{{Filename: "app/pay.js", Function: "charge", Lineno: 88, InApp: true}}, Release: "shop@1.4.2", Environment: "production"}
+)
+
 // verifyParams are the action's verification inputs in the demo, and the
 // dashboard's: three quiet hours in a row, within six hours.
 var verifyParams = verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 6 * time.Hour}
@@ -120,6 +128,7 @@ type world struct {
 	gh      *githubsim.Server
 	sentry  *sentrysim.Server
 	guance  *guancesim.Server
+	dash    *dashboard.Dashboard
 	hooks   sentrysim.Webhooks
 	store   store.Store
 	urls    map[string]string
@@ -157,7 +166,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	w.sentry.SetTimeline(leak.SentryID, sentrysim.Rate(60))
 
 	w.say("An error storm: Sentry sends %d alerts for %s (%s).", o.Storm, "SHOP-2F", crash.Title)
-	if crash.Alerts, err = w.storm(ctx, crash.SentryID, o.Storm, "TypeError", "Cannot read properties of null (reading 'id')", "app/cart.js", "pay", 42); err != nil {
+	if crash.Alerts, err = w.storm(ctx, crash.SentryID, o.Storm, nullSession); err != nil {
 		return nil, err
 	}
 	if crash.Key, err = w.jiraKeyOf(ctx, crash.SentryID); err != nil {
@@ -167,7 +176,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	w.clock.Advance(10 * time.Minute)
 	w.say("A second error: %d alerts for SHOP-2G (%s).", o.Storm/3, leak.Title)
-	if leak.Alerts, err = w.storm(ctx, leak.SentryID, o.Storm/3, "TimeoutError", "payment gateway did not answer in 5s", "app/pay.js", "charge", 88); err != nil {
+	if leak.Alerts, err = w.storm(ctx, leak.SentryID, o.Storm/3, gatewayTimeout); err != nil {
 		return nil, err
 	}
 	if leak.Key, err = w.jiraKeyOf(ctx, leak.SentryID); err != nil {
@@ -225,8 +234,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		last = now
 	}
-	crash.Verdict = verdict(w.labels(crash.Key), w.status(crash.Key))
-	leak.Verdict = verdict(w.labels(leak.Key), w.status(leak.Key))
+	states, err := w.states(ctx)
+	if err != nil {
+		return nil, err
+	}
+	crash.Verdict, leak.Verdict = outcome[states[crash.Key]], outcome[states[leak.Key]]
 	if prc := w.gh.Comments(owner, repo, crash.PR); len(prc) > 0 {
 		w.say("PR #%d now says: %s", crash.PR, firstLine(prc[len(prc)-1].Body))
 	}
@@ -239,13 +251,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	w.sentry.SetStatus(crash.SentryID, "unresolved")
 	w.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30)))
 	w.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
-	n, err := w.storm(ctx, crash.SentryID, 20, "TypeError", "Cannot read properties of null (reading 'id')", "app/cart.js", "pay", 42)
+	n, err := w.storm(ctx, crash.SentryID, 20, nullSession)
 	if err != nil {
 		return nil, err
 	}
 	crash.Alerts += n
 	w.say("The bot reopened %s: it is %s again, with no new Jira issue.", crash.Key, w.status(crash.Key))
-	if st := w.status(crash.Key); !strings.EqualFold(st, "Done") && !strings.EqualFold(st, "Closed") {
+	if states, err = w.states(ctx); err != nil {
+		return nil, err
+	}
+	if states[crash.Key] == dashboard.Reopened {
 		crash.Verdict += ", then regressed and reopened"
 	}
 
@@ -281,16 +296,23 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-func verdict(labels []string, status string) string {
-	for _, l := range labels {
-		if l == "fixproof-unverified" {
-			return "unverified: errors did not fall"
-		}
+// outcome words the dashboard's states for the table.
+var outcome = map[dashboard.State]string{
+	dashboard.Verified: "verified", dashboard.Unverified: "unverified: errors did not fall", dashboard.Watching: "still watching",
+	dashboard.Open: "open", dashboard.InProgress: "in progress", dashboard.Reopened: "reopened", dashboard.Done: "done without a verified fix",
+}
+
+// states is every loop's state as the dashboard decides it, from Jira.
+func (w *world) states(ctx context.Context) (map[string]dashboard.State, error) {
+	loops, err := w.dash.Loops(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if strings.EqualFold(status, "Closed") {
-		return "verified"
+	out := make(map[string]dashboard.State, len(loops))
+	for _, l := range loops {
+		out[l.Key] = l.State
 	}
-	return "still watching"
+	return out, nil
 }
 
 // firstLine is a comment's first line of text, past HTML comments.
@@ -304,17 +326,15 @@ func firstLine(s string) string {
 }
 
 func watchLabel(labels []string) string {
-	for _, l := range labels {
-		if l == "fixproof-verify" {
-			return l
-		}
+	if slices.Contains(labels, dashboard.DefaultLabels.Watch) {
+		return dashboard.DefaultLabels.Watch
 	}
 	return "(no watch label)"
 }
 
 // state is an issue's status, with the sweep's verdict when it gave up.
 func (w *world) state(key string) string {
-	if slices.Contains(w.labels(key), "fixproof-unverified") {
+	if slices.Contains(w.labels(key), dashboard.DefaultLabels.Unverified) {
 		return w.status(key) + ", unverified"
 	}
 	return w.status(key)
@@ -377,10 +397,10 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dash := dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams}, jc, sc)
+	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams}, jc, sc)
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second,
-		Dashboard: dash.Handler()})
+		Dashboard: w.dash.Handler()})
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +448,7 @@ func (w *world) say(format string, args ...any) {
 // storm sends n signed event_alert webhooks for a Sentry issue from 16
 // senders, then waits until the bot has processed them all. It returns how
 // many the bot accepted.
-func (w *world) storm(ctx context.Context, id string, n int, typ, value, file, fn string, line int) (int, error) {
+func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event) (int, error) {
 	var (
 		mu       sync.Mutex
 		accepted int
@@ -439,11 +459,9 @@ func (w *world) storm(ctx context.Context, id string, n int, typ, value, file, f
 	for range 16 {
 		wg.Go(func() {
 			for i := range next {
-				body := w.sentry.EventAlertWebhook(id, sentrysim.Event{Type: typ, Value: value,
-					Frames:  []sentrysim.Frame{{Filename: file, Function: fn, Lineno: line, InApp: true}},
-					User:    sentrysim.User{ID: fmt.Sprintf("u-%d", i%40), Email: fmt.Sprintf("user%d@example.com", i%40)},
-					Release: "shop@1.4.2", Environment: "production"},
-					sentrysim.Actor{Type: "application", ID: "sentry", Name: "Sentry"})
+				ev := ev
+				ev.User = sentrysim.User{ID: fmt.Sprintf("u-%d", i%40), Email: fmt.Sprintf("user%d@example.com", i%40)}
+				body := w.sentry.EventAlertWebhook(id, ev, sentrysim.Actor{Type: "application", ID: "sentry", Name: "Sentry"})
 				code, err := w.hooks.Send(ctx, "event_alert", body)
 				mu.Lock()
 				switch {

@@ -41,6 +41,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/fixproof/fixproof/internal/baseurl"
 )
 
 // DefaultBaseURL is Guance's China Region 1 (Hangzhou) Open API endpoint,
@@ -86,27 +88,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, errors.New("guance: API key has characters a header cannot carry")
 		}
 	}
-	raw := cfg.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	u, err := url.Parse(raw)
+	base, err := baseurl.Rule{Service: "guance", Default: DefaultBaseURL, APIPath: "/api/v1", Names: "endpoint", Credential: "API key"}.Parse(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("guance: base URL: %w", err)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("guance: base URL %q: want an http or https URL", raw)
-	case u.Host == "":
-		return nil, fmt.Errorf("guance: base URL %q has no host", raw)
-	case u.User != nil:
-		return nil, errors.New("guance: base URL must not carry credentials; use the API key")
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("guance: base URL %q must not have a query or fragment", raw)
-	}
-	base := strings.TrimRight(u.String(), "/")
-	if strings.HasSuffix(base, "/api/v1") {
-		return nil, fmt.Errorf("guance: base URL %q: give the endpoint (without /api/v1)", raw)
+		return nil, err
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {

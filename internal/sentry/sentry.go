@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/baseurl"
 )
 
 // DefaultBaseURL is sentry.io, used when Config.BaseURL is empty.
@@ -66,27 +68,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Org == "" {
 		return nil, errors.New("sentry: no organization slug")
 	}
-	raw := cfg.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	u, err := url.Parse(raw)
+	base, err := baseurl.Rule{Service: "sentry", Default: DefaultBaseURL, APIPath: "/api/0", Names: "site", Credential: "token"}.Parse(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("sentry: base URL: %w", err)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("sentry: base URL %q: want an http or https URL", raw)
-	case u.Host == "":
-		return nil, fmt.Errorf("sentry: base URL %q has no host", raw)
-	case u.User != nil:
-		return nil, fmt.Errorf("sentry: base URL must not carry credentials; use the token")
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("sentry: base URL %q must not have a query or fragment", raw)
-	}
-	base := strings.TrimRight(u.String(), "/")
-	if strings.HasSuffix(base, "/api/0") {
-		return nil, fmt.Errorf("sentry: base URL %q: give the site (without /api/0)", raw)
+		return nil, err
 	}
 	// Keep the nil check on the *http.Client itself: storing a nil pointer
 	// and calling it later would panic.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/sim"
 )
 
 // This file makes the server send admin webhooks as Jira does when
@@ -376,7 +377,7 @@ func (w *webhooks) enqueue(event, issueKey string, body []byte) {
 		if !h.wants(event) {
 			continue
 		}
-		d := &delivery{hook: h, id: newIdentifier(), event: event, issue: issueKey, body: body, copies: 1}
+		d := &delivery{hook: h, id: sim.UUID(), event: event, issue: issueKey, body: body, copies: 1}
 		if w.drop > 0 {
 			w.drop--
 			w.log = append(w.log, WebhookAttempt{ID: d.id, Event: event, Issue: issueKey, URL: h.url, Dropped: true})
@@ -482,16 +483,6 @@ func (d *delivery) post(client *http.Client, retry int) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, nil
-}
-
-// newIdentifier is a random delivery identifier.
-func newIdentifier() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // hookCall is the rendering context of webhook bodies: the site's base

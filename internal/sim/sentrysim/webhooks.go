@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/sim"
 )
 
 // Webhooks signs and sends integration-platform webhooks like Sentry does.
@@ -47,7 +48,7 @@ func (w Webhooks) Send(ctx context.Context, resource string, body []byte) (int, 
 	mac := hmac.New(sha256.New, []byte(w.ClientSecret))
 	mac.Write(body)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Request-ID", newUUID())
+	req.Header.Set("Request-ID", sim.UUID())
 	req.Header.Set("Sentry-Hook-Resource", resource)
 	req.Header.Set("Sentry-Hook-Timestamp", strconv.FormatInt(now().Unix(), 10))
 	req.Header.Set("Sentry-Hook-Signature", hex.EncodeToString(mac.Sum(nil)))
@@ -62,16 +63,6 @@ func (w Webhooks) Send(ctx context.Context, resource string, body []byte) (int, 
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, nil
-}
-
-// newUUID is a random (version 4) uuid.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // Actor is who triggered a webhook: a user (Type "user", ID the user's
@@ -254,7 +245,7 @@ func (s *Server) EventAlertWebhook(issueID string, ev Event, actor Actor) []byte
 		ev.Time = s.now()
 	}
 	if ev.ID == "" {
-		ev.ID = strings.ReplaceAll(newUUID(), "-", "")
+		ev.ID = strings.ReplaceAll(sim.UUID(), "-", "")
 	}
 	if ev.Type == "" && ev.Value == "" {
 		ev.Type, ev.Value, _ = strings.Cut(is.title, ": ")

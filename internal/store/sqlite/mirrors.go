@@ -19,7 +19,7 @@ const (
 	// qLookupByJiraKey says jira_key <> '' so that the partial index
 	// applies. Should two records hold one key, the one updated last wins.
 	qLookupByJiraKey = `
-SELECT fingerprint, state, created_at, updated_at FROM fingerprints
+SELECT fingerprint, jira_key, state, created_at, updated_at FROM fingerprints
 WHERE jira_key = ?1 AND jira_key <> ''
 ORDER BY updated_at DESC, fingerprint LIMIT 1`
 
@@ -81,28 +81,11 @@ func (s *Store) LookupByJiraKey(ctx context.Context, jiraKey string) (store.Reco
 	if jiraKey == "" {
 		return store.Record{}, false, nil
 	}
-	rec := store.Record{JiraKey: jiraKey}
-	found := false
-	err := s.read(ctx, func(q querier) error {
-		var cre, upd int64
-		err := q.queryRow(qLookupByJiraKey, jiraKey).Scan(&rec.Fingerprint, &rec.State, &cre, &upd)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		rec.Created, rec.Updated = fromUS(cre), fromUS(upd)
-		return nil
-	})
+	rec, ok, err := s.lookupRecord(ctx, qLookupByJiraKey, jiraKey)
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("sqlite store: lookup by Jira key %s: %w", jiraKey, err)
 	}
-	if !found {
-		return store.Record{}, false, nil
-	}
-	return rec, true, nil
+	return rec, ok, nil
 }
 
 // LookupMirror finds the copy of a source comment in a target.

@@ -104,7 +104,7 @@ WHERE +fingerprint = ?2 AND id IN (SELECT value FROM json_each(?3)) AND attempts
 	qUnqueueDead = `
 DELETE FROM jobs WHERE +fingerprint = ?1 AND id IN (SELECT value FROM json_each(?2)) AND attempts >= ?3`
 
-	qLookup = `SELECT jira_key, state, created_at, updated_at FROM fingerprints WHERE fingerprint = ?1`
+	qLookup = `SELECT fingerprint, jira_key, state, created_at, updated_at FROM fingerprints WHERE fingerprint = ?1`
 
 	qStats = `
 SELECT
@@ -379,11 +379,19 @@ func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state
 
 // Lookup reads a fingerprint's record without leasing it.
 func (s *Store) Lookup(ctx context.Context, fingerprint string) (store.Record, bool, error) {
-	rec := store.Record{Fingerprint: fingerprint}
-	found := false
-	err := s.read(ctx, func(q querier) error {
+	rec, ok, err := s.lookupRecord(ctx, qLookup, fingerprint)
+	if err != nil {
+		return store.Record{}, false, fmt.Errorf("sqlite store: lookup: %w", err)
+	}
+	return rec, ok, nil
+}
+
+// lookupRecord reads one record with a query selecting fingerprint,
+// jira_key, state, created_at and updated_at.
+func (s *Store) lookupRecord(ctx context.Context, query, arg string) (rec store.Record, found bool, err error) {
+	err = s.read(ctx, func(q querier) error {
 		var cre, upd int64
-		err := q.queryRow(qLookup, fingerprint).Scan(&rec.JiraKey, &rec.State, &cre, &upd)
+		err := q.queryRow(query, arg).Scan(&rec.Fingerprint, &rec.JiraKey, &rec.State, &cre, &upd)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -394,11 +402,8 @@ func (s *Store) Lookup(ctx context.Context, fingerprint string) (store.Record, b
 		rec.Created, rec.Updated = fromUS(cre), fromUS(upd)
 		return nil
 	})
-	if err != nil {
-		return store.Record{}, false, fmt.Errorf("sqlite store: lookup: %w", err)
-	}
-	if !found {
-		return store.Record{}, false, nil
+	if err != nil || !found {
+		return store.Record{}, false, err
 	}
 	return rec, true, nil
 }
