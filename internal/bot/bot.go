@@ -196,5 +196,17 @@ func (b *Bot) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// pause waits d; false means ctx ended first.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // Handler is the bot's HTTP interface.
 func (b *Bot) Handler() http.Handler { return b.routes() }

@@ -89,12 +89,8 @@ func (b *Bot) runGuance(ctx context.Context) {
 		if err := b.pollGuance(ctx); err != nil && ctx.Err() == nil {
 			b.Log.Warn("Guance poll failed; the next one covers the same window", "error", err.Error())
 		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, every) {
 			return
-		case <-t.C:
 		}
 	}
 }

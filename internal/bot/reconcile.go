@@ -19,14 +19,7 @@ func (b *Bot) runReconcile(ctx context.Context) {
 	if every <= 0 || b.cfg.Jira.WebhookSecret == "" {
 		return
 	}
-	for {
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+	for pause(ctx, every) {
 		if n, err := b.reconcile(ctx); err != nil && ctx.Err() == nil {
 			b.Log.Warn("reconciliation failed; the next pass covers the same window", "error", err.Error())
 		} else if n > 0 {

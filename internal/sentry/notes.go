@@ -115,21 +115,7 @@ func (c *Client) AddNote(ctx context.Context, issueID, text string) (Note, error
 		return Note{}, err
 	}
 	op := "add a note to issue " + issueID
-	if strings.TrimSpace(text) == "" {
-		return Note{}, errors.New("sentry: " + op + ": empty text")
-	}
-	var a apiNote
-	body := struct {
-		Text string `json:"text"`
-	}{text}
-	if _, err := c.do(ctx, op, http.MethodPost, c.issuePath(issueID, "comments/"), nil, body, &a); err != nil {
-		return Note{}, err
-	}
-	n, err := a.note()
-	if err != nil {
-		return Note{}, fmt.Errorf("sentry: %s: %w", op, err)
-	}
-	return n, nil
+	return c.writeNote(ctx, op, http.MethodPost, c.issuePath(issueID, "comments/"), text)
 }
 
 // UpdateNote changes a note's text: PUT
@@ -143,6 +129,11 @@ func (c *Client) UpdateNote(ctx context.Context, issueID, noteID, text string) (
 		return Note{}, err
 	}
 	op := "edit note " + noteID + " of issue " + issueID
+	return c.writeNote(ctx, op, http.MethodPut, c.issuePath(issueID, "comments/"+noteID+"/"), text)
+}
+
+// writeNote sends {"text": text} and reads back the note.
+func (c *Client) writeNote(ctx context.Context, op, method, path, text string) (Note, error) {
 	if strings.TrimSpace(text) == "" {
 		return Note{}, errors.New("sentry: " + op + ": empty text")
 	}
@@ -150,7 +141,7 @@ func (c *Client) UpdateNote(ctx context.Context, issueID, noteID, text string) (
 	body := struct {
 		Text string `json:"text"`
 	}{text}
-	if _, err := c.do(ctx, op, http.MethodPut, c.issuePath(issueID, "comments/"+noteID+"/"), nil, body, &a); err != nil {
+	if _, err := c.do(ctx, op, method, path, nil, body, &a); err != nil {
 		return Note{}, err
 	}
 	n, err := a.note()

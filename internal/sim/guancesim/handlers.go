@@ -194,6 +194,15 @@ func stringField(fields map[string]json.RawMessage, name string) (v string, pres
 	return v, true, ""
 }
 
+// requiredString reads a string field that must be there and not empty.
+func requiredString(fields map[string]json.RawMessage, name string) (string, string) {
+	v, present, msg := stringField(fields, name)
+	if msg == "" && (!present || v == "") {
+		msg = name + " is required"
+	}
+	return v, msg
+}
+
 // paging reads pageIndex (from 1, default 1) and pageSize (default and
 // capped at Options.PageSize). get returns a parameter's value and whether
 // it is there; msg is an error message.
@@ -312,10 +321,7 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ch, present, msg := stringField(fields, "channelUUID")
-	if msg == "" && (!present || ch == "") {
-		msg = "channelUUID is required"
-	}
+	ch, msg := requiredString(fields, "channelUUID")
 	if msg != "" {
 		s.badParam(w, "%s", msg)
 		return
@@ -473,10 +479,7 @@ func (s *Server) createReply(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	issueUUID, present, msg := stringField(fields, "issueUUID")
-	if msg == "" && (!present || issueUUID == "") {
-		msg = "issueUUID is required"
-	}
+	issueUUID, msg := requiredString(fields, "issueUUID")
 	if msg != "" {
 		s.badParam(w, "%s", msg)
 		return
