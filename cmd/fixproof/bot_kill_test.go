@@ -94,7 +94,8 @@ alertmanager: {token: am-secret}
 	}
 
 	// The storm: 8 senders, round-robin over the groups, until killed.
-	bot, logs := start("first")
+	bot, _ := start("first")
+	var logs *bytes.Buffer
 	var total atomic.Int64
 	ctx, stopSending := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -58,7 +58,7 @@ func (c *Client) Channels(ctx context.Context) ([]Channel, error) {
 			continue
 		}
 		seen[a.UUID] = true
-		out = append(out, Channel{UUID: a.UUID, Name: a.Name})
+		out = append(out, Channel(a))
 	}
 	return out, nil
 }

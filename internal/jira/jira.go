@@ -247,6 +247,9 @@ func (c *Client) searchKeys(ctx context.Context, keys []string) (issues []Issue,
 	} else {
 		for start := 0; ; {
 			var page *models.IssueSearchSchemeV2
+			// POST /rest/api/2/search is the search Data Center has; the
+			// deprecation is Cloud's.
+			//lint:ignore SA1019 Data Center has no other search.
 			page, res, err = c.dc.Issue.Search.Post(ctx, jql, searchFields, searchExpand, start, len(keys), "")
 			if err != nil {
 				break

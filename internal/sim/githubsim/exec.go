@@ -258,6 +258,7 @@ func (e *executor) field(typ *ast.Definition, def *ast.FieldDefinition, fields [
 func (e *executor) call(res resolverFunc, obj any, args map[string]any) (val any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			//lint:ignore ST1005 GitHub's own wording, capital and all.
 			val, err = nil, fmt.Errorf("Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. (simulator panic: %v)", r)
 		}
 	}()
@@ -439,15 +440,6 @@ func (m *omap) set(k string, v any) {
 	}
 	m.keys = append(m.keys, k)
 	m.vals = append(m.vals, v)
-}
-
-func (m *omap) get(k string) (any, bool) {
-	for i, have := range m.keys {
-		if have == k {
-			return m.vals[i], true
-		}
-	}
-	return nil, false
 }
 
 // MarshalJSON writes the object with its keys in order.

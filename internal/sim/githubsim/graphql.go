@@ -116,7 +116,7 @@ func (s *Server) execute(w http.ResponseWriter, query, opName string, rawVars ma
 		}
 		return
 	}
-	if list := validator.Validate(schema, doc); len(list) > 0 {
+	if list := validator.ValidateWithRules(schema, doc, nil); len(list) > 0 {
 		out := make([]*gqlError, 0, len(list))
 		for _, ge := range list {
 			out = append(out, githubValidationError(ge))
