@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -93,6 +94,9 @@ type Bot struct {
 	// take it over (after a crash, its deliveries wait at most this long).
 	lease time.Duration
 	wake  chan struct{}
+	// jiraHost is Jira's host[:port], to tell Jira's network errors from
+	// Sentry's and Guance's.
+	jiraHost string
 	// me caches the bot's own Jira account.
 	me struct {
 		sync.Mutex
@@ -131,6 +135,9 @@ func New(d Deps) (*Bot, error) {
 	b := &Bot{Deps: d, cfg: d.Config, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
 	if b.lease <= 0 {
 		b.lease = 2 * time.Minute
+	}
+	if u, err := url.Parse(d.Config.Jira.BaseURL); err == nil {
+		b.jiraHost = u.Host
 	}
 	b.metrics = newMetrics(d.Registry, d.Store, d.Now)
 	return b, nil

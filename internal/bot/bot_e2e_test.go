@@ -272,7 +272,7 @@ func TestCountersAreCoalescedAndFlushed(t *testing.T) {
 	}
 	w.drain()
 	is, _ := w.jira.Issue(key)
-	if len(is.Comments) != 1 || !strings.Contains(string(is.Comments[0].Body), "1 deliveries") {
+	if len(is.Comments) != 1 || !strings.Contains(string(is.Comments[0].Body), "(1 delivery)") {
 		t.Fatalf("within the minute the counters stay as first written: %v", is.Comments)
 	}
 	w.clock.Advance(time.Minute)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,21 @@ type State struct {
 	Linked bool `json:"linked"`
 	// GuanceUpdate is the last Guance updateAt counted.
 	GuanceUpdate time.Time `json:"guance_update"`
+	// CreateError is how the create of CreatingSince failed when Jira may
+	// still have acted on it (a timeout, a lost answer, a 502 or 504).
+	CreateError string `json:"create_error,omitempty"`
+	// Outages counts the uncounted waits in a row while Jira was down, for
+	// their backoff.
+	Outages int `json:"outages,omitempty"`
+	// Source is the alert source ("sentry", "alertmanager", "guance").
+	Source string `json:"source,omitempty"`
+	// Status is the source's last word on the problem: for Alertmanager
+	// "firing" or "resolved".
+	Status string `json:"status,omitempty"`
+	// Firing lists an Alertmanager group's alerts firing at the last
+	// notification, one line each (their own labels and summary), so the
+	// counters comment shows the group as it is now.
+	Firing []string `json:"firing,omitempty"`
 }
 
 // durable is base (the state before this batch) with the facts this
@@ -52,8 +68,52 @@ type State struct {
 // deliveries now would count them twice.
 func durable(base, st State) State {
 	out := base
-	out.CreatingSince, out.Previous, out.Linked = st.CreatingSince, st.Previous, st.Linked
+	out.CreatingSince, out.CreateError, out.Previous, out.Linked = st.CreatingSince, st.CreateError, st.Previous, st.Linked
 	out.Closed, out.Level, out.Pushed = st.Closed, st.Level, st.Pushed
+	return out
+}
+
+// describe keeps what the counters comment says of the problem as its
+// source last reported it.
+func (s *State) describe(a *alert.Alert) {
+	s.Source = a.Source
+	if a.Source != alert.Alertmanager {
+		return
+	}
+	s.Status = a.Status
+	s.Firing = firingLines(a)
+}
+
+// maxFiringLines caps the alerts listed in the counters comment; the
+// count says how many more there are.
+const maxFiringLines = 50
+
+// firingLines describes the firing alerts of an Alertmanager group: the
+// labels each has beyond the group's common ones, and its summary.
+func firingLines(a *alert.Alert) []string {
+	var out []string
+	for _, in := range a.Alerts {
+		if in.Status != "" && in.Status != "firing" {
+			continue
+		}
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(in.Labels)) {
+			if _, common := a.CommonLabels[k]; !common {
+				kv = append(kv, k+"="+in.Labels[k])
+			}
+		}
+		line := strings.Join(kv, " ")
+		if sum := in.Annotations["summary"]; sum != "" {
+			if line != "" {
+				line += ": "
+			}
+			line += sum
+		}
+		if line == "" {
+			line = "(no labels beyond the group's)"
+		}
+		out = append(out, line)
+	}
 	return out
 }
 

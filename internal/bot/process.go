@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -22,13 +23,9 @@ import (
 // no new delivery comes to do it.
 const kindFlush = "flush"
 
-// errNotYet asks for the batch to be tried again later, without counting
-// as a failure of Jira (the crash-recovery look-up is waiting for Jira's
-// search to catch up).
-var errNotYet = errors.New("waiting for Jira search to show a recently created issue")
-
 // process handles one fingerprint's batch: every delivery is counted,
-// then Jira is brought up to date once for all of them.
+// then Jira is brought up to date once for all of them, in the order the
+// deliveries came.
 func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 	fp := batch.Record.Fingerprint
 	key := batch.Record.JiraKey
@@ -47,8 +44,7 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		st.Minutes[k] = v
 	}
 	now := b.Now()
-	var latest *alert.Alert
-	var fired, regressed, resolved bool
+	var counted []*alert.Alert
 	for _, j := range batch.Jobs {
 		if j.Kind == kindFlush || j.Kind == kindJira || j.Kind == kindSentryComment || j.Kind == kindGuanceReply {
 			continue
@@ -75,18 +71,14 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		}
 		b.metrics.alerts.WithLabelValues("counted").Inc()
 		st.observe(&a, now)
-		switch a.Action {
-		case alert.Fired:
-			fired = true
-		case alert.Regressed:
-			regressed = true
-		case alert.Resolved:
-			resolved = true
-		}
-		latest = &a
+		counted = append(counted, &a)
+	}
+	p := planBatch(counted)
+	if p.latest != nil {
+		st.describe(b.scrubbed(p.latest))
 	}
 
-	newKey, err := b.act(ctx, batch, base, &st, key, latest, fired, regressed, resolved, now)
+	newKey, err := b.act(ctx, batch, base, &st, key, p, now)
 	if newKey != "" {
 		key = newKey
 		log = log.With("jira_key", key)
@@ -94,36 +86,68 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 	if err == nil {
 		err = b.syncComments(ctx, batch, key)
 	}
-	state, _ := json.Marshal(st)
 	if err != nil {
-		state, _ = json.Marshal(durable(base, st))
-		attempts := 0
-		for _, j := range batch.Jobs {
-			attempts = max(attempts, j.Attempts)
-		}
-		wait := backoff(attempts)
-		if errors.Is(err, errNotYet) {
-			wait = 15 * time.Second
-		}
-		if b.cfg.MaxAttempts > 0 && attempts+1 >= b.cfg.MaxAttempts && !errors.Is(err, errNotYet) {
-			log.Error("giving up after max_attempts: the deliveries go to the dead letters (table dead_jobs, metric fixproof_dead_letters)",
-				"error", err.Error(), "attempts", attempts+1)
-		} else {
-			log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", wait.String())
-		}
-		if rerr := b.Store.Retry(ctx, batch, key, state, now.Add(wait), err.Error(), b.cfg.MaxAttempts); rerr != nil {
-			b.leaseError(log, rerr)
-			return
-		}
-		b.metrics.jobs.WithLabelValues("retried").Inc()
+		b.fail(ctx, log, batch, base, st, key, err, now)
 		return
 	}
-	if err := b.Store.Finish(ctx, batch, key, state); err != nil {
+	st.Outages = 0
+	if err := b.Store.Finish(ctx, batch, key, mustJSON(st)); err != nil {
 		b.leaseError(log, err)
 		return
 	}
 	b.metrics.jobs.WithLabelValues("done").Inc()
 	log.Debug("batch done", "events", st.Events)
+}
+
+// fail puts a failed batch back, or into the dead letters, as planRetry
+// decides, and says why in one log line.
+func (b *Bot) fail(ctx context.Context, log *slog.Logger, batch *store.Batch, base, st State, key string, err error, now time.Time) {
+	kind := classify(err, b.jiraHost)
+	jiraUp := false
+	if kind == unavailable {
+		// One cheap read tells an outage (wait, uncounted) from a request
+		// Jira fails on its own (count it, so a poison delivery ends).
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, perr := b.Jira.Myself(pctx)
+		cancel()
+		jiraUp = perr == nil
+	}
+	attempts := 0
+	for _, j := range batch.Jobs {
+		attempts = max(attempts, j.Attempts)
+	}
+	var lagUntil time.Time
+	var lag *lagError
+	if errors.As(err, &lag) {
+		lagUntil = lag.Until
+	}
+	plan := planRetry(kind, jiraUp, attempts, base.Outages, lagUntil, now, rand.Float64())
+	keep := durable(base, st)
+	if plan.Uncounted && kind == unavailable {
+		keep.Outages = base.Outages + 1
+	}
+	dies := plan.Dead || !plan.Uncounted && b.cfg.MaxAttempts > 0 && attempts+1 >= b.cfg.MaxAttempts
+	switch {
+	case dies:
+		why := "Jira refused the request as invalid"
+		if !plan.Dead {
+			why = fmt.Sprintf("failed %d times (max_attempts)", attempts+1)
+		}
+		log.Error("dead letter: "+why+"; the deliveries are kept in the dead letters (table dead_jobs, metric fixproof_dead_letters, the dashboard); fix the cause, then run fixproof bot redrive",
+			"error", err.Error(), "attempts", attempts+1)
+	case kind == lagging:
+		log.Info("waiting for Jira's search before creating again", "error", err.Error(), "retry_in", plan.Wait.String())
+	case plan.Uncounted:
+		log.Warn("Jira is unavailable; will retry without counting an attempt", "error", err.Error(), "retry_in", plan.Wait.String())
+	default:
+		log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", plan.Wait.String())
+	}
+	f := store.Failure{Error: err.Error(), NotBefore: now.Add(plan.Wait), Uncounted: plan.Uncounted, MaxAttempts: b.cfg.MaxAttempts, Dead: plan.Dead}
+	if rerr := b.Store.Retry(ctx, batch, key, mustJSON(keep), f); rerr != nil {
+		b.leaseError(log, rerr)
+		return
+	}
+	b.metrics.jobs.WithLabelValues("retried").Inc()
 }
 
 func (b *Bot) leaseError(log interface {
@@ -138,52 +162,101 @@ func (b *Bot) leaseError(log interface {
 	log.Error("store: finishing a batch", "error", err.Error())
 }
 
-// backoff grows with the attempts, up to 5 minutes, with jitter so a
-// recovering Jira is not hit by every retry at once.
-func backoff(attempts int) time.Duration {
-	d := 2 * time.Second << min(attempts, 8)
-	d = min(d, 5*time.Minute)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+// batchPlan is what a batch's alerts, taken in order, ask of Jira.
+type batchPlan struct {
+	// latest is the last alert counted: it picks the route and fills the
+	// counters.
+	latest *alert.Alert
+	// firing is the last alert that fired or regressed: an issue is
+	// created from it when there is none.
+	firing *alert.Alert
+	// last is the last of Fired, Regressed and Resolved: the state the
+	// issue must end in ("" when the batch has none of them).
+	last alert.Action
+	// regressed is true when Sentry reported a regression after the last
+	// resolve.
+	regressed bool
+}
+
+// planBatch folds a batch's counted alerts, oldest first, into what Jira
+// must show afterwards: the issue ends in the state of the last delivery
+// that fired, regressed or resolved, whatever came before it in the batch
+// (say a group resolved and then firing again while Jira was down).
+func planBatch(alerts []*alert.Alert) batchPlan {
+	var p batchPlan
+	for _, a := range alerts {
+		p.latest = a
+		switch a.Action {
+		case alert.Fired, alert.Regressed:
+			p.firing, p.last = a, a.Action
+			p.regressed = p.regressed || a.Action == alert.Regressed
+		case alert.Resolved:
+			p.last, p.regressed = alert.Resolved, false
+		}
+	}
+	return p
 }
 
 // act brings Jira up to date for the batch. It returns the issue key when
 // it created one.
-func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State, key string, latest *alert.Alert, fired, regressed, resolved bool, now time.Time) (string, error) {
-	rt := b.routeFor(latest)
+func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State, key string, p batchPlan, now time.Time) (string, error) {
+	rt := b.routeFor(p.latest)
 	created := ""
-	if latest != nil && (fired || regressed) {
-		if key == "" {
-			k, err := b.create(ctx, batch, base, st, latest, rt, "")
-			if err != nil {
-				return "", err
-			}
+	firing := p.last == alert.Fired || p.last == alert.Regressed
+	switch {
+	case p.firing != nil && key == "":
+		// Whatever the batch ends with, it fired: the problem gets its
+		// issue (and a resolve after it closes it below).
+		k, err := b.create(ctx, batch, base, st, p.firing, rt, "")
+		if err != nil {
+			return "", err
+		}
+		key, created = k, k
+	case firing && key != "":
+		k, err := b.revive(ctx, batch, base, st, key, p.firing, rt, p.regressed, now)
+		if err != nil {
+			return "", err
+		}
+		if k != key {
 			key, created = k, k
-		} else {
-			k, err := b.revive(ctx, batch, base, st, key, latest, rt, regressed, now)
-			if err != nil {
-				return "", err
-			}
-			if k != key {
-				key, created = k, k
-			}
 		}
 	}
 	if key == "" {
 		return created, nil // nothing in Jira yet (only suppressed or resolved alerts)
 	}
-	if latest != nil && !st.Linked {
-		b.linkBack(ctx, st, key, latest)
+	if p.latest != nil && !st.Linked {
+		b.linkBack(ctx, st, key, p.latest)
 	}
-	if resolved && rt.AutoResolve {
-		if err := b.move(ctx, key, rt.StatusDone, flow.Done); err != nil {
+	if p.last == alert.Resolved && rt.AutoResolve {
+		if err := b.resolve(ctx, st, key, p.latest, rt, now); err != nil {
 			return created, err
 		}
-		st.Closed = now
 	}
 	if err := b.escalate(ctx, st, key, now); err != nil {
 		return created, err
 	}
 	return created, b.pushCounters(ctx, batch, st, key, now)
+}
+
+// resolve moves the issue of an alert its source resolved to a done
+// status (auto_resolve), and says so on the issue and in the log.
+func (b *Bot) resolve(ctx context.Context, st *State, key string, a *alert.Alert, rt effectiveRoute, now time.Time) error {
+	moved, err := b.move(ctx, key, rt.StatusDone, flow.Done)
+	if err != nil {
+		return err
+	}
+	st.Closed = now
+	if !moved {
+		return nil
+	}
+	who := "its source"
+	if a != nil && a.Source == alert.Alertmanager {
+		who = "Alertmanager: every alert of the group is resolved"
+	}
+	b.Log.Info("resolved", "fingerprint", a.Fingerprint, "jira_key", key)
+	return b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
+		jiradoc.Strong("Resolved by fixproof. "), jiradoc.Text(fmt.Sprintf("Resolved at %s by %s.",
+			now.UTC().Format("2006-01-02 15:04 MST"), who)))}})
 }
 
 // effectiveRoute is the route of an alert with the defaults filled in.
@@ -195,7 +268,7 @@ type effectiveRoute struct {
 }
 
 func (b *Bot) routeFor(a *alert.Alert) effectiveRoute {
-	r := effectiveRoute{Project: b.cfg.Jira.Project, IssueType: b.cfg.Jira.IssueType, Labels: b.cfg.Jira.Labels}
+	r := effectiveRoute{Project: b.cfg.Jira.Project, IssueType: b.cfg.Jira.IssueType, Labels: b.cfg.Jira.Labels, StatusDone: b.cfg.Jira.StatusDone}
 	if a == nil {
 		return r
 	}
@@ -214,7 +287,10 @@ func applyRoute(r effectiveRoute, m *botconfig.Route) effectiveRoute {
 	}
 	r.Labels = append(append([]string(nil), r.Labels...), m.Labels...)
 	r.Components = m.Components
-	r.AutoResolve, r.StatusDone = m.AutoResolve, m.StatusDone
+	r.AutoResolve = m.AutoResolve
+	if len(m.StatusDone) > 0 {
+		r.StatusDone = m.StatusDone
+	}
 	return r
 }
 
@@ -230,29 +306,33 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *St
 	fp := batch.Record.Fingerprint
 	now := b.Now()
 	if !st.CreatingSince.IsZero() {
+		// An earlier create may have made the issue: its worker died, or
+		// Jira may have acted on a request whose answer was lost.
 		keys, err := b.Jira.FindByLabel(ctx, alert.Label(fp))
 		if err != nil {
 			return "", err
 		}
 		for _, k := range keys {
 			if k != previous && !contains(st.Previous, k) {
-				st.CreatingSince = time.Time{}
-				b.Log.Info("found the issue a crashed worker created", "fingerprint", fp, "jira_key", k)
+				st.CreatingSince, st.CreateError = time.Time{}, ""
+				b.Log.Info("found the issue an earlier create made", "fingerprint", fp, "jira_key", k)
 				return k, b.Store.Save(ctx, batch, k, mustJSON(durable(base, *st)), now.Add(b.lease))
 			}
 		}
-		if now.Sub(st.CreatingSince) < b.SearchLag {
-			return "", errNotYet
+		if until := st.CreatingSince.Add(b.SearchLag); now.Before(until) {
+			cause := st.CreateError
+			if cause == "" {
+				cause = "a worker stopped while creating it"
+			}
+			return "", &lagError{Until: until, Cause: cause}
 		}
 	}
-	st.CreatingSince = now
+	st.CreatingSince, st.CreateError = now, ""
 	if err := b.Store.Save(ctx, batch, batch.Record.JiraKey, mustJSON(durable(base, *st)), now.Add(b.lease)); err != nil {
 		return "", err
 	}
-	scrubbed := *a
-	b.Scrubber.Alert(&scrubbed)
-	class := errclass.Of(&scrubbed)
-	t, err := b.Tickets.Build(&scrubbed, string(class))
+	scrubbed := b.scrubbed(a)
+	t, err := b.Tickets.Build(scrubbed, b.classOf(scrubbed))
 	if err != nil {
 		return "", err
 	}
@@ -266,9 +346,16 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *St
 		Properties: map[string]any{"fixproof": props},
 	})
 	if err != nil {
+		if mayHaveCreated(err) {
+			// Keep the intent: the next attempt looks the issue up,
+			// waiting for Jira's search, before creating again.
+			st.CreateError = err.Error()
+		} else {
+			st.CreatingSince = time.Time{}
+		}
 		return "", err
 	}
-	st.CreatingSince = time.Time{}
+	st.CreatingSince, st.CreateError = time.Time{}, ""
 	if err := b.Store.Save(ctx, batch, key, mustJSON(durable(base, *st)), b.Now().Add(b.lease)); err != nil {
 		return key, err
 	}
@@ -309,7 +396,7 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 	}
 	switch verdict {
 	case reopen:
-		if err := b.move(ctx, key, b.cfg.Jira.StatusOpen, flow.Open); err != nil {
+		if _, err := b.move(ctx, key, b.cfg.Jira.StatusOpen, flow.Open); err != nil {
 			return key, err
 		}
 		why := "The alert fired again"
@@ -330,15 +417,16 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 	return key, nil
 }
 
-// move walks an issue to one of the statuses of a stage.
-func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.Stage) error {
+// move walks an issue to one of the statuses of a stage; false means it
+// was there already.
+func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.Stage) (bool, error) {
 	js, err := b.Jira.IssueState(ctx, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, s := range target {
 		if strings.EqualFold(s, js.Status) {
-			return nil
+			return false, nil
 		}
 	}
 	statuses := flow.Statuses{flow.Open: b.cfg.Jira.StatusOpen, flow.InProgress: b.cfg.Jira.StatusInProgress,
@@ -346,7 +434,7 @@ func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.
 	statuses[stage] = target
 	_, err = b.Jira.MoveTo(ctx, jira.Issue{Key: key, Status: js.Status, Category: js.Category},
 		jira.Goal{Target: target, Stage: stage, Statuses: statuses}, false)
-	return err
+	return err == nil, err
 }
 
 // linkBack links the Sentry issue to its Jira issue: as an external issue
@@ -455,17 +543,85 @@ func (b *Bot) pushCounters(ctx context.Context, batch *store.Batch, st *State, k
 		}
 		return nil
 	}
-	text := fmt.Sprintf("Seen %d times (%d deliveries); last at %s; %d users affected.",
-		st.Events, st.Deliveries, st.LastSeen.UTC().Format("2006-01-02 15:04:05 MST"), st.Users)
-	if st.Suppressed > 0 {
-		text += fmt.Sprintf(" %d alerts were suppressed by silences or after the issue was closed.", st.Suppressed)
-	}
-	doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Strong("Still happening. "), jiradoc.Text(text))}}
+	doc := counters(*st)
 	if _, err := b.Jira.UpsertComment(ctx, key, "counters", doc, nil); err != nil {
 		return err
 	}
 	st.Pushed, st.Pending = now, false
 	return nil
+}
+
+// counters is the comment that keeps an issue current, in the words of its
+// source: Sentry counts events and users; Alertmanager sends
+// notifications about a group of alerts, some firing, and knows no users.
+func counters(st State) jiradoc.Doc {
+	last := st.LastSeen.UTC().Format("2006-01-02 15:04:05 MST")
+	var head, text string
+	switch st.Source {
+	case alert.Alertmanager:
+		head = "Still firing. "
+		if st.Status == "resolved" {
+			head = "Resolved. "
+		}
+		text = fmt.Sprintf("%s from Alertmanager; the last at %s; %s firing now.",
+			plural(st.Deliveries, "notification"), last, plural(int64(len(st.Firing)), "alert"))
+	case alert.Guance:
+		head = "Still happening. "
+		text = fmt.Sprintf("%s from Guance; the last at %s.", plural(st.Deliveries, "update"), last)
+	default:
+		head = "Still happening. "
+		text = fmt.Sprintf("Seen %s (%s); last at %s; %s affected.",
+			plural(st.Events, "time"), plural(st.Deliveries, "delivery"), last, plural(st.Users, "user"))
+	}
+	if st.Suppressed > 0 {
+		text += fmt.Sprintf(" %s suppressed by silences or after the issue was closed.", plural(st.Suppressed, "alert was", "alerts were"))
+	}
+	blocks := []jiradoc.Block{jiradoc.P(jiradoc.Strong(head), jiradoc.Text(text))}
+	if len(st.Firing) > 0 {
+		items := make([]jiradoc.Paragraph, 0, min(len(st.Firing), maxFiringLines)+1)
+		for _, l := range st.Firing[:min(len(st.Firing), maxFiringLines)] {
+			items = append(items, jiradoc.P(jiradoc.Text(l)))
+		}
+		if more := len(st.Firing) - maxFiringLines; more > 0 {
+			items = append(items, jiradoc.P(jiradoc.Text(fmt.Sprintf("and %d more", more))))
+		}
+		blocks = append(blocks, jiradoc.P(jiradoc.Strong("Firing now:")), jiradoc.List{Items: items})
+	}
+	return jiradoc.Doc{Blocks: blocks}
+}
+
+// plural writes n with its noun: "1 alert", "2 alerts"; forms gives the
+// singular and, when it is not singular+"s", the plural.
+func plural(n int64, forms ...string) string {
+	one, many := forms[0], forms[0]+"s"
+	if len(forms) > 1 {
+		many = forms[1]
+	}
+	if strings.HasSuffix(one, "y") && len(forms) == 1 {
+		many = strings.TrimSuffix(one, "y") + "ies"
+	}
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// scrubbed is a copy of a with personal data removed, for anything that
+// reaches Jira.
+func (b *Bot) scrubbed(a *alert.Alert) *alert.Alert {
+	c := *a
+	b.Scrubber.Alert(&c)
+	return &c
+}
+
+// classOf is the error class a ticket is labelled with: Sentry and Guance
+// errors are classified by what failed; an Alertmanager alert is not an
+// error, so it gets none.
+func (b *Bot) classOf(a *alert.Alert) string {
+	if a.Source == alert.Alertmanager {
+		return ""
+	}
+	return string(errclass.Of(a))
 }
 
 func mustJSON(v any) []byte {

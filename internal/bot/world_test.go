@@ -101,13 +101,25 @@ func unchecked() worldOption { return func(w *world) { w.noContracts = true } }
 // withStore runs the bot on the given store instead of a SQLite file.
 func withStore(st store.Store) worldOption { return func(w *world) { w.store = st } }
 
+// jiraSearchLag is how long the simulated Jira's search takes to show a
+// new issue, by the world's clock; botSearchLag is how long the bot waits
+// for it, with room to spare, as in production (2 minutes against Jira
+// Cloud's few seconds).
+const (
+	jiraSearchLag = 10 * time.Second
+	botSearchLag  = 30 * time.Second
+)
+
 // newWorld starts Jira, Sentry and one bot on a SQLite file. Every request
 // the bot sends and every simulated answer is validated against the
 // vendors' specs when the contracts are present.
 func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Helper()
 	w := &world{t: t, clock: sim.NewClock(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)), logs: &lockedBuffer{}}
-	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: "bot@acme.io", APIToken: jiraToken, Now: w.clock.Now})
+	// Jira's search shows a new issue some seconds after it is created,
+	// as Jira Cloud's index does: the bot must wait for it before it
+	// concludes that a create it is unsure of did not happen.
+	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: "bot@acme.io", APIToken: jiraToken, Now: w.clock.Now, SearchLag: jiraSearchLag})
 	w.jira.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())
 	w.jira.AddProject("WEB", "Web", jirasim.DefaultWorkflow())
 	jsrv := httptest.NewServer(w.jira.Handler())
@@ -201,7 +213,7 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	}
 	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner),
-		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second})
+		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -217,7 +229,10 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	return b
 }
 
-// drain waits until every delivery that can run now has been processed.
+// drain waits until every delivery that can run now has been processed
+// and no simulator is still serving a request (one whose client gave up
+// included): only then may the test move the clock, or a request sent
+// "before" would land "after".
 func (w *world) drain() {
 	w.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -226,7 +241,7 @@ func (w *world) drain() {
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		if s.Ready == 0 && s.Leased == 0 {
+		if s.Ready == 0 && s.Leased == 0 && w.jira.Control.InFlight()+w.sentry.Control.InFlight()+w.guance.Control.InFlight() == 0 {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -148,7 +148,8 @@ type Route struct {
 	Labels      []string `yaml:"labels"`
 	Components  []string `yaml:"components"`
 	AutoResolve bool     `yaml:"auto_resolve"`
-	// StatusDone is where auto_resolve moves an issue.
+	// StatusDone is where auto_resolve moves an issue; empty means
+	// jira.status_done.
 	StatusDone []string `yaml:"status_done"`
 }
 
@@ -477,15 +478,12 @@ func (c *Config) validate(file string) []error {
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
 		switch r.Match.Source {
-		case "", "sentry", "alertmanager":
+		case "", "sentry", "alertmanager", "guance":
 		default:
-			bad(key+".match.source", "%q: use sentry or alertmanager", r.Match.Source)
+			bad(key+".match.source", "%q: use sentry, alertmanager or guance", r.Match.Source)
 		}
 		if r.Project != "" && !projectKey.MatchString(r.Project) {
 			bad(key+".project", "%q is not a Jira project key", r.Project)
-		}
-		if r.AutoResolve && len(r.StatusDone) == 0 {
-			bad(key+".status_done", "required with auto_resolve: the statuses a resolved alert moves its issue to")
 		}
 	}
 	prev := 0

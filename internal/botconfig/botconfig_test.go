@@ -101,7 +101,7 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"thresholds must increase", minimal + "escalation: {thresholds: [100, 10]}\n", nil, []string{"escalation.thresholds[1]: 10"}},
 		{"silence without matchers", minimal + "silences: [{until: 2030-01-01T00:00:00Z}]\n", nil, []string{"silences[0].matchers: required"}},
 		{"bad scrub pattern", minimal + "scrub: {extra: ['(']}\n", nil, []string{"scrub.extra[0]"}},
-		{"auto resolve needs a status", minimal + "routes: [{match: {source: alertmanager}, auto_resolve: true}]\n", nil, []string{"routes[0].status_done: required"}},
+		{"bad route source", minimal + "routes: [{match: {source: prometheus}}]\n", nil, []string{"routes[0].match.source: \"prometheus\": use sentry, alertmanager or guance"}},
 		{"bad env value", minimal, []string{"FIXPROOF_WORKERS", "many"}, []string{"FIXPROOF_WORKERS: workers: \"many\""}},
 		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"jira.api_token_file"}},
 	}
@@ -121,6 +121,19 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 				t.Errorf("error %q does not name the file", err)
 			}
 		})
+	}
+}
+
+// TestAutoResolveFallsBackToJiraStatusDone: a route that resolves
+// automatically needs no status_done of its own (the bot then uses
+// jira.status_done), and Guance is a source a route can match.
+func TestAutoResolveFallsBackToJiraStatusDone(t *testing.T) {
+	c, err := Load(write(t, minimal+"routes: [{match: {source: alertmanager}, auto_resolve: true}, {match: {source: guance}, project: WEB}]\n"), env())
+	if err != nil {
+		t.Fatalf("auto_resolve without status_done: %v", err)
+	}
+	if r := c.Routes[0]; !r.AutoResolve || len(r.StatusDone) != 0 {
+		t.Errorf("route %+v", r)
 	}
 }
 

@@ -549,7 +549,7 @@ func TestIssueDecodingErrors(t *testing.T) {
 func TestContextIsHonoured(t *testing.T) {
 	e := setup(t, sentrysim.Options{})
 	e.addIssue(t)
-	e.s.Control.SetLatency(time.Minute)
+	e.s.Control.SetLatency(500 * time.Millisecond) // the server still answers, late: Close waits for it
 	c, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if _, err := e.c.Issue(c, "4711"); !errors.Is(err, context.DeadlineExceeded) {

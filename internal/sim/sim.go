@@ -5,6 +5,9 @@
 package sim
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -112,6 +115,21 @@ func (c *Control) PeakConcurrency() int {
 	return c.peak
 }
 
+// InFlight is the number of requests being served now, including those
+// whose client has given up (see Wrap).
+func (c *Control) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inflight
+}
+
+// ClearFaults drops every queued fault: the service is healthy again.
+func (c *Control) ClearFaults() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults = nil
+}
+
 // Reset forgets the counts (not the latency or queued faults).
 func (c *Control) Reset() {
 	c.mu.Lock()
@@ -146,13 +164,17 @@ func (c *Control) Wrap(next http.Handler) http.Handler {
 		}()
 
 		if latency > 0 {
-			t := time.NewTimer(latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
+			// The request has arrived: like a real server, the simulator
+			// acts on it after the latency even if the client has given
+			// up by then (a timed-out create still creates). Its body is
+			// read first, while the connection is still there.
+			if r.Body != nil {
+				body, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+			time.Sleep(latency)
 		}
 		if fault != nil {
 			if fault.After {

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,5 +102,41 @@ func TestClockIsSettable(t *testing.T) {
 	c.Set(start)
 	if !c.Now().Equal(start) {
 		t.Errorf("after Set: %s", c.Now())
+	}
+}
+
+// TestAnAbandonedRequestIsStillServed: a client that times out during the
+// latency does not undo the request; the server acts on it (body and all)
+// and only the answer is lost, as with a real service. InFlight shows it
+// until then.
+func TestAnAbandonedRequestIsStillServed(t *testing.T) {
+	var c Control
+	got := make(chan string, 1)
+	srv := httptest.NewServer(c.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	})))
+	defer srv.Close()
+	c.SetLatency(200 * time.Millisecond)
+	client := &http.Client{Timeout: 20 * time.Millisecond}
+	if _, err := client.Post(srv.URL+"/issue", "application/json", strings.NewReader(`{"summary":"boom"}`)); err == nil {
+		t.Fatal("the client did not time out")
+	}
+	if n := c.InFlight(); n != 1 {
+		t.Errorf("InFlight = %d while the abandoned request waits, want 1", n)
+	}
+	select {
+	case body := <-got:
+		if body != `{"summary":"boom"}` {
+			t.Errorf("served with body %q", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the abandoned request was never served")
+	}
+	for deadline := time.Now().Add(5 * time.Second); c.InFlight() != 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := c.InFlight(); n != 0 {
+		t.Errorf("InFlight = %d after it was served", n)
 	}
 }

@@ -80,6 +80,24 @@ type Batch struct {
 	Until  time.Time // the lease ends then unless extended by Save
 }
 
+// Failure is what became of a batch that failed, for Store.Retry.
+type Failure struct {
+	// Error is the cause, kept with each job (and shown with dead letters).
+	Error string
+	// NotBefore is when the jobs are due again.
+	NotBefore time.Time
+	// Uncounted puts the jobs back without adding an attempt: the wait is
+	// no fault of the deliveries (Jira's search has not caught up yet,
+	// Jira is down for everyone).
+	Uncounted bool
+	// MaxAttempts sends the jobs that reach it to the dead letters; 0 means
+	// never.
+	MaxAttempts int
+	// Dead sends every job of the batch to the dead letters at once: the
+	// failure is permanent (Jira refused the request as invalid).
+	Dead bool
+}
+
 // DeadJob is a job that failed for good.
 type DeadJob struct {
 	Job
@@ -120,9 +138,17 @@ type Store interface {
 	Finish(ctx context.Context, b *Batch, jiraKey string, state []byte) error
 
 	// Retry writes the key and state, releases the lease and puts the
-	// batch's jobs back to run at notBefore with one attempt more and the
-	// error; a job that reaches maxAttempts goes to the dead letters.
-	Retry(ctx context.Context, b *Batch, jiraKey string, state []byte, notBefore time.Time, errMsg string, maxAttempts int) error
+	// batch's jobs back as f says: due at f.NotBefore with the error, one
+	// attempt more unless f.Uncounted; a job that reaches f.MaxAttempts,
+	// or every job when f.Dead, goes to the dead letters.
+	Retry(ctx context.Context, b *Batch, jiraKey string, state []byte, f Failure) error
+
+	// Redrive moves dead jobs back to the queue, due at now with no
+	// attempts (their last error is kept): those of one fingerprint, or
+	// all of them when fingerprint is "". It returns how many moved. It is
+	// safe while workers run: a redriven job of a leased fingerprint waits
+	// for the lease like any new job.
+	Redrive(ctx context.Context, fingerprint string, now time.Time) (int, error)
 
 	// Lookup reads a fingerprint's record without leasing it.
 	Lookup(ctx context.Context, fingerprint string) (Record, bool, error)

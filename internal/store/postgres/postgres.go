@@ -296,7 +296,7 @@ WHERE fingerprint = $3 AND lease_owner = $4 AND lease_until = $5`
 	qDelete = `DELETE FROM jobs WHERE fingerprint = $1 AND id = ANY ($2::bigint[])`
 
 	qPutBack = `
-UPDATE jobs SET attempts = attempts + 1, not_before = $1, last_error = $2, batch_seq = NULL
+UPDATE jobs SET attempts = attempts + $5, not_before = $1, last_error = $2, batch_seq = NULL
 WHERE fingerprint = $3 AND id = ANY ($4::bigint[])`
 
 	qBury = `
@@ -306,6 +306,20 @@ WITH moved AS (
 )
 INSERT INTO dead_jobs (id, kind, fingerprint, payload, received_at, attempts, last_error, died_at)
 SELECT id, kind, fingerprint, payload, received_at, attempts, last_error, now() FROM moved`
+
+	// qRedrive moves dead jobs back under their own ids (an identity
+	// never gave an id to another job), due at $2 with no attempts, and
+	// names the fingerprints whose heads must be recomputed.
+	qRedrive = `
+WITH moved AS (
+	DELETE FROM dead_jobs WHERE $1 = '' OR fingerprint = $1
+	RETURNING id, kind, fingerprint, payload, received_at, last_error
+), j AS (
+	INSERT INTO jobs (id, kind, fingerprint, payload, received_at, not_before, attempts, last_error)
+	SELECT id, kind, fingerprint, payload, received_at, $2, 0, last_error FROM moved
+	RETURNING fingerprint
+)
+SELECT fingerprint, count(*) FROM j GROUP BY fingerprint ORDER BY fingerprint`
 
 	qLookup = `SELECT jira_key, state, created_at, updated_at FROM fingerprints WHERE fingerprint = $1`
 
@@ -529,22 +543,29 @@ func (s *Store) Finish(ctx context.Context, b *store.Batch, jiraKey string, stat
 }
 
 // Retry writes the key and state, releases the lease and puts b's jobs back
-// for notBefore with one attempt more; those reaching maxAttempts (if it is
-// above 0) move to the dead letters.
-func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state []byte, notBefore time.Time, errMsg string, maxAttempts int) error {
+// as f says (see store.Failure).
+func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state []byte, f store.Failure) error {
 	if b == nil {
 		return errors.New("postgres store: retry: nil batch")
 	}
 	fp, ids := b.Record.Fingerprint, jobIDs(b)
+	counted := 1
+	if f.Uncounted {
+		counted = 0
+	}
+	bury, threshold := f.Dead || f.MaxAttempts > 0, f.MaxAttempts
+	if f.Dead {
+		threshold = 0
+	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := release(ctx, tx, b, jiraKey, state); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, qPutBack, ts(notBefore), errMsg, fp, ids); err != nil {
+		if _, err := tx.Exec(ctx, qPutBack, ts(f.NotBefore), f.Error, fp, ids, counted); err != nil {
 			return err
 		}
-		if maxAttempts > 0 {
-			if _, err := tx.Exec(ctx, qBury, fp, ids, maxAttempts); err != nil {
+		if bury {
+			if _, err := tx.Exec(ctx, qBury, fp, ids, threshold); err != nil {
 				return err
 			}
 		}
@@ -554,6 +575,44 @@ func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state
 		return wrap("retry", b, err)
 	}
 	return nil
+}
+
+// Redrive moves the dead jobs of fingerprint (of every fingerprint when it
+// is "") back to the queue, due at now, and recomputes their heads in
+// fingerprint order (one lock order for every redrive).
+func (s *Store) Redrive(ctx context.Context, fingerprint string, now time.Time) (int, error) {
+	total := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		total = 0
+		rows, err := tx.Query(ctx, qRedrive, fingerprint, ts(now))
+		if err != nil {
+			return err
+		}
+		var fps []string
+		for rows.Next() {
+			var fp string
+			var n int
+			if err := rows.Scan(&fp, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			fps, total = append(fps, fp), total+n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, fp := range fps {
+			if err := setHead(ctx, tx, fp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres store: redrive %q: %w", fingerprint, err)
+	}
+	return total, nil
 }
 
 func jobIDs(b *store.Batch) []int64 {

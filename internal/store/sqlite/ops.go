@@ -93,7 +93,7 @@ WHERE fingerprint = ?4 AND lease_owner = ?5 AND lease_until = ?6`
 	qDelete = `DELETE FROM jobs WHERE +fingerprint = ?1 AND id IN (SELECT value FROM json_each(?2))`
 
 	qPutBack = `
-UPDATE jobs SET attempts = attempts + 1, not_before = ?1, last_error = ?2, batch_seq = NULL
+UPDATE jobs SET attempts = attempts + ?5, not_before = ?1, last_error = ?2, batch_seq = NULL
 WHERE +fingerprint = ?3 AND id IN (SELECT value FROM json_each(?4))`
 
 	qBury = `
@@ -103,6 +103,16 @@ WHERE +fingerprint = ?2 AND id IN (SELECT value FROM json_each(?3)) AND attempts
 
 	qUnqueueDead = `
 DELETE FROM jobs WHERE +fingerprint = ?1 AND id IN (SELECT value FROM json_each(?2)) AND attempts >= ?3`
+
+	// qRedriven lists the fingerprints that qRedrive moves jobs of, and
+	// qRedrive moves them back under their own ids (AUTOINCREMENT never
+	// gave an id to another job), due at ?2 with no attempts.
+	qRedriven = `SELECT DISTINCT fingerprint FROM dead_jobs WHERE ?1 = '' OR fingerprint = ?1`
+	qRedrive  = `
+INSERT INTO jobs (id, kind, fingerprint, payload, received_at, not_before, attempts, last_error)
+SELECT id, kind, fingerprint, payload, received_at, ?2, 0, last_error FROM dead_jobs
+WHERE ?1 = '' OR fingerprint = ?1`
+	qRedriveDelete = `DELETE FROM dead_jobs WHERE ?1 = '' OR fingerprint = ?1`
 
 	qLookup = `SELECT fingerprint, jira_key, state, created_at, updated_at FROM fingerprints WHERE fingerprint = ?1`
 
@@ -346,26 +356,33 @@ func (s *Store) Finish(ctx context.Context, b *store.Batch, jiraKey string, stat
 }
 
 // Retry writes the key and state, releases the lease and puts b's jobs back
-// for notBefore with one attempt more; those reaching maxAttempts (if it is
-// above 0) move to the dead letters.
-func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state []byte, notBefore time.Time, errMsg string, maxAttempts int) error {
+// as f says (see store.Failure).
+func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state []byte, f store.Failure) error {
 	if b == nil {
 		return errors.New("sqlite store: retry: nil batch")
 	}
 	ids := idList(b.Jobs)
 	fp := b.Record.Fingerprint
+	counted := 1
+	if f.Uncounted {
+		counted = 0
+	}
+	bury, threshold := f.Dead || f.MaxAttempts > 0, f.MaxAttempts
+	if f.Dead {
+		threshold = 0
+	}
 	err := s.submit(ctx, func(w *wtx) error {
 		if err := release(w, b, jiraKey, state); err != nil {
 			return err
 		}
-		if _, err := w.exec(qPutBack, us(notBefore), errMsg, fp, ids); err != nil {
+		if _, err := w.exec(qPutBack, us(f.NotBefore), f.Error, fp, ids, counted); err != nil {
 			return err
 		}
-		if maxAttempts > 0 {
-			if _, err := w.exec(qBury, us(time.Now()), fp, ids, maxAttempts); err != nil {
+		if bury {
+			if _, err := w.exec(qBury, us(time.Now()), fp, ids, threshold); err != nil {
 				return err
 			}
-			if _, err := w.exec(qUnqueueDead, fp, ids, maxAttempts); err != nil {
+			if _, err := w.exec(qUnqueueDead, fp, ids, threshold); err != nil {
 				return err
 			}
 		}
@@ -375,6 +392,51 @@ func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state
 		return wrap("retry", b, err)
 	}
 	return nil
+}
+
+// Redrive moves the dead jobs of fingerprint (of every fingerprint when it
+// is "") back to the queue, due at now.
+func (s *Store) Redrive(ctx context.Context, fingerprint string, now time.Time) (int, error) {
+	var n int64
+	err := s.submit(ctx, func(w *wtx) error {
+		rows, err := w.query(qRedriven, fingerprint)
+		if err != nil {
+			return err
+		}
+		var fps []string
+		for rows.Next() {
+			var fp string
+			if err := rows.Scan(&fp); err != nil {
+				rows.Close()
+				return err
+			}
+			fps = append(fps, fp)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		res, err := w.exec(qRedrive, fingerprint, us(now))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := w.exec(qRedriveDelete, fingerprint); err != nil {
+			return err
+		}
+		for _, fp := range fps {
+			if err := setHead(w, fp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: redrive %q: %w", fingerprint, err)
+	}
+	return int(n), nil
 }
 
 // Lookup reads a fingerprint's record without leasing it.

@@ -107,6 +107,15 @@ type Options struct {
 	// back into the database file (file databases), after a commit and
 	// once its callers have their answers. Default 25ms.
 	CheckpointEvery time.Duration
+	// Shared opens a file database beside the process that owns it, for a
+	// tool such as `fixproof bot redrive`: no ownership lock is taken and
+	// no lease is released. By default a file database is owned: Open
+	// takes an exclusive lock on it for as long as the store is open
+	// (failing with ErrInUse if another process holds it) and, since no
+	// other process can then be working, releases every lease the
+	// previous owner held, so a bot restarted after kill -9 resumes at
+	// once instead of waiting for its old leases to expire.
+	Shared bool
 }
 
 func (o Options) withDefaults() Options {
@@ -145,6 +154,9 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// owner is the ownership lock of an owned file database; nil otherwise.
+	owner *owner
+
 	// lastPurge is when (by MarkSeen's clock, Unix microseconds) the
 	// writer last purged old delivery ids; only the writer uses it.
 	lastPurge int64
@@ -171,6 +183,13 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 		ops:    make(chan *op, 4*o.MaxBatch),
 		done:   make(chan struct{}),
 	}
+	if !s.memory && !o.Shared {
+		own, err := own(filePath(dsn))
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
+		}
+		s.owner = own
+	}
 	busy := "busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")"
 	wparams := []string{busy, "foreign_keys(1)", "synchronous(FULL)"}
 	if !s.memory {
@@ -182,6 +201,7 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	wdb, err := sql.Open("sqlite", withPragmas(dsn, wparams))
 	if err != nil {
+		s.owner.release()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
 	}
 	// One connection, held for the store's lifetime: for ":memory:" it is
@@ -193,6 +213,7 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 	conn, err := connect(ctx, wdb, o.BusyTimeout)
 	if err != nil {
 		wdb.Close()
+		s.owner.release()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
 	}
 	s.wdb = wdb
@@ -203,6 +224,7 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 		if s.rdb != nil {
 			s.rdb.Close()
 		}
+		s.owner.release()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
 	}
 	if !s.memory {
@@ -216,6 +238,11 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
+	}
+	if s.owner != nil {
+		if err := s.releaseLeases(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	if !s.memory {
 		rdb, err := sql.Open("sqlite", withPragmas(dsn, []string{busy, "foreign_keys(1)", "query_only(1)"}))
@@ -300,7 +327,7 @@ func (s *Store) Close() error {
 		if s.rdb != nil {
 			err = errors.Join(err, s.rdb.Close())
 		}
-		s.closeErr = err
+		s.closeErr = errors.Join(err, s.owner.release())
 	})
 	return s.closeErr
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,6 +33,20 @@ func TestMemory(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openT(t, ":memory:") })
 }
 
+// openShared opens dsn beside its owner, as `fixproof bot redrive` does.
+func openShared(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := OpenOptions(context.Background(), dsn, Options{Shared: true})
+	if err != nil {
+		t.Fatalf("OpenOptions(%q, Shared): %v", dsn, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestFile runs the suite on owned files; its tests of several stores on
+// one database open them shared, the way tools work beside the bot (one
+// process owns a file: see TestASecondOwnerIsRefused).
 func TestFile(t *testing.T) {
 	storetest.RunWith(t,
 		func(t *testing.T) store.Store { return openT(t, filepath.Join(t.TempDir(), "fixproof.db")) },
@@ -42,21 +57,152 @@ func TestFile(t *testing.T) {
 				// Alternate the two spellings the config may give.
 				n++
 				if n%2 == 0 {
-					return openT(t, "file:"+path)
+					return openShared(t, "file:"+path)
 				}
-				return openT(t, path)
+				return openShared(t, path)
 			}
 		}})
 }
 
+// TestASecondOwnerIsRefused: one process owns a file; a second bot on it
+// is refused with an error that says who holds it and what to do, while
+// tools can still open it shared. Once the owner closes, another may own
+// it.
+func TestASecondOwnerIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixproof.db")
+	first := openT(t, path)
+	for _, dsn := range []string{path, "file:" + path, "file://" + path + "?cache=private"} {
+		s, err := Open(t.Context(), dsn)
+		if err == nil {
+			s.Close()
+			t.Fatalf("Open(%q) while another store owns the file succeeded", dsn)
+		}
+		if !errors.Is(err, ErrInUse) {
+			t.Fatalf("Open(%q) = %v, want ErrInUse", dsn, err)
+		}
+		for _, want := range []string{path, "pid " + strconv.Itoa(os.Getpid()), "Postgres"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	}
+	tool := openShared(t, path)
+	if _, _, err := tool.Enqueue(t.Context(), store.Delivery{Kind: "sentry", Fingerprint: "a", Received: time.Now()}); err != nil {
+		t.Fatalf("a shared store beside the owner: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openT(t, path)
+}
+
+// TestAnOwnerReleasesTheLeasesOfTheLastOne: a store that ends without
+// finishing its batches (a crash) leaves leases; the next owner frees them
+// at once, fingerprint leases and named leases alike. A shared store does
+// not: the owner may be working.
+func TestAnOwnerReleasesTheLeasesOfTheLastOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixproof.db")
+	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	s := openT(t, path)
+	if _, _, err := s.Enqueue(t.Context(), store.Delivery{Kind: "sentry", Fingerprint: "a", Received: now}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Next(t.Context(), "dead-bot/0", now, time.Hour, 10); err != nil || b == nil {
+		t.Fatalf("Next = %v, %v", b, err)
+	}
+	if ok, err := s.TryLease(t.Context(), "poll:guance", "dead-bot", now, now.Add(time.Hour)); err != nil || !ok {
+		t.Fatalf("TryLease = %v, %v", ok, err)
+	}
+	s.Close() // without finishing: as good as killed
+
+	shared := openShared(t, path)
+	if b, err := shared.Next(t.Context(), "tool", now, time.Minute, 10); err != nil || b != nil {
+		t.Fatalf("a shared store took the dead owner's fingerprint: %v, %v", b, err)
+	}
+	shared.Close()
+
+	s = openT(t, path)
+	b, err := s.Next(t.Context(), "new-bot/0", now, time.Minute, 10)
+	if err != nil || b == nil || b.Record.Fingerprint != "a" {
+		t.Fatalf("Next after a restart = %+v, %v; want fingerprint a at once", b, err)
+	}
+	if ok, err := s.TryLease(t.Context(), "poll:guance", "new-bot", now, now.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("TryLease after a restart = %v, %v; want the named lease free", ok, err)
+	}
+}
+
+// TestAKilledOwnersJobsResumeAtOnce runs a child process that leases a
+// fingerprint for an hour and is killed with SIGKILL while holding it: the
+// operating system drops its ownership lock, and the next owner gets the
+// fingerprint's jobs at once.
+func TestAKilledOwnersJobsResumeAtOnce(t *testing.T) {
+	if path := os.Getenv("FIXPROOF_SQLITE_LEASE_CHILD"); path != "" {
+		leaseAndHang(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	path := filepath.Join(t.TempDir(), "fixproof.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAKilledOwnersJobsResumeAtOnce$")
+	cmd.Env = append(os.Environ(), "FIXPROOF_SQLITE_LEASE_CHILD="+path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "leased" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child said %q, want leased", sc.Text())
+	}
+	if _, err := Open(t.Context(), path); !errors.Is(err, ErrInUse) {
+		t.Errorf("Open while the child owns the file = %v, want ErrInUse", err)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	s := openT(t, path)
+	b, err := s.Next(t.Context(), "restarted", time.Now(), time.Minute, 10)
+	if err != nil || b == nil || len(b.Jobs) != 3 {
+		t.Fatalf("Next after the kill = %+v, %v; want the 3 jobs the dead process held, at once", b, err)
+	}
+}
+
+func leaseAndHang(path string) {
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for range 3 {
+		if _, _, err := s.Enqueue(context.Background(), store.Delivery{Kind: "sentry", Fingerprint: "a", Payload: []byte("x"), Received: time.Now()}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	if b, err := s.Next(context.Background(), "child", time.Now(), time.Hour, 10); err != nil || b == nil {
+		fmt.Fprintln(os.Stderr, "next:", b, err)
+		os.Exit(1)
+	}
+	fmt.Println("leased")
+	time.Sleep(time.Minute) // the parent kills us long before
+	os.Exit(2)
+}
+
 // TestMigrationsApplyOnce opens the same new file from several stores at
-// once (several processes starting together) and again later.
+// once (a bot and tools starting together) and again later.
 func TestMigrationsApplyOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fixproof.db")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			s, err := Open(t.Context(), path)
+			s, err := OpenOptions(t.Context(), path, Options{Shared: true})
 			if err != nil {
 				t.Errorf("Open: %v", err)
 				return

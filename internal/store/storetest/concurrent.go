@@ -154,7 +154,7 @@ func drain(t *testing.T, stores []store.Store) {
 				delete(inside, fp)
 				mu.Unlock()
 				if retry {
-					err = s.Retry(ctx, b, key, nil, time.Now(), "transient", 0)
+					err = s.Retry(ctx, b, key, nil, store.Failure{NotBefore: time.Now(), Error: "transient"})
 				} else {
 					err = s.Finish(ctx, b, key, []byte(`{"done":true}`))
 				}

@@ -61,6 +61,10 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"LeaseLostForAFinishedBatch", testLeaseLostFinished},
 		{"RetryBacksOffAndCountsAttempts", testRetry},
 		{"RetryDeadLettersJobsReachingMaxAttempts", testDeadLetter},
+		{"UncountedRetryKeepsTheAttemptsAndNeverDeadLetters", testUncountedRetry},
+		{"APermanentFailureDeadLettersTheWholeBatchAtOnce", testDeadAtOnce},
+		{"RedriveBringsDeadJobsBackDueNowWithNoAttempts", testRedrive},
+		{"ARedrivenJobOfALeasedFingerprintWaitsForTheLease", testRedriveWhileLeased},
 		{"NotBeforeDelaysAJob", testNotBefore},
 		{"UniqueReturnsThePendingTwin", testUnique},
 		{"UniqueConcurrentEnqueuesAddOneJob", testUniqueConcurrent},
@@ -329,7 +333,7 @@ func testRetryNewerGoAhead(t *testing.T, s store.Store) {
 	j1 := enqueue(t, s, job("a", at(0)))
 	b := mustNext(t, s, "w1", at(time.Second), 10, "a", j1)
 	j2 := enqueue(t, s, job("a", at(2*time.Second)))
-	if err := s.Retry(t.Context(), b, "", nil, at(time.Minute), "jira down", 5); err != nil {
+	if err := s.Retry(t.Context(), b, "", nil, store.Failure{NotBefore: at(time.Minute), Error: "jira down", MaxAttempts: 5}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	b = mustNext(t, s, "w2", at(3*time.Second), 10, "a", j2)
@@ -466,7 +470,7 @@ func testLeaseLost(t *testing.T, s store.Store) {
 		t.Fatalf("a failed Save changed the batch's Until")
 	}
 	wantLeaseLost(t, "Finish", s.Finish(t.Context(), b1, "FIX-2", []byte(`{"v":2}`)))
-	wantLeaseLost(t, "Retry", s.Retry(t.Context(), b1, "FIX-2", []byte(`{"v":2}`), at(3*time.Minute), "boom", 1))
+	wantLeaseLost(t, "Retry", s.Retry(t.Context(), b1, "FIX-2", []byte(`{"v":2}`), store.Failure{NotBefore: at(3 * time.Minute), Error: "boom", MaxAttempts: 1}))
 	// Nothing changed: the record, the job, its attempts, w2's lease.
 	if rec, _ := lookup(t, s, "a"); rec.JiraKey != "FIX-1" || string(rec.State) != `{"v":1}` {
 		t.Fatalf("record after lost-lease writes = %+v, want FIX-1 {v:1}", rec)
@@ -475,7 +479,7 @@ func testLeaseLost(t *testing.T, s store.Store) {
 		t.Fatalf("Stats after lost-lease writes = %+v, want the job still queued, none dead, w2's lease", st)
 	}
 	mustNone(t, s, "w3", at(2*time.Minute+30*time.Second))
-	if err := s.Retry(t.Context(), b2, "FIX-1", nil, at(3*time.Minute), "w2 failed", 10); err != nil {
+	if err := s.Retry(t.Context(), b2, "FIX-1", nil, store.Failure{NotBefore: at(3 * time.Minute), Error: "w2 failed", MaxAttempts: 10}); err != nil {
 		t.Fatalf("w2 Retry: %v", err)
 	}
 	b3 := mustNext(t, s, "w3", at(3*time.Minute), 10, "a", j1)
@@ -511,7 +515,7 @@ func testLeaseLostFinished(t *testing.T, s store.Store) {
 	j2 := enqueue(t, s, job("a", at(0)))
 	b2 := mustNext(t, s, "w1", at(0), 10, "a", j2)
 	wantLeaseLost(t, "Finish of a finished batch", s.Finish(t.Context(), b1, "STALE", nil))
-	wantLeaseLost(t, "Retry of a finished batch", s.Retry(t.Context(), b1, "STALE", nil, at(0), "x", 1))
+	wantLeaseLost(t, "Retry of a finished batch", s.Retry(t.Context(), b1, "STALE", nil, store.Failure{NotBefore: at(0), Error: "x", MaxAttempts: 1}))
 	wantLeaseLost(t, "Save of a finished batch", s.Save(t.Context(), b1, "STALE", nil, at(time.Hour)))
 	if !b2.Until.After(b1.Until) {
 		t.Fatalf("a later lease ends at %s, not after the earlier one's %s", b2.Until, b1.Until)
@@ -527,7 +531,7 @@ func testLeaseLostFinished(t *testing.T, s store.Store) {
 func testRetry(t *testing.T, s store.Store) {
 	j1 := enqueue(t, s, job("a", at(0)))
 	b := mustNext(t, s, "w1", at(0), 10, "a", j1)
-	if err := s.Retry(t.Context(), b, "FIX-3", []byte(`{"tries":1}`), at(30*time.Second), "jira: 503", 5); err != nil {
+	if err := s.Retry(t.Context(), b, "FIX-3", []byte(`{"tries":1}`), store.Failure{NotBefore: at(30 * time.Second), Error: "jira: 503", MaxAttempts: 5}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	if rec, _ := lookup(t, s, "a"); rec.JiraKey != "FIX-3" || string(rec.State) != `{"tries":1}` {
@@ -541,7 +545,7 @@ func testRetry(t *testing.T, s store.Store) {
 	if j := b.Jobs[0]; j.Attempts != 1 || j.LastError != "jira: 503" {
 		t.Fatalf("retried job = %+v, want 1 attempt and the error", j)
 	}
-	if err := s.Retry(t.Context(), b, "FIX-3", nil, at(time.Minute), "jira: 429", 5); err != nil {
+	if err := s.Retry(t.Context(), b, "FIX-3", nil, store.Failure{NotBefore: at(time.Minute), Error: "jira: 429", MaxAttempts: 5}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	b = mustNext(t, s, "w3", at(time.Minute), 10, "a", j1)
@@ -560,7 +564,7 @@ func testDeadLetter(t *testing.T, s store.Store) {
 	for attempt := 1; attempt <= 2; attempt++ {
 		b := mustNext(t, s, "w", now, 10, "a", old)
 		now = now.Add(time.Minute)
-		if err := s.Retry(t.Context(), b, "", nil, now, fmt.Sprintf("failure %d", attempt), 3); err != nil {
+		if err := s.Retry(t.Context(), b, "", nil, store.Failure{NotBefore: now, Error: fmt.Sprintf("failure %d", attempt), MaxAttempts: 3}); err != nil {
 			t.Fatalf("Retry %d: %v", attempt, err)
 		}
 	}
@@ -568,7 +572,7 @@ func testDeadLetter(t *testing.T, s store.Store) {
 	// that reaches 3 attempts.
 	young := enqueue(t, s, store.Delivery{Kind: "sentry", Fingerprint: "a", Payload: []byte("P2"), Received: now})
 	b := mustNext(t, s, "w", now, 10, "a", old, young)
-	if err := s.Retry(t.Context(), b, "", nil, now.Add(time.Minute), "failure 3", 3); err != nil {
+	if err := s.Retry(t.Context(), b, "", nil, store.Failure{NotBefore: now.Add(time.Minute), Error: "failure 3", MaxAttempts: 3}); err != nil {
 		t.Fatalf("Retry 3: %v", err)
 	}
 	dead, err := s.Dead(t.Context(), 10)
@@ -592,7 +596,7 @@ func testDeadLetter(t *testing.T, s store.Store) {
 		t.Fatalf("younger job = %+v, want 1 attempt", b.Jobs[0])
 	}
 	// It dies too, later: Dead lists the newest first.
-	if err := s.Retry(t.Context(), b, "", nil, now.Add(2*time.Minute), "give up", 1); err != nil {
+	if err := s.Retry(t.Context(), b, "", nil, store.Failure{NotBefore: now.Add(2 * time.Minute), Error: "give up", MaxAttempts: 1}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	dead, err = s.Dead(t.Context(), 10)
@@ -806,7 +810,7 @@ func testStats(t *testing.T, s store.Store) {
 	enqueue(t, s, d)
 	enqueue(t, s, job("dies", at(-30*time.Second)))
 	bd := mustNext(t, s, "w0", at(0), 10, "dies")
-	if err := s.Retry(t.Context(), bd, "", nil, at(0), "no", 1); err != nil {
+	if err := s.Retry(t.Context(), bd, "", nil, store.Failure{NotBefore: at(0), Error: "no", MaxAttempts: 1}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	mustNext(t, s, "w1", at(0), 1, "a") // leases a with one of its two jobs
@@ -905,7 +909,7 @@ func testReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	// Some state to carry over too: a record, a retried job, a held lease.
 	b := mustNext(t, s, "w1", at(time.Second), 5, "fp-0")
 	retried := ids(b.Jobs)
-	if err := s.Retry(t.Context(), b, "FIX-1", []byte(`{"n":1}`), at(time.Second), "boom", 10); err != nil {
+	if err := s.Retry(t.Context(), b, "FIX-1", []byte(`{"n":1}`), store.Failure{NotBefore: at(time.Second), Error: "boom", MaxAttempts: 10}); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	held := next(t, s, "w1", at(time.Second), 5)
