@@ -30,6 +30,9 @@ import (
 // or SIGTERM), then stops taking webhooks, lets the batches in flight
 // finish and closes the store.
 func runBot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "redrive" {
+		return runRedrive(ctx, args[1:], getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "config file (YAML); FIXPROOF_* variables override it")
@@ -42,7 +45,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: logLevel(getenv("FIXPROOF_LOG_LEVEL"))}))
 
-	st, err := openStore(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg.Store, false)
 	if err != nil {
 		return err
 	}
@@ -129,11 +132,13 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	return nil
 }
 
-// openStore opens the store the config names.
-func openStore(ctx context.Context, url string) (store.Store, error) {
+// openStore opens the store the config names. shared opens a SQLite file
+// beside the bot that owns it (a tool); otherwise this process becomes its
+// owner.
+func openStore(ctx context.Context, url string, shared bool) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite://"):
-		return sqlite.Open(ctx, strings.TrimPrefix(url, "sqlite://"))
+		return sqlite.OpenOptions(ctx, strings.TrimPrefix(url, "sqlite://"), sqlite.Options{Shared: shared})
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return postgres.Open(ctx, url)
 	}
