@@ -348,7 +348,10 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 			w.stop()
 		}
 	}()
-	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: jiraEmail, APIToken: jiraToken, Now: w.clock.Now})
+	// Jira Cloud's search shows a new issue a few seconds after it is
+	// created; the bot waits longer than that before it concludes a
+	// create it is unsure of did not happen.
+	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: jiraEmail, APIToken: jiraToken, Now: w.clock.Now, SearchLag: 5 * time.Second})
 	w.jira.AddProject(project, "Operations", jirasim.DefaultWorkflow())
 	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now})
 	w.gh.AddRepo(owner, repo)
@@ -399,7 +402,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	}
 	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams}, jc, sc)
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
-		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: time.Second,
+		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second,
 		Dashboard: w.dash.Handler()})
 	if err != nil {
 		return nil, err
