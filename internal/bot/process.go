@@ -74,8 +74,11 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		counted = append(counted, &a)
 	}
 	p := planBatch(counted)
-	if p.latest != nil {
-		st.describe(b.scrubbed(p.latest))
+	if a := p.latest; a != nil {
+		if a.Source == alert.Alertmanager {
+			a = b.scrubbed(a) // its alerts' labels reach the counters comment
+		}
+		st.describe(a)
 	}
 
 	newKey, err := b.act(ctx, batch, base, &st, key, p, now)
