@@ -263,14 +263,17 @@ func TestAlertmanagerIssuesSpeakAlertmanager(t *testing.T) {
 		}
 	}
 	w.clock.Advance(2 * time.Minute)
-	w.alertmanager(alertmanagerGroup("firing", "api-1", "api-2", "api-3", "api-4"))
+	w.alertmanager(alertmanagerGroup("firing", "api-1", "api-2", "api-3", "api-4", "jane.doe@example.com"))
 	w.drain()
 	is, _ := w.jira.Issue(key)
 	if len(is.Comments) != 1 {
 		t.Fatalf("%d comments, want the one counters comment", len(is.Comments))
 	}
 	body := string(is.Comments[0].Body)
-	for _, want := range []string{"Still firing.", "2 notifications from Alertmanager", "4 alerts firing now",
+	if strings.Contains(body, "jane.doe@example.com") {
+		t.Errorf("personal data in an alert's labels reached the counters comment:\n%s", body)
+	}
+	for _, want := range []string{"Still firing.", "2 notifications from Alertmanager", "5 alerts firing now",
 		"instance=api-1: 5xx above 5% on api-1", "instance=api-4: 5xx above 5% on api-4"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the counters comment does not say %q:\n%s", want, body)
@@ -282,7 +285,7 @@ func TestAlertmanagerIssuesSpeakAlertmanager(t *testing.T) {
 		}
 	}
 	w.clock.Advance(2 * time.Minute)
-	w.alertmanager(alertmanagerGroup("resolved", "api-1", "api-2", "api-3", "api-4"))
+	w.alertmanager(alertmanagerGroup("resolved", "api-1", "api-2", "api-3", "api-4", "jane.doe@example.com"))
 	w.drain()
 	is, _ = w.jira.Issue(key)
 	if is.Status != "Done" {
