@@ -129,23 +129,44 @@ func jsonResults(results []Result) (js string, kept int, err error) {
 	return b.String(), kept, nil
 }
 
-// writeOutputs appends name<<delimiter blocks to the GITHUB_OUTPUT file. The
-// delimiter is random and checked against the value: go-githubactions uses
-// a fixed one, and a PR title could contain it to forge outputs.
+// writeOutputs appends the outputs to the GITHUB_OUTPUT file.
 func writeOutputs(path string, outputs [][2]string) error {
 	if path == "" {
 		return nil
 	}
+	text, err := formatOutputs(outputs, randomDelimiter)
+	if err != nil {
+		return err
+	}
+	return appendFile(path, text)
+}
+
+// formatOutputs writes each output as a name<<delimiter block, which the
+// runner reads up to the first line that is exactly the delimiter. Each
+// delimiter is fresh from newDelim and never one the value contains, so no
+// value, whoever wrote it, can end its block early and forge the next
+// output. (go-githubactions' SetOutput uses one fixed delimiter,
+// "_GitHubActionsFileCommandDelimeter_", so it is not used.)
+func formatOutputs(outputs [][2]string, newDelim func() string) (string, error) {
 	var b strings.Builder
 	for _, o := range outputs {
-		delim := ""
-		for delim == "" || strings.Contains(o[1], delim) {
-			delim = "fixproof_" + randomHex(16)
+		delim := newDelim()
+		// 128 random bits are never in the value: a few tries are plenty,
+		// and a source that keeps repeating itself is a bug to report,
+		// not to loop on.
+		for try := 1; strings.Contains(o[1], delim); try++ {
+			if try == 8 {
+				return "", fmt.Errorf("output %s: found no delimiter the value does not contain", o[0])
+			}
+			delim = newDelim()
 		}
 		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o[0], delim, o[1], delim)
 	}
-	return appendFile(path, b.String())
+	return b.String(), nil
 }
+
+// randomDelimiter is 128 random bits: a value cannot guess it.
+func randomDelimiter() string { return "fixproof_" + randomHex(16) }
 
 func appendFile(path, text string) error {
 	if path == "" || text == "" {
