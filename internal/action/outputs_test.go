@@ -205,7 +205,7 @@ func TestActionOutputsReadExactlyWhenThePullRequestHoldsDelimiters(t *testing.T)
 	}
 	check(raw(o), map[string]string{
 		// OPS-9 is named by the forged block: a key like any other, not found.
-		"issue_keys": "OPS-1 OPS-9 OPS-2", "transitioned": "OPS-1", "skipped": "OPS-9 OPS-2", "failed": "",
+		"issue_keys": "OPS-1 OPS-9 OPS-2", "transitioned": "OPS-1", "skipped": "OPS-9 OPS-2", "failed": "", "error": "",
 		"results_json": `[{"key":"OPS-1","from":"Open","to":"In Review","action":"transitioned","reason":"pull request is open for review (via In Progress)"},` +
 			`{"key":"OPS-9","from":"","to":"","action":"skipped","reason":"not found"},` +
 			`{"key":"OPS-2","from":"In Review","to":"In Review","action":"skipped","reason":"already In Review"}]`,
@@ -218,7 +218,7 @@ func TestActionOutputsReadExactlyWhenThePullRequestHoldsDelimiters(t *testing.T)
 	}
 	check(raw(o), map[string]string{
 		"issue_keys": "", "transitioned": "", "skipped": "", "failed": "", "sentry_resolved": "", "jira_closed": "", "unverified": "",
-		"results_json": "[]",
+		"results_json": "[]", "error": "",
 	})
 	if errors.Is(o.err, ErrFailed) {
 		t.Error("nothing failed")

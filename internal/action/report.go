@@ -70,7 +70,8 @@ func describeState(pr *githubpr.PR) string {
 }
 
 // report writes the outputs, the step summary and a log line per issue.
-func (r *runner) report(p *plan, results []Result) error {
+// stop, when set, is why no issue could be handled.
+func (r *runner) report(p *plan, results []Result, stop error) error {
 	var transitioned, skipped, failed []string
 	for _, res := range results {
 		r.gha.Infof("%s: %s -> %s: %s (%s)", res.Key, clean(res.From), clean(res.To), res.Action, clean(res.Reason))
@@ -96,11 +97,21 @@ func (r *runner) report(p *plan, results []Result) error {
 		{"skipped", strings.Join(skipped, " ")},
 		{"failed", strings.Join(failed, " ")},
 		{"results_json", js},
+		{"error", errorOutput(stop)},
 	}
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
 		return err
 	}
-	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results))
+	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results, stop, len(failed)))
+}
+
+// errorOutput is the error output: why the run could not handle the
+// issues at all, on one line; empty when it could.
+func errorOutput(err error) string {
+	if err == nil {
+		return ""
+	}
+	return clean(err.Error())
 }
 
 // maxOutput keeps one output under GitHub's limit of 1 MB per output.
@@ -189,8 +200,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// summary is the step summary: one table row per issue.
-func (r *runner) summary(p *plan, results []Result) string {
+// summary is the step summary: one table row per issue, and what failed.
+func (r *runner) summary(p *plan, results []Result, stop error, failed int) string {
 	var b strings.Builder
 	title := "fixproof"
 	if p.pr != nil {
@@ -206,10 +217,16 @@ func (r *runner) summary(p *plan, results []Result) string {
 		b.WriteString("No Jira issue keys found.\n")
 		return b.String()
 	}
+	if stop != nil {
+		fmt.Fprintf(&b, "**No issue could be updated:** %s\n\n", markdown.Escape(stop.Error()))
+	}
 	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
 	for _, res := range results {
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
 			res.Key, res.URL, markdown.Escape(res.Summary), markdown.Escape(res.From), markdown.Escape(res.To), res.Action, markdown.Escape(res.Reason))
+	}
+	if failed > 0 {
+		fmt.Fprintf(&b, "\n%d of %d issues could not be updated. %s\n", failed, len(results), r.failureNote())
 	}
 	return b.String()
 }
