@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,18 +26,49 @@ import (
 	"github.com/fixproof/fixproof/internal/ticket"
 )
 
+// botCommands are the subcommands of `fixproof bot`, by name: `fixproof
+// bot NAME [flags]` runs one, `fixproof bot [flags]` serves. Each parses
+// its own flags with parseFlags, under the flag set name "bot NAME".
+var botCommands = map[string]subcommand{
+	"redrive": {summary: "put dead letters back in the queue", run: runRedrive},
+}
+
+var botHelp = help{
+	usage: []string{"fixproof bot [--config FILE]"},
+	about: `Runs the companion bot: it takes webhooks from Sentry, Prometheus
+Alertmanager and Guance and keeps exactly one Jira issue per problem,
+counting repeats on it and reopening it when the problem comes back. It
+serves a dashboard at / and metrics at /metrics, until SIGINT or SIGTERM;
+then it stops taking webhooks and finishes the batches in flight.`,
+	more: `Environment:
+  FIXPROOF_CONFIG     the config file, when --config is not given
+  FIXPROOF_LOG_LEVEL  debug, info (the default), warn or error
+  FIXPROOF_*          override settings of the config file (see fixproof.example.yml)`,
+	example: `  fixproof bot --config /etc/fixproof/fixproof.yml`,
+}
+
 // runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
 // or SIGTERM), then stops taking webhooks, lets the batches in flight
-// finish and closes the store.
+// finish and closes the store. `fixproof bot NAME ...` runs a subcommand.
 func runBot(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "redrive" {
-		return runRedrive(ctx, args[1:], getenv, stdout, stderr)
+	h := botHelp
+	if len(botCommands) > 0 {
+		h.usage = append(h.usage, "fixproof bot COMMAND [flags]")
 	}
-	fs := flag.NewFlagSet("bot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "config file (YAML); FIXPROOF_* variables override it")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if isSubcommand(args) {
+		sub, ok := botCommands[args[0]]
+		if !ok {
+			return badUsage("bot", h.usage[0], "unknown command %q; the bot serves with flags only (--config FILE)%s", args[0], botCommandList())
+		}
+		return sub.run(ctx, args[1:], getenv, stdout, stderr)
+	}
+	fs := newFlagSet("bot")
+	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "config `FILE` (YAML); FIXPROOF_* variables override it")
+	if err := parseFlagsWith(fs, h, botCommands, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badUsage("bot", h.usage[0], "unexpected argument %q after the flags", fs.Arg(0))
 	}
 	cfg, err := botconfig.Load(*path, getenv)
 	if err != nil {
@@ -130,6 +161,19 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	<-workDone
 	log.Info("stopped")
 	return nil
+}
+
+// botCommandList is ", or one of: a, b" when the bot has subcommands.
+func botCommandList() string {
+	if len(botCommands) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(botCommands))
+	for name := range botCommands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return ", or one of its commands: " + strings.Join(names, ", ")
 }
 
 // openStore opens the store the config names. shared opens a SQLite file

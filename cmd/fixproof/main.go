@@ -1,13 +1,14 @@
 // Command fixproof closes the loop from a production error to a verified
-// fix. `fixproof action` is the GitHub Action; `fixproof keys` shows which
-// Jira keys it would find, offline.
+// fix. `fixproof action` is the GitHub Action; `fixproof bot` the
+// companion bot; `fixproof keys` shows which Jira keys it would find,
+// offline. Every command explains itself with --help; the exit status is
+// 0 for success (and help), 1 for a failure and 2 for a wrong command line.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,73 +25,221 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	code := cli(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "fixproof:", err)
+	os.Exit(code)
+}
+
+// cli is the process: run, then the exit status, with what went wrong on
+// stderr.
+func cli(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return exitStatus(run(ctx, args, getenv, stdin, stdout, stderr), stderr)
+}
+
+// proc is what a command gets from the process.
+type proc struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one of fixproof's commands.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, p proc) error
+}
+
+// commands are fixproof's commands, in the order help lists them (set in
+// init: help looks commands up).
+var commands []command
+
+func init() {
+	commands = []command{
+		{"action", "run as the GitHub Action (reads INPUT_* and GITHUB_* variables)", runAction},
+		{"bot", "run the companion bot: webhooks in, one Jira issue per problem out", func(ctx context.Context, args []string, p proc) error {
+			return runBot(ctx, args, p.getenv, p.stdout, p.stderr)
+		}},
+		{"demo", "play the whole loop against simulated GitHub, Jira and Sentry (no accounts, no network)", func(ctx context.Context, args []string, p proc) error {
+			return runDemo(ctx, args, p.stdout, p.stderr)
+		}},
+		{"keys", "print the Jira keys fixproof finds in text, a branch, a PR body or an event, offline", func(_ context.Context, args []string, p proc) error {
+			return keys(args, p.stdin, p.stdout)
+		}},
+		{"version", "print the version", func(_ context.Context, args []string, p proc) error {
+			return printVersion(args, p.stdout)
+		}},
+		{"help", "show a command's usage, flags and an example: fixproof help COMMAND", runHelp},
+	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
 		}
-		os.Exit(1)
 	}
+	return command{}, false
 }
 
-var errUsage = errors.New("usage")
+// usage is `fixproof --help`.
+func usage(w io.Writer) {
+	fmt.Fprint(w, "fixproof closes the loop from a production error to a verified fix.\n\nUsage:\n  fixproof COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'fixproof COMMAND --help' (or 'fixproof help COMMAND') for a command's flags and an example.\n")
+}
 
-const usage = `fixproof closes the loop from a production error to a verified fix.
-
-Usage:
-  fixproof demo [-storm N] [-serve]  play the whole loop against simulated GitHub, Jira and Sentry (no accounts, no network)
-  fixproof action              run as the GitHub Action (reads INPUT_* and GITHUB_* variables)
-  fixproof bot --config FILE   run the companion bot: webhooks in, one Jira issue per problem out
-  fixproof keys [flags] [TEXT] print the Jira keys fixproof finds, one per line
-  fixproof version             print the version
-
-Flags of keys:
-  -branch NAME    a head branch name (matched case-insensitively)
-  -body FILE      a pull request body in markdown ("-" for standard input)
-  -event FILE     a pull_request event file: title, branch and body
-  -projects LIST  only keys of these projects, e.g. OPS,WEB
-`
-
+// run runs the command args name. A request for help is not an error;
+// a wrong command line is one that wraps errUsage.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	p := proc{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		usage(stderr)
 		return errUsage
 	}
-	switch args[0] {
-	case "action":
-		return action.Run(ctx, action.Deps{Getenv: getenv, Stdout: stdout, Version: version})
-	case "demo":
-		return runDemo(ctx, args[1:], stdout, stderr)
-	case "keys":
-		return keys(args[1:], stdin, stdout, stderr)
-	case "bot":
-		return runBot(ctx, args[1:], getenv, stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "fixproof", version)
+	var err error
+	switch name := args[0]; name {
+	case "-h", "-help", "--help":
+		usage(stdout)
 		return nil
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	case "--version", "-version":
+		err = printVersion(args[1:], stdout)
 	default:
-		fmt.Fprintf(stderr, "fixproof: unknown command %q\n\n%s", args[0], usage)
-		return errUsage
+		c, ok := lookup(name)
+		if !ok {
+			fmt.Fprintf(stderr, "fixproof: unknown command %q\n\n", name)
+			usage(stderr)
+			return errUsage
+		}
+		err = c.run(ctx, args[1:], p)
 	}
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
 }
 
-func keys(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	branch := fs.String("branch", "", "head branch name")
-	body := fs.String("body", "", "markdown body file, - for stdin")
-	event := fs.String("event", "", "pull_request event file")
-	projects := fs.String("projects", "", "allow-list of project keys")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+// runHelp is `fixproof help [COMMAND]`.
+func runHelp(ctx context.Context, args []string, p proc) error {
+	if len(args) == 0 || args[0] == "help" || strings.HasPrefix(args[0], "-") {
+		usage(p.stdout)
+		return nil
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		return badUsage("help", "fixproof help [COMMAND]", "no command %q; the commands are %s", args[0], commandNames())
+	}
+	// A command's help is what its own --help prints, so the two never
+	// drift apart; what follows the name is the rest of a command line,
+	// e.g. `fixproof help bot redrive`.
+	return c.run(ctx, append(args[1:len(args):len(args)], "--help"), p)
+}
+
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+var versionHelp = help{
+	usage:   []string{"fixproof version"},
+	about:   "Prints the version of fixproof, as stamped when it was built.",
+	example: "  fixproof version",
+}
+
+func printVersion(args []string, stdout io.Writer) error {
+	fs := newFlagSet("version")
+	if err := parseFlags(fs, versionHelp, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badUsage("version", versionHelp.usage[0], "takes no arguments, got %q", fs.Arg(0))
+	}
+	fmt.Fprintln(stdout, "fixproof", version)
+	return nil
+}
+
+var actionHelp = help{
+	usage: []string{"fixproof action"},
+	about: `Runs as the GitHub Action. It reads its inputs from INPUT_<NAME> variables
+and the event from GITHUB_EVENT_NAME and GITHUB_EVENT_PATH, as the runner
+sets them; moves the Jira issues a pull request names through their
+workflow, or on a schedule sweeps merged fixes and verifies them against
+Sentry; and reports through GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and workflow
+commands on standard output. In a workflow use the action itself
+(uses: fixproof/fixproof@v1); to run it by hand, set the variables.`,
+	more: `Exit status: 0 when every issue was handled; 1 when something failed and
+fail_on_error is true (the default); with fail_on_error false, failures are
+reported and the status is 0. 2 for a wrong command line.`,
+	example: `  # Plan (dry run) moving OPS-1 to In Review, by hand:
+  GITHUB_EVENT_NAME=workflow_dispatch GITHUB_REPOSITORY=acme/api \
+  INPUT_JIRA_BASE_URL=https://acme.atlassian.net INPUT_JIRA_EMAIL=you@acme.io \
+  INPUT_JIRA_API_TOKEN=$JIRA_TOKEN INPUT_ISSUE_KEYS=OPS-1 \
+  INPUT_TARGET_STATUS=in_review INPUT_DRY_RUN=true fixproof action`,
+}
+
+// actionInputs lists the action's inputs and their defaults for its help.
+func actionInputs() string {
+	var b strings.Builder
+	b.WriteString("Inputs (INPUT_<NAME> in upper case; default after =):\n")
+	for _, in := range action.Inputs {
+		line := "  " + in.Name
+		if in.Default != "" {
+			line += " = " + in.Default
+		}
+		if in.Name == "github_token" {
+			line += " (by hand: GITHUB_TOKEN)"
+		}
+		if in.Secret {
+			line += "  [secret: masked in the log]"
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// runAction is `fixproof action`: the action reads everything from the
+// environment, so the command line holds nothing but a request for help.
+func runAction(ctx context.Context, args []string, p proc) error {
+	fs := newFlagSet("action")
+	h := actionHelp
+	h.more = actionInputs() + "\n" + h.more
+	if err := parseFlags(fs, h, args, p.stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badUsage("action", h.usage[0], "takes no arguments, got %q: inputs are INPUT_<NAME> variables", fs.Arg(0))
+	}
+	return action.Run(ctx, action.Deps{Getenv: p.getenv, Stdout: p.stdout, Version: version})
+}
+
+var keysHelp = help{
+	usage: []string{"fixproof keys [flags] [TEXT...]"},
+	about: `Prints the Jira issue keys fixproof would find, one per line, in the order
+the action uses them: in TEXT (like a PR title or a commit message), a
+branch name, a PR body (code blocks, quotes and comments are skipped) or a
+pull_request event file. Offline: nothing is asked of Jira or GitHub.`,
+	example: `  fixproof keys -branch feature/ops-123-fix "OPS-1: fix UTF-8 handling"
+  fixproof keys -event "$GITHUB_EVENT_PATH" -projects OPS,WEB`,
+}
+
+func keys(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlagSet("keys")
+	branch := fs.String("branch", "", "a head branch `NAME` (matched case-insensitively)")
+	body := fs.String("body", "", "a pull request body in markdown, from `FILE` (\"-\" for standard input)")
+	event := fs.String("event", "", "a pull_request event `FILE`: its title, branch and body")
+	projects := fs.String("projects", "", "only keys of these `PROJECTS`, comma separated, e.g. OPS,WEB")
+	if err := parseFlags(fs, keysHelp, args, stdout); err != nil {
+		return err
 	}
 	allow, err := jirakey.ParseProjects(*projects)
 	if err != nil {
-		return err
+		return badUsage("keys", keysHelp.usage[0], "-projects: %s", err)
 	}
 	ex := jirakey.Extractor{Projects: allow}
 	var lists [][]string
@@ -133,8 +282,7 @@ func keys(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(lists) == 0 {
-		fmt.Fprint(stderr, "fixproof keys: give a TEXT, -branch, -body or -event\n\n", usage)
-		return errUsage
+		return badUsage("keys", keysHelp.usage[0], "give a TEXT, -branch, -body or -event")
 	}
 	for _, k := range jirakey.Merge(lists...) {
 		fmt.Fprintln(stdout, k)

@@ -46,16 +46,16 @@ func TestKeysHonoursTheProjectAllowList(t *testing.T) {
 }
 
 func TestKeysWithoutInputIsAUsageError(t *testing.T) {
-	_, stderr, err := runCmd(t, "", nil, "keys")
-	if !errors.Is(err, errUsage) || !strings.Contains(stderr, "Usage:") {
-		t.Errorf("err %v stderr %q", err, stderr)
+	code, _, stderr := cliCmd(t, nil, "keys")
+	if code != exitUsage || !strings.Contains(stderr, "give a TEXT, -branch, -body or -event") || !strings.Contains(stderr, "Usage: fixproof keys") {
+		t.Errorf("exit %d stderr %q", code, stderr)
 	}
 }
 
 func TestUnknownCommandShowsUsage(t *testing.T) {
-	_, stderr, err := runCmd(t, "", nil, "deploy")
-	if !errors.Is(err, errUsage) || !strings.Contains(stderr, `unknown command "deploy"`) {
-		t.Errorf("err %v stderr %q", err, stderr)
+	code, _, stderr := cliCmd(t, nil, "deploy")
+	if code != exitUsage || !strings.Contains(stderr, `unknown command "deploy"`) || !strings.Contains(stderr, "Commands:") {
+		t.Errorf("exit %d stderr %q", code, stderr)
 	}
 }
 

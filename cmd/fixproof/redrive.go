@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -15,45 +13,31 @@ import (
 	"github.com/fixproof/fixproof/internal/store"
 )
 
-const redriveUsage = `Usage: fixproof bot redrive --config FILE (--fingerprint FP | --all)
-
-Moves the bot's dead letters (deliveries that failed for good) back to its
+var redriveHelp = help{
+	usage: []string{"fixproof bot redrive [--config FILE] [--fingerprint FP | --all]"},
+	about: `Moves the bot's dead letters (deliveries that failed for good) back to its
 queue, due at once with no attempts counted, so the bot processes them
-again. Safe while the bot runs. Without --fingerprint or --all it lists the
-dead letters and moves nothing.
-
-Flags:
-  --config FILE       the bot's config file (FIXPROOF_CONFIG; FIXPROOF_*
-                      variables override it), for its store
-  --fingerprint FP    move back the dead letters of this problem only
-  --all               move back every dead letter
-
-Examples:
-  fixproof bot redrive --config fixproof.yml
+again. Safe while the bot runs, on SQLite as on Postgres. Without
+--fingerprint or --all it lists the dead letters and moves nothing.`,
+	example: `  fixproof bot redrive --config fixproof.yml
   fixproof bot redrive --config fixproof.yml --fingerprint sentry:acme:4711
-  fixproof bot redrive --config fixproof.yml --all
-`
+  fixproof bot redrive --config fixproof.yml --all`,
+}
 
 // runRedrive is `fixproof bot redrive`.
 func runRedrive(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bot redrive", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "")
-	fp := fs.String("fingerprint", "", "")
-	all := fs.Bool("all", false, "")
-	switch err := fs.Parse(args); {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, redriveUsage)
-		return nil
-	case err != nil:
-		fmt.Fprintf(stderr, "fixproof bot redrive: %v\n\n%s", err, redriveUsage)
-		return errUsage
+	fs := newFlagSet("bot redrive")
+	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "the bot's config `FILE`, for its store (FIXPROOF_* variables override it)")
+	fp := fs.String("fingerprint", "", "move back the dead letters of this problem (`FP`, as listed) only")
+	all := fs.Bool("all", false, "move back every dead letter")
+	if err := parseFlags(fs, redriveHelp, args, stdout); err != nil {
+		return err
+	}
+	switch {
 	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "fixproof bot redrive: unexpected argument %q\n\n%s", fs.Arg(0), redriveUsage)
-		return errUsage
+		return badUsage("bot redrive", redriveHelp.usage[0], "unexpected argument %q", fs.Arg(0))
 	case *all && *fp != "":
-		fmt.Fprintf(stderr, "fixproof bot redrive: give --fingerprint FP or --all, not both\n\n%s", redriveUsage)
-		return errUsage
+		return badUsage("bot redrive", redriveHelp.usage[0], "give --fingerprint FP or --all, not both")
 	}
 	cfg, err := botconfig.Load(*path, getenv)
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -44,7 +47,11 @@ var ErrFailed = errors.New("some Jira issues could not be updated")
 // does not open hundreds of connections against Jira's rate limits.
 const concurrency = 20
 
-// Run is the action, start to end.
+// Run is the action, start to end. Whatever fails is reported in the
+// annotations, the outputs and the step summary; the error is returned
+// only with fail_on_error true (the default). With false the step never
+// fails: users set it so that a Jira outage or an expired token never
+// blocks a merge.
 func Run(ctx context.Context, d Deps) error {
 	// Issues are handled concurrently and each logs: one lock keeps lines whole.
 	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(&lockedWriter{w: d.Stdout}))
@@ -60,32 +67,28 @@ func Run(ctx context.Context, d Deps) error {
 	for _, s := range secrets(input) {
 		mask(gha, s)
 	}
+	r := &runner{gha: gha, getenv: d.Getenv, version: d.Version, now: d.Now, failOnError: failOnError(input)}
+	if r.now == nil {
+		r.now = time.Now
+	}
 	cfg, err := LoadConfig(input)
 	if err != nil {
 		for _, e := range unjoin(err) {
 			gha.Errorf("%s", e)
 		}
-		return fmt.Errorf("invalid inputs: %w", err)
+		return r.abort(fmt.Errorf("invalid inputs: %w", err), false)
 	}
-	ghctx, err := gha.Context()
-	if err != nil {
-		return fmt.Errorf("read the GitHub context: %w", err)
+	r.cfg = cfg
+	if r.ctx, err = gha.Context(); err != nil {
+		return r.abort(fmt.Errorf("read the GitHub context (GITHUB_EVENT_PATH and the GITHUB_* variables): %w", err), true)
 	}
 	policy := d.Retry
 	if policy.Attempts == 0 {
 		policy = retry.Default()
 	}
-	r := &runner{
-		cfg: cfg, gha: gha, ctx: ghctx, getenv: d.Getenv,
-		httpc: &http.Client{Transport: &retry.Transport{Base: d.Transport, Policy: policy, OnRetry: func(req *http.Request, dec retry.Decision) {
-			gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
-		}}},
-		version: d.Version,
-		now:     d.Now,
-	}
-	if r.now == nil {
-		r.now = time.Now
-	}
+	r.httpc = &http.Client{Transport: &retry.Transport{Base: d.Transport, Policy: policy, OnRetry: func(req *http.Request, dec retry.Decision) {
+		gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
+	}}}
 	return r.run(ctx)
 }
 
@@ -99,6 +102,9 @@ type runner struct {
 	now     func() time.Time
 	github  *githubpr.Client
 	jira    *jira.Client
+	// failOnError is fail_on_error, known even when other inputs are not
+	// valid.
+	failOnError bool
 }
 
 // plan is what the event asks for: which keys go where, and why.
@@ -119,7 +125,7 @@ func (r *runner) run(ctx context.Context) error {
 		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version,
 	})
 	if err != nil {
-		return err
+		return r.abort(fmt.Errorf("%w: check jira_base_url", err), true)
 	}
 	r.jira = jc
 
@@ -129,25 +135,78 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	p, err := r.plan(ctx)
 	if err != nil {
-		r.gha.Errorf("%s", clean(err.Error()))
-		return err
+		// No keys are known: there is nothing to report per issue.
+		return r.abort(err, true)
 	}
 	if p == nil {
 		return nil
 	}
-	results, err := r.apply(ctx, p)
-	if err != nil {
+	results, stop := r.apply(ctx, p)
+	if stop == nil {
+		r.recordMerge(ctx, p, results)
+	}
+	if err := r.report(p, results, stop); err != nil {
 		r.gha.Errorf("%s", clean(err.Error()))
-		return err
+		return r.verdict(err)
 	}
-	r.recordMerge(ctx, p, results)
-	if err := r.report(p, results); err != nil {
-		return err
+	if stop != nil {
+		return r.verdict(stop)
 	}
-	if r.cfg.FailOnError && slices.ContainsFunc(results, func(res Result) bool { return res.Action == Failed }) {
-		return ErrFailed
+	if slices.ContainsFunc(results, func(res Result) bool { return res.Action == Failed }) {
+		return r.verdict(ErrFailed)
 	}
 	return nil
+}
+
+// verdict is what the step returns for a failure that has been reported:
+// the error with fail_on_error, nothing without.
+func (r *runner) verdict(err error) error {
+	if r.failOnError || err == nil {
+		return err
+	}
+	r.gha.Noticef("fail_on_error is false: this step succeeds although fixproof failed (%s); the annotations above say what to fix", clean(err.Error()))
+	return nil
+}
+
+// abort reports a failure that stopped the run before any issue could be
+// handled (invalid inputs, GitHub or Jira unreachable or refusing the
+// credentials): an annotation unless the caller made its own, outputs
+// with no keys, the error output and a step summary that says what
+// happened and whether the step fails for it.
+func (r *runner) abort(err error, annotate bool) error {
+	if annotate {
+		r.gha.Errorf("%s", clean(err.Error()))
+	}
+	names := []string{"issue_keys", "transitioned", "skipped", "failed"}
+	title := "fixproof"
+	if r.ctx != nil && r.sweeping() {
+		names = append(names, "sentry_resolved", "jira_closed", "unverified")
+		title = "fixproof sweep"
+	}
+	outputs := make([][2]string, 0, len(names)+2)
+	for _, n := range names {
+		outputs = append(outputs, [2]string{n, ""})
+	}
+	outputs = append(outputs, [2]string{"results_json", "[]"}, [2]string{"error", clean(err.Error())})
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n**Stopped before any Jira issue was looked at:** %s\n\nNo issue keys could be handled, so no issue was moved.\n\n%s\n",
+		title, markdown.Escape(err.Error()), r.failureNote())
+	werr := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs)
+	if werr == nil {
+		werr = appendFile(r.getenv("GITHUB_STEP_SUMMARY"), b.String())
+	}
+	if werr != nil {
+		r.gha.Errorf("%s", clean(werr.Error()))
+	}
+	return r.verdict(err)
+}
+
+// failureNote is the step summary's word on whether failures fail the step.
+func (r *runner) failureNote() string {
+	if r.failOnError {
+		return "This step fails (fail_on_error is true)."
+	}
+	return "fail_on_error is false, so this step succeeds anyway and blocks nothing; fix the error and re-run the job to update the issues."
 }
 
 // plan turns the event into a plan; nil means nothing to do.
@@ -186,7 +245,7 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 	}
 	pr, err := r.github.Fetch(ctx, repo, number)
 	if err != nil {
-		return nil, githubHint(err)
+		return nil, r.githubHint(err)
 	}
 	if pr.TotalCommits > len(pr.Commits) {
 		r.gha.Warningf("GitHub listed %d of %d commits of #%d; keys in the others were not seen", len(pr.Commits), pr.TotalCommits, number)
@@ -202,7 +261,7 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 	if intent.Revert {
 		reverted, err := r.github.Fetch(ctx, repo, revertN)
 		if err != nil {
-			return nil, fmt.Errorf("revert of #%d: %w", revertN, githubHint(err))
+			return nil, fmt.Errorf("revert of #%d: %w", revertN, r.githubHint(err))
 		}
 		p.revertOf, p.fromDone, source = reverted, true, reverted
 		p.reason = fmt.Sprintf("#%d reverted #%d", pr.Number, revertN)
@@ -268,21 +327,31 @@ type Result struct {
 }
 
 // apply carries the plan out: one search for every key, then each issue
-// concurrently.
-func (r *runner) apply(ctx context.Context, p *plan) ([]Result, error) {
+// concurrently. When no issue can be handled at all (Jira cannot be
+// searched) every key is a failed result with the reason, and stop is that
+// reason, already annotated.
+func (r *runner) apply(ctx context.Context, p *plan) (results []Result, stop error) {
 	if len(p.keys) == 0 {
 		r.gha.Noticef("no Jira issue keys found%s", r.whereLooked(p))
 		return nil, nil
 	}
+	failAll := func(err error) ([]Result, error) {
+		r.gha.Errorf("%s", clean(err.Error()))
+		results := make([]Result, len(p.keys))
+		for i, key := range p.keys {
+			results[i] = Result{Key: key, Action: Failed, Reason: err.Error(), URL: r.jira.BrowseURL(key)}
+		}
+		return results, err
+	}
 	if len(p.target) == 0 {
-		return nil, fmt.Errorf("no status names for %s", p.stage)
+		return failAll(fmt.Errorf("no status names for %s: set status_%s", p.stage, p.stage))
 	}
 	r.gha.Infof("keys: %s; target: %s (%s)", strings.Join(p.keys, " "), strings.Join(p.target, " or "), clean(p.reason))
 	found, missing, err := r.jira.Search(ctx, p.keys)
 	if err != nil {
-		return nil, r.jiraHint(err)
+		return failAll(fmt.Errorf("search Jira for %s: %w", strings.Join(p.keys, ", "), r.jiraHint(err)))
 	}
-	results := make([]Result, len(p.keys))
+	results = make([]Result, len(p.keys))
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for i, key := range p.keys {
@@ -360,9 +429,13 @@ func (r *runner) whereLooked(p *plan) string {
 	return s
 }
 
-// jiraHint adds what to check to authentication failures.
+// jiraHint adds the inputs to check to failures that are the
+// configuration's: refused credentials and a Jira that cannot be reached.
 func (r *runner) jiraHint(err error) error {
 	var api *jira.APIError
+	if unreachable(err) {
+		return fmt.Errorf("%w: could not reach Jira; check jira_base_url (%s) and that the runner can reach it", err, r.cfg.JiraBaseURL)
+	}
 	if !errors.As(err, &api) || !api.Auth() {
 		return err
 	}
@@ -374,6 +447,22 @@ func (r *runner) jiraHint(err error) error {
 		return fmt.Errorf("%w: Jira refused the request; check that the account behind %s may browse and transition issues in these projects", err, inputs)
 	}
 	return fmt.Errorf("%w: Jira did not accept the credentials; check %s and jira_base_url", err, inputs)
+}
+
+// unreachable reports whether err is a failure to reach a server at all
+// (DNS, connection refused or cut, TLS), rather than an answer from it.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	var ue *url.Error
+	return errors.As(err, &op) || errors.As(err, &dns) || errors.As(err, &ue) && !ue.Timeout()
+}
+
+func (r *runner) githubHint(err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("%w: could not reach GitHub's API at %s (GITHUB_GRAPHQL_URL)", err, r.ctx.GraphqlURL)
+	}
+	return githubHint(err)
 }
 
 func githubHint(err error) error {

@@ -81,6 +81,19 @@ type Config struct {
 	VerifyLabel   string
 }
 
+// failOnError reads fail_on_error on its own, before the other inputs are
+// checked, so that with false even invalid inputs or missing secrets (as in
+// a pull request from a fork) do not fail the step. A value that is not a
+// boolean counts as true, the default, and LoadConfig reports it.
+func failOnError(get func(string) string) bool {
+	v := strings.TrimSpace(get("fail_on_error"))
+	if v == "" {
+		return true
+	}
+	b, err := strconv.ParseBool(v)
+	return err != nil || b
+}
+
 // Key sources that key_sources accepts.
 var allSources = []string{"title", "branch", "body", "commits", "merge_commits"}
 

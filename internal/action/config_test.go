@@ -199,13 +199,14 @@ func TestActionYmlDeclaresExactlyTheInputsTheCodeReads(t *testing.T) {
 
 func TestActionYmlDeclaresTheOutputsTheCodeWrites(t *testing.T) {
 	a := readActionYML(t)
-	for _, name := range []string{"issue_keys", "transitioned", "skipped", "failed", "results_json", "sentry_resolved", "jira_closed", "unverified"} {
+	written := []string{"issue_keys", "transitioned", "skipped", "failed", "results_json", "error", "sentry_resolved", "jira_closed", "unverified"}
+	for _, name := range written {
 		if _, ok := a.Outputs[name]; !ok {
 			t.Errorf("output %s missing from action.yml", name)
 		}
 	}
-	if len(a.Outputs) != 8 {
-		t.Errorf("action.yml declares %d outputs, the code writes 8", len(a.Outputs))
+	if len(a.Outputs) != len(written) {
+		t.Errorf("action.yml declares %d outputs, the code writes %d", len(a.Outputs), len(written))
 	}
 	if a.Runs.Using != "docker" || a.Runs.Image != "docker://ghcr.io/fixproof/fixproof:v1" || !reflect.DeepEqual(a.Runs.Args, []string{"action"}) {
 		t.Errorf("runs = %+v, want the released v1 image running `fixproof action`", a.Runs)

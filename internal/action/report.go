@@ -70,7 +70,8 @@ func describeState(pr *githubpr.PR) string {
 }
 
 // report writes the outputs, the step summary and a log line per issue.
-func (r *runner) report(p *plan, results []Result) error {
+// stop, when set, is why no issue could be handled.
+func (r *runner) report(p *plan, results []Result, stop error) error {
 	var transitioned, skipped, failed []string
 	for _, res := range results {
 		r.gha.Infof("%s: %s -> %s: %s (%s)", res.Key, clean(res.From), clean(res.To), res.Action, clean(res.Reason))
@@ -96,11 +97,21 @@ func (r *runner) report(p *plan, results []Result) error {
 		{"skipped", strings.Join(skipped, " ")},
 		{"failed", strings.Join(failed, " ")},
 		{"results_json", js},
+		{"error", errorOutput(stop)},
 	}
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
 		return err
 	}
-	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results))
+	return appendFile(r.getenv("GITHUB_STEP_SUMMARY"), r.summary(p, results, stop, len(failed)))
+}
+
+// errorOutput is the error output: why the run could not handle the
+// issues at all, on one line; empty when it could.
+func errorOutput(err error) string {
+	if err == nil {
+		return ""
+	}
+	return clean(err.Error())
 }
 
 // maxOutput keeps one output under GitHub's limit of 1 MB per output.
@@ -129,23 +140,44 @@ func jsonResults(results []Result) (js string, kept int, err error) {
 	return b.String(), kept, nil
 }
 
-// writeOutputs appends name<<delimiter blocks to the GITHUB_OUTPUT file. The
-// delimiter is random and checked against the value: go-githubactions uses
-// a fixed one, and a PR title could contain it to forge outputs.
+// writeOutputs appends the outputs to the GITHUB_OUTPUT file.
 func writeOutputs(path string, outputs [][2]string) error {
 	if path == "" {
 		return nil
 	}
+	text, err := formatOutputs(outputs, randomDelimiter)
+	if err != nil {
+		return err
+	}
+	return appendFile(path, text)
+}
+
+// formatOutputs writes each output as a name<<delimiter block, which the
+// runner reads up to the first line that is exactly the delimiter. Each
+// delimiter is fresh from newDelim and never one the value contains, so no
+// value, whoever wrote it, can end its block early and forge the next
+// output. (go-githubactions' SetOutput uses one fixed delimiter,
+// "_GitHubActionsFileCommandDelimeter_", so it is not used.)
+func formatOutputs(outputs [][2]string, newDelim func() string) (string, error) {
 	var b strings.Builder
 	for _, o := range outputs {
-		delim := ""
-		for delim == "" || strings.Contains(o[1], delim) {
-			delim = "fixproof_" + randomHex(16)
+		delim := newDelim()
+		// 128 random bits are never in the value: a few tries are plenty,
+		// and a source that keeps repeating itself is a bug to report,
+		// not to loop on.
+		for try := 1; strings.Contains(o[1], delim); try++ {
+			if try == 8 {
+				return "", fmt.Errorf("output %s: found no delimiter the value does not contain", o[0])
+			}
+			delim = newDelim()
 		}
 		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o[0], delim, o[1], delim)
 	}
-	return appendFile(path, b.String())
+	return b.String(), nil
 }
+
+// randomDelimiter is 128 random bits: a value cannot guess it.
+func randomDelimiter() string { return "fixproof_" + randomHex(16) }
 
 func appendFile(path, text string) error {
 	if path == "" || text == "" {
@@ -168,8 +200,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// summary is the step summary: one table row per issue.
-func (r *runner) summary(p *plan, results []Result) string {
+// summary is the step summary: one table row per issue, and what failed.
+func (r *runner) summary(p *plan, results []Result, stop error, failed int) string {
 	var b strings.Builder
 	title := "fixproof"
 	if p.pr != nil {
@@ -185,10 +217,16 @@ func (r *runner) summary(p *plan, results []Result) string {
 		b.WriteString("No Jira issue keys found.\n")
 		return b.String()
 	}
+	if stop != nil {
+		fmt.Fprintf(&b, "**No issue could be updated:** %s\n\n", markdown.Escape(stop.Error()))
+	}
 	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
 	for _, res := range results {
 		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
 			res.Key, res.URL, markdown.Escape(res.Summary), markdown.Escape(res.From), markdown.Escape(res.To), res.Action, markdown.Escape(res.Reason))
+	}
+	if failed > 0 {
+		fmt.Fprintf(&b, "\n%d of %d issues could not be updated. %s\n", failed, len(results), r.failureNote())
 	}
 	return b.String()
 }

@@ -33,11 +33,11 @@ func (r *runner) sweep(ctx context.Context) error {
 		for _, e := range unjoin(err) {
 			r.gha.Errorf("%s", e)
 		}
-		return err
+		return r.abort(err, false)
 	}
 	prs, err := prcomment.New(r.ctx.APIURL, r.githubHTTP())
 	if err != nil {
-		return err
+		return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 	}
 	sentries := &sentryOrgs{cfg: sentry.Config{BaseURL: r.cfg.SentryBaseURL, Token: r.cfg.SentryToken,
 		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version}}
@@ -54,15 +54,15 @@ func (r *runner) sweep(ctx context.Context) error {
 	}, r.jira, sentries, prs, r.now)
 	rep, err := sw.Run(ctx)
 	if err != nil {
-		err = r.jiraHint(err)
-		r.gha.Errorf("%s", clean(err.Error()))
-		return err
+		// The labelled issues could not even be listed: no keys to report.
+		return r.abort(fmt.Errorf("list the issues labelled %s in Jira: %w", r.cfg.VerifyLabel, r.jiraHint(err)), true)
 	}
 	if err := r.reportSweep(rep); err != nil {
-		return err
+		r.gha.Errorf("%s", clean(err.Error()))
+		return r.verdict(err)
 	}
-	if r.cfg.FailOnError && rep.Counts.Errors > 0 {
-		return ErrFailed
+	if rep.Counts.Errors > 0 {
+		return r.verdict(ErrFailed)
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 	if kept < len(results) {
 		r.gha.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
 	}
-	outputs = append(outputs, [2]string{"results_json", js})
+	outputs = append(outputs, [2]string{"results_json", js}, [2]string{"error", ""})
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
 		return err
 	}
@@ -166,6 +166,9 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 		}
 		fmt.Fprintf(&b, "| [%s](%s) %s | %s | %s | %s |\n", o.Key, o.URL, markdown.Escape(o.Summary), o.State,
 			strings.Join(spark, " "), markdown.Escape(o.Reason))
+	}
+	if c.Errors > 0 {
+		fmt.Fprintf(&b, "\n%d of %d issues could not be swept. %s\n", c.Errors, c.Seen, r.failureNote())
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -52,6 +53,7 @@ type world struct {
 	contracts string
 	transport http.RoundTripper
 	gql       *contract.GraphQLRecorder
+	env       map[string]string // set over the defaults in every run
 }
 
 // newWorld starts both simulators with projects OPS, WEB and SEC, and a
@@ -248,6 +250,7 @@ func (w *world) run(eventName string, event map[string]any, in ...string) outcom
 	} else {
 		env["INPUT_JIRA_PAT"] = jiraPAT
 	}
+	maps.Copy(env, w.env)
 	for i := 0; i+1 < len(in); i += 2 {
 		env["INPUT_"+strings.ToUpper(in[i])] = in[i+1]
 	}

@@ -145,6 +145,14 @@ func TestNextHop(t *testing.T) {
 			[]Option{opt("1", "In Progress", "indeterminate"), opt("2", "Won't Do", "done")}, InReview, nil, "1", false, false},
 		{"never steps through done", "Open",
 			[]Option{opt("2", "Won't Do", "done")}, InReview, nil, "", false, true},
+		// Done and Resolved are statuses the done stage names: stepping
+		// through one on the way would resolve the issue in passing.
+		{"never steps through a done status a stage names, from an unknown status", "Blocked",
+			[]Option{opt("1", "Done", "done")}, InReview, nil, "", false, true},
+		{"never steps through a done status a stage names, on the way to closed", "In Review",
+			[]Option{opt("1", "Resolved", "done")}, Closed, nil, "", false, true},
+		{"steps round a done status when another way exists", "Blocked",
+			[]Option{opt("1", "Resolved", "done"), opt("2", "In Progress", "indeterminate")}, InReview, nil, "2", false, false},
 		{"never steps through an unknown status", "Open",
 			[]Option{opt("3", "Blocked", "indeterminate")}, InReview, nil, "", false, true},
 		{"prefers the step closest to the target", "Open",
