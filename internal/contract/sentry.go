@@ -18,9 +18,9 @@ const sentrySpecFile = "sentry/openapi-derefed.json"
 // like /api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/
 // and are matched on the path alone, whatever the host (sentry.io, a
 // region such as de.sentry.io, a self-hosted Sentry or a simulator). The
-// spec is loaded once per process. SentrySpec skips the test like Require
-// when the contracts are absent and fails it when the file cannot be
-// loaded.
+// spec is loaded once per process. When the contracts are absent
+// SentrySpec reports them missing, like Require; it fails the test when
+// the file cannot be loaded.
 //
 // The document is adjusted after loading, in five ways:
 //
@@ -63,7 +63,7 @@ const sentrySpecFile = "sentry/openapi-derefed.json"
 //     so the fragment's own few required lists stay in force.
 func SentrySpec(t testing.TB) *Spec {
 	t.Helper()
-	p := requireFile(t, sentrySpecFile)
+	p := RequireFile(t, sentrySpecFile)
 	s, err := cached("openapi "+p, func() (*Spec, error) {
 		return loadSpec(specConfig{
 			name:    "Sentry",

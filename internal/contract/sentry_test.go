@@ -56,6 +56,7 @@ func TestSentrySpecIsCached(t *testing.T) {
 }
 
 func TestSentrySpecSkipsWhenAbsent(t *testing.T) {
+	t.Setenv(EnvCI, "")
 	t.Setenv(EnvDir, t.TempDir())
 	var skipped bool
 	t.Run("SentrySpec", func(st *testing.T) {
@@ -355,7 +356,7 @@ func TestSentrySpecExamples(t *testing.T) {
 // checks that each adjustment SentrySpec makes is still needed, so that
 // none outlives the problem it works around.
 func TestSentrySpecAdjustmentsAreNeeded(t *testing.T) {
-	p := requireFile(t, sentrySpecFile)
+	p := RequireFile(t, sentrySpecFile)
 	raw, err := loadSpec(specConfig{name: "Sentry", path: p})
 	if err != nil {
 		t.Fatal(err)

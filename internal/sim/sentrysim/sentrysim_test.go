@@ -37,7 +37,7 @@ func newEnv(t *testing.T, o Options) *tenv {
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
-	if _, ok := contract.Dir(); ok {
+	if _, ok := contract.Available(t); ok {
 		e.spec = contract.SentrySpec(t)
 		e.checked = e.spec.Transport(t, http.DefaultTransport)
 	}

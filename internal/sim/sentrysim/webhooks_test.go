@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -26,10 +25,9 @@ import (
 // they are absent.
 func vendorFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	dir := contract.Require(t)
-	b, err := os.ReadFile(filepath.Join(dir, "sentry", filepath.FromSlash(rel)))
+	b, err := os.ReadFile(contract.RequireFile(t, "sentry/"+rel))
 	if err != nil {
-		t.Skipf("vendor file %s not found (%v)", rel, err)
+		t.Fatal(err)
 	}
 	return b
 }
