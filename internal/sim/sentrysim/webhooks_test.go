@@ -184,7 +184,7 @@ func parseWebhook(t *testing.T, b []byte) webhook {
 }
 
 func TestIssueWebhookActions(t *testing.T) {
-	e := newEnv(t, Options{Installation: "11111111-2222-4333-8444-555555555555"})
+	e := newEnv(t, Options{Installation: "11111111-2222-4333-8444-555555555555", Repositories: []string{"acme/shop"}})
 	w := parseWebhook(t, e.s.IssueWebhook("created", "4711", SentryActor))
 	if w.Action != "created" || w.Actor.Type != "application" || w.Actor.ID != "sentry" || w.Installation.UUID != "11111111-2222-4333-8444-555555555555" ||
 		w.Data.Issue["id"] != "4711" || w.Data.Issue["shortId"] != "SHOP-2F" || w.Data.Issue["status"] != "unresolved" ||
