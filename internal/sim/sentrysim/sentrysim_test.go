@@ -296,7 +296,7 @@ func TestPutRefused(t *testing.T) {
 		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f"}}}`:                           `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":{"repository":"acme/shop"}}}`:                `{"statusDetails":{"inCommit":{"commit":["Unable to find the given commit."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":null}}`:                                      `{"statusDetails":{"inCommit":["This field may not be null."]}}`,
-		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f","repository":"ACME/shop"}}}`: `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
+		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f","repository":"ACME/shop"}}}`:  `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"","repository":"acme/shop"}}}`:    `{"statusDetails":{"inCommit":{"commit":["This field may not be blank."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f","repository":"acme/other"}}}`: `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":"0f"}}`:                                      `{"statusDetails":{"inCommit":{"non_field_errors":["Invalid data. Expected a dictionary."]}}}`,
