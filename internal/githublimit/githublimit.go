@@ -67,12 +67,14 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// FromGraphQL reads an answer of GitHub's GraphQL API for a rate limit:
-// the primary limit comes as 200 with an errors entry of type
-// RATE_LIMITED (newer answers: type RATE_LIMIT, code graphql_rate_limit),
-// a secondary limit as 403 or 429 with a message naming it (or as such an
-// errors entry). It returns nil when the answer reports neither.
-func FromGraphQL(status int, h http.Header, body []byte) *Error {
+// Read reads an answer of GitHub's for the rate limits that its status
+// and headers alone do not show: the GraphQL primary limit comes as 200
+// with an errors entry of type RATE_LIMITED (newer answers: type
+// RATE_LIMIT, code graphql_rate_limit); a secondary limit, on either API,
+// as 403 or 429 with a message naming it (GraphQL: also as such an errors
+// entry), with or without retry-after. It returns nil when the answer
+// reports neither. API is "GraphQL" for an errors entry, else empty.
+func Read(status int, h http.Header, body []byte) *Error {
 	lower := bytes.ToLower(body)
 	if !bytes.Contains(lower, []byte("rate_limit")) && !bytes.Contains(lower, []byte("secondary rate limit")) {
 		return nil
@@ -84,7 +86,7 @@ func FromGraphQL(status int, h http.Header, body []byte) *Error {
 	if json.Unmarshal(body, &v) != nil {
 		return nil
 	}
-	e := &Error{API: "GraphQL"}
+	e := &Error{}
 	if status != http.StatusOK && secondary(v.Message) {
 		e.Secondary, e.Message = true, v.Message
 	}
@@ -93,7 +95,7 @@ func FromGraphQL(status int, h http.Header, body []byte) *Error {
 			break
 		}
 		if ge.Type == "RATE_LIMITED" || ge.Type == "RATE_LIMIT" || ge.Code == "graphql_rate_limit" || secondary(ge.Message) {
-			e.Secondary, e.Message = secondary(ge.Message), ge.Message
+			e.API, e.Secondary, e.Message = "GraphQL", secondary(ge.Message), ge.Message
 		}
 	}
 	if e.Message == "" {

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestFromGraphQLReadsGitHubsAnswers(t *testing.T) {
+func TestReadFindsTheLimitsInGitHubsAnswers(t *testing.T) {
 	h := http.Header{"X-Ratelimit-Limit": {"1000"}, "X-Ratelimit-Remaining": {"4"}, "X-Ratelimit-Reset": {"1795262430"}}
 	for _, c := range []struct {
 		name      string
@@ -23,8 +23,11 @@ func TestFromGraphQLReadsGitHubsAnswers(t *testing.T) {
 		{"data", 200, `{"data":{"repository":null}}`, false, false},
 		{"not found", 200, `{"data":{"repository":null},"errors":[{"type":"NOT_FOUND","message":"Could not resolve to a Repository with the name 'acme/rate_limit'."}]}`, false, false},
 		{"a permission problem", 403, `{"message":"Resource not accessible by integration"}`, false, false},
+		{"REST secondary limit as 429", 429, `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`, true, true},
+		{"a secondary message in a 200 REST-like body", 200, `{"message":"You have exceeded a secondary rate limit."}`, false, false},
+		{"not JSON", 403, `RATE_LIMITED secondary rate limit`, false, false},
 	} {
-		e := FromGraphQL(c.status, h, []byte(c.body))
+		e := Read(c.status, h, []byte(c.body))
 		if (e != nil) != c.limited || e != nil && (e.Secondary != c.secondary || e.Message == "" || e.Remaining != 4 || e.Limit != 1000 || e.Reset.Unix() != 1795262430) {
 			t.Errorf("%s: %+v", c.name, e)
 		}

@@ -34,7 +34,8 @@ func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("reading GitHub's answer: %w", err)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if e := githublimit.FromGraphQL(resp.StatusCode, resp.Header, body); e != nil {
+	if e := githublimit.Read(resp.StatusCode, resp.Header, body); e != nil {
+		e.API = "GraphQL"
 		return nil, e
 	}
 	return resp, nil

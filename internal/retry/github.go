@@ -2,12 +2,13 @@ package retry
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/githublimit"
 )
 
 // limitKind is a GitHub rate limit that only the body of an answer shows.
@@ -57,7 +58,13 @@ func githubLimit(req *http.Request, resp *http.Response, err error) limitKind {
 	if rerr != nil {
 		return notLimited
 	}
-	return bodyLimit(resp.StatusCode, body)
+	switch e := githublimit.Read(resp.StatusCode, resp.Header, body); {
+	case e == nil:
+		return notLimited
+	case e.Secondary:
+		return secondaryLimit
+	}
+	return primaryLimit
 }
 
 // replay gives back a body already read, then the error its reading ended
@@ -76,37 +83,6 @@ func (r replay) Read(p []byte) (int, error) {
 }
 
 func (replay) Close() error { return nil }
-
-// bodyLimit says which GitHub rate limit, if any, a body reports: a
-// GraphQL errors list (any status) or a REST message.
-func bodyLimit(status int, body []byte) limitKind {
-	lower := bytes.ToLower(body)
-	if !bytes.Contains(lower, []byte("rate_limit")) && !bytes.Contains(lower, []byte("secondary rate limit")) {
-		return notLimited // the common case, without decoding
-	}
-	var v struct {
-		Message string `json:"message"`
-		Errors  []struct {
-			Type, Code, Message string
-		} `json:"errors"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return notLimited
-	}
-	secondary := func(msg string) bool { return strings.Contains(strings.ToLower(msg), "secondary rate limit") }
-	if status != http.StatusOK && secondary(v.Message) {
-		return secondaryLimit
-	}
-	for _, e := range v.Errors {
-		switch {
-		case e.Type == "RATE_LIMITED", e.Type == "RATE_LIMIT", e.Code == "graphql_rate_limit":
-			return primaryLimit
-		case secondary(e.Message):
-			return secondaryLimit
-		}
-	}
-	return notLimited
-}
 
 // decideLimit is decide for an answer whose body reports a GitHub rate
 // limit. Nothing was done, so the request is retried whatever its method,

@@ -12,33 +12,6 @@ import (
 	"time"
 )
 
-func TestBodyLimit(t *testing.T) {
-	tests := []struct {
-		name   string
-		status int
-		body   string
-		want   limitKind
-	}{
-		// As GitHub answered a spent GraphQL budget (renovatebot/renovate#21861).
-		{"GraphQL RATE_LIMITED", 200, `{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for installation ID 9306189."}]}`, primaryLimit},
-		// As it answers since (yanyongyu/githubkit#271).
-		{"GraphQL RATE_LIMIT", 200, `{"errors":[{"type":"RATE_LIMIT","code":"graphql_rate_limit","message":"API rate limit already exceeded for user ID 1."}]}`, primaryLimit},
-		{"GraphQL secondary limit", 200, `{"errors":[{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}]}`, secondaryLimit},
-		{"REST secondary limit", 403, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`, secondaryLimit},
-		{"REST secondary limit as 429", 429, `{"message":"You have exceeded a secondary rate limit."}`, secondaryLimit},
-		{"a permission problem", 403, `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest"}`, notLimited},
-		{"GraphQL data", 200, `{"data":{"repository":{"name":"rate_limit"}}}`, notLimited},
-		{"another GraphQL error", 200, `{"data":null,"errors":[{"type":"NOT_FOUND","message":"Could not resolve to a Repository."}]}`, notLimited},
-		{"a secondary message in a 200 REST-like body", 200, `{"message":"You have exceeded a secondary rate limit."}`, notLimited},
-		{"not JSON", 403, `RATE_LIMITED`, notLimited},
-	}
-	for _, tt := range tests {
-		if got := bodyLimit(tt.status, []byte(tt.body)); got != tt.want {
-			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestDecideLimit(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) // 1795262400
 	p := Policy{Attempts: 4, Base: time.Second, Max: 4 * time.Second, MaxWait: 2 * time.Minute}
@@ -121,5 +94,46 @@ func TestTransportWaitsForAGraphQLBudgetReset(t *testing.T) {
 	res.Body.Close()
 	if calls != 1 || len(slept) != 0 {
 		t.Errorf("a non-GraphQL answer was retried: %d calls, slept %v", calls, slept)
+	}
+}
+
+// A secondary limit announced without retry-after is waited out for a
+// minute, as GitHub asks; a 403 for want of permission is not retried.
+func TestTransportWaitsAMinuteForASecondaryLimitWithoutRetryAfter(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		switch {
+		case r.URL.Path == "/forbidden":
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"Resource not accessible by integration"}`)
+		case calls == 1:
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}`)
+		default:
+			_, _ = io.WriteString(w, `[]`)
+		}
+	}))
+	defer srv.Close()
+	var slept []time.Duration
+	c := &http.Client{Transport: &Transport{Policy: Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond, MaxWait: 2 * time.Minute,
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }}}}
+	res, err := c.Get(srv.URL + "/repos/acme/widgets/issues/7/comments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || calls != 2 || len(slept) != 1 || slept[0] != time.Minute {
+		t.Errorf("status %d after %d calls, slept %v; want 200 after a minute's wait", res.StatusCode, calls, slept)
+	}
+	calls, slept = 0, nil
+	res, err = c.Get(srv.URL + "/forbidden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 403 || calls != 1 || len(slept) != 0 || !strings.Contains(string(b), "Resource not accessible") {
+		t.Errorf("permission 403: status %d after %d calls, slept %v, body %q", res.StatusCode, calls, slept, b)
 	}
 }
