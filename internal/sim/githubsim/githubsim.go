@@ -10,6 +10,11 @@
 // It also serves the REST endpoints for issue comments (a pull request is an
 // issue) and GET /user, under / (github.com) and /api/v3/ (GitHub
 // Enterprise Server); see rest.go.
+//
+// Both APIs count GitHub's rate limits and report them in the
+// x-ratelimit-* headers; with Options.Limits they also refuse requests
+// past them, in GitHub's words (see Limits; ActionsLimits is GITHUB_TOKEN's
+// budget).
 package githubsim
 
 import (
