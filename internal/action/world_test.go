@@ -106,6 +106,7 @@ func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
 
 	w.clock = sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryTok, Org: sentryOrg, Now: w.clock.Now})
+	w.sentry.ConnectRepository(repoFull) // so sweeps resolve in the merge commit
 	ssrv := httptest.NewServer(w.sentry.Handler())
 	t.Cleanup(ssrv.Close)
 	w.sentryURL = ssrv.URL

@@ -42,6 +42,64 @@ var jiraErrata = []erratum{{
 	},
 }}
 
+// sentryIssuePath is the issue detail endpoint, read and updated by
+// fixproof.
+const sentryIssuePath = "/api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/"
+
+// sentryErrata are the corrections to Sentry's published document. The
+// generator (drf-spectacular) lists every field of a Django REST
+// Framework serializer as required unless the field says required=False;
+// Sentry validates "Update an Issue" with partial=True (validate_request
+// in src/sentry/api/helpers/group_index/update.py), which makes no field
+// required. The operation's own description says so: "Only the attributes
+// submitted are modified." Only these lists are removed: inCommit's
+// {commit, repository} stays required, as Sentry refuses an inCommit
+// without either ({"repository": ["Unable to find the given
+// repository."]}, InCommitValidator.validate).
+var sentryErrata = []erratum{{
+	what: "PUT " + sentryIssuePath + " lists all twelve body fields as required",
+	fix: func(doc *openapi3.T) bool {
+		body := sentryIssueUpdateBody(doc)
+		if body == nil || len(body.Required) == 0 {
+			return false
+		}
+		body.Required = nil
+		return true
+	},
+}, {
+	// statusDetails' fields are alternatives (resolve in a release, in a
+	// commit, ignore for a while, ...), all listed as required.
+	what: "PUT " + sentryIssuePath + " lists every statusDetails field as required",
+	fix: func(doc *openapi3.T) bool {
+		body := sentryIssueUpdateBody(doc)
+		if body == nil || body.Properties["statusDetails"] == nil || body.Properties["statusDetails"].Value == nil {
+			return false
+		}
+		details := body.Properties["statusDetails"].Value
+		fixed := false
+		for _, s := range append(openapi3.SchemaRefs{{Value: details}}, details.AllOf...) {
+			if s.Value != nil && len(s.Value.Required) > 0 {
+				s.Value.Required, fixed = nil, true
+			}
+		}
+		return fixed
+	},
+}}
+
+// sentryIssueUpdateBody is the JSON body schema of "Update an Issue", or
+// nil.
+func sentryIssueUpdateBody(doc *openapi3.T) *openapi3.Schema {
+	item := doc.Paths.Value(sentryIssuePath)
+	if item == nil || item.Put == nil || item.Put.RequestBody == nil || item.Put.RequestBody.Value == nil {
+		return nil
+	}
+	media := item.Put.RequestBody.Value.Content["application/json"]
+	if media == nil || media.Schema == nil {
+		return nil
+	}
+	return media.Schema.Value
+}
+
 // applyErrata corrects doc and returns the errata that no longer apply, so
 // a test notices when the vendor fixes its document.
 func applyErrata(doc *openapi3.T, errata []erratum) (stale []string) {

@@ -2,8 +2,8 @@ package contract
 
 // sentryExtra is fixproof's own OpenAPI text for the Sentry endpoints that
 // fixproof uses and Sentry's published document (SentrySpec) lacks. It is
-// merged into that document after its required lists are removed, so the
-// few required lists here are checked.
+// merged into that document; its required lists are checked like the
+// document's own.
 //
 // The issue comments ("notes") endpoints,
 //

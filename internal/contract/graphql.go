@@ -27,8 +27,8 @@ const gitHubSchemaFile = "github/schema.graphql"
 // GitHubSchema loads GitHub's GraphQL schema, github/schema.graphql under
 // Dir (octokit/graphql-schema's dump of the IDL that GitHub serves). The
 // schema is loaded once per process and shared, so callers must not modify
-// it. GitHubSchema skips the test like Require when the contracts are
-// absent, and fails it when the file cannot be loaded.
+// it. When the contracts are absent GitHubSchema reports them missing,
+// like Require; it fails the test when the file cannot be loaded.
 //
 // The dump defines two fields twice in one type, which the GraphQL
 // specification (and gqlparser) forbid, so the later definition of each is
@@ -38,7 +38,7 @@ const gitHubSchemaFile = "github/schema.graphql"
 // have the same type and arguments and differ only in their descriptions.
 func GitHubSchema(t testing.TB) *ast.Schema {
 	t.Helper()
-	p := requireFile(t, gitHubSchemaFile)
+	p := RequireFile(t, gitHubSchemaFile)
 	s, err := cached("graphql "+p, func() (*ast.Schema, error) {
 		s, _, err := loadGraphQLSchema(p)
 		return s, err

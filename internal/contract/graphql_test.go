@@ -31,7 +31,7 @@ const prResponse = `{"data":{"repository":{"pullRequest":{
 		"nodes":[{"commit":{"oid":"0123456789abcdef0123456789abcdef01234567","message":"fix","parents":{"totalCount":1}}}]}}}}}`
 
 func TestGitHubSchemaDropsOnlyKnownDuplicates(t *testing.T) {
-	p := requireFile(t, gitHubSchemaFile)
+	p := RequireFile(t, gitHubSchemaFile)
 	s, dropped, err := loadGraphQLSchema(p)
 	if err != nil {
 		t.Fatal(err)

@@ -69,9 +69,9 @@ type alias struct{ from, to string }
 // Data Center/Server REST API v2) are validated as their /rest/api/3/
 // equivalents: the resources are the same, and the v3 document leaves
 // comment and description bodies untyped, so wiki-markup strings pass.
-// The spec is loaded once per process. JiraSpec skips the test like Require
-// when the contracts are absent and fails it when the file cannot be
-// loaded.
+// The spec is loaded once per process. When the contracts are absent
+// JiraSpec reports them missing, like Require; it fails the test when the
+// file cannot be loaded.
 //
 // Jira writes date-time values with a zone offset without a colon
 // ("2021-01-17T12:34:00.000+0000"), as do the spec's own examples; RFC 3339
@@ -84,7 +84,7 @@ type alias struct{ from, to string }
 // servers are ignored.
 func JiraSpec(t testing.TB) *Spec {
 	t.Helper()
-	p := requireFile(t, jiraSpecFile)
+	p := RequireFile(t, jiraSpecFile)
 	s, err := cached("openapi "+p, func() (*Spec, error) {
 		return loadSpec(specConfig{
 			name:    "Jira",

@@ -44,9 +44,9 @@ var brokenJiraExamples = map[string]string{
 func loadJiraExamples(t *testing.T) (dir string, examples []jiraExample) {
 	t.Helper()
 	dir = filepath.Join(Require(t), "jira")
-	b, err := os.ReadFile(filepath.Join(dir, "examples", "from-openapi", "INDEX.json"))
+	b, err := os.ReadFile(RequireFile(t, "jira/examples/from-openapi/INDEX.json"))
 	if err != nil {
-		t.Skipf("Jira examples not found: %v", err)
+		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &examples); err != nil {
 		t.Fatalf("INDEX.json: %v", err)

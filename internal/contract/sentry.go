@@ -3,6 +3,7 @@ package contract
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -18,26 +19,17 @@ const sentrySpecFile = "sentry/openapi-derefed.json"
 // like /api/0/organizations/{organization_id_or_slug}/issues/{issue_id}/
 // and are matched on the path alone, whatever the host (sentry.io, a
 // region such as de.sentry.io, a self-hosted Sentry or a simulator). The
-// spec is loaded once per process. SentrySpec skips the test like Require
-// when the contracts are absent and fails it when the file cannot be
-// loaded.
+// spec is loaded once per process. When the contracts are absent
+// SentrySpec reports them missing, like Require; it fails the test when
+// the file cannot be loaded.
 //
 // The document is adjusted after loading, in five ways:
 //
-//   - Every `required` list is removed from every request and response
-//     body schema, recursively (properties, items, additionalProperties,
-//     allOf, anyOf, oneOf, not). The generator marks nearly every property
-//     of Sentry's TypedDicts required, which Sentry itself does not honour:
-//     the PUT body of "Update an Issue" lists all twelve of its fields as
-//     required although Sentry applies only those sent, and responses omit
-//     properties at will (an issue's statusDetails is often {}). With the
-//     lists in place every real request and response would be rejected.
-//     Types, enums, nullability, formats and additionalProperties: false
-//     are still checked. As the alternatives of a oneOf are often told
-//     apart only by their required lists, a oneOf becomes an anyOf (unless
-//     the schema has an anyOf already): without the lists, Sentry's own
-//     example issue metadata {"title": ...} matches both of its
-//     alternatives, which oneOf forbids.
+//   - Its errata are applied (sentryErrata in errata.go): places where the
+//     document contradicts itself and Sentry's code, each one documented
+//     and checked to be still needed. Every other `required` list is kept,
+//     in requests (a request missing a required field is an error) and in
+//     responses (an answer missing a required property is an error).
 //   - Every schema that constrains nothing (no type, enum, allOf, anyOf,
 //     oneOf or not, as in `additionalProperties: {}` or `items: {}`)
 //     accepts null. OpenAPI 3.0.3 says nullable matters only where a type
@@ -59,11 +51,10 @@ const sentrySpecFile = "sentry/openapi-derefed.json"
 //     Such responses are added, without a body schema; other undocumented
 //     statuses (400 included) are still errors.
 //   - Endpoints fixproof uses that the document lacks are added from a
-//     hand-written fragment (sentryExtra in extra.go), after the relaxation,
-//     so the fragment's own few required lists stay in force.
+//     hand-written fragment (sentryExtra in extra.go).
 func SentrySpec(t testing.TB) *Spec {
 	t.Helper()
-	p := requireFile(t, sentrySpecFile)
+	p := RequireFile(t, sentrySpecFile)
 	s, err := cached("openapi "+p, func() (*Spec, error) {
 		return loadSpec(specConfig{
 			name:    "Sentry",
@@ -79,7 +70,9 @@ func SentrySpec(t testing.TB) *Spec {
 
 // prepareSentry applies SentrySpec's adjustments to the loaded document.
 func prepareSentry(doc *openapi3.T) error {
-	relaxRequired(doc)
+	if stale := applyErrata(doc, sentryErrata); len(stale) > 0 {
+		return fmt.Errorf("contract: Sentry errata no longer apply, the vendor may have fixed its document; review and remove: %s", strings.Join(stale, "; "))
+	}
 	allowNullWhereUnconstrained(doc)
 	widenInCommit(doc)
 	addAccessErrors(doc)
@@ -134,20 +127,6 @@ func walkSchema(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool, fn func
 	for _, sub := range s.Properties {
 		walkSchema(sub, seen, fn)
 	}
-}
-
-// relaxRequired removes every required list from the body schemas of doc,
-// and turns their oneOfs into anyOfs (see SentrySpec for why).
-func relaxRequired(doc *openapi3.T) {
-	seen := map[*openapi3.Schema]bool{}
-	bodySchemas(doc, func(ref *openapi3.SchemaRef) {
-		walkSchema(ref, seen, func(s *openapi3.Schema) {
-			s.Required = nil
-			if len(s.OneOf) > 0 && len(s.AnyOf) == 0 {
-				s.AnyOf, s.OneOf = s.OneOf, nil
-			}
-		})
-	})
 }
 
 // allowNullWhereUnconstrained marks nullable every body schema that

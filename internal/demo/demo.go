@@ -356,6 +356,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now})
 	w.gh.AddRepo(owner, repo)
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: org, Now: w.clock.Now})
+	w.sentry.ConnectRepository(owner + "/" + repo) // the organization's GitHub integration
 	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: workspace, Now: w.clock.Now})
 	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler(), "guance": w.guance.Handler()} {
 		if w.urls[name], err = w.serve(h); err != nil {

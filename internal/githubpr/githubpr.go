@@ -6,6 +6,7 @@ package githubpr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shurcooL/githubv4"
 
+	"github.com/fixproof/fixproof/internal/githublimit"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -52,9 +54,18 @@ type Client struct {
 
 // New returns a client for the GraphQL endpoint at url (GITHUB_GRAPHQL_URL:
 // https://api.github.com/graphql, or https://HOST/api/graphql on GitHub
-// Enterprise Server). httpClient must add the token.
+// Enterprise Server). httpClient must add the token, and retries as its
+// transport says (fixproof's retry.Transport waits out GitHub's rate
+// limits up to its MaxWait); a query GitHub still refuses for its rate
+// limits fails with a *githublimit.Error.
 func New(url string, httpClient *http.Client) *Client {
-	return &Client{gql: githubv4.NewEnterpriseClient(url, httpClient)}
+	hc := *httpClient
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = limitTransport{base: base}
+	return &Client{gql: githubv4.NewEnterpriseClient(url, &hc)}
 }
 
 // pageSize is GitHub's maximum for a connection page.
@@ -120,6 +131,10 @@ func (c *Client) Fetch(ctx context.Context, repo string, number int) (*PR, error
 		var q prQuery
 		c.Queries++
 		if err := c.gql.Query(ctx, &q, vars); err != nil {
+			var limited *githublimit.Error
+			if errors.As(err, &limited) {
+				err = limited // without the url.Error's "Post <url>:"
+			}
 			return nil, fmt.Errorf("github: read pull request %s#%d: %w", repo, number, err)
 		}
 		p := q.Repository.PullRequest

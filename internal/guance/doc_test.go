@@ -26,10 +26,7 @@ import (
 // reply objects, the issue list for statusType), and against their own
 // page if one is added to the folder later.
 func TestDocConsistency(t *testing.T) {
-	dir, ok := contract.Dir()
-	if !ok {
-		t.Skip("vendor contracts not found: set " + contract.EnvDir + " or put them at ../shared/contracts")
-	}
+	dir := contract.Require(t)
 	root := filepath.Join(dir, "guance")
 	read := func(rel string) string {
 		t.Helper()

@@ -32,7 +32,11 @@
 // writes), two comments remain, and the next Upsert removes the newer.
 //
 // The client never retries: the *http.Client passed to New owns
-// authentication and the retry policy (see internal/retry).
+// authentication and the retry policy (see internal/retry, which waits out
+// GitHub's rate limits up to its MaxWait). A request GitHub still refuses
+// for its rate limits fails with a *githublimit.Error, which says when to
+// run again; go-github also refuses, without asking GitHub, a request it
+// knows the budget has no room for.
 package prcomment
 
 import (
@@ -45,9 +49,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/fixproof/fixproof/internal/githublimit"
 )
 
 // Outcome says what Upsert did to the pull request's comment.
@@ -179,7 +186,7 @@ func (u *upsert) run(ctx context.Context) (Outcome, error) {
 func (u *upsert) create(ctx context.Context) (Outcome, error) {
 	created, _, err := u.c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
 	if err != nil {
-		return "", u.errorf("create comment: %w", err)
+		return "", u.errorf("create comment: %w", limited(err))
 	}
 	login := created.GetUser().GetLogin()
 	if login == "" {
@@ -219,7 +226,7 @@ func (u *upsert) settle(ctx context.Context, mine []*github.IssueComment) (Outco
 		return Unchanged, nil
 	}
 	if _, _, err := u.c.gh.Issues.EditComment(ctx, u.owner, u.name, keep.GetID(), &github.IssueComment{Body: github.String(u.body)}); err != nil {
-		return "", u.errorf("edit comment %d: %w", keep.GetID(), err)
+		return "", u.errorf("edit comment %d: %w", keep.GetID(), limited(err))
 	}
 	return Updated, nil
 }
@@ -230,7 +237,7 @@ func (u *upsert) deleteAll(ctx context.Context, comments []*github.IssueComment)
 	for _, d := range comments {
 		resp, err := u.c.gh.Issues.DeleteComment(ctx, u.owner, u.name, d.GetID())
 		if err != nil && !(resp != nil && resp.StatusCode == http.StatusNotFound) {
-			return u.errorf("delete duplicate comment %d: %w", d.GetID(), err)
+			return u.errorf("delete duplicate comment %d: %w", d.GetID(), limited(err))
 		}
 	}
 	return nil
@@ -245,7 +252,7 @@ func (u *upsert) listMarked(ctx context.Context) ([]*github.IssueComment, error)
 		opts.Page = page
 		comments, resp, err := u.c.gh.Issues.ListComments(ctx, u.owner, u.name, u.number, opts)
 		if err != nil {
-			return nil, u.errorf("list comments (page %d): %w", page, err)
+			return nil, u.errorf("list comments (page %d): %w", page, limited(err))
 		}
 		for _, cm := range comments {
 			if firstLine(cm.GetBody()) == u.line {
@@ -315,7 +322,7 @@ func (c *Client) identity(ctx context.Context) (identity, error) {
 		// An installation token (GITHUB_TOKEN): it writes as a bot.
 		self = identity{known: true, integration: true}
 	default:
-		return identity{}, fmt.Errorf("identify the token's account (GET /user): %w", err)
+		return identity{}, fmt.Errorf("identify the token's account (GET /user): %w", limited(err))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -323,6 +330,27 @@ func (c *Client) identity(ctx context.Context) (identity, error) {
 		c.self = self
 	}
 	return c.self, nil
+}
+
+// limited reads go-github's rate-limit errors (GitHub's answer, or
+// go-github's own refusal while it knows the budget spent) into a
+// *githublimit.Error, which says when to run again; other errors are
+// returned as they are.
+func limited(err error) error {
+	var primary *github.RateLimitError
+	var secondary *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &primary):
+		return &githublimit.Error{API: "REST", Limit: primary.Rate.Limit, Remaining: primary.Rate.Remaining,
+			Reset: primary.Rate.Reset.Time, Message: primary.Message, Err: err}
+	case errors.As(err, &secondary):
+		e := &githublimit.Error{API: "REST", Secondary: true, Message: secondary.Message, Err: err}
+		if secondary.RetryAfter != nil && *secondary.RetryAfter > 0 {
+			e.RetryAfter = secondary.RetryAfter.Round(time.Second)
+		}
+		return e
+	}
+	return err
 }
 
 // learn records the account that authored a comment the client created.

@@ -1,7 +1,9 @@
 // Package retry is fixproof's one retry policy for HTTP clients: rate
-// limits (429, GitHub's secondary limits) and server errors (5xx) are
-// retried with capped exponential backoff that honours Retry-After, and so
-// are network errors; everything else is returned at once.
+// limits (429; GitHub's primary and secondary limits, whether they answer
+// 403 or, for GraphQL, 200 with a RATE_LIMITED error) and server errors
+// (5xx) are retried with capped exponential backoff that honours
+// Retry-After and rate-limit resets, and so are network errors;
+// everything else is returned at once.
 //
 // A request that is not idempotent (POST, PATCH) is retried only when the
 // server cannot have acted on it: 429, 503, or a connection that was never
@@ -62,6 +64,10 @@ type Policy struct {
 	// Sleep waits d or until ctx ends. Nil means a real timer; tests pass
 	// one that returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock that rate-limit resets (epoch seconds, HTTP dates)
+	// are measured against. Nil means time.Now; tests pass the clock of
+	// the simulated server, with a Sleep that advances it.
+	Now func() time.Time
 }
 
 // Default is the policy for production clients: 5 tries over about 15s of
@@ -192,7 +198,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 		resp, err := base.RoundTrip(req)
-		d := t.Policy.decide(attempt, idempotent(req), resp, err, time.Now(), rand.Float64())
+		now := time.Now()
+		if t.Policy.Now != nil {
+			now = t.Policy.Now()
+		}
+		var d Decision
+		if limit := githubLimit(req, resp, err); limit != notLimited {
+			d = t.Policy.decideLimit(attempt, resp, limit, now, rand.Float64())
+		} else {
+			d = t.Policy.decide(attempt, idempotent(req), resp, err, now, rand.Float64())
+		}
 		if !d.Retry {
 			return resp, err
 		}

@@ -10,6 +10,11 @@
 // It also serves the REST endpoints for issue comments (a pull request is an
 // issue) and GET /user, under / (github.com) and /api/v3/ (GitHub
 // Enterprise Server); see rest.go.
+//
+// Both APIs count GitHub's rate limits and report them in the
+// x-ratelimit-* headers; with Options.Limits they also refuse requests
+// past them, in GitHub's words (see Limits; ActionsLimits is GITHUB_TOKEN's
+// budget).
 package githubsim
 
 import (
@@ -37,9 +42,12 @@ type Options struct {
 	// installation token (GITHUB_TOKEN), cannot read GET /user. Empty
 	// means "github-actions[bot]".
 	Login string
-	// Now is the clock for comment timestamps and the REST rate-limit
-	// window; nil means time.Now.
+	// Now is the clock for comment timestamps and the rate-limit
+	// windows; nil means time.Now.
 	Now func() time.Time
+	// Limits are the rate limits enforced; the zero value enforces none
+	// (see Limits, and ActionsLimits for GitHub's figures).
+	Limits Limits
 }
 
 // PullRequest is a pull request as the simulator stores it.
@@ -82,6 +90,7 @@ type Server struct {
 
 	token     string
 	login     string
+	limits    Limits
 	now       func() time.Time
 	resolvers resolverTable
 	router    *http.ServeMux
@@ -98,7 +107,8 @@ type Server struct {
 	rateUsed  int
 	rateReset time.Time // when the current rate-limit window resets
 	reqSeq    int
-	restRate  restRate // the REST "core" budget, guarded by rateMu
+	restRate  restRate       // the REST "core" budget, guarded by rateMu
+	secondary secondaryState // guarded by rateMu
 }
 
 // repoState is one repository. Its fields are guarded by Server.mu.
@@ -111,7 +121,8 @@ type repoState struct {
 func (r *repoState) nameWithOwner() string { return r.owner + "/" + r.name }
 func (r *repoState) url() string           { return "https://github.com/" + r.nameWithOwner() }
 
-// rateLimitMax is GitHub's GraphQL budget, in points per hour, for a user.
+// rateLimitMax is GitHub's GraphQL budget, in points per hour, for a user:
+// the limit reported when Limits.GraphQLPoints is not set.
 const rateLimitMax = 5000
 
 // New returns a server that accepts o.Token. It panics when o.Token is
@@ -132,6 +143,7 @@ func New(o Options) *Server {
 	s := &Server{
 		token:       o.Token,
 		login:       o.Login,
+		limits:      o.Limits,
 		now:         o.Now,
 		resolvers:   githubResolvers(),
 		repos:       map[string]*repoState{},

@@ -44,6 +44,14 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusUnauthorized, "Bad credentials", graphqlDocs)
 		return
 	}
+	standing, _ := s.charge(&analysis{dryRun: true}) // the budget as it stands
+	setRateHeaders(w, standing)
+	s.rateMu.Lock()
+	admitted := s.admitSecondary(w, r, true)
+	s.rateMu.Unlock()
+	if !admitted {
+		return
+	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 10<<20))
 	if err != nil {
 		writeMessage(w, http.StatusBadRequest, "Problems parsing JSON", graphqlDocs)
@@ -152,8 +160,19 @@ func (s *Server) execute(w http.ResponseWriter, query, opName string, rawVars ma
 		return
 	}
 
-	rq := &request{s: s, schema: schema, rate: s.charge(an)}
-	setRateHeaders(w, rq.rate)
+	rate, ok := s.charge(an)
+	setRateHeaders(w, rate)
+	if !ok {
+		// GitHub's answer to a spent budget: 200, errors only.
+		e := &omap{}
+		e.set("type", "RATE_LIMITED")
+		e.set("message", "API rate limit exceeded for "+s.rateLimitedFor()+".")
+		resp := &omap{}
+		resp.set("errors", []any{e})
+		writeBody(w, http.StatusOK, resp)
+		return
+	}
+	rq := &request{s: s, schema: schema, rate: rate}
 
 	ex := &executor{schema: schema, resolvers: s.resolvers, vars: vars, rq: rq}
 	s.mu.RLock()
@@ -259,26 +278,33 @@ func variableError(op *ast.OperationDefinition, raw map[string]any, err error) *
 }
 
 // charge takes the query's cost from the hourly budget (unless it is a
-// dry run) and returns the resulting state.
-func (s *Server) charge(an *analysis) rateSnapshot {
+// dry run) and returns the resulting state. ok is false when the budget
+// is enforced (Limits.GraphQLPoints) and has fewer points left than the
+// query costs: then nothing is taken, and the query must not run.
+func (s *Server) charge(an *analysis) (rate rateSnapshot, ok bool) {
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	now := time.Now()
+	now := s.now()
 	if s.rateReset.IsZero() || !now.Before(s.rateReset) {
 		s.rateUsed = 0
 		s.rateReset = now.Add(time.Hour).Truncate(time.Second)
 	}
-	if !an.dryRun {
+	limit, enforced := rateLimitMax, s.limits.GraphQLPoints > 0
+	if enforced {
+		limit = s.limits.GraphQLPoints
+	}
+	ok = !enforced || an.dryRun || s.rateUsed+an.cost <= limit
+	if ok && !an.dryRun {
 		s.rateUsed += an.cost
 	}
 	return rateSnapshot{
 		cost:      an.cost,
-		limit:     rateLimitMax,
+		limit:     limit,
 		nodeCount: an.nodeCount,
-		remaining: max(0, rateLimitMax-s.rateUsed),
+		remaining: max(0, limit-s.rateUsed),
 		used:      s.rateUsed,
 		resetAt:   s.rateReset,
-	}
+	}, ok
 }
 
 func setRateHeaders(w http.ResponseWriter, r rateSnapshot) {

@@ -134,7 +134,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 
 	authed := s.authorized(r)
-	s.chargeREST(w, authed)
+	if !s.admitREST(w, r, authed) {
+		return
+	}
 	if !authed {
 		msg := "Bad credentials"
 		if strings.TrimSpace(r.Header.Get("Authorization")) == "" {
@@ -195,29 +197,48 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// chargeREST counts the request against the core budget (or, unauthorized,
-// the anonymous one) and sets GitHub's rate-limit headers.
-func (s *Server) chargeREST(w http.ResponseWriter, authed bool) {
+// admitREST counts the request against the core budget (or, unauthorized,
+// the anonymous one) and sets GitHub's rate-limit headers. When the
+// limits are enforced (Options.Limits) and the request may not go on, it
+// answers as GitHub does, without counting the request, and returns false:
+// 403 with x-ratelimit-remaining: 0 for a spent budget, 403 with
+// retry-after past a secondary limit.
+func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, authed bool) bool {
 	now := s.now()
 	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
 	used, reset, limit := &s.restRate.coreUsed, &s.restRate.coreReset, restCoreLimit
 	if !authed {
 		used, reset, limit = &s.restRate.anonUsed, &s.restRate.anonReset, restAnonLimit
+	} else if s.limits.RESTRequests > 0 {
+		limit = s.limits.RESTRequests
 	}
 	if reset.IsZero() || !now.Before(*reset) {
 		*used = 0
 		*reset = now.Add(time.Hour).Truncate(time.Second)
 	}
+	headers := func(n int) {
+		h := w.Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-n)))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+		h.Set("X-RateLimit-Used", strconv.Itoa(n))
+		h.Set("X-RateLimit-Resource", "core")
+	}
+	if authed && s.limits.RESTRequests > 0 && *used >= limit {
+		headers(*used)
+		writeMessage(w, http.StatusForbidden, "API rate limit exceeded for "+s.rateLimitedFor()+".", docRESTRateLimits)
+		return false
+	}
+	if authed {
+		headers(*used) // as they stand, for a refusal
+		if !s.admitSecondary(w, r, false) {
+			return false
+		}
+	}
 	*used++
-	n, at := *used, *reset
-	s.rateMu.Unlock()
-
-	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-n)))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(at.Unix(), 10))
-	h.Set("X-RateLimit-Used", strconv.Itoa(n))
-	h.Set("X-RateLimit-Resource", "core")
+	headers(*used)
+	return true
 }
 
 func (c *restCall) notFound(doc string) {

@@ -3,7 +3,6 @@ package githubsim
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/fixproof/fixproof/internal/contract"
 )
 
 func TestSDLParsesAndEveryFieldHasAResolver(t *testing.T) {
@@ -50,19 +51,11 @@ func TestSDLParsesAndEveryFieldHasAResolver(t *testing.T) {
 	}
 }
 
-// contractsSchema is GitHub's published schema in the shared contracts
-// directory ($FIXPROOF_CONTRACTS, by default /work/shared/contracts).
+// contractsSchema is the path of GitHub's published schema in the shared
+// contracts directory (see contract.Dir).
 func contractsSchema(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("FIXPROOF_CONTRACTS")
-	if dir == "" {
-		dir = "/work/shared/contracts"
-	}
-	path := filepath.Join(dir, "github", "schema.graphql")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("GitHub's schema is not available at %s (set FIXPROOF_CONTRACTS to the contracts directory): %v", path, err)
-	}
-	return path
+	return contract.RequireFile(t, "github/schema.graphql")
 }
 
 // loadGitHubSchema loads GitHub's schema file. The published file defines

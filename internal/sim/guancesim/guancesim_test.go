@@ -445,10 +445,7 @@ func TestConcurrent(t *testing.T) {
 // the simulator invents no fields. The reply list and modify answers have
 // no page; they render the same objects as the create and list answers.
 func TestRenderedFieldsDocumented(t *testing.T) {
-	dir, ok := contract.Dir()
-	if !ok {
-		t.Skip("vendor contracts not found: set " + contract.EnvDir)
-	}
+	dir := contract.Require(t)
 	page := func(rel string) string {
 		b, err := os.ReadFile(filepath.Join(dir, "guance", rel))
 		if err != nil {

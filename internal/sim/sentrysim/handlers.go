@@ -244,26 +244,33 @@ func (s *Server) putIssue(w http.ResponseWriter, r *http.Request) {
 }
 
 // inCommit reads statusDetails from an update, returning the commit it
-// names (if any) or the field errors Sentry would answer. s.mu is held.
+// names (if any) or the field errors Sentry would answer: those of
+// InCommitValidator (src/sentry/api/helpers/group_index/validators/
+// in_commit.py), run with partial=True as the update runs it, so a
+// missing commit or repository is not "required" but unknown. s.mu is
+// held.
 func (s *Server) inCommit(raw json.RawMessage) (*Commit, map[string]any) {
 	var details map[string]json.RawMessage
 	if json.Unmarshal(raw, &details) != nil || details == nil {
 		return nil, map[string]any{"non_field_errors": []string{"Invalid data. Expected a dictionary."}}
 	}
 	v, ok := details["inCommit"]
-	if !ok || string(v) == "null" {
+	if !ok {
 		return nil, nil
+	}
+	if string(bytes.TrimSpace(v)) == "null" {
+		return nil, map[string]any{"inCommit": []string{"This field may not be null."}}
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(v, &fields) != nil || fields == nil {
 		return nil, map[string]any{"inCommit": map[string]any{"non_field_errors": []string{"Invalid data. Expected a dictionary."}}}
 	}
+	// Field by field first (CharField: a string, not blank), ...
 	errs := map[string]any{}
 	var c Commit
 	for name, dst := range map[string]*string{"commit": &c.Commit, "repository": &c.Repository} {
 		f, ok := fields[name]
 		if !ok {
-			errs[name] = []string{"This field is required."}
 			continue
 		}
 		val, msg := drfString(f)
@@ -276,22 +283,18 @@ func (s *Server) inCommit(raw json.RawMessage) (*Commit, map[string]any) {
 		}
 		*dst = val
 	}
-	if len(errs) == 0 && s.opts.Repositories != nil && !containsString(s.opts.Repositories, c.Repository) {
+	// ... then the validator's own checks, one at a time.
+	switch {
+	case len(errs) > 0:
+	case c.Repository == "" || !s.connected[c.Repository]:
 		errs["repository"] = []string{"Unable to find the given repository."}
+	case c.Commit == "":
+		errs["commit"] = []string{"Unable to find the given commit."}
 	}
 	if len(errs) > 0 {
 		return nil, map[string]any{"inCommit": errs}
 	}
 	return &c, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // render serializes an issue as Sentry's GroupSerializer (with the

@@ -8,8 +8,10 @@
 //   - an issue is read and updated at /api/0/organizations/{org}/issues/{id}/;
 //     an update applies only the fields sent, answers the whole updated
 //     issue, and rejects an unknown status with Django REST Framework's
-//     field errors; an issue resolved in a commit carries the serialized
-//     commit (an object) in statusDetails.inCommit;
+//     field errors; a commit to resolve in must be in a repository the
+//     organization has connected (Options.Repositories); an issue
+//     resolved in a commit carries the serialized commit (an object) in
+//     statusDetails.inCommit;
 //   - error counts come from /api/0/organizations/{org}/events-timeseries/,
 //     in buckets aligned to multiples of the interval since the epoch,
 //     with timestamps in milliseconds, the recent buckets marked
@@ -48,10 +50,14 @@ type Options struct {
 	Org string
 	// Now is the server's clock; nil means time.Now.
 	Now func() time.Time
-	// Repositories, when not nil, are the repositories Sentry knows
-	// (connected through an integration), by name ("owner/name"):
-	// resolving in a commit of another is refused with 400, as Sentry
-	// does. Nil accepts every repository.
+	// Repositories are the repositories the organization has connected
+	// (through an integration such as GitHub's), by name as Sentry shows
+	// it ("owner/name"); ConnectRepository adds more later. Resolving in
+	// a commit of any other repository is refused as Sentry refuses it:
+	// 400 {"statusDetails": {"inCommit": {"repository": ["Unable to find
+	// the given repository."]}}}. With none, as in a new organization,
+	// every inCommit is refused. A connected repository's commits are all
+	// known: Sentry's integration records them as they are pushed.
 	Repositories []string
 	// Installation is the uuid of the integration-platform app's
 	// installation (DefaultInstallation when empty): the one whose
@@ -76,7 +82,8 @@ type Server struct {
 	mu           sync.Mutex
 	issues       map[string]*issue // by id
 	projects     map[string]int    // project id by slug
-	repos        map[string]int    // repository id by name
+	repos        map[string]int    // repository id by name, once seen
+	connected    map[string]bool   // connected repositories, by name
 	nextIssue    int64
 	nextActivity int
 	nextExternal int
@@ -90,6 +97,7 @@ func New(o Options) *Server {
 		issues:       map[string]*issue{},
 		projects:     map[string]int{},
 		repos:        map[string]int{},
+		connected:    map[string]bool{},
 		nextIssue:    4000000001,
 		nextActivity: 100,
 		nextExternal: 500,
@@ -98,6 +106,7 @@ func New(o Options) *Server {
 		s.now = time.Now
 	}
 	for _, name := range o.Repositories {
+		s.connected[name] = true
 		s.repoID(name)
 	}
 	s.handler = s.Control.Wrap(s.routes())
@@ -239,6 +248,25 @@ func (s *Server) AddIssue(in Issue) {
 	}
 	is.activity = nil // no activity for how it started
 	s.issues[in.ID] = is
+}
+
+// ConnectRepository connects a repository to the organization, as adding
+// it in Sentry's integration settings does: commits in it are accepted
+// from then on.
+func (s *Server) ConnectRepository(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.connected[name] = true
+	s.repoID(name)
+}
+
+// DisconnectRepository removes a connected repository, as removing it in
+// Sentry's integration settings does: resolving in its commits is refused
+// from then on.
+func (s *Server) DisconnectRepository(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.connected, name)
 }
 
 // SetTimeline scripts the events of an issue. It panics for an unknown

@@ -37,7 +37,7 @@ func newEnv(t *testing.T, o Options) *tenv {
 	srv := httptest.NewServer(e.s.Handler())
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
-	if _, ok := contract.Dir(); ok {
+	if _, ok := contract.Available(t); ok {
 		e.spec = contract.SentrySpec(t)
 		e.checked = e.spec.Transport(t, http.DefaultTransport)
 	}
@@ -259,7 +259,7 @@ func TestPutResolveInCommit(t *testing.T) {
 }
 
 func TestPutStatuses(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Repositories: []string{"acme/shop"}})
 	for _, c := range []struct {
 		body, status, substatus string
 		details                 string
@@ -271,7 +271,7 @@ func TestPutStatuses(t *testing.T) {
 		{`{"status":"muted"}`, "ignored", "archived_until_escalating", `{}`},
 		{`{"isBookmarked":true}`, "ignored", "archived_until_escalating", `{}`},
 		// statusDetails alone changes nothing.
-		{`{"statusDetails":{"inCommit":{"commit":"a","repository":"b"}}}`, "ignored", "archived_until_escalating", `{}`},
+		{`{"statusDetails":{"inCommit":{"commit":"a","repository":"acme/shop"}}}`, "ignored", "archived_until_escalating", `{}`},
 	} {
 		r := e.call("PUT", issuePath, c.body, both)
 		m := r.json(t)
@@ -293,7 +293,10 @@ func TestPutRefused(t *testing.T) {
 		`{"status":"closed"}`: `{"status":["\"closed\" is not a valid choice."]}`,
 		`{"status":5}`:        `{"status":["\"5\" is not a valid choice."]}`,
 		`{"status":null}`:     `{"status":["This field may not be null."]}`,
-		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f"}}}`:                           `{"statusDetails":{"inCommit":{"repository":["This field is required."]}}}`,
+		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f"}}}`:                           `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
+		`{"status":"resolved","statusDetails":{"inCommit":{"repository":"acme/shop"}}}`:                `{"statusDetails":{"inCommit":{"commit":["Unable to find the given commit."]}}}`,
+		`{"status":"resolved","statusDetails":{"inCommit":null}}`:                                      `{"statusDetails":{"inCommit":["This field may not be null."]}}`,
+		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f","repository":"ACME/shop"}}}`:  `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"","repository":"acme/shop"}}}`:    `{"statusDetails":{"inCommit":{"commit":["This field may not be blank."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f","repository":"acme/other"}}}`: `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`,
 		`{"status":"resolved","statusDetails":{"inCommit":"0f"}}`:                                      `{"statusDetails":{"inCommit":{"non_field_errors":["Invalid data. Expected a dictionary."]}}}`,
@@ -309,8 +312,36 @@ func TestPutRefused(t *testing.T) {
 		t.Errorf("bad JSON: %d %s", r.status, r.body)
 	}
 	st, _ := e.s.Issue("4711")
-	if st.Status != "unresolved" || st.Updates != 10 || st.ResolvedInCommit != nil {
+	if st.Status != "unresolved" || st.Updates != 13 || st.ResolvedInCommit != nil {
 		t.Errorf("state after refused updates: %+v", st)
+	}
+}
+
+// TestResolveInCommitNeedsAConnectedRepository checks that, as on Sentry,
+// an organization resolves in a commit only of a repository it has
+// connected: none at first, then one connected, then none again once it
+// is removed.
+func TestResolveInCommitNeedsAConnectedRepository(t *testing.T) {
+	e := newEnv(t, Options{})
+	body := `{"status":"resolved","statusDetails":{"inCommit":{"commit":"0f1e2d","repository":"acme/shop"}}}`
+	refused := `{"statusDetails":{"inCommit":{"repository":["Unable to find the given repository."]}}}`
+	if r := e.call("PUT", issuePath, body, answer); r.status != 400 || string(r.body) != refused {
+		t.Errorf("no repository connected: %d %s, want 400 %s", r.status, r.body, refused)
+	}
+	e.s.ConnectRepository("acme/shop")
+	if r := e.call("PUT", issuePath, body, both); r.status != 200 {
+		t.Errorf("connected: %d %s", r.status, r.body)
+	}
+	if st, _ := e.s.Issue("4711"); st.ResolvedInCommit == nil || st.ResolvedInCommit.Repository != "acme/shop" {
+		t.Errorf("connected: state %+v", st)
+	}
+	e.s.SetStatus("4711", "unresolved")
+	e.s.DisconnectRepository("acme/shop")
+	if r := e.call("PUT", issuePath, body, answer); r.status != 400 || string(r.body) != refused {
+		t.Errorf("disconnected: %d %s, want 400 %s", r.status, r.body, refused)
+	}
+	if st, _ := e.s.Issue("4711"); st.Status != "unresolved" {
+		t.Errorf("a refused update changed the issue: %+v", st)
 	}
 }
 
@@ -589,7 +620,7 @@ func TestExternalIssues(t *testing.T) {
 }
 
 func TestSnapshotsAreCopies(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Repositories: []string{"b"}})
 	e.call("PUT", issuePath, `{"status":"resolved","statusDetails":{"inCommit":{"commit":"a","repository":"b"}}}`, both)
 	e.s.AddNote("4711", "x", "note")
 	st, _ := e.s.Issue("4711")
