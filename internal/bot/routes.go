@@ -2,17 +2,16 @@ package bot
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
@@ -28,7 +27,7 @@ func (b *Bot) routes() http.Handler {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	mux.Handle("GET /readyz", b.handleReady())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", b.handleMetrics())
 	if b.Dashboard != nil {
 		mux.Handle("GET /{$}", b.Dashboard)
 		mux.Handle("GET /loops/", b.Dashboard)
@@ -59,9 +58,15 @@ func (b *Bot) reject(w http.ResponseWriter, source string, status int, result, r
 	encode(w, status, map[string]string{"error": reason})
 }
 
-// readBody reads at most the configured body limit; false means an error
-// has been answered.
+// readBody reads a JSON body of at most the configured limit; false means
+// an error has been answered. Every sender the bot takes webhooks from
+// sends JSON and says so; anything else is answered 415 before the body
+// is read.
 func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
+	if err := webhook.CheckJSON(r.Header.Get("Content-Type")); err != nil {
+		b.reject(w, source, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.cfg.MaxBody)))
 	var tooBig *http.MaxBytesError
 	switch {
@@ -124,7 +129,7 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 func (b *Bot) handleSentryLegacy() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = "sentry_legacy"
-		if !secretEqual(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
+		if !bearer.Equal(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "the token query parameter does not match sentry.legacy_token")
 			return
 		}
@@ -144,8 +149,7 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 func (b *Bot) handleAlertmanager() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = "alertmanager"
-		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !secretEqual(token, b.cfg.Alertmanager.Token) {
+		if !bearer.Valid(r, b.cfg.Alertmanager.Token) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <alertmanager.token> is missing or wrong")
 			return
 		}
@@ -160,12 +164,6 @@ func (b *Bot) handleAlertmanager() http.Handler {
 		}
 		b.accept(w, r, source, alerts)
 	})
-}
-
-// secretEqual compares in constant time; an unconfigured secret never
-// matches.
-func secretEqual(got, want string) bool {
-	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // notOwn drops alerts the bot caused itself: Sentry reports the actor of
@@ -210,6 +208,23 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 	b.notify()
 	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
 	encode(w, http.StatusAccepted, map[string]any{"accepted": len(alerts)})
+}
+
+// handleMetrics serves Prometheus's scrape, behind metrics.token when
+// one is set.
+func (b *Bot) handleMetrics() http.Handler {
+	h := promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{})
+	if b.cfg.Metrics.Token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !bearer.Valid(r, b.cfg.Metrics.Token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof metrics"`)
+			encode(w, http.StatusUnauthorized, map[string]string{"error": "Authorization: Bearer <metrics.token> is missing or wrong"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (b *Bot) handleReady() http.Handler {

@@ -2,8 +2,10 @@ package dashboard
 
 import (
 	"context"
-	"crypto/subtle"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,9 +14,11 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -115,14 +119,14 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		if d.cfg.Token == "" {
 			if !loopback(r) {
-				http.Error(w, "the dashboard answers only on localhost; set dashboard.token to open it to others", http.StatusForbidden)
+				http.Error(w, "the dashboard answers only on localhost, and not through a proxy; set dashboard.token to open it to others", http.StatusForbidden)
 				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		if q := r.URL.Query().Get("token"); q != "" && d.tokenOK(q) {
-			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		if q := r.URL.Query().Get("token"); q != "" && bearer.Equal(q, d.cfg.Token) {
+			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: d.cookieValue(), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 			u := *r.URL
 			qs := u.Query()
 			qs.Del("token")
@@ -130,13 +134,11 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		given := ""
-		if h := r.Header.Get("Authorization"); len(h) > 7 && h[:7] == "Bearer " {
-			given = h[7:]
-		} else if c, err := r.Cookie(cookieName); err == nil {
-			given = c.Value
+		ok := bearer.Valid(r, d.cfg.Token)
+		if c, err := r.Cookie(cookieName); !ok && err == nil {
+			ok = d.cookieOK(c.Value)
 		}
-		if !d.tokenOK(given) {
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof"`)
 			http.Error(w, "give the dashboard token: Authorization: Bearer TOKEN, or open /?token=TOKEN once", http.StatusUnauthorized)
 			return
@@ -145,13 +147,54 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 	})
 }
 
-func (d *Dashboard) tokenOK(s string) bool {
-	return s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(d.cfg.Token)) == 1
+// cookieValue is what the cookie set by ?token= holds: an HMAC keyed with
+// the token, never the token itself. A cookie sits in the browser's
+// profile on disk and travels with every request, where a proxy may log
+// it; this one opens the dashboard and nothing else, and changing the
+// token voids it.
+func (d *Dashboard) cookieValue() string {
+	return hex.EncodeToString(d.cookieMAC())
 }
 
-// loopback is a request from this machine, not relayed by a proxy.
+func (d *Dashboard) cookieMAC() []byte {
+	m := hmac.New(sha256.New, []byte(d.cfg.Token))
+	m.Write([]byte("fixproof dashboard cookie v1"))
+	return m.Sum(nil)
+}
+
+// cookieOK checks a cookie's value in constant time.
+func (d *Dashboard) cookieOK(v string) bool {
+	got, err := hex.DecodeString(v)
+	return err == nil && hmac.Equal(got, d.cookieMAC())
+}
+
+// relayHeaders are the headers proxies add to what they pass on; the
+// X-Forwarded- family is matched whole (see relayed).
+var relayHeaders = map[string]bool{
+	"forwarded": true, "via": true, "x-real-ip": true, "true-client-ip": true, "cf-connecting-ip": true,
+	"x-client-ip": true, "x-cluster-client-ip": true, "fastly-client-ip": true, "x-original-forwarded-for": true,
+}
+
+// relayed reports whether a proxy passed the request on: it carries a
+// forwarding header, whatever its value (an empty X-Forwarded-For line
+// counts: some proxies add one, and a second line may follow it).
+// Names are compared ignoring case, with "_" as "-" (as some servers and
+// CGI gateways read them).
+func relayed(h http.Header) bool {
+	for k := range h {
+		k = strings.ReplaceAll(strings.ToLower(k), "_", "-")
+		if relayHeaders[k] || strings.HasPrefix(k, "x-forwarded-") {
+			return true
+		}
+	}
+	return false
+}
+
+// loopback is a request from this machine's socket that no proxy relayed:
+// behind a proxy on the same machine every request comes from loopback,
+// so the socket alone proves nothing.
 func loopback(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+	if relayed(r.Header) {
 		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -1,6 +1,9 @@
 package dashboard
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,21 +99,38 @@ func TestBarsAndTimeline(t *testing.T) {
 
 func TestGuard(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
+	cookie := New(Config{Token: "s3cret"}, nil, nil).cookieValue()
+	type hdr = [][2]string
 	tests := []struct {
 		name   string
 		token  string
 		remote string
-		header map[string]string
+		header hdr
 		target string
 		want   int
 	}{
 		{"no token, loopback", "", "127.0.0.1:5000", nil, "/", 200},
 		{"no token, loopback v6", "", "[::1]:5000", nil, "/", 200},
 		{"no token, another machine", "", "10.0.0.8:5000", nil, "/", 403},
-		{"no token, through a proxy", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "/", 403},
-		{"token as bearer", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cret"}, "/", 200},
-		{"token as cookie", "s3cret", "10.0.0.8:5000", map[string]string{"Cookie": cookieName + "=s3cret"}, "/", 200},
-		{"wrong token", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cre"}, "/", 401},
+		{"no token, through a proxy", "", "127.0.0.1:5000", hdr{{"X-Forwarded-For", "203.0.113.9"}}, "/", 403},
+		{"no token, an empty X-Forwarded-For line then a real one", "", "127.0.0.1:5000",
+			hdr{{"X-Forwarded-For", ""}, {"X-Forwarded-For", "203.0.113.9"}}, "/", 403},
+		{"no token, an empty X-Forwarded-For alone", "", "127.0.0.1:5000", hdr{{"X-Forwarded-For", ""}}, "/", 403},
+		{"no token, Forwarded", "", "127.0.0.1:5000", hdr{{"Forwarded", "for=203.0.113.9"}}, "/", 403},
+		{"no token, X-Real-IP", "", "127.0.0.1:5000", hdr{{"X-Real-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, True-Client-IP", "", "127.0.0.1:5000", hdr{{"True-Client-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, CF-Connecting-IP", "", "127.0.0.1:5000", hdr{{"CF-Connecting-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, Via", "", "127.0.0.1:5000", hdr{{"Via", "1.1 proxy"}}, "/", 403},
+		{"no token, X-Forwarded-Host", "", "127.0.0.1:5000", hdr{{"X-Forwarded-Host", "bot.example"}}, "/", 403},
+		{"no token, X-Forwarded-Proto", "", "127.0.0.1:5000", hdr{{"X-Forwarded-Proto", "https"}}, "/", 403},
+		{"no token, underscores for dashes", "", "127.0.0.1:5000", hdr{{"X_Forwarded_For", "203.0.113.9"}}, "/", 403},
+		{"token as bearer", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "Bearer s3cret"}}, "/", 200},
+		{"token as bearer, scheme in lower case", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "bearer s3cret"}}, "/", 200},
+		{"token behind a proxy", "s3cret", "127.0.0.1:5000", hdr{{"Authorization", "Bearer s3cret"}, {"X-Forwarded-For", "203.0.113.9"}}, "/", 200},
+		{"the cookie ?token= set", "s3cret", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=" + cookie}}, "/", 200},
+		{"the token itself as the cookie", "s3cret", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=s3cret"}}, "/", 401},
+		{"a cookie made with another token", "other", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=" + cookie}}, "/", 401},
+		{"wrong token", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "Bearer s3cre"}}, "/", 401},
 		{"token required even on loopback", "s3cret", "127.0.0.1:5000", nil, "/", 401},
 		{"token in the query sets a cookie", "s3cret", "10.0.0.8:5000", nil, "/?state=open&token=s3cret", 303},
 		{"wrong token in the query", "s3cret", "10.0.0.8:5000", nil, "/?token=nope", 401},
@@ -120,8 +140,8 @@ func TestGuard(t *testing.T) {
 			d := New(Config{Token: tt.token, Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: time.Hour * 6}}, nil, nil)
 			r := httptest.NewRequest("GET", tt.target, nil)
 			r.RemoteAddr = tt.remote
-			for k, v := range tt.header {
-				r.Header.Set(k, v)
+			for _, h := range tt.header {
+				r.Header.Add(h[0], h[1])
 			}
 			rec := httptest.NewRecorder()
 			d.guard(ok).ServeHTTP(rec, r)
@@ -130,13 +150,44 @@ func TestGuard(t *testing.T) {
 			}
 			if rec.Code == 303 {
 				c := rec.Result().Cookies()
-				if len(c) != 1 || c[0].Value != tt.token || !c[0].HttpOnly || rec.Header().Get("Location") != "/?state=open" {
+				if len(c) != 1 || c[0].Value != cookie || !c[0].HttpOnly || rec.Header().Get("Location") != "/?state=open" {
 					t.Errorf("cookie %+v, location %q", c, rec.Header().Get("Location"))
+				}
+				if len(c) == 1 && strings.Contains(c[0].Value, tt.token) {
+					t.Errorf("the cookie %q holds the token", c[0].Value)
 				}
 			}
 			if rec.Header().Get("Content-Security-Policy") == "" {
 				t.Error("no Content-Security-Policy")
 			}
 		})
+	}
+}
+
+// The header lines as a proxy writes them, read by Go's own server: an
+// empty X-Forwarded-For line followed by a real one is relayed.
+func TestGuardReadsEveryForwardingLineOffTheWire(t *testing.T) {
+	d := New(Config{Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 6 * time.Hour}}, nil, nil)
+	srv := httptest.NewServer(d.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })))
+	defer srv.Close()
+	for head, want := range map[string]string{
+		"": "200 OK",
+		"X-Forwarded-For:\r\nX-Forwarded-For: 203.0.113.9\r\n": "403 Forbidden",
+		"X-Forwarded-For: \r\n":                                "403 Forbidden",
+		"x-real-ip: 203.0.113.9\r\n":                           "403 Forbidden",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n", head)
+		status, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(status, want) {
+			t.Errorf("headers %q: %s, want %s", head, strings.TrimSpace(status), want)
+		}
 	}
 }
