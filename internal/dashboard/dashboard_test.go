@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -21,23 +24,69 @@ func TestClassify(t *testing.T) {
 		labels   []string
 		category string
 		merged   bool
+		swept    bool
 		want     State
 	}{
-		{"new issue", []string{"fixproof"}, "new", false, Open},
-		{"someone works on it", []string{"fixproof"}, "indeterminate", false, InProgress},
-		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, Watching},
-		{"verified and closed", []string{"fixproof"}, "done", true, Verified},
-		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, Unverified},
-		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, Unverified},
-		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, Reopened},
-		{"closed by hand", []string{"fixproof"}, "done", false, Done},
+		{"new issue", []string{"fixproof"}, "new", false, false, Open},
+		{"someone works on it", []string{"fixproof"}, "indeterminate", false, false, InProgress},
+		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, false, Watching},
+		{"the sweep verified and closed it", []string{"fixproof"}, "done", true, true, Verified},
+		{"merged, then closed by a person", []string{"fixproof"}, "done", true, false, Done},
+		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, false, Unverified},
+		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, false, Unverified},
+		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, true, Reopened},
+		{"merged, reopened before any verification", []string{"fixproof"}, "indeterminate", true, false, Reopened},
+		{"closed by hand, no fix", []string{"fixproof"}, "done", false, false, Done},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(tt.labels, tt.category, tt.merged, l); got != tt.want {
+			if got := Classify(tt.labels, tt.category, tt.merged, tt.swept, l); got != tt.want {
 				t.Errorf("Classify = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSweptClosed(t *testing.T) {
+	claim := &sentrylink.Closing{Run: "https://github.com/acme/shop/actions/runs/1", At: "2026-11-21T04:00:00Z"}
+	at := time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		claim    *sentrylink.Closing
+		resolved time.Time
+		want     bool
+	}{
+		{"no claim: a person closed it", nil, at, false},
+		{"closed right after the claim", claim, at.Add(20 * time.Second), true},
+		{"Jira records no resolution time", claim, time.Time{}, true},
+		{"closed again long after the claim", claim, at.Add(5 * 24 * time.Hour), false},
+		{"a claim whose time is unreadable", &sentrylink.Closing{Run: "r", At: "yesterday"}, at, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SweptClosed(tt.claim, tt.resolved); got != tt.want {
+				t.Errorf("SweptClosed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The state comes from what Jira holds: the property the sweep writes.
+func TestFromDetailReadsTheSweepsClaim(t *testing.T) {
+	merge := `"merge":{"at":"2026-11-20T10:00:00Z","commit":"abc","repo":"acme/shop","pr":7,"url":""}`
+	resolved := time.Date(2026, 11, 21, 4, 0, 30, 0, time.UTC)
+	for _, tt := range []struct {
+		name, property string
+		want           State
+	}{
+		{"verified by the sweep", `{` + merge + `,"closing":{"run":"r1","at":"2026-11-21T04:00:00Z"}}`, Verified},
+		{"closed by a person after the merge", `{` + merge + `}`, Done},
+	} {
+		d := jira.Detail{Issue: jira.Issue{Key: "OPS-1", Status: "Done", Category: "done"}, Labels: []string{"fixproof", "sentry-web"},
+			Properties: map[string]json.RawMessage{"fixproof": json.RawMessage(tt.property)}, Resolved: resolved}
+		if got := FromDetail(d, DefaultLabels, "acme", "https://jira/browse/OPS-1").State; got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }
 
