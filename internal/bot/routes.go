@@ -31,6 +31,7 @@ func (b *Bot) routes() http.Handler {
 	if b.Dashboard != nil {
 		mux.Handle("GET /{$}", b.Dashboard)
 		mux.Handle("GET /loops/", b.Dashboard)
+		mux.Handle("GET /dead-letters", b.Dashboard)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})

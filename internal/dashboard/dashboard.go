@@ -22,6 +22,7 @@ import (
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -34,6 +35,12 @@ type Jira interface {
 // Sentry is what the dashboard reads from Sentry.
 type Sentry interface {
 	EventCounts(ctx context.Context, issueID string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+}
+
+// DeadLetters is where the dashboard reads the deliveries that failed for
+// good: the bot's store.
+type DeadLetters interface {
+	Dead(ctx context.Context, limit int) ([]store.DeadJob, error)
 }
 
 // Config is the dashboard's settings.
@@ -55,6 +62,8 @@ type Config struct {
 	// Now is the clock for the charts' range; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Dead, when set, is listed at /dead-letters.
+	Dead DeadLetters
 }
 
 // Dashboard serves the pages.
@@ -100,11 +109,13 @@ var pages = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	},
 }).ParseFS(files, "page.html"))
 
-// Handler serves GET / (the list, ?state= filters it) and GET /loops/{key}.
+// Handler serves GET / (the list, ?state= filters it), GET /loops/{key}
+// and GET /dead-letters.
 func (d *Dashboard) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.list)
 	mux.HandleFunc("GET /loops/{key}", d.loop)
+	mux.HandleFunc("GET /dead-letters", d.dead)
 	return d.guard(mux)
 }
 
@@ -243,6 +254,8 @@ type listPage struct {
 	States   []State
 	Filter   State
 	Sentinel string
+	// AnyDead says there are dead letters to look at.
+	AnyDead bool
 }
 
 func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +270,15 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := listPage{Title: "fixproof: every loop", All: len(loops), Counts: map[State]int{}, States: States, Filter: filter}
+	if d.cfg.Dead != nil {
+		// Best effort: the list is worth showing even if the store
+		// cannot say.
+		dead, err := d.cfg.Dead.Dead(r.Context(), 1)
+		if err != nil {
+			d.cfg.Log.Warn("dashboard: read the dead letters", "error", err.Error())
+		}
+		p.AnyDead = len(dead) > 0
+	}
 	for _, l := range loops {
 		p.Counts[l.State]++
 		if filter == "" || l.State == filter {
@@ -324,6 +346,33 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.render(w, "loop", p)
+}
+
+// deadShown is how many dead letters the page lists, the latest first.
+const deadShown = 200
+
+type deadPage struct {
+	Title     string
+	Dead      []store.DeadJob
+	Available bool
+	More      bool // there may be more than deadShown
+}
+
+// dead lists the deliveries that failed for good, with the error each
+// last failed with, and says how to put them back in the queue. The
+// payloads are not shown: they are the alerts as received, before
+// personal data is scrubbed.
+func (d *Dashboard) dead(w http.ResponseWriter, r *http.Request) {
+	p := deadPage{Title: "fixproof: dead letters", Available: d.cfg.Dead != nil}
+	if d.cfg.Dead != nil {
+		dead, err := d.cfg.Dead.Dead(r.Context(), deadShown)
+		if err != nil {
+			d.fail(w, "read the dead letters from the store", err)
+			return
+		}
+		p.Dead, p.More = dead, len(dead) == deadShown
+	}
+	d.render(w, "dead", p)
 }
 
 // ChartRange is the windows a loop's chart shows: as many before the merge
