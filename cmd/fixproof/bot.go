@@ -128,7 +128,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	host, _ := os.Hostname()
 	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, log)})
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, st, log)})
 	if err != nil {
 		return err
 	}
@@ -221,8 +221,9 @@ func logLevel(s string) slog.Level {
 	return l
 }
 
-// newDashboard is the page at /, reading Jira and, with a token, Sentry.
-func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, log *slog.Logger) http.Handler {
-	return dashboard.New(dashboard.Config{Token: cfg.Dashboard.Token, Org: cfg.Sentry.Org, Log: log, Params: cfg.Dashboard.Params()},
+// newDashboard is the page at /, reading Jira, with a token Sentry, and
+// the store's dead letters.
+func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, st store.Store, log *slog.Logger) http.Handler {
+	return dashboard.New(dashboard.Config{Token: cfg.Dashboard.Token, Org: cfg.Sentry.Org, Log: log, Params: cfg.Dashboard.Params(), Dead: st},
 		jc, sc).Handler()
 }

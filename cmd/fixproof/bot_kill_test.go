@@ -80,6 +80,7 @@ alertmanager: {token: am-secret}
 		body := fmt.Sprintf(`{"version":"4","status":"firing","receiver":"ops","groupKey":"g%d","groupLabels":{"alertname":"A%d"},
 "commonLabels":{"alertname":"A%d"},"commonAnnotations":{"summary":"s"},"externalURL":"http://am","alerts":[{"status":"firing","labels":{"alertname":"A%d"},"annotations":{},"startsAt":"2026-11-20T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://p","fingerprint":"f"}]}`, g, g, g, g)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/alertmanager", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer am-secret")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

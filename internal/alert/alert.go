@@ -7,7 +7,7 @@ package alert
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -141,15 +141,23 @@ func GuanceFingerprint(workspace, uuid string) string {
 // AlertmanagerFingerprint names an Alertmanager group:
 // alertmanager:<receiver>:<sha256 of the sorted group labels>.
 func AlertmanagerFingerprint(receiver string, groupLabels map[string]string) string {
-	keys := make([]string, 0, len(groupLabels))
-	for k := range groupLabels {
-		keys = append(keys, k)
+	labels := make([][2]string, 0, len(groupLabels))
+	for k, v := range groupLabels {
+		labels = append(labels, [2]string{k, v})
 	}
-	sort.Strings(keys)
+	return groupFingerprint(receiver, labels)
+}
+
+// groupFingerprint is AlertmanagerFingerprint over labels in any order:
+// the order the caller gives (a map's, which Go varies from run to run)
+// must not matter, so the labels are sorted by name first.
+func groupFingerprint(receiver string, labels [][2]string) string {
+	labels = slices.Clone(labels)
+	slices.SortFunc(labels, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	h := sha256.New()
-	for _, k := range keys {
+	for _, l := range labels {
 		// Length-prefixed, so {"a":"b=c"} and {"a=b":"c"} differ.
-		h.Write([]byte(itoa(len(k)) + ":" + k + "=" + itoa(len(groupLabels[k])) + ":" + groupLabels[k] + "\n"))
+		h.Write([]byte(itoa(len(l[0])) + ":" + l[0] + "=" + itoa(len(l[1])) + ":" + l[1] + "\n"))
 	}
 	return "alertmanager:" + receiver + ":" + hex.EncodeToString(h.Sum(nil))
 }

@@ -98,6 +98,7 @@ func BenchmarkWebhooks(b *testing.B) {
 								code, _ = hooks.Send(context.Background(), "event_alert", stormBody)
 							} else {
 								req, _ := http.NewRequest(http.MethodPost, w.urls[0]+"/webhooks/alertmanager", bytes.NewReader(bodies[i]))
+								req.Header.Set("Content-Type", "application/json")
 								req.Header.Set("Authorization", "Bearer "+amToken)
 								res, err := client.Do(req)
 								if err == nil {

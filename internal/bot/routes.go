@@ -2,17 +2,17 @@ package bot
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
@@ -28,10 +28,11 @@ func (b *Bot) routes() http.Handler {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	mux.Handle("GET /readyz", b.handleReady())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", b.handleMetrics())
 	if b.Dashboard != nil {
 		mux.Handle("GET /{$}", b.Dashboard)
 		mux.Handle("GET /loops/", b.Dashboard)
+		mux.Handle("GET /dead-letters", b.Dashboard)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
@@ -59,9 +60,15 @@ func (b *Bot) reject(w http.ResponseWriter, source string, status int, result, r
 	encode(w, status, map[string]string{"error": reason})
 }
 
-// readBody reads at most the configured body limit; false means an error
-// has been answered.
+// readBody reads a JSON body of at most the configured limit; false means
+// an error has been answered. Every sender the bot takes webhooks from
+// sends JSON and says so; anything else is answered 415 before the body
+// is read.
 func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
+	if err := webhook.CheckJSON(r.Header.Get("Content-Type")); err != nil {
+		b.reject(w, source, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+		return nil, false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.cfg.MaxBody)))
 	var tooBig *http.MaxBytesError
 	switch {
@@ -90,13 +97,55 @@ func (b *Bot) handleSentry() http.Handler {
 			b.acceptSentryComment(w, r, body)
 			return
 		}
-		alerts, err := webhook.DecodeSentry(r.Header.Get("Sentry-Hook-Resource"), body, b.cfg.Sentry.Org)
+		d, err := webhook.DecodeSentryDelivery(r.Header.Get("Sentry-Hook-Resource"), body, b.cfg.Sentry.Org)
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		b.accept(w, r, source, b.notOwn(alerts))
+		if b.tooOld(w, r, source, d) {
+			return
+		}
+		b.accept(w, r, source, b.notOwn(d.Alerts), b.onceOf(d))
 	})
+}
+
+// undatedOnceFor is how long the Once id of a Sentry delivery is kept
+// when its date does not guard against replays: its body has none (an
+// issue resolved, assigned, archived) or sentry.max_age is 0.
+const undatedOnceFor = 30 * 24 * time.Hour
+
+// clockSkew is how far Sentry's clock and this machine's may differ.
+const clockSkew = time.Hour
+
+// onceOf is how a Sentry delivery is stored once: by the id its body
+// gives, remembered for as long as a copy could still be accepted. A
+// dated delivery is refused once older than sentry.max_age, so its id
+// need outlive it only that long (and the clocks' difference); an undated
+// one has only its id against a replay.
+func (b *Bot) onceOf(d webhook.SentryDelivery) once {
+	keep := undatedOnceFor
+	if maxAge := b.cfg.Sentry.MaxAge.D(); maxAge > 0 && !d.Dated.IsZero() {
+		keep = maxAge + clockSkew
+	}
+	return once{id: d.Once, keep: keep}
+}
+
+// tooOld refuses (400) a delivery whose body is dated longer ago than
+// sentry.max_age: Sentry signs only the body, so an old signed body is a
+// replay, or a delivery held up for longer than anyone should act on.
+func (b *Bot) tooOld(w http.ResponseWriter, r *http.Request, source string, d webhook.SentryDelivery) bool {
+	maxAge := b.cfg.Sentry.MaxAge.D()
+	if !webhook.TooOld(d.Dated, b.Now(), maxAge) {
+		return false
+	}
+	age := b.Now().Sub(d.Dated).Round(time.Second)
+	b.Log.Warn("refused a Sentry delivery older than sentry.max_age (a replay, or one held up)",
+		"dated", d.Dated.Format(time.RFC3339), "dated_by", d.DatedBy, "age", age.String(), "max_age", maxAge.String(),
+		"once", d.Once, "request_id", r.Header.Get("Request-ID"))
+	b.reject(w, source, http.StatusBadRequest, "too_old", fmt.Sprintf(
+		"the body is dated %s (%s), %s ago: older than sentry.max_age (%s). Sentry signs only the body, so an old delivery is refused as a possible replay; if Sentry's deliveries really arrive this late, raise sentry.max_age",
+		d.Dated.Format(time.RFC3339), d.DatedBy, age, maxAge))
+	return true
 }
 
 // acceptSentryComment queues a Sentry note (created, updated, deleted)
@@ -124,7 +173,7 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 func (b *Bot) handleSentryLegacy() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = "sentry_legacy"
-		if !secretEqual(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
+		if !bearer.Equal(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "the token query parameter does not match sentry.legacy_token")
 			return
 		}
@@ -132,20 +181,22 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 		if !ok {
 			return
 		}
-		alerts, err := webhook.DecodeSentryLegacy(body, b.cfg.Sentry.Org)
+		d, err := webhook.DecodeSentryLegacyDelivery(body, b.cfg.Sentry.Org)
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		b.accept(w, r, source, alerts)
+		if b.tooOld(w, r, source, d) {
+			return
+		}
+		b.accept(w, r, source, d.Alerts, b.onceOf(d))
 	})
 }
 
 func (b *Bot) handleAlertmanager() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = "alertmanager"
-		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !secretEqual(token, b.cfg.Alertmanager.Token) {
+		if !bearer.Valid(r, b.cfg.Alertmanager.Token) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <alertmanager.token> is missing or wrong")
 			return
 		}
@@ -158,14 +209,8 @@ func (b *Bot) handleAlertmanager() http.Handler {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		b.accept(w, r, source, alerts)
+		b.accept(w, r, source, alerts, once{})
 	})
-}
-
-// secretEqual compares in constant time; an unconfigured secret never
-// matches.
-func secretEqual(got, want string) bool {
-	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // notOwn drops alerts the bot caused itself: Sentry reports the actor of
@@ -182,10 +227,19 @@ func (b *Bot) notOwn(alerts []alert.Alert) []alert.Alert {
 	return out
 }
 
+// once is how a delivery is stored once (see store.Delivery.Once); the
+// zero value stores every copy.
+type once struct {
+	id   string
+	keep time.Duration
+}
+
 // accept stores every alert of a delivery and only then answers 202. If
 // the store cannot take it in time the answer is 503, and the sender
-// delivers again later.
-func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, alerts []alert.Alert) {
+// delivers again later. A copy of a delivery already stored (by its once
+// id) is acknowledged with 200 and stored no more: Sentry is satisfied,
+// and nothing is counted twice.
+func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, alerts []alert.Alert, o once) {
 	if len(alerts) == 0 {
 		b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
 		encode(w, http.StatusOK, map[string]any{"accepted": 0})
@@ -194,22 +248,58 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
 	defer cancel()
 	now := b.Now()
+	copies := 0
 	for i := range alerts {
 		payload, err := json.Marshal(&alerts[i])
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: source, Fingerprint: alerts[i].Fingerprint, Payload: payload, Received: now}); err != nil {
+		d := store.Delivery{Kind: source, Fingerprint: alerts[i].Fingerprint, Payload: payload, Received: now}
+		if o.id != "" {
+			d.Once, d.OnceFor = o.id, o.keep
+			if len(alerts) > 1 {
+				d.Once += "#" + itoa(i)
+			}
+		}
+		_, added, err := b.Store.Enqueue(ctx, d)
+		if err != nil {
 			b.Log.Error("store: enqueue", "fingerprint", alerts[i].Fingerprint, "error", err.Error())
 			w.Header().Set("Retry-After", "5")
 			b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
 			return
 		}
+		if !added && d.Once != "" {
+			copies++
+		}
+	}
+	if copies == len(alerts) {
+		b.Log.Debug("a copy of a delivery already stored (a retry or a replay): acknowledged, not stored again",
+			"once", o.id, "request_id", r.Header.Get("Request-ID"))
+		b.metrics.webhooks.WithLabelValues(source, "duplicate").Inc()
+		encode(w, http.StatusOK, map[string]any{"accepted": 0, "duplicate": true})
+		return
 	}
 	b.notify()
 	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
-	encode(w, http.StatusAccepted, map[string]any{"accepted": len(alerts)})
+	encode(w, http.StatusAccepted, map[string]any{"accepted": len(alerts) - copies})
+}
+
+// handleMetrics serves Prometheus's scrape, behind metrics.token when
+// one is set.
+func (b *Bot) handleMetrics() http.Handler {
+	h := promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{})
+	if b.cfg.Metrics.Token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !bearer.Valid(r, b.cfg.Metrics.Token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof metrics"`)
+			encode(w, http.StatusUnauthorized, map[string]string{"error": "Authorization: Bearer <metrics.token> is missing or wrong"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (b *Bot) handleReady() http.Handler {

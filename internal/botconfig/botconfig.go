@@ -37,6 +37,7 @@ type Config struct {
 	Guance       Guance       `yaml:"guance"`
 	Reconcile    Reconcile    `yaml:"reconcile"`
 	Dashboard    Dashboard    `yaml:"dashboard"`
+	Metrics      Metrics      `yaml:"metrics"`
 	Routes       []Route      `yaml:"routes"`
 	Escalation   Escalation   `yaml:"escalation"`
 	Silences     []Silence    `yaml:"silences"`
@@ -87,6 +88,11 @@ type Sentry struct {
 	// bot links Sentry issues to Jira as external issues, without it as
 	// notes.
 	Installation string `yaml:"installation"`
+	// MaxAge refuses (400) a signed delivery whose body is dated longer
+	// ago than this by its own timestamps: the signature covers only the
+	// body, so a captured delivery could otherwise be replayed later. 0
+	// means no limit (copies are still counted once).
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // Guance is Guance (观测云) exception tracking: polled as an alert source,
@@ -131,6 +137,15 @@ type Dashboard struct {
 // Params are the verification settings the dashboard charts with.
 func (d Dashboard) Params() verify.Params {
 	return verify.Params{Threshold: d.Threshold, Window: d.Window.D(), Windows: d.Windows, Timeout: d.Timeout.D()}
+}
+
+// Metrics is GET /metrics, the Prometheus scrape.
+type Metrics struct {
+	// Token, when set, is required as "Authorization: Bearer <token>"
+	// (Prometheus: authorization: {credentials: ...}); without one the
+	// endpoint is open, as exporters usually are.
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // Alertmanager is where Alertmanager webhooks come from.
@@ -239,7 +254,7 @@ func Default() Config {
 			WontFix:          []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
 			LinkType:         "Relates",
 		},
-		Sentry: Sentry{BaseURL: "https://sentry.io"},
+		Sentry: Sentry{BaseURL: "https://sentry.io", MaxAge: Duration(24 * time.Hour)},
 		Guance: Guance{BaseURL: "https://openapi.guance.com", Interval: Duration(time.Minute), Overlap: Duration(5 * time.Minute),
 			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
 		Reconcile:  Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
@@ -456,6 +471,9 @@ func (c *Config) validate(file string) []error {
 	if u, err := url.Parse(c.Sentry.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("sentry.base_url", "%q is not an http(s) URL", c.Sentry.BaseURL)
 	}
+	if m := c.Sentry.MaxAge.D(); m != 0 && m < time.Minute {
+		bad("sentry.max_age", "%s: 0 (no limit) or at least 1m: Sentry's clock and this machine's differ by seconds", m)
+	}
 	if c.Sentry.ClientSecret == "" && c.Sentry.LegacyToken == "" && c.Alertmanager.Token == "" && c.Guance.APIKey == "" {
 		bad("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token, alertmanager.token or guance.api_key")
 	}
@@ -523,7 +541,8 @@ func (c *Config) validate(file string) []error {
 // Secrets lists the secret values, so that logs can be checked for them.
 func (c *Config) Secrets() []string {
 	var out []string
-	for _, s := range []string{c.Jira.APIToken, c.Jira.PAT, c.Jira.WebhookSecret, c.Sentry.Token, c.Sentry.ClientSecret, c.Sentry.LegacyToken, c.Alertmanager.Token, c.Guance.APIKey} {
+	for _, s := range []string{c.Jira.APIToken, c.Jira.PAT, c.Jira.WebhookSecret, c.Sentry.Token, c.Sentry.ClientSecret, c.Sentry.LegacyToken, c.Alertmanager.Token, c.Guance.APIKey,
+		c.Dashboard.Token, c.Metrics.Token} {
 		if s != "" {
 			out = append(out, s)
 		}

@@ -2,8 +2,10 @@ package dashboard
 
 import (
 	"context"
-	"crypto/subtle"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,12 +14,15 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -30,6 +35,12 @@ type Jira interface {
 // Sentry is what the dashboard reads from Sentry.
 type Sentry interface {
 	EventCounts(ctx context.Context, issueID string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+}
+
+// DeadLetters is where the dashboard reads the deliveries that failed for
+// good: the bot's store.
+type DeadLetters interface {
+	Dead(ctx context.Context, limit int) ([]store.DeadJob, error)
 }
 
 // Config is the dashboard's settings.
@@ -51,6 +62,8 @@ type Config struct {
 	// Now is the clock for the charts' range; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Dead, when set, is listed at /dead-letters.
+	Dead DeadLetters
 }
 
 // Dashboard serves the pages.
@@ -96,11 +109,13 @@ var pages = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	},
 }).ParseFS(files, "page.html"))
 
-// Handler serves GET / (the list, ?state= filters it) and GET /loops/{key}.
+// Handler serves GET / (the list, ?state= filters it), GET /loops/{key}
+// and GET /dead-letters.
 func (d *Dashboard) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.list)
 	mux.HandleFunc("GET /loops/{key}", d.loop)
+	mux.HandleFunc("GET /dead-letters", d.dead)
 	return d.guard(mux)
 }
 
@@ -115,14 +130,14 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		if d.cfg.Token == "" {
 			if !loopback(r) {
-				http.Error(w, "the dashboard answers only on localhost; set dashboard.token to open it to others", http.StatusForbidden)
+				http.Error(w, "the dashboard answers only on localhost, and not through a proxy; set dashboard.token to open it to others", http.StatusForbidden)
 				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		if q := r.URL.Query().Get("token"); q != "" && d.tokenOK(q) {
-			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		if q := r.URL.Query().Get("token"); q != "" && bearer.Equal(q, d.cfg.Token) {
+			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: d.cookieValue(), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 			u := *r.URL
 			qs := u.Query()
 			qs.Del("token")
@@ -130,13 +145,11 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		given := ""
-		if h := r.Header.Get("Authorization"); len(h) > 7 && h[:7] == "Bearer " {
-			given = h[7:]
-		} else if c, err := r.Cookie(cookieName); err == nil {
-			given = c.Value
+		ok := bearer.Valid(r, d.cfg.Token)
+		if c, err := r.Cookie(cookieName); !ok && err == nil {
+			ok = d.cookieOK(c.Value)
 		}
-		if !d.tokenOK(given) {
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof"`)
 			http.Error(w, "give the dashboard token: Authorization: Bearer TOKEN, or open /?token=TOKEN once", http.StatusUnauthorized)
 			return
@@ -145,13 +158,54 @@ func (d *Dashboard) guard(next http.Handler) http.Handler {
 	})
 }
 
-func (d *Dashboard) tokenOK(s string) bool {
-	return s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(d.cfg.Token)) == 1
+// cookieValue is what the cookie set by ?token= holds: an HMAC keyed with
+// the token, never the token itself. A cookie sits in the browser's
+// profile on disk and travels with every request, where a proxy may log
+// it; this one opens the dashboard and nothing else, and changing the
+// token voids it.
+func (d *Dashboard) cookieValue() string {
+	return hex.EncodeToString(d.cookieMAC())
 }
 
-// loopback is a request from this machine, not relayed by a proxy.
+func (d *Dashboard) cookieMAC() []byte {
+	m := hmac.New(sha256.New, []byte(d.cfg.Token))
+	m.Write([]byte("fixproof dashboard cookie v1"))
+	return m.Sum(nil)
+}
+
+// cookieOK checks a cookie's value in constant time.
+func (d *Dashboard) cookieOK(v string) bool {
+	got, err := hex.DecodeString(v)
+	return err == nil && hmac.Equal(got, d.cookieMAC())
+}
+
+// relayHeaders are the headers proxies add to what they pass on; the
+// X-Forwarded- family is matched whole (see relayed).
+var relayHeaders = map[string]bool{
+	"forwarded": true, "via": true, "x-real-ip": true, "true-client-ip": true, "cf-connecting-ip": true,
+	"x-client-ip": true, "x-cluster-client-ip": true, "fastly-client-ip": true, "x-original-forwarded-for": true,
+}
+
+// relayed reports whether a proxy passed the request on: it carries a
+// forwarding header, whatever its value (an empty X-Forwarded-For line
+// counts: some proxies add one, and a second line may follow it).
+// Names are compared ignoring case, with "_" as "-" (as some servers and
+// CGI gateways read them).
+func relayed(h http.Header) bool {
+	for k := range h {
+		k = strings.ReplaceAll(strings.ToLower(k), "_", "-")
+		if relayHeaders[k] || strings.HasPrefix(k, "x-forwarded-") {
+			return true
+		}
+	}
+	return false
+}
+
+// loopback is a request from this machine's socket that no proxy relayed:
+// behind a proxy on the same machine every request comes from loopback,
+// so the socket alone proves nothing.
 func loopback(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+	if relayed(r.Header) {
 		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -200,6 +254,8 @@ type listPage struct {
 	States   []State
 	Filter   State
 	Sentinel string
+	// AnyDead says there are dead letters to look at.
+	AnyDead bool
 }
 
 func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
@@ -214,6 +270,15 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := listPage{Title: "fixproof: every loop", All: len(loops), Counts: map[State]int{}, States: States, Filter: filter}
+	if d.cfg.Dead != nil {
+		// Best effort: the list is worth showing even if the store
+		// cannot say.
+		dead, err := d.cfg.Dead.Dead(r.Context(), 1)
+		if err != nil {
+			d.cfg.Log.Warn("dashboard: read the dead letters", "error", err.Error())
+		}
+		p.AnyDead = len(dead) > 0
+	}
 	for _, l := range loops {
 		p.Counts[l.State]++
 		if filter == "" || l.State == filter {
@@ -281,6 +346,33 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.render(w, "loop", p)
+}
+
+// deadShown is how many dead letters the page lists, the latest first.
+const deadShown = 200
+
+type deadPage struct {
+	Title     string
+	Dead      []store.DeadJob
+	Available bool
+	More      bool // there may be more than deadShown
+}
+
+// dead lists the deliveries that failed for good, with the error each
+// last failed with, and says how to put them back in the queue. The
+// payloads are not shown: they are the alerts as received, before
+// personal data is scrubbed.
+func (d *Dashboard) dead(w http.ResponseWriter, r *http.Request) {
+	p := deadPage{Title: "fixproof: dead letters", Available: d.cfg.Dead != nil}
+	if d.cfg.Dead != nil {
+		dead, err := d.cfg.Dead.Dead(r.Context(), deadShown)
+		if err != nil {
+			d.fail(w, "read the dead letters from the store", err)
+			return
+		}
+		p.Dead, p.More = dead, len(dead) == deadShown
+	}
+	d.render(w, "dead", p)
 }
 
 // ChartRange is the windows a loop's chart shows: as many before the merge

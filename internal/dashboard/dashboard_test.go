@@ -1,13 +1,19 @@
 package dashboard
 
 import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -18,23 +24,69 @@ func TestClassify(t *testing.T) {
 		labels   []string
 		category string
 		merged   bool
+		swept    bool
 		want     State
 	}{
-		{"new issue", []string{"fixproof"}, "new", false, Open},
-		{"someone works on it", []string{"fixproof"}, "indeterminate", false, InProgress},
-		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, Watching},
-		{"verified and closed", []string{"fixproof"}, "done", true, Verified},
-		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, Unverified},
-		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, Unverified},
-		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, Reopened},
-		{"closed by hand", []string{"fixproof"}, "done", false, Done},
+		{"new issue", []string{"fixproof"}, "new", false, false, Open},
+		{"someone works on it", []string{"fixproof"}, "indeterminate", false, false, InProgress},
+		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, false, Watching},
+		{"the sweep verified and closed it", []string{"fixproof"}, "done", true, true, Verified},
+		{"merged, then closed by a person", []string{"fixproof"}, "done", true, false, Done},
+		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, false, Unverified},
+		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, false, Unverified},
+		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, true, Reopened},
+		{"merged, reopened before any verification", []string{"fixproof"}, "indeterminate", true, false, Reopened},
+		{"closed by hand, no fix", []string{"fixproof"}, "done", false, false, Done},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(tt.labels, tt.category, tt.merged, l); got != tt.want {
+			if got := Classify(tt.labels, tt.category, tt.merged, tt.swept, l); got != tt.want {
 				t.Errorf("Classify = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSweptClosed(t *testing.T) {
+	claim := &sentrylink.Closing{Run: "https://github.com/acme/shop/actions/runs/1", At: "2026-11-21T04:00:00Z"}
+	at := time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		claim    *sentrylink.Closing
+		resolved time.Time
+		want     bool
+	}{
+		{"no claim: a person closed it", nil, at, false},
+		{"closed right after the claim", claim, at.Add(20 * time.Second), true},
+		{"Jira records no resolution time", claim, time.Time{}, true},
+		{"closed again long after the claim", claim, at.Add(5 * 24 * time.Hour), false},
+		{"a claim whose time is unreadable", &sentrylink.Closing{Run: "r", At: "yesterday"}, at, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SweptClosed(tt.claim, tt.resolved); got != tt.want {
+				t.Errorf("SweptClosed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The state comes from what Jira holds: the property the sweep writes.
+func TestFromDetailReadsTheSweepsClaim(t *testing.T) {
+	merge := `"merge":{"at":"2026-11-20T10:00:00Z","commit":"abc","repo":"acme/shop","pr":7,"url":""}`
+	resolved := time.Date(2026, 11, 21, 4, 0, 30, 0, time.UTC)
+	for _, tt := range []struct {
+		name, property string
+		want           State
+	}{
+		{"verified by the sweep", `{` + merge + `,"closing":{"run":"r1","at":"2026-11-21T04:00:00Z"}}`, Verified},
+		{"closed by a person after the merge", `{` + merge + `}`, Done},
+	} {
+		d := jira.Detail{Issue: jira.Issue{Key: "OPS-1", Status: "Done", Category: "done"}, Labels: []string{"fixproof", "sentry-web"},
+			Properties: map[string]json.RawMessage{"fixproof": json.RawMessage(tt.property)}, Resolved: resolved}
+		if got := FromDetail(d, DefaultLabels, "acme", "https://jira/browse/OPS-1").State; got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -96,21 +148,38 @@ func TestBarsAndTimeline(t *testing.T) {
 
 func TestGuard(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
+	cookie := New(Config{Token: "s3cret"}, nil, nil).cookieValue()
+	type hdr = [][2]string
 	tests := []struct {
 		name   string
 		token  string
 		remote string
-		header map[string]string
+		header hdr
 		target string
 		want   int
 	}{
 		{"no token, loopback", "", "127.0.0.1:5000", nil, "/", 200},
 		{"no token, loopback v6", "", "[::1]:5000", nil, "/", 200},
 		{"no token, another machine", "", "10.0.0.8:5000", nil, "/", 403},
-		{"no token, through a proxy", "", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "/", 403},
-		{"token as bearer", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cret"}, "/", 200},
-		{"token as cookie", "s3cret", "10.0.0.8:5000", map[string]string{"Cookie": cookieName + "=s3cret"}, "/", 200},
-		{"wrong token", "s3cret", "10.0.0.8:5000", map[string]string{"Authorization": "Bearer s3cre"}, "/", 401},
+		{"no token, through a proxy", "", "127.0.0.1:5000", hdr{{"X-Forwarded-For", "203.0.113.9"}}, "/", 403},
+		{"no token, an empty X-Forwarded-For line then a real one", "", "127.0.0.1:5000",
+			hdr{{"X-Forwarded-For", ""}, {"X-Forwarded-For", "203.0.113.9"}}, "/", 403},
+		{"no token, an empty X-Forwarded-For alone", "", "127.0.0.1:5000", hdr{{"X-Forwarded-For", ""}}, "/", 403},
+		{"no token, Forwarded", "", "127.0.0.1:5000", hdr{{"Forwarded", "for=203.0.113.9"}}, "/", 403},
+		{"no token, X-Real-IP", "", "127.0.0.1:5000", hdr{{"X-Real-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, True-Client-IP", "", "127.0.0.1:5000", hdr{{"True-Client-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, CF-Connecting-IP", "", "127.0.0.1:5000", hdr{{"CF-Connecting-IP", "203.0.113.9"}}, "/", 403},
+		{"no token, Via", "", "127.0.0.1:5000", hdr{{"Via", "1.1 proxy"}}, "/", 403},
+		{"no token, X-Forwarded-Host", "", "127.0.0.1:5000", hdr{{"X-Forwarded-Host", "bot.example"}}, "/", 403},
+		{"no token, X-Forwarded-Proto", "", "127.0.0.1:5000", hdr{{"X-Forwarded-Proto", "https"}}, "/", 403},
+		{"no token, underscores for dashes", "", "127.0.0.1:5000", hdr{{"X_Forwarded_For", "203.0.113.9"}}, "/", 403},
+		{"token as bearer", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "Bearer s3cret"}}, "/", 200},
+		{"token as bearer, scheme in lower case", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "bearer s3cret"}}, "/", 200},
+		{"token behind a proxy", "s3cret", "127.0.0.1:5000", hdr{{"Authorization", "Bearer s3cret"}, {"X-Forwarded-For", "203.0.113.9"}}, "/", 200},
+		{"the cookie ?token= set", "s3cret", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=" + cookie}}, "/", 200},
+		{"the token itself as the cookie", "s3cret", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=s3cret"}}, "/", 401},
+		{"a cookie made with another token", "other", "10.0.0.8:5000", hdr{{"Cookie", cookieName + "=" + cookie}}, "/", 401},
+		{"wrong token", "s3cret", "10.0.0.8:5000", hdr{{"Authorization", "Bearer s3cre"}}, "/", 401},
 		{"token required even on loopback", "s3cret", "127.0.0.1:5000", nil, "/", 401},
 		{"token in the query sets a cookie", "s3cret", "10.0.0.8:5000", nil, "/?state=open&token=s3cret", 303},
 		{"wrong token in the query", "s3cret", "10.0.0.8:5000", nil, "/?token=nope", 401},
@@ -120,8 +189,8 @@ func TestGuard(t *testing.T) {
 			d := New(Config{Token: tt.token, Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: time.Hour * 6}}, nil, nil)
 			r := httptest.NewRequest("GET", tt.target, nil)
 			r.RemoteAddr = tt.remote
-			for k, v := range tt.header {
-				r.Header.Set(k, v)
+			for _, h := range tt.header {
+				r.Header.Add(h[0], h[1])
 			}
 			rec := httptest.NewRecorder()
 			d.guard(ok).ServeHTTP(rec, r)
@@ -130,13 +199,44 @@ func TestGuard(t *testing.T) {
 			}
 			if rec.Code == 303 {
 				c := rec.Result().Cookies()
-				if len(c) != 1 || c[0].Value != tt.token || !c[0].HttpOnly || rec.Header().Get("Location") != "/?state=open" {
+				if len(c) != 1 || c[0].Value != cookie || !c[0].HttpOnly || rec.Header().Get("Location") != "/?state=open" {
 					t.Errorf("cookie %+v, location %q", c, rec.Header().Get("Location"))
+				}
+				if len(c) == 1 && strings.Contains(c[0].Value, tt.token) {
+					t.Errorf("the cookie %q holds the token", c[0].Value)
 				}
 			}
 			if rec.Header().Get("Content-Security-Policy") == "" {
 				t.Error("no Content-Security-Policy")
 			}
 		})
+	}
+}
+
+// The header lines as a proxy writes them, read by Go's own server: an
+// empty X-Forwarded-For line followed by a real one is relayed.
+func TestGuardReadsEveryForwardingLineOffTheWire(t *testing.T) {
+	d := New(Config{Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 6 * time.Hour}}, nil, nil)
+	srv := httptest.NewServer(d.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })))
+	defer srv.Close()
+	for head, want := range map[string]string{
+		"": "200 OK",
+		"X-Forwarded-For:\r\nX-Forwarded-For: 203.0.113.9\r\n": "403 Forbidden",
+		"X-Forwarded-For: \r\n":                                "403 Forbidden",
+		"x-real-ip: 203.0.113.9\r\n":                           "403 Forbidden",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n", head)
+		status, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(status, want) {
+			t.Errorf("headers %q: %s, want %s", head, strings.TrimSpace(status), want)
+		}
 	}
 }

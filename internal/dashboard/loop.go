@@ -22,10 +22,10 @@ const (
 	Open       State = "open"        // an issue nobody has fixed yet
 	InProgress State = "in-progress" // someone is on it (a PR is open or work started)
 	Watching   State = "watching"    // the fix merged; the sweep watches the error rate
-	Verified   State = "verified"    // production proved the fix
+	Verified   State = "verified"    // the sweep proved the fix in production and closed the issue
 	Unverified State = "unverified"  // the error rate did not fall in time
 	Reopened   State = "reopened"    // a merged fix, and the issue is open again (a regression)
-	Done       State = "done"        // done without a fix fixproof saw merge
+	Done       State = "done"        // closed, but not by a verification: by a person, or without a fix fixproof saw merge
 )
 
 // States lists every state, for the filter.
@@ -50,11 +50,15 @@ type Loop struct {
 	Sentry       []sentrylink.Link
 	Merge        *sentrylink.Merge
 	MergedAt     time.Time
-	State        State
-	Created      time.Time
-	Resolved     time.Time
-	Labels       []string
-	JiraURL      string
+	// Swept is whether a sweep verified the fix and closed the issue, as
+	// the property's claim and Jira's resolution time say (see
+	// SweptClosed).
+	Swept    bool
+	State    State
+	Created  time.Time
+	Resolved time.Time
+	Labels   []string
+	JiraURL  string
 }
 
 // FromDetail reads a loop out of a Jira issue and its fixproof property.
@@ -69,10 +73,35 @@ func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
 				lp.Merge = p.Merge
 				lp.MergedAt, _ = time.Parse(time.RFC3339, p.Merge.At)
 			}
+			lp.Swept = SweptClosed(p.Closing, d.Resolved)
 		}
 	}
-	lp.State = Classify(d.Labels, d.Category, lp.Merge != nil, l)
+	lp.State = Classify(d.Labels, d.Category, lp.Merge != nil, lp.Swept, l)
 	return lp
+}
+
+// claimSlack is how long after its claim a sweep's close may land in
+// Jira. A sweep records its claim in the property and moves the issue
+// right after; an issue resolved later than this after the claim was
+// closed again by someone else (reopened by a regression since, say, and
+// closed by hand), and the old claim does not make that a verification.
+const claimSlack = time.Hour
+
+// SweptClosed reports whether the fixproof property's claim says a sweep
+// verified the fix and closed the issue. The claim (Closing) is written
+// only by a sweep that verified the fix, right before it closes the
+// issue; a person closing the issue leaves none. When Jira records when
+// the issue was resolved, that must not be long after the claim. A claim
+// whose time cannot be read still counts: the sweep wrote it.
+func SweptClosed(c *sentrylink.Closing, resolved time.Time) bool {
+	if c == nil {
+		return false
+	}
+	at, err := time.Parse(time.RFC3339, c.At)
+	if err != nil || resolved.IsZero() {
+		return true
+	}
+	return !resolved.After(at.Add(claimSlack))
 }
 
 // SourceOf names where an issue's alerts came from, by the labels the bot
@@ -91,9 +120,11 @@ func SourceOf(labels []string) string {
 	return ""
 }
 
-// Classify decides a loop's state from its labels, its status category
-// and whether a fix merged.
-func Classify(labels []string, category string, merged bool, l Labels) State {
+// Classify decides a loop's state from its labels, its status category,
+// whether a fix merged and whether a sweep verified it and closed the
+// issue (swept). A done issue is verified only when the sweep closed it:
+// closed by a person, merged fix or not, it is done.
+func Classify(labels []string, category string, merged, swept bool, l Labels) State {
 	has := func(want string) bool {
 		for _, x := range labels {
 			if strings.EqualFold(x, want) {
@@ -107,12 +138,12 @@ func Classify(labels []string, category string, merged bool, l Labels) State {
 		return Unverified
 	case has(l.Watch):
 		return Watching
-	case merged && category == "done":
+	case category == "done" && merged && swept:
 		return Verified
-	case merged:
-		return Reopened
 	case category == "done":
 		return Done
+	case merged:
+		return Reopened
 	case category == "indeterminate":
 		return InProgress
 	}

@@ -77,6 +77,10 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 				t.Errorf("the loop page lacks %q", want)
 			}
 		}
+		code, body = get(t, res.Dashboard+"dead-letters")
+		if code != 200 || !strings.Contains(body, "No dead letters") || !strings.Contains(body, "fixproof bot redrive") {
+			t.Errorf("GET /dead-letters: %d\n%s", code, body)
+		}
 		if code, _ := get(t, res.Dashboard+"loops/OPS-999"); code != 404 {
 			t.Errorf("an unknown key: %d, want 404", code)
 		}
@@ -131,7 +135,8 @@ func TestDashboardRendersInChromium(t *testing.T) {
 		if keep := os.Getenv("FIXPROOF_SCREENSHOTS"); keep != "" {
 			shots = keep
 		}
-		for name, url := range map[string]string{"list.png": res.Dashboard, "loop.png": res.Dashboard + "loops/" + leak.Key} {
+		for name, url := range map[string]string{"list.png": res.Dashboard, "loop.png": res.Dashboard + "loops/" + leak.Key,
+			"dead.png": res.Dashboard + "dead-letters"} {
 			shot := filepath.Join(shots, name)
 			run(url, "--screenshot="+shot)
 			info, err := os.Stat(shot)

@@ -33,6 +33,18 @@ type Delivery struct {
 	// Unique skips the insert when a job of the same Kind and Fingerprint
 	// is already pending (a deferred flush needs to be queued only once).
 	Unique bool
+	// Once, when set, names what the delivery reports (a Sentry event
+	// id, say), so that a copy of it, a sender's retry or a replay, is
+	// stored once: Enqueue skips a delivery whose Once was stored less
+	// than OnceFor before this one's Received (added false, id 0, no
+	// error). The id is recorded in the transaction that stores the job,
+	// so it is recorded exactly when the job is: a failed Enqueue leaves
+	// no trace, and the sender's retry is stored. "" means no such check.
+	Once string
+	// OnceFor is how long a Once id is remembered after the delivery that
+	// stored it was received: as long as a copy may still be accepted.
+	// It must be positive when Once is set.
+	OnceFor time.Duration
 }
 
 // WithDefaults fills what a delivery may leave out: Received is now,
@@ -119,7 +131,8 @@ type Stats struct {
 type Store interface {
 	// Enqueue stores a delivery durably; when it returns nil the delivery
 	// survives a crash (kill -9) of the process. added is false when
-	// Unique found a pending twin (id is then the twin's).
+	// Unique found a pending twin (id is then the twin's) or when Once
+	// names a delivery already stored (id is then 0).
 	Enqueue(ctx context.Context, d Delivery) (id int64, added bool, err error)
 
 	// Next leases the fingerprint of the oldest ready job that no live

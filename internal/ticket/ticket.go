@@ -18,6 +18,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/jiradoc"
@@ -68,7 +69,7 @@ func (b *Builder) Build(a *alert.Alert, class string) (Ticket, error) {
 		if err := b.summary.Execute(&out, data{a, class}); err != nil {
 			return t, fmt.Errorf("ticket: summary template: %w", err)
 		}
-		t.Summary = cut(strings.Join(strings.Fields(out.String()), " "), 255)
+		t.Summary = oneLine(out.String())
 	}
 	if b.description != nil {
 		var out bytes.Buffer
@@ -117,7 +118,35 @@ func Summary(a *alert.Alert) string {
 	if where != "" {
 		s = "[" + where + "] " + what
 	}
+	return oneLine(s)
+}
+
+// oneLine makes s a summary: the invisible characters dropped (see
+// invisible) and so are the other control characters, white space runs
+// (line breaks included) become one space, and it is cut to Jira's 255.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if invisible(r) || unicode.Is(unicode.Cc, r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
 	return cut(strings.Join(strings.Fields(s), " "), 255)
+}
+
+// invisible reports the characters that change how the text around them
+// is shown without showing themselves: the bidi embeddings, overrides and
+// isolates (U+202A-U+202E, U+2066-U+2069), the bidi marks (U+200E,
+// U+200F, U+061C) and the zero-width characters (U+200B-U+200D, U+2060,
+// U+FEFF). In a summary or a label they can make one text read as another
+// ("Trojan Source"), and nobody can see or type them back in a search.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
+		r >= 0x200B && r <= 0x200F, r == 0x061C, r == 0x2060, r == 0xFEFF:
+		return true
+	}
+	return false
 }
 
 // cut shortens s to at most n characters on a rune boundary, ending with
@@ -130,8 +159,9 @@ func cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Labels are fixproof's, the fingerprint's, the project's and the error
-// class's. Jira labels cannot contain spaces.
+// Labels are fixproof's, the fingerprint's, the source's (the Sentry
+// project, the Alertmanager receiver, the Guance workspace) and the error
+// class's. Every label made from alert data goes through label.
 func Labels(a *alert.Alert, class string) []string {
 	out := []string{"fixproof", alert.Label(a.Fingerprint)}
 	if a.Project != "" {
@@ -142,6 +172,9 @@ func Labels(a *alert.Alert, class string) []string {
 	}
 	if a.Source == alert.Guance {
 		out = append(out, "guance")
+		if a.Org != "" {
+			out = append(out, label("guance-"+a.Org))
+		}
 	}
 	if class != "" {
 		out = append(out, label("error-"+class))
@@ -149,14 +182,42 @@ func Labels(a *alert.Alert, class string) []string {
 	return out
 }
 
+// fallbackLabel is the label made of a text that has nothing left to
+// show once cleaned (Jira refuses an empty label).
+const fallbackLabel = "fixproof-unnamed"
+
+// maxLabelBytes is Jira's limit on a label: 255 characters as Jira counts
+// them (UTF-16 code units). A byte is never less than a code unit, so 255
+// bytes is within it whatever the text.
+const maxLabelBytes = 255
+
+// label makes s a label Jira accepts, whatever s holds. Jira refuses a
+// label with a space or a control character in it (Unicode's, not only
+// ASCII's: U+3000, U+2003, U+00A0, "\r" all make the create fail), so
+// every Unicode space (Z*, and the White_Space controls), control (Cc)
+// and format (Cf) character becomes "-", but the invisible ones (bidi
+// controls, zero-width characters) are dropped: they show as nothing, and
+// a label must read as what it is. Bytes that are not UTF-8 become
+// U+FFFD. The result is cut to 255 bytes on a character boundary, and is
+// fallbackLabel when nothing is left.
 func label(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '\n' {
+		switch {
+		case invisible(r):
+			return -1
+		case unicode.IsSpace(r), unicode.In(r, unicode.Z, unicode.Cc, unicode.Cf):
 			return '-'
 		}
-		return r
+		return r // strings.Map has already made bad bytes U+FFFD
 	}, s)
-	return cut(s, 255)
+	if len(s) > maxLabelBytes {
+		// Cut on bytes, then drop the half character the cut may leave.
+		s = strings.ToValidUTF8(s[:maxLabelBytes], "")
+	}
+	if s == "" {
+		return fallbackLabel
+	}
+	return s
 }
 
 // topFrames is how many in-app frames are shown before the rest is

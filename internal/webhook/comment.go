@@ -52,7 +52,7 @@ func DecodeSentryComment(body []byte, defaultOrg string) (SentryComment, error) 
 	case "":
 		return c, errors.New("sentry comment webhook: action: missing")
 	default:
-		return c, fmt.Errorf("sentry comment webhook: action: %q, want created, updated or deleted", cut(raw.Action))
+		return c, fmt.Errorf("sentry comment webhook: action: %s, want created, updated or deleted", short(raw.Action))
 	}
 	if raw.Data == nil {
 		return c, errors.New("sentry comment webhook: data: missing")
@@ -91,14 +91,7 @@ func numericID(raw json.RawMessage) (string, error) {
 		return "", errors.New("missing")
 	}
 	if _, err := strconv.ParseUint(s, 10, 64); err != nil {
-		return "", fmt.Errorf("%q is not a numeric id", cut(s))
+		return "", fmt.Errorf("%s is not a numeric id", short(s))
 	}
 	return s, nil
-}
-
-func cut(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

@@ -56,3 +56,21 @@ func FuzzDecodeSentryComment(f *testing.F) {
 		}
 	})
 }
+
+// A long value quoted in an error is cut on a character boundary: half a
+// character would show as \x escapes (or break a UTF-8 log line).
+func TestCommentErrorsCutValuesOnCharacterBoundaries(t *testing.T) {
+	long := strings.Repeat("é", 30) // 60 bytes: byte 40 is mid-character for a 39-byte cut
+	for _, body := range []string{
+		`{"action":"x` + long + `","data":{}}`,
+		`{"action":"created","data":{"comment":"x","comment_id":1,"issue_id":"x` + long + `"}}`,
+	} {
+		_, err := DecodeSentryComment([]byte(body), "acme")
+		if err == nil {
+			t.Fatalf("%s: no error", body)
+		}
+		if msg := err.Error(); strings.Contains(msg, `\x`) || !strings.Contains(msg, "xéé") || !strings.Contains(msg, "...") {
+			t.Errorf("error %q: want the value cut whole and marked", msg)
+		}
+	}
+}

@@ -57,19 +57,34 @@ func FuzzDecodeSentry(f *testing.F) {
 	f.Add("error", []byte(`{"data":{"error":{"issue_id":"2","tags":[{"key":"a","value":1}],"breadcrumbs":[{"timestamp":"1700000000"}],"exception":[{"type":"E"}]}}}`), "acme")
 	f.Add("event_alert", []byte(`{"data":{"event":{"issue_url":"https://s.example.com/api/0/issues/3/","contexts":{"replay":{"replay_id":"ab"}}}}}`), "x")
 	f.Add("legacy", []byte(`{"id":"4","event":{"request":{"headers":{"a":"b"},"query_string":[["x","y"]]}}}`), "acme")
-	f.Fuzz(func(t *testing.T, resource string, body []byte, org string) {
-		var got []alert.Alert
-		var err error
+	decode := func(resource string, body []byte, org string) (SentryDelivery, error) {
 		if resource == "legacy" {
-			got, err = DecodeSentryLegacy(body, org)
-		} else {
-			got, err = DecodeSentry(resource, body, org)
+			return DecodeSentryLegacyDelivery(body, org)
+		}
+		return DecodeSentryDelivery(resource, body, org)
+	}
+	f.Fuzz(func(t *testing.T, resource string, body []byte, org string) {
+		d, err := decode(resource, body, org)
+		got := d.Alerts
+		if err != nil {
+			got = nil
 		}
 		checkAlerts(t, got, err, "sentry:")
 		for _, a := range got {
 			if a.Source != alert.Sentry || a.Org == "" || a.IssueID == "" {
 				t.Fatalf("source %q org %q issue %q", a.Source, a.Org, a.IssueID)
 			}
+		}
+		if err != nil || len(got) == 0 {
+			return
+		}
+		// Every delivery that reports something is named, the same way
+		// each time, and dated only with the field it was dated by.
+		if again, _ := decode(resource, body, org); d.Once == "" || again.Once != d.Once {
+			t.Fatalf("once %q, then %q", d.Once, again.Once)
+		}
+		if d.Dated.IsZero() != (d.DatedBy == "") {
+			t.Fatalf("dated %s by %q", d.Dated, d.DatedBy)
 		}
 	})
 }

@@ -71,13 +71,19 @@ var ErrSentryOrgUnknown = errors.New("sentry org unknown: set sentry.org in the 
 // .../organizations/<org>/replays/<replay id>/. When the payload has no
 // URL at all, sentry.io is assumed.
 func DecodeSentry(resource string, body []byte, defaultOrg string) ([]alert.Alert, error) {
-	res := strings.ToLower(strings.TrimSpace(resource))
+	alerts, _, err := decodeSentry(strings.ToLower(strings.TrimSpace(resource)), body, defaultOrg)
+	return alerts, err
+}
+
+// decodeSentry is DecodeSentry of a resource already in lower case; it
+// also returns the parsed body.
+func decodeSentry(res string, body []byte, defaultOrg string) ([]alert.Alert, map[string]any, error) {
 	if res == "" {
-		return nil, errors.New("sentry webhook: Sentry-Hook-Resource header missing")
+		return nil, nil, errors.New("sentry webhook: Sentry-Hook-Resource header missing")
 	}
 	root, err := parseObject(body)
 	if err != nil {
-		return nil, fmt.Errorf("sentry %s webhook: %w", res, err)
+		return nil, nil, fmt.Errorf("sentry %s webhook: %w", res, err)
 	}
 	w := &walker{}
 	var a alert.Alert
@@ -91,12 +97,12 @@ func DecodeSentry(resource string, body []byte, defaultOrg string) ([]alert.Aler
 	default:
 		// installation, comment, metric_alert, seer, preprod_artifact...:
 		// nothing for fixproof to file.
-		return nil, nil
+		return nil, root, nil
 	}
 	if w.err != nil {
-		return nil, fmt.Errorf("sentry %s webhook: %w", res, w.err)
+		return nil, nil, fmt.Errorf("sentry %s webhook: %w", res, w.err)
 	}
-	return []alert.Alert{a}, nil
+	return []alert.Alert{a}, root, nil
 }
 
 // DecodeSentryLegacy decodes the payload of Sentry's legacy WebHooks plugin

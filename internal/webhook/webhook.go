@@ -19,6 +19,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
 	"strings"
 )
 
@@ -48,4 +51,30 @@ func VerifySentry(body []byte, clientSecret, signature string) bool {
 	mac := hmac.New(sha256.New, []byte(clientSecret))
 	mac.Write(body)
 	return hmac.Equal(mac.Sum(nil), got)
+}
+
+// CheckJSON tells whether a Content-Type announces JSON, as every sender
+// the bot takes webhooks from sends it: Sentry's integration platform and
+// legacy plugin and Alertmanager send "application/json", Jira
+// "application/json; charset=UTF-8". A structured-syntax suffix type
+// ("application/<something>+json", RFC 6839) is JSON too. Parameters are
+// allowed, but a charset other than UTF-8 is not: JSON exchanged between
+// systems is UTF-8 (RFC 8259 section 8.1), and text in another one would
+// be read wrongly. The error names what was sent and what is expected;
+// the caller answers 415 with it.
+func CheckJSON(contentType string) error {
+	if strings.TrimSpace(contentType) == "" {
+		return errors.New("no Content-Type: send the body as application/json")
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return fmt.Errorf("Content-Type %s is not a media type: send the body as application/json", short(contentType))
+	}
+	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return fmt.Errorf("Content-Type %s is not JSON: send the body as application/json", short(mt))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return fmt.Errorf("Content-Type charset %s is not UTF-8: send the body as application/json in UTF-8", short(cs))
+	}
+	return nil
 }

@@ -57,3 +57,32 @@ func TestVerifySentry(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckJSON(t *testing.T) {
+	for _, tt := range []struct {
+		contentType string
+		ok          bool
+		want        string // in the error
+	}{
+		{"application/json", true, ""},                // Sentry, Alertmanager
+		{"application/json; charset=UTF-8", true, ""}, // Jira
+		{"Application/JSON;charset=utf-8", true, ""},  // media types ignore case
+		{"application/vnd.example+json", true, ""},    // RFC 6839 suffix
+		{"application/merge-patch+json; charset=utf-8", true, ""},
+		{"", false, "no Content-Type"},
+		{"text/plain", false, `"text/plain" is not JSON`},
+		{"application/x-www-form-urlencoded", false, "is not JSON"},
+		{"text/json", false, "is not JSON"},
+		{"application/jsonp", false, "is not JSON"},
+		{"application/json; charset=utf-16", false, `charset "utf-16" is not UTF-8`},
+		{"application/json; charset", false, "is not a media type"},
+	} {
+		err := CheckJSON(tt.contentType)
+		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckJSON(%q) = %v, want ok %v (error with %q)", tt.contentType, err, tt.ok, tt.want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "application/json") {
+			t.Errorf("CheckJSON(%q): %v does not name the type to send", tt.contentType, err)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -285,16 +286,19 @@ func (s *Server) editIssue(c *call) {
 	c.reply(http.StatusNoContent, nil)
 }
 
-// checkLabels applies Jira's label rules: no spaces, at most 255 chars.
+// checkLabels applies Jira's label rules: not empty, no white space and
+// no control character (Jira refuses "\r", U+00A0, U+2003, U+3000 alike,
+// with the message it gives for a space), at most 255 characters as Java
+// counts them (UTF-16 code units: a character beyond U+FFFF counts two).
 func checkLabels(ls []string) string {
 	for _, l := range ls {
 		if l == "" {
 			return "Labels cannot be empty."
 		}
-		if strings.IndexFunc(l, unicode.IsSpace) >= 0 {
+		if strings.IndexFunc(l, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 			return fmt.Sprintf("The label '%s' contains spaces which is invalid.", l)
 		}
-		if utf8.RuneCountInString(l) > 255 {
+		if len(utf16.Encode([]rune(l))) > 255 {
 			return fmt.Sprintf("The label '%s' exceeds the maximum length for a single label of 255 characters.", l)
 		}
 	}

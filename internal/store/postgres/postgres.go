@@ -239,6 +239,23 @@ WITH twin AS (
 )
 SELECT coalesce((SELECT id FROM j), (SELECT id FROM twin)), EXISTS (SELECT 1 FROM j)`
 
+	// qOnce records a delivery's Once id until $2, unless a copy already
+	// holds it past $3 (the delivery's Received); it returns a row only
+	// when the delivery is the first. Of two replicas storing copies at
+	// once, the second waits on the row the first inserted and, once that
+	// commits, gets nothing (or, if it rolled back, inserts it itself).
+	qOnce = `
+INSERT INTO once_ids AS o (id, until) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET until = EXCLUDED.until WHERE o.until <= $3
+RETURNING true`
+
+	// qOncePurge forgets a few ids that no longer count (until <= $1):
+	// each Enqueue with Once clears more than it adds. It skips the rows
+	// other transactions hold, so it never waits.
+	qOncePurge = `
+DELETE FROM once_ids WHERE id = ANY (ARRAY(
+	SELECT id FROM once_ids WHERE until <= $1 ORDER BY until LIMIT 8 FOR UPDATE SKIP LOCKED))`
+
 	// qHeadLower lowers a head to the fingerprint's earliest job if that
 	// is due earlier; it locks the head row only then.
 	qHeadLower = `
@@ -344,30 +361,61 @@ FROM dead_jobs ORDER BY died_at DESC, id DESC LIMIT $1`
 // statements go as one pipeline, one round trip, which Postgres runs as
 // one transaction. Unique deliveries hold an advisory lock on (kind,
 // fingerprint) across the twin check and the insert, so that two replicas
-// enqueueing the same twin at once add one job.
+// enqueueing the same twin at once add one job. A delivery with a Once id
+// takes an explicit transaction: the id first, then (if it is new) the
+// same statements.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
 	d = d.WithDefaults(time.Now())
 	received, notBefore, payload := d.Received, d.NotBefore, d.Payload
 	unique := d.Unique && d.Fingerprint != ""
 	var (
-		batch pgx.Batch
 		id    int64
 		added bool
 	)
-	if unique {
-		batch.Queue(qLockUnique, d.Kind, d.Fingerprint)
+	insert := func() *pgx.Batch {
+		var batch pgx.Batch
+		if unique {
+			batch.Queue(qLockUnique, d.Kind, d.Fingerprint)
+		}
+		if d.Fingerprint != "" {
+			// A job of its own group has a fingerprint nobody else can
+			// be using: no lock, and nothing to lower.
+			batch.Queue(qLockQueueShared, d.Fingerprint)
+		}
+		batch.Queue(qEnqueue, d.Kind, d.Fingerprint, payload, ts(received), ts(notBefore), unique).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&id, &added) })
+		if d.Fingerprint != "" {
+			batch.Queue(qHeadLower, d.Fingerprint)
+		}
+		return &batch
 	}
-	if d.Fingerprint != "" {
-		// A job of its own group has a fingerprint nobody else can
-		// be using: no lock, and nothing to lower.
-		batch.Queue(qLockQueueShared, d.Fingerprint)
+	if d.Once == "" {
+		if err := s.pool.SendBatch(ctx, insert()).Close(); err != nil {
+			return 0, false, fmt.Errorf("postgres store: enqueue: %w", err)
+		}
+		return id, added, nil
 	}
-	batch.Queue(qEnqueue, d.Kind, d.Fingerprint, payload, ts(received), ts(notBefore), unique).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&id, &added) })
-	if d.Fingerprint != "" {
-		batch.Queue(qHeadLower, d.Fingerprint)
+	if d.OnceFor <= 0 {
+		return 0, false, fmt.Errorf("postgres store: enqueue: Once %q needs a positive OnceFor", d.Once)
 	}
-	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+	// The Once id and the job are written in one transaction: both or
+	// neither.
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		id, added = 0, false
+		var first bool
+		err := tx.QueryRow(ctx, qOnce, d.Once, ts(received.Add(d.OnceFor)), ts(received)).Scan(&first)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // a copy: nothing more to store
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, qOncePurge, ts(received)); err != nil {
+			return err
+		}
+		return tx.SendBatch(ctx, insert()).Close()
+	})
+	if err != nil {
 		return 0, false, fmt.Errorf("postgres store: enqueue: %w", err)
 	}
 	return id, added, nil

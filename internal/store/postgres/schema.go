@@ -102,6 +102,16 @@ CREATE TABLE leases (
 	until timestamptz NOT NULL                   -- free once until <= now
 );
 `,
+	// 3: what stored deliveries reported (Delivery.Once), so a copy is
+	// stored once. Each row says until when it counts, so ids kept for
+	// different lengths of time share the table.
+	`
+CREATE TABLE once_ids (
+	id    text        PRIMARY KEY,
+	until timestamptz NOT NULL                   -- a copy received before this is a duplicate
+);
+CREATE INDEX once_ids_until ON once_ids (until);
+`,
 }
 
 // migrate creates the schema if asked to and brings it up to date in one

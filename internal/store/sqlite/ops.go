@@ -25,6 +25,19 @@ WHERE j.kind = ?1 AND j.fingerprint = ?2
            AND f.lease_seq = j.batch_seq AND f.lease_until > ?3)
 ORDER BY j.id LIMIT 1`
 
+	// qOnce records a delivery's Once id until ?2, unless a copy already
+	// holds it past ?3 (the delivery's Received); it changes a row only
+	// when the delivery is the first.
+	qOnce = `
+INSERT INTO once_ids (id, until) VALUES (?1, ?2)
+ON CONFLICT (id) DO UPDATE SET until = excluded.until WHERE once_ids.until <= ?3`
+
+	// qOncePurge forgets a few ids that no longer count (until <= ?1):
+	// each Enqueue with Once clears more than it adds, so the table holds
+	// about the ids still remembered, and no purge is ever long.
+	qOncePurge = `
+DELETE FROM once_ids WHERE id IN (SELECT id FROM once_ids WHERE until <= ?1 ORDER BY until LIMIT 8)`
+
 	qInsert = `
 INSERT INTO jobs (kind, fingerprint, payload, received_at, not_before)
 VALUES (?1, ?2, ?3, ?4, ?5)`
@@ -140,13 +153,30 @@ func blob(b []byte) any {
 
 // Enqueue stores d. It returns once the transaction holding it has been
 // committed and synced. An empty Fingerprint becomes "job:<id>"; Unique
-// never finds a twin for it.
+// never finds a twin for it. A Once id is recorded in the same savepoint
+// as the job, so the two are committed or rolled back together.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
 	d = d.WithDefaults(time.Now())
 	received, notBefore, payload := d.Received, d.NotBefore, d.Payload
+	if d.Once != "" && d.OnceFor <= 0 {
+		return 0, false, fmt.Errorf("sqlite store: enqueue: Once %q needs a positive OnceFor", d.Once)
+	}
 	var id int64
 	var added bool
 	err := s.submit(ctx, func(w *wtx) error {
+		id, added = 0, false
+		if d.Once != "" {
+			res, err := w.exec(qOnce, d.Once, us(received.Add(d.OnceFor)), us(received))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // a copy: nothing more to store
+			}
+			if _, err := w.exec(qOncePurge, us(received)); err != nil {
+				return err
+			}
+		}
 		if d.Unique && d.Fingerprint != "" {
 			err := w.queryRow(qTwin, d.Kind, d.Fingerprint, us(received)).Scan(&id)
 			if err == nil {

@@ -102,6 +102,16 @@ CREATE TABLE leases (
 	until INTEGER NOT NULL                   -- free once until <= now
 ) WITHOUT ROWID;
 `,
+	// 3: what stored deliveries reported (Delivery.Once), so a copy is
+	// stored once. Each row says until when it counts, so ids kept for
+	// different lengths of time share the table.
+	`
+CREATE TABLE once_ids (
+	id    TEXT    PRIMARY KEY,
+	until INTEGER NOT NULL                   -- a copy received before this is a duplicate
+) WITHOUT ROWID;
+CREATE INDEX once_ids_until ON once_ids (until);
+`,
 }
 
 // migrate brings the schema up to date. It runs in one write transaction

@@ -109,6 +109,7 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 			tc.fn(t, o.Reopen(t))
 		})
 	}
+	runOnce(t, open, o)
 }
 
 // t0 is the fake clock's start; the tests move it by hand.
