@@ -485,7 +485,6 @@ func TestTwoBotsOnOnePostgresMakeOneIssue(t *testing.T) {
 	w := newWorld(t, withStore(open()))
 	w.startBotOn("bot-2", open())
 	w.sentryIssue("101", "TypeError: boom")
-	body := w.sentry.EventAlertWebhook("101", eventFor(), actorSentry())
 	const senders, each = 50, 200
 	var wg sync.WaitGroup
 	var accepted atomic.Int64
@@ -496,6 +495,9 @@ func TestTwoBotsOnOnePostgresMakeOneIssue(t *testing.T) {
 			hooks := w.hooks
 			hooks.URL = w.urls[s%2] + "/webhooks/sentry" // half to each replica
 			for range each {
+				// Each delivery is a new event: a replay of one would
+				// be counted once.
+				body := w.sentry.EventAlertWebhook("101", eventFor(), actorSentry())
 				for try := 0; try < 20; try++ {
 					if code, _ := hooks.Send(context.Background(), "event_alert", body); code == http.StatusAccepted {
 						accepted.Add(1)

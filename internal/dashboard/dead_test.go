@@ -37,7 +37,7 @@ func deadStore(t *testing.T, fingerprint string, errs ...string) store.Store {
 		if err != nil || b == nil {
 			t.Fatalf("next: %v %v", b, err)
 		}
-		if err := st.Retry(t.Context(), b, "", nil, now.Add(time.Minute), msg, 1); err != nil {
+		if err := st.Retry(t.Context(), b, "", nil, store.Failure{NotBefore: now.Add(time.Minute), Error: msg, MaxAttempts: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
