@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,7 @@ var fpGroup = alert.AlertmanagerFingerprint("payments", map[string]string{"alert
 func autoResolving(c *botconfig.Config) {
 	// No status_done of its own: jira.status_done applies.
 	c.Routes = []botconfig.Route{{Match: botconfig.Match{Source: "alertmanager"}, AutoResolve: true}}
+	c.Alertmanager.JiraLabels = []string{"severity", "absent"}
 }
 
 // A batch's deliveries are applied in the order they came: a group that
@@ -258,9 +260,12 @@ func TestAlertmanagerIssuesSpeakAlertmanager(t *testing.T) {
 	}
 	key := got[0].Key
 	for _, l := range got[0].Labels {
-		if strings.HasPrefix(l, "error-") {
-			t.Errorf("an Alertmanager issue has the error-class label %q", l)
+		if strings.HasPrefix(l, "error-") || strings.HasPrefix(l, "absent") {
+			t.Errorf("an Alertmanager issue has the label %q", l)
 		}
+	}
+	if !slices.Contains(got[0].Labels, "severity-page") {
+		t.Errorf("labels %q lack severity-page (alertmanager.jira_labels)", got[0].Labels)
 	}
 	w.clock.Advance(2 * time.Minute)
 	w.alertmanager(alertmanagerGroup("firing", "api-1", "api-2", "api-3", "api-4", "jane.doe@example.com"))

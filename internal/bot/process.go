@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
 	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/ticket"
 )
 
 // kindFlush is a deferred job that writes coalesced counters to Jira when
@@ -345,7 +347,7 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *St
 	}
 	key, err := b.Jira.CreateIssue(ctx, jira.NewIssue{
 		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,
-		Labels: unique(append(t.Labels, rt.Labels...)), Components: rt.Components,
+		Labels: unique(slices.Concat(t.Labels, b.alertLabels(scrubbed), rt.Labels)), Components: rt.Components,
 		Properties: map[string]any{"fixproof": props},
 	})
 	if err != nil {
@@ -625,6 +627,15 @@ func (b *Bot) classOf(a *alert.Alert) string {
 		return ""
 	}
 	return string(errclass.Of(a))
+}
+
+// alertLabels are the Jira labels an Alertmanager alert's own labels give
+// (alertmanager.jira_labels).
+func (b *Bot) alertLabels(a *alert.Alert) []string {
+	if a.Source != alert.Alertmanager {
+		return nil
+	}
+	return ticket.AlertLabels(a, b.cfg.Alertmanager.JiraLabels)
 }
 
 func mustJSON(v any) []byte {

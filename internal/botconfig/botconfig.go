@@ -152,6 +152,10 @@ type Metrics struct {
 type Alertmanager struct {
 	Token     string `yaml:"token" secret:"true"`
 	TokenFile string `yaml:"token_file"`
+	// JiraLabels names alert labels whose values become Jira labels
+	// NAME-VALUE (severity: page gives severity-page). Alerts are not
+	// errors, so an Alertmanager issue has no error-class label.
+	JiraLabels []string `yaml:"jira_labels"`
 }
 
 // Route sends matching alerts to another Jira project, issue type,

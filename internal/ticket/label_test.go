@@ -3,6 +3,7 @@ package ticket
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -139,5 +140,18 @@ func TestSummaryDropsInvisibleAndControlCharacters(t *testing.T) {
 	tk, err := b.Build(&alert.Alert{Title: "a\u202Eb\u200Dc\x1bd"}, "")
 	if err != nil || tk.Summary != "abcd" {
 		t.Errorf("template summary %q (%v)", tk.Summary, err)
+	}
+}
+
+// Alertmanager labels named in alertmanager.jira_labels become Jira labels
+// NAME-VALUE, as clean as every other label; missing ones are left out.
+func TestAlertLabels(t *testing.T) {
+	a := &alert.Alert{Source: alert.Alertmanager,
+		CommonLabels: map[string]string{"severity": "page", "team": "pay\u3000ops", "empty": ""},
+		GroupLabels:  map[string]string{"alertname": "HighErrorRate"}}
+	got := AlertLabels(a, []string{"severity", "team", "alertname", "missing", "empty"})
+	want := []string{"severity-page", "team-pay-ops", "alertname-HighErrorRate"}
+	if !slices.Equal(got, want) {
+		t.Errorf("AlertLabels = %q, want %q", got, want)
 	}
 }

@@ -182,6 +182,24 @@ func Labels(a *alert.Alert, class string) []string {
 	return out
 }
 
+// AlertLabels are the Jira labels NAME-VALUE of an Alertmanager alert's
+// labels named in names (the group's common labels, e.g. severity-page),
+// for what an error class is to other sources. Labels the alert lacks are
+// left out.
+func AlertLabels(a *alert.Alert, names []string) []string {
+	var out []string
+	for _, n := range names {
+		v, ok := a.CommonLabels[n]
+		if !ok {
+			v, ok = a.GroupLabels[n]
+		}
+		if ok && v != "" {
+			out = append(out, label(n+"-"+v))
+		}
+	}
+	return out
+}
+
 // fallbackLabel is the label made of a text that has nothing left to
 // show once cleaned (Jira refuses an empty label).
 const fallbackLabel = "fixproof-unnamed"
