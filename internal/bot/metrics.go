@@ -24,7 +24,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time) *metrics {
 	m := &metrics{
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fixproof_webhooks_total",
-			Help: "Webhook deliveries by source and result (accepted, ignored, unauthorized, bad_request, too_large, unavailable)."}, []string{"source", "result"}),
+			Help: "Webhook deliveries by source and result (accepted, duplicate, ignored, unauthorized, bad_request, too_old, too_large, unsupported_media_type, unavailable)."}, []string{"source", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fixproof_webhook_seconds",
 			Help:    "Time from receiving a webhook to answering it (the delivery is stored before a 2xx).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"source"}),
