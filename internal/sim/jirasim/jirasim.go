@@ -69,6 +69,16 @@ type Options struct {
 	// eventually consistent search index does. GET of the issue sees it
 	// at once.
 	SearchLag time.Duration
+	// ADF, when set, validates every ADF document the server receives
+	// (descriptions and comment bodies on the v3 API) in addition to the
+	// built-in check (ValidateADF); a document either refuses is answered
+	// as Jira does, 400 INVALID_INPUT. Tests plug in the vendor's schema
+	// here (contract.ADF); the demo, which has no contracts, relies on
+	// the built-in check.
+	ADF func(doc json.RawMessage) error
+	// RateLimit makes the server answer 429 as Jira Cloud does past a
+	// request rate, e.g. CloudRateLimit; the zero value means no limit.
+	RateLimit RateLimit
 	// Account is the user the credentials belong to (GET /myself, the
 	// author of comments written through the API, the actor in webhooks
 	// of what the API did). Zero fields get defaults: AccountID
@@ -86,6 +96,9 @@ type Server struct {
 	opts    Options
 	now     func() time.Time
 	handler http.Handler
+	// wall is the real clock the rate limit runs on; limits its buckets.
+	wall   func() time.Time
+	limits limiter
 
 	mu           sync.Mutex
 	projects     map[string]*project // by upper-case key
@@ -125,6 +138,7 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.wall = time.Now
 	s.handler = s.Control.Wrap(s.routes())
 	return s
 }
