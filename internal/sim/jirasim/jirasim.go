@@ -96,8 +96,7 @@ type Server struct {
 	opts    Options
 	now     func() time.Time
 	handler http.Handler
-	// wall is the real clock the rate limit runs on; limits its buckets.
-	wall   func() time.Time
+	// limits holds the rate limit's buckets (ratelimit.go).
 	limits limiter
 
 	mu           sync.Mutex
@@ -138,7 +137,6 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.wall = time.Now
 	s.handler = s.Control.Wrap(s.routes())
 	return s
 }

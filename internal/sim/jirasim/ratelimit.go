@@ -21,6 +21,10 @@ type RateLimit struct {
 	Rate float64
 	// Burst is how many requests may arrive at once; at least 1.
 	Burst int
+	// Clock is the wall clock the bucket runs on; nil means time.Now. A
+	// test whose retry policy does not really sleep passes a clock that
+	// its Sleep advances, so honouring Retry-After takes no time.
+	Clock func() time.Time
 }
 
 // CloudRateLimit is a realistic limit for an API token on Jira Cloud.
@@ -55,13 +59,16 @@ type limiter struct {
 type bucket struct {
 	tokens float64
 	last   time.Time
+	// until is when the last Retry-After given expires.
+	until time.Time
 }
 
 // take spends a token from key's bucket at now. It returns the whole
 // tokens left, or, when none was left, how long to wait before one is:
-// Jira's Retry-After. A request refused still costs a token (down to a
-// debt of one burst), so a client that retries before the wait is over is
-// refused again with the same or a longer wait, as Atlassian documents.
+// Jira's Retry-After, in whole seconds. A request sent before the last
+// Retry-After expired is refused, and costs a token (down to a debt of one
+// burst), so its wait is as long or longer, as Atlassian documents; a
+// client that waits as told finds a token.
 func (l *limiter) take(cfg RateLimit, key string, now time.Time) (remaining int, wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -78,18 +85,18 @@ func (l *limiter) take(cfg RateLimit, key string, now time.Time) (remaining int,
 		b.tokens = math.Min(burst, b.tokens+cfg.Rate*elapsed.Seconds())
 		b.last = now
 	}
-	if b.tokens >= 1 {
+	early := now.Before(b.until)
+	if b.tokens >= 1 && !early {
 		b.tokens--
 		return int(b.tokens), 0
 	}
-	b.tokens = math.Max(b.tokens-1, -burst)
-	return 0, time.Duration((1 - b.tokens) / cfg.Rate * float64(time.Second))
-}
-
-// retryAfter is a wait in whole seconds, rounded up and at least one: a
-// client that waits that long finds a token.
-func retryAfter(wait time.Duration) int {
-	return max(1, int(math.Ceil(wait.Seconds())))
+	if early {
+		b.tokens = math.Max(b.tokens-1, -burst)
+	}
+	secs := max(1, math.Ceil((1-b.tokens)/cfg.Rate))
+	wait = time.Duration(secs) * time.Second
+	b.until = now.Add(wait)
+	return 0, wait
 }
 
 // limit applies Options.RateLimit to an authorized request for route (the
@@ -100,7 +107,10 @@ func (s *Server) limit(c *call, who, route string) bool {
 	if !cfg.on() {
 		return true
 	}
-	now := s.wall()
+	now := time.Now()
+	if cfg.Clock != nil {
+		now = cfg.Clock()
+	}
 	remaining, wait := s.limits.take(cfg, who+"\x00"+route, now)
 	h := c.w.Header()
 	h.Set(hdrLimit, strconv.Itoa(max(cfg.Burst, 1)))
@@ -111,9 +121,8 @@ func (s *Server) limit(c *call, who, route string) bool {
 		}
 		return true
 	}
-	secs := retryAfter(wait)
-	h.Set("Retry-After", strconv.Itoa(secs))
-	h.Set(hdrReset, now.Add(time.Duration(secs)*time.Second).UTC().Format("2006-01-02T15:04Z"))
+	h.Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
+	h.Set(hdrReset, now.Add(wait).UTC().Format("2006-01-02T15:04Z"))
 	h.Set(hdrReason, burstReason)
 	c.fail(http.StatusTooManyRequests, "Rate limit exceeded.")
 	return false
