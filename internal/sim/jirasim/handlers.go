@@ -393,15 +393,33 @@ func (s *Server) getTransitions(c *call) {
 	c.reply(http.StatusOK, map[string]any{"expand": "transitions", "transitions": list})
 }
 
-// doTransition performs a transition; fields and update are ignored.
+// doTransition performs a transition; fields and update are not applied,
+// but a comment added with it must be valid ADF on v3 (Jira refuses the
+// transition otherwise, INVALID_INPUT).
 func (s *Server) doTransition(c *call) {
 	var req struct {
 		Transition *struct {
 			ID json.RawMessage `json:"id"`
 		} `json:"transition"`
+		Update struct {
+			Comment []struct {
+				Add *struct {
+					Body json.RawMessage `json:"body"`
+				} `json:"add"`
+			} `json:"comment"`
+		} `json:"update"`
 	}
 	if !c.decode(&req, false) {
 		return
+	}
+	for _, op := range req.Update.Comment {
+		if op.Add == nil || !c.v3() || !isJSONObject(op.Add.Body) {
+			continue
+		}
+		if p := s.adfProblem(op.Add.Body); p != "" {
+			c.invalidInput(p)
+			return
+		}
 	}
 	id := ""
 	if req.Transition != nil {

@@ -265,3 +265,32 @@ func TestRetryTransportGetsThroughTheRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingWithRichTextEscapesTheCheck: the two other ways rich text
+// reaches the simulator, a comment added with a transition and a
+// scenario's SetDescription, cannot slip invalid ADF past it.
+func TestNothingWithRichTextEscapesTheCheck(t *testing.T) {
+	srv, c := newServer(t, Cloud, "OPS-1")
+	topText := json.RawMessage(`{"type":"doc","version":1,"content":[{"type":"text","text":"x"}]}`)
+	if err := srv.SetDescription("OPS-1", topText); err == nil {
+		t.Error("SetDescription stored invalid ADF")
+	}
+	if err := srv.SetDescription("OPS-1", json.RawMessage(wrapDoc(para(textWith("fine"))))); err != nil {
+		t.Error(err)
+	}
+	withComment := func(body any) map[string]any {
+		return map[string]any{"transition": map[string]any{"id": "11"},
+			"update": map[string]any{"comment": []any{map[string]any{"add": map[string]any{"body": body}}}}}
+	}
+	msgs, _ := errorMessages(t, c.want(400, "POST", "/rest/api/3/issue/OPS-1/transitions", withComment(topText)))
+	if !slices.Equal(msgs, []string{"INVALID_INPUT"}) {
+		t.Errorf("transition with an invalid comment: %v", msgs)
+	}
+	if is, _ := srv.Issue("OPS-1"); is.Status != "Open" {
+		t.Errorf("refused transition moved the issue to %s", is.Status)
+	}
+	c.want(204, "POST", "/rest/api/3/issue/OPS-1/transitions", withComment(adfDoc("fine")))
+	if is, _ := srv.Issue("OPS-1"); is.Status != "In Progress" {
+		t.Errorf("status %s", is.Status)
+	}
+}
