@@ -6,8 +6,11 @@
 // and Jira's own awkward behaviour where clients are known to trip: the
 // workflow must be walked one transition at a time, a JQL query that names a
 // missing issue key fails as a whole, the old Cloud search answers 410 Gone,
-// comment bodies must be Atlassian Document Format on Cloud's v3 API and
-// plain strings on v2, and remote links are upserted by global id.
+// rich text must be valid Atlassian Document Format on Cloud's v3 API (by
+// Atlassian's schema, see adf.go) and plain strings on v2, page tokens
+// continue only the query that made them, remote links are upserted by
+// global id, and, when Options.RateLimit says so, a client past the rate
+// limit gets 429 with Jira Cloud's headers (ratelimit.go).
 //
 // A Cloud server serves /rest/api/3 and /rest/api/2 behind HTTP basic auth
 // (email and API token); a Data Center server serves only /rest/api/2 behind
