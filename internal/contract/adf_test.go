@@ -62,3 +62,16 @@ func TestADFSkipsWhenAbsent(t *testing.T) {
 		}
 	}
 }
+
+func TestADFIfPresentFallsBackWithoutContracts(t *testing.T) {
+	t.Setenv("CI", "")
+	if ADFIfPresent(t) == nil {
+		if _, ok := Dir(); ok {
+			t.Error("nil although the contracts are present")
+		}
+	}
+	t.Setenv(EnvDir, t.TempDir())
+	if ADFIfPresent(t) != nil {
+		t.Error("a validator without contracts")
+	}
+}
