@@ -187,6 +187,36 @@ func TestCutKeepsTablesAndOtherBlocksInOrder(t *testing.T) {
 	}
 }
 
+// TestCutDocumentsAreValidADF: a description cut at any length is still a
+// document Jira Cloud accepts (a cut that ends just after an expand's
+// title used to leave an empty expand, which Jira refuses).
+func TestCutDocumentsAreValidADF(t *testing.T) {
+	doc := jiradoc.Doc{Blocks: []jiradoc.Block{
+		jiradoc.Heading("Stack"),
+		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{
+			jiradoc.CodeBlock("line one\nline two"),
+			jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Code("a.go:1"), jiradoc.Text(" f"))}},
+			jiradoc.Table{Header: []string{"k", "v"}, Rows: [][]jiradoc.Paragraph{{jiradoc.P(jiradoc.Strong("x")), jiradoc.P(jiradoc.Text("y"))}}},
+		}},
+		jiradoc.P(jiradoc.Link("tail", "https://example.com")),
+	}}
+	var schema func(json.RawMessage) error
+	if _, ok := contract.Dir(); ok {
+		schema = contract.ADF(t)
+	}
+	for n := 0; n <= docRunes(doc)+1; n++ {
+		raw := cut(doc, n).MarshalADF()
+		if err := jirasim.ValidateADF(raw); err != nil {
+			t.Errorf("cut at %d: %v\n%s", n, err, raw)
+		}
+		if schema != nil {
+			if err := schema(raw); err != nil {
+				t.Errorf("cut at %d: %v\n%s", n, err, raw)
+			}
+		}
+	}
+}
+
 func TestCreateIssueErrors(t *testing.T) {
 	c, _, _ := setupClock(t, jirasim.Cloud, jirasim.Options{})
 	ctx := context.Background()

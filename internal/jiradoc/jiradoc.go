@@ -61,7 +61,7 @@ type Inline struct {
 	Text   string
 	Href   string // a link when set; only http and https are kept
 	Strong bool
-	Code   bool
+	Code   bool // in ADF, code text cannot also be strong: Code wins
 }
 
 // Text is plain text.
@@ -98,12 +98,18 @@ func oneLine(s string) string {
 	return space.ReplaceAllString(s, " ")
 }
 
-// ADF renders the document as an Atlassian Document Format tree.
+// ADF renders the document as an Atlassian Document Format tree, valid
+// under Atlassian's ADF schema whatever the document holds (Jira Cloud
+// refuses an invalid one, 400 INVALID_INPUT).
 func (d Doc) ADF() map[string]any {
-	return map[string]any{"type": "doc", "version": 1, "content": adfBlocks(d.Blocks)}
+	return map[string]any{"type": "doc", "version": 1, "content": adfBlocks(d.Blocks, false)}
 }
 
-func adfBlocks(blocks []Block) []any {
+// adfBlocks renders blocks; inExpand says they are an expand's content,
+// where ADF allows no second expand: there an Expand becomes a
+// nestedExpand, or, when it holds what a nestedExpand cannot (a table,
+// another expand), its title as a heading followed by its blocks.
+func adfBlocks(blocks []Block, inExpand bool) []any {
 	content := make([]any, 0, len(blocks))
 	for _, b := range blocks {
 		switch b := b.(type) {
@@ -133,11 +139,39 @@ func adfBlocks(blocks []Block) []any {
 			}
 			content = append(content, node)
 		case Expand:
-			content = append(content, map[string]any{"type": "expand", "attrs": map[string]any{"title": oneLine(b.Title)},
-				"content": adfBlocks(b.Blocks)})
+			switch {
+			case !inExpand:
+				content = append(content, map[string]any{"type": "expand", "attrs": map[string]any{"title": oneLine(b.Title)},
+					"content": notEmpty(adfBlocks(b.Blocks, true))})
+			case nestable(b.Blocks):
+				content = append(content, map[string]any{"type": "nestedExpand", "attrs": map[string]any{"title": oneLine(b.Title)},
+					"content": notEmpty(adfBlocks(b.Blocks, true))})
+			default:
+				content = append(content, adfBlocks(append([]Block{Heading(b.Title)}, b.Blocks...), true)...)
+			}
 		}
 	}
 	return content
+}
+
+// nestable reports whether blocks fit in a nestedExpand, which takes no
+// table and no expand.
+func nestable(blocks []Block) bool {
+	for _, b := range blocks {
+		switch b.(type) {
+		case Table, Expand:
+			return false
+		}
+	}
+	return true
+}
+
+// notEmpty keeps an expand valid: ADF wants at least one block in it.
+func notEmpty(blocks []any) []any {
+	if len(blocks) == 0 {
+		return []any{map[string]any{"type": "paragraph", "content": []any{}}}
+	}
+	return blocks
 }
 
 // nonEmpty keeps ADF valid: a text node may not be empty.
@@ -163,7 +197,9 @@ func adfParagraph(p Paragraph) map[string]any {
 		}
 		node := map[string]any{"type": "text", "text": text}
 		var marks []any
-		if in.Strong {
+		// ADF's code mark combines with a link only: code text is not
+		// also strong.
+		if in.Strong && !in.Code {
 			marks = append(marks, map[string]any{"type": "strong"})
 		}
 		if in.Code {

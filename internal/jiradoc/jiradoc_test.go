@@ -2,8 +2,12 @@ package jiradoc
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/sim/jirasim"
 )
 
 func sample(title string) Doc {
@@ -146,5 +150,103 @@ func TestListsCodeAndExpandRenderInBothFormats(t *testing.T) {
 	}
 	if strings.Contains(raw, `"text":""`) {
 		t.Errorf("ADF has an empty text node: %s", raw)
+	}
+}
+
+// randomDoc builds a document of every kind of block, nested expands
+// included, from r: texts empty, blank, hostile or plain, every inline
+// style combination, links safe and not.
+func randomDoc(r *rand.Rand, depth int) Doc {
+	texts := []string{"", " ", "plain", "line\nbreak", "[~admin] {code}x{code}", "\u202e\x00 é😀"}
+	text := func() string { return texts[r.IntN(len(texts))] }
+	hrefs := []string{"", "https://example.com/a", "javascript:alert(1)", "/relative"}
+	para := func() Paragraph {
+		var p Paragraph
+		for n := r.IntN(4); n > 0; n-- {
+			p = append(p, Inline{Text: text(), Href: hrefs[r.IntN(len(hrefs))], Strong: r.IntN(2) == 0, Code: r.IntN(2) == 0})
+		}
+		return p
+	}
+	var d Doc
+	for n := r.IntN(5); n > 0; n-- {
+		switch r.IntN(6) {
+		case 0:
+			d.Blocks = append(d.Blocks, para())
+		case 1:
+			d.Blocks = append(d.Blocks, Heading(text()))
+		case 2:
+			l := List{Ordered: r.IntN(2) == 0}
+			for m := r.IntN(3); m > 0; m-- {
+				l.Items = append(l.Items, para())
+			}
+			d.Blocks = append(d.Blocks, l)
+		case 3:
+			d.Blocks = append(d.Blocks, CodeBlock(text()))
+		case 4:
+			t := Table{}
+			for m := r.IntN(3); m > 0; m-- {
+				t.Header = append(t.Header, text())
+			}
+			for m := r.IntN(3); m > 0; m-- {
+				t.Rows = append(t.Rows, []Paragraph{para(), para()})
+			}
+			d.Blocks = append(d.Blocks, t)
+		case 5:
+			e := Expand{Title: text()}
+			if depth < 3 {
+				e.Blocks = randomDoc(r, depth+1).Blocks
+			}
+			d.Blocks = append(d.Blocks, e)
+		}
+	}
+	return d
+}
+
+// TestADFIsValidWhateverTheDocumentHolds: Jira Cloud refuses a document
+// its ADF schema does not accept (an empty expand, an expand in an
+// expand, bold code), so every document must render to valid ADF. The
+// simulator's check always runs; Atlassian's schema when present.
+func TestADFIsValidWhateverTheDocumentHolds(t *testing.T) {
+	var schema func(json.RawMessage) error
+	if _, ok := contract.Dir(); ok {
+		schema = contract.ADF(t)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		raw := randomDoc(r, 0).MarshalADF()
+		if err := jirasim.ValidateADF(raw); err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, raw)
+		}
+		if schema != nil {
+			if err := schema(raw); err != nil {
+				t.Fatalf("document %d: %v\n%s", i, err, raw)
+			}
+		}
+	}
+}
+
+func TestExpandsNestAsADFAllows(t *testing.T) {
+	d := Doc{Blocks: []Block{
+		Expand{Title: "empty"},
+		Expand{Title: "outer", Blocks: []Block{
+			Expand{Title: "list inside", Blocks: []Block{List{Items: []Paragraph{P(Text("a"))}}}},
+			Expand{Title: "table inside", Blocks: []Block{Table{Header: []string{"h"}}}},
+		}},
+	}}
+	raw := string(d.MarshalADF())
+	for _, part := range []string{
+		`{"attrs":{"title":"empty"},"content":[{"content":[],"type":"paragraph"}],"type":"expand"}`,
+		`{"attrs":{"title":"list inside"},"content":[{"content":[{"content":[{"content":[{"text":"a","type":"text"}],"type":"paragraph"}],"type":"listItem"}],"type":"bulletList"}],"type":"nestedExpand"}`,
+		`{"attrs":{"level":3},"content":[{"text":"table inside","type":"text"}],"type":"heading"},{"content":[{"content":[`,
+	} {
+		if !strings.Contains(raw, part) {
+			t.Errorf("ADF lacks %s:\n%s", part, raw)
+		}
+	}
+	if strings.Count(raw, `"type":"expand"`) != 2 {
+		t.Errorf("an expand inside an expand:\n%s", raw)
+	}
+	if got := string(Doc{Blocks: []Block{P(Inline{Text: "x", Strong: true, Code: true})}}.MarshalADF()); strings.Contains(got, "strong") {
+		t.Errorf("code text also strong: %s", got)
 	}
 }

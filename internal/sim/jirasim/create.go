@@ -256,6 +256,9 @@ type newIssue struct {
 	labels     []string
 	components []string
 	priority   string
+	// invalidADF says why the description is not a valid ADF document:
+	// Jira answers INVALID_INPUT rather than a field error.
+	invalidADF string
 }
 
 // createIssue is POST /issue: IssueUpdateDetails in, {id, key, self} out.
@@ -276,6 +279,10 @@ func (s *Server) createIssue(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, errs := s.readNewIssue(c, req)
+	if n.invalidADF != "" {
+		c.invalidInput(n.invalidADF)
+		return
+	}
 	if len(errs) > 0 {
 		c.failFields(errs)
 		return
@@ -386,8 +393,9 @@ func (s *Server) readNewIssue(c *call, req createRequest) (newIssue, map[string]
 		errs["summary"] = msg
 	}
 	if raw, ok := set["description"]; ok {
-		d, adf, msg := c.parseDescription(raw)
-		if msg == "" {
+		d, adf, msg, invalid := c.parseDescription(raw)
+		n.invalidADF = invalid
+		if msg == "" && invalid == "" {
 			text := ""
 			if adf {
 				text = adfToText(d)
@@ -400,7 +408,7 @@ func (s *Server) readNewIssue(c *call, req createRequest) (newIssue, map[string]
 		}
 		if msg != "" {
 			errs["description"] = msg
-		} else {
+		} else if invalid == "" {
 			n.desc, n.descADF = d, adf
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -31,6 +32,9 @@ func (s *Server) routes() http.Handler {
 			}
 			if c.v != "2" && (c.v != "3" || s.opts.Flavor != Cloud) {
 				c.notFound()
+				return
+			}
+			if !s.limit(c, s.credential(r), r.Pattern) {
 				return
 			}
 			fn(c)
@@ -95,6 +99,14 @@ func (s *Server) authorized(r *http.Request) bool {
 		return ok && strings.EqualFold(scheme, "Bearer") && eq(strings.TrimSpace(token), s.opts.PAT)
 	}
 	return false
+}
+
+// credential names whose rate-limit budget an authorized request spends.
+func (s *Server) credential(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok {
+		return "basic " + user
+	}
+	return "bearer"
 }
 
 func (c *call) unauthorized() {
@@ -191,6 +203,7 @@ func (s *Server) editIssue(c *call) {
 	defer s.mu.Unlock()
 
 	errs := map[string]string{}
+	invalid := "" // why an ADF value is invalid: Jira's INVALID_INPUT
 	summary, labels, desc, descADF := is.summary, append([]string{}, is.labels...), is.desc, is.descADF
 	priority := s.priorityOf(is)
 	setField := func(name string, raw json.RawMessage) {
@@ -214,10 +227,13 @@ func (s *Server) editIssue(c *call) {
 				labels = v
 			}
 		case "description":
-			d, adf, msg := c.parseDescription(raw)
-			if msg != "" {
+			d, adf, msg, bad := c.parseDescription(raw)
+			switch {
+			case bad != "":
+				invalid = bad
+			case msg != "":
 				errs[name] = msg
-			} else {
+			default:
 				desc, descADF = d, adf
 			}
 		case "priority":
@@ -270,6 +286,10 @@ func (s *Server) editIssue(c *call) {
 			}
 		}
 	}
+	if invalid != "" {
+		c.invalidInput(invalid)
+		return
+	}
 	if len(errs) > 0 {
 		c.failFields(errs)
 		return
@@ -313,23 +333,28 @@ func normalizeLabels(ls []string) []string {
 }
 
 // parseDescription validates a description for this API version: an ADF
-// document (v3) or a string (v2), or null to clear it.
-func (c *call) parseDescription(raw json.RawMessage) (json.RawMessage, bool, string) {
+// document (v3) or a string (v2), or null to clear it. A value of the
+// wrong kind is the field's error (msg); an object that is not a valid ADF
+// document is Jira's INVALID_INPUT (invalid says why, for tests).
+func (c *call) parseDescription(raw json.RawMessage) (desc json.RawMessage, adf bool, msg, invalid string) {
 	raw = bytes.TrimSpace(raw)
 	if string(raw) == "null" {
-		return nil, false, ""
+		return nil, false, "", ""
 	}
 	if c.v3() {
-		if p := adfProblem(raw); p != "" && p != "empty" {
-			return nil, false, "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+		if !isJSONObject(raw) {
+			return nil, false, "Operation value must be an Atlassian Document (see the Atlassian Document Format)", ""
 		}
-		return compact(raw), true, ""
+		if p := c.s.adfProblem(raw); p != "" {
+			return nil, false, "", p
+		}
+		return compact(raw), true, "", ""
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return nil, false, "Operation value must be a string"
+		return nil, false, "Operation value must be a string", ""
 	}
-	return compact(raw), false, ""
+	return compact(raw), false, "", ""
 }
 
 func compact(raw json.RawMessage) json.RawMessage {
@@ -372,15 +397,33 @@ func (s *Server) getTransitions(c *call) {
 	c.reply(http.StatusOK, map[string]any{"expand": "transitions", "transitions": list})
 }
 
-// doTransition performs a transition; fields and update are ignored.
+// doTransition performs a transition; fields and update are not applied,
+// but a comment added with it must be valid ADF on v3 (Jira refuses the
+// transition otherwise, INVALID_INPUT).
 func (s *Server) doTransition(c *call) {
 	var req struct {
 		Transition *struct {
 			ID json.RawMessage `json:"id"`
 		} `json:"transition"`
+		Update struct {
+			Comment []struct {
+				Add *struct {
+					Body json.RawMessage `json:"body"`
+				} `json:"add"`
+			} `json:"comment"`
+		} `json:"update"`
 	}
 	if !c.decode(&req, false) {
 		return
+	}
+	for _, op := range req.Update.Comment {
+		if op.Add == nil || !c.v3() || !isJSONObject(op.Add.Body) {
+			continue
+		}
+		if p := s.adfProblem(op.Add.Body); p != "" {
+			c.invalidInput(p)
+			return
+		}
 	}
 	id := ""
 	if req.Transition != nil {
@@ -427,7 +470,9 @@ type commentRequest struct {
 const maxCommentChars = 32767
 
 // commentBody validates a comment body for this API version: an ADF
-// document on v3, a string on v2. On failure the 400 has been written.
+// document on v3, a string on v2. A body of the wrong kind is the
+// comment's field error; an object that is not a valid ADF document is
+// Jira's INVALID_INPUT. On failure the 400 has been written.
 func (c *call) commentBody(raw json.RawMessage) (json.RawMessage, bool, bool) {
 	raw = bytes.TrimSpace(raw)
 	empty := map[string]string{"comment": "Comment body can not be empty!"}
@@ -438,13 +483,16 @@ func (c *call) commentBody(raw json.RawMessage) (json.RawMessage, bool, bool) {
 		return nil, false, false
 	}
 	if c.v3() {
-		switch adfProblem(raw) {
-		case "":
-		case "empty":
-			c.failFields(empty)
-			return nil, false, false
-		default:
+		if !isJSONObject(raw) {
 			c.failFields(invalid)
+			return nil, false, false
+		}
+		if p := c.s.adfProblem(raw); p != "" {
+			c.invalidInput(p)
+			return nil, false, false
+		}
+		if adfEmpty(raw) {
+			c.failFields(empty)
 			return nil, false, false
 		}
 		if utf8.RuneCountInString(adfToText(raw)) > maxCommentChars {
@@ -539,11 +587,38 @@ func (s *Server) listComments(c *call) {
 // readComment decodes and checks a comment body for POST and PUT; on
 // false the error has been written.
 func (c *call) readComment() (req commentRequest, body json.RawMessage, adf, ok bool) {
-	if !c.decode(&req, false) {
+	if !c.decode(&req, false) || !c.checkVisibility(req.Visibility) {
 		return req, nil, false, false
 	}
 	body, adf, ok = c.commentBody(req.Body)
 	return req, body, adf, ok && c.checkProperties(req.Properties)
+}
+
+// checkVisibility applies Jira's Visibility bean: an object whose type,
+// when given, is one of its enum, "group" or "role". Anything else fails
+// to deserialize, which Jira answers with its generic invalid-payload 400.
+func (c *call) checkVisibility(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return true
+	}
+	var v struct {
+		Type       *string `json:"type"`
+		Value      *string `json:"value"`
+		Identifier *string `json:"identifier"`
+	}
+	err := json.Unmarshal(raw, &v)
+	if err == nil && v.Type != nil && *v.Type != "group" && *v.Type != "role" {
+		err = fmt.Errorf("visibility type %q is not one of [group, role]", *v.Type)
+	}
+	if err != nil || raw[0] != '{' {
+		if err == nil {
+			err = errors.New("visibility is not an object")
+		}
+		c.fail(http.StatusBadRequest, invalidPayload+" (jirasim: "+err.Error()+")")
+		return false
+	}
+	return true
 }
 
 // write sets what a POST or PUT gives a comment: body, visibility when

@@ -6,8 +6,11 @@
 // and Jira's own awkward behaviour where clients are known to trip: the
 // workflow must be walked one transition at a time, a JQL query that names a
 // missing issue key fails as a whole, the old Cloud search answers 410 Gone,
-// comment bodies must be Atlassian Document Format on Cloud's v3 API and
-// plain strings on v2, and remote links are upserted by global id.
+// rich text must be valid Atlassian Document Format on Cloud's v3 API (by
+// Atlassian's schema, see adf.go) and plain strings on v2, page tokens
+// continue only the query that made them, remote links are upserted by
+// global id, and, when Options.RateLimit says so, a client past the rate
+// limit gets 429 with Jira Cloud's headers (ratelimit.go).
 //
 // A Cloud server serves /rest/api/3 and /rest/api/2 behind HTTP basic auth
 // (email and API token); a Data Center server serves only /rest/api/2 behind
@@ -69,6 +72,16 @@ type Options struct {
 	// eventually consistent search index does. GET of the issue sees it
 	// at once.
 	SearchLag time.Duration
+	// ADF, when set, validates every ADF document the server receives
+	// (descriptions and comment bodies on the v3 API) in addition to the
+	// built-in check (ValidateADF); a document either refuses is answered
+	// as Jira does, 400 INVALID_INPUT. Tests plug in the vendor's schema
+	// here (contract.ADF); the demo, which has no contracts, relies on
+	// the built-in check.
+	ADF func(doc json.RawMessage) error
+	// RateLimit makes the server answer 429 as Jira Cloud does past a
+	// request rate, e.g. CloudRateLimit; the zero value means no limit.
+	RateLimit RateLimit
 	// Account is the user the credentials belong to (GET /myself, the
 	// author of comments written through the API, the actor in webhooks
 	// of what the API did). Zero fields get defaults: AccountID
@@ -86,6 +99,8 @@ type Server struct {
 	opts    Options
 	now     func() time.Time
 	handler http.Handler
+	// limits holds the rate limit's buckets (ratelimit.go).
+	limits limiter
 
 	mu           sync.Mutex
 	projects     map[string]*project // by upper-case key

@@ -757,6 +757,9 @@ func TestCommentBodyFormat(t *testing.T) {
 	srv, cloud := newServer(t, Cloud, "OPS-1")
 	invalid := map[string]string{"comment": "Comment body is not valid!"}
 	empty := map[string]string{"comment": "Comment body can not be empty!"}
+	// An object that is not a valid ADF document is refused as a whole,
+	// naming no field: Jira Cloud's INVALID_INPUT.
+	invalidInput := map[string]string{"": "INVALID_INPUT"}
 	tests := []struct {
 		name string
 		path string
@@ -765,14 +768,25 @@ func TestCommentBodyFormat(t *testing.T) {
 	}{
 		{"v3 adf", "/rest/api/3", map[string]any{"body": adfDoc("hello")}, nil},
 		{"v3 string", "/rest/api/3", map[string]any{"body": "hello"}, invalid},
-		{"v3 not doc", "/rest/api/3", map[string]any{"body": map[string]any{"type": "paragraph", "version": 1, "content": []any{}}}, invalid},
-		{"v3 no version", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "content": adfDoc("x")["content"]}}, invalid},
-		{"v3 no content", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1}}, invalid},
-		{"v3 node without type", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{map[string]any{"content": []any{}}}}}, invalid},
+		{"v3 array", "/rest/api/3", map[string]any{"body": []any{adfDoc("hello")}}, invalid},
+		{"v3 not doc", "/rest/api/3", map[string]any{"body": map[string]any{"type": "paragraph", "version": 1, "content": []any{}}}, invalidInput},
+		{"v3 no version", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "content": adfDoc("x")["content"]}}, invalidInput},
+		{"v3 no content", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1}}, invalidInput},
+		{"v3 node without type", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{map[string]any{"content": []any{}}}}}, invalidInput},
 		{"v3 text without text", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
-			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text"}}}}}}, invalid},
+			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text"}}}}}}, invalidInput},
 		{"v3 bad marks", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
-			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "x", "marks": []any{"strong"}}}}}}}, invalid},
+			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "x", "marks": []any{"strong"}}}}}}}, invalidInput},
+		{"v3 text at the top level", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
+			map[string]any{"type": "text", "text": "x"}}}}, invalidInput},
+		{"v3 unknown node", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
+			map[string]any{"type": "marquee", "content": []any{map[string]any{"type": "text", "text": "x"}}}}}}, invalidInput},
+		{"v3 unknown mark", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
+			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "x", "marks": []any{map[string]any{"type": "blink"}}}}}}}}, invalidInput},
+		{"v3 link without href", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
+			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "x", "marks": []any{map[string]any{"type": "link", "attrs": map[string]any{}}}}}}}}}, invalidInput},
+		{"v3 heading without level", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
+			map[string]any{"type": "heading", "content": []any{map[string]any{"type": "text", "text": "x"}}}}}}, invalidInput},
 		{"v3 marks", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{
 			map[string]any{"type": "paragraph", "content": []any{map[string]any{"type": "text", "text": "x", "marks": []any{map[string]any{"type": "strong"}}}}}}}}, nil},
 		{"v3 empty doc", "/rest/api/3", map[string]any{"body": map[string]any{"type": "doc", "version": 1, "content": []any{}}}, empty},
@@ -794,6 +808,12 @@ func TestCommentBodyFormat(t *testing.T) {
 			continue
 		}
 		msgs, errs := errorMessages(t, v)
+		if msg, whole := tt.want[""]; whole {
+			if !slices.Equal(msgs, []string{msg}) || len(errs) != 0 {
+				t.Errorf("%s: %v %v, want %s", tt.name, msgs, errs, msg)
+			}
+			continue
+		}
 		if len(msgs) != 0 || !reflect.DeepEqual(errs, tt.want) {
 			t.Errorf("%s: %v %v", tt.name, msgs, errs)
 		}
@@ -1105,8 +1125,8 @@ func TestConcurrentUse(t *testing.T) {
 func TestTextADFConversion(t *testing.T) {
 	doc := textToADF("a\n\nb")
 	raw, _ := json.Marshal(doc)
-	if p := adfProblem(raw); p != "" {
-		t.Fatalf("textToADF output is not valid ADF: %s: %s", p, raw)
+	if err := ValidateADF(raw); err != nil {
+		t.Fatalf("textToADF output is not valid ADF: %v: %s", err, raw)
 	}
 	if got := adfToText(raw); got != "a\n\nb" {
 		t.Errorf("round trip: %q", got)
@@ -1114,16 +1134,16 @@ func TestTextADFConversion(t *testing.T) {
 	rich := `{"type":"doc","version":1,"content":[{"type":"heading","attrs":{"level":2},"content":[{"type":"text","text":"Fixed"}]},` +
 		`{"type":"paragraph","content":[{"type":"text","text":"by "},{"type":"text","text":"PR","marks":[{"type":"link","attrs":{"href":"https://x"}}]},{"type":"hardBreak"},{"type":"inlineCard","attrs":{"url":"https://y"}}]},` +
 		`{"type":"bulletList","content":[{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"one"}]}]}]}]}`
-	if p := adfProblem([]byte(rich)); p != "" {
-		t.Fatalf("rich doc rejected: %s", p)
+	if err := ValidateADF([]byte(rich)); err != nil {
+		t.Fatalf("rich doc rejected: %v", err)
 	}
 	if got := adfToText([]byte(rich)); got != "Fixed\nby PR\nhttps://y\none" {
 		t.Errorf("flattened: %q", got)
 	}
-	if !slices.Contains([]string{"not a JSON object"}, adfProblem([]byte(`"text"`))) {
+	if ValidateADF([]byte(`"text"`)) == nil {
 		t.Errorf("string accepted as ADF")
 	}
-	if adfProblem(bytes.Repeat([]byte(" "), 2)) == "" {
+	if ValidateADF(bytes.Repeat([]byte(" "), 2)) == nil {
 		t.Errorf("blank accepted as ADF")
 	}
 }

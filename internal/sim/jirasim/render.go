@@ -68,6 +68,28 @@ func (c *call) failFields(errs map[string]string) {
 	c.reply(http.StatusBadRequest, map[string]any{"errorMessages": []string{}, "errors": errs})
 }
 
+// invalidInput is Jira Cloud's answer to a rich-text value that is an
+// object but not a valid ADF document: 400 with the bare INVALID_INPUT,
+// naming no field and no node. Why the simulator refused it (which Jira
+// does not say) is in the X-Jirasim-Reason header, for test failures.
+func (c *call) invalidInput(why string) {
+	c.w.Header().Set("X-Jirasim-Reason", headerSafe(why))
+	c.fail(http.StatusBadRequest, "INVALID_INPUT")
+}
+
+// headerSafe keeps s fit for a header value: printable ASCII, bounded.
+func headerSafe(s string) string {
+	b := make([]byte, 0, min(len(s), 500))
+	for i := 0; i < len(s) && len(b) < 500; i++ {
+		if s[i] >= 0x20 && s[i] < 0x7f {
+			b = append(b, s[i])
+		} else {
+			b = append(b, '?')
+		}
+	}
+	return string(b)
+}
+
 func (c *call) notFound() {
 	c.fail(http.StatusNotFound, "jirasim: no resource for "+c.r.Method+" "+c.r.URL.Path)
 }
@@ -350,83 +372,4 @@ func adfToText(raw json.RawMessage) string {
 	}
 	walk(doc)
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// adfProblem checks raw is an ADF document: {"type":"doc","version":1,
-// "content":[...]}, every node an object with a string type, content (where
-// present) an array of nodes, text nodes with non-empty text, marks objects
-// with a string type. It returns "" when valid, "empty" for a document with
-// no content, otherwise a description of the problem.
-func adfProblem(raw json.RawMessage) string {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&doc) != nil || doc == nil {
-		return "not a JSON object"
-	}
-	if doc["type"] != "doc" {
-		return `top-level type is not "doc"`
-	}
-	if v, ok := doc["version"].(json.Number); !ok || v.String() != "1" {
-		return "version is not 1"
-	}
-	content, ok := doc["content"].([]any)
-	if !ok {
-		return "content is not an array"
-	}
-	if len(content) == 0 {
-		return "empty"
-	}
-	var check func(n any) string
-	check = func(n any) string {
-		node, ok := n.(map[string]any)
-		if !ok {
-			return "a node is not an object"
-		}
-		typ, ok := node["type"].(string)
-		if !ok || typ == "" {
-			return "a node has no string type"
-		}
-		if typ == "doc" {
-			return "nested doc node"
-		}
-		if typ == "text" {
-			if s, ok := node["text"].(string); !ok || s == "" {
-				return "a text node has no text"
-			}
-		}
-		if marks, present := node["marks"]; present {
-			list, ok := marks.([]any)
-			if !ok {
-				return "marks is not an array"
-			}
-			for _, m := range list {
-				mm, ok := m.(map[string]any)
-				if !ok {
-					return "a mark is not an object"
-				}
-				if t, ok := mm["type"].(string); !ok || t == "" {
-					return "a mark has no string type"
-				}
-			}
-		}
-		if c, present := node["content"]; present {
-			list, ok := c.([]any)
-			if !ok {
-				return "content is not an array"
-			}
-			for _, ch := range list {
-				if p := check(ch); p != "" {
-					return p
-				}
-			}
-		}
-		return ""
-	}
-	for _, n := range content {
-		if p := check(n); p != "" {
-			return p
-		}
-	}
-	return ""
 }

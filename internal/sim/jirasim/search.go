@@ -1,7 +1,9 @@
 package jirasim
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -364,22 +366,40 @@ type searchJQLRequest struct {
 	ReconcileIssues []int64  `json:"reconcileIssues"`
 }
 
-const pageTokenPrefix = "jirasim-offset:"
+// A page token is the offset of the next page, bound to the query that
+// produced it: Jira's tokens continue one search, so a token sent with
+// another JQL (which selects or orders other issues) is refused, not read
+// as an offset into a different result.
+const pageTokenPrefix = "jirasim-page:"
 
-func pageToken(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + strconv.Itoa(offset)))
+const msgBadPageToken = "The provided next page token is invalid or expired."
+
+func pageToken(jql string, offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + queryDigest(jql) + ":" + strconv.Itoa(offset)))
 }
 
-func parsePageToken(tok string) (int, bool) {
+// parsePageToken reads the offset of a token issued for jql; ok is false
+// for a token that is malformed or was issued for another query.
+func parsePageToken(tok, jql string) (int, bool) {
 	if tok == "" {
 		return 0, true
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || !strings.HasPrefix(string(b), pageTokenPrefix) {
+	if err != nil {
 		return 0, false
 	}
-	n, err := strconv.Atoi(strings.TrimPrefix(string(b), pageTokenPrefix))
+	rest, ok := strings.CutPrefix(string(b), pageTokenPrefix+queryDigest(jql)+":")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
 	return n, err == nil && n >= 0
+}
+
+// queryDigest identifies a query in its page tokens.
+func queryDigest(jql string) string {
+	sum := sha256.Sum256([]byte(jql))
+	return hex.EncodeToString(sum[:8])
 }
 
 // searchJQL is Cloud's enhanced search, GET or POST /rest/api/{2,3}/search/jql.
@@ -416,9 +436,9 @@ func (s *Server) searchJQL(c *call) {
 		c.fail(http.StatusBadRequest, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
 		return
 	}
-	offset, ok := parsePageToken(req.NextPageToken)
+	offset, ok := parsePageToken(req.NextPageToken, req.JQL)
 	if !ok {
-		c.fail(http.StatusBadRequest, "The provided next page token is invalid or expired.")
+		c.fail(http.StatusBadRequest, msgBadPageToken)
 		return
 	}
 	sel := parseFieldSel(req.Fields, "id")
@@ -443,7 +463,7 @@ func (s *Server) searchJQL(c *call) {
 	}, splitList([]string{req.Expand}))
 	out := map[string]any{"issues": issues, "isLast": end >= len(found)}
 	if end < len(found) {
-		out["nextPageToken"] = pageToken(end)
+		out["nextPageToken"] = pageToken(req.JQL, end)
 	}
 	c.reply(http.StatusOK, out)
 }

@@ -44,6 +44,13 @@ func (s *Server) SetDescription(key string, value json.RawMessage) error {
 		return fmt.Errorf("jirasim: description of %s is not JSON: %w", key, err)
 	}
 	_, isString := probe.(string)
+	// Jira stores only valid ADF: a scenario must not hold what no
+	// integration could have written.
+	if !isString {
+		if p := s.adfProblem(value); p != "" {
+			return fmt.Errorf("jirasim: description of %s is not a valid ADF document: %s", key, p)
+		}
+	}
 	return s.edit(key, func(is *issue) { is.desc, is.descADF = compact(value), !isString })
 }
 

@@ -607,17 +607,20 @@ func (s *Server) checkPerson(what string, u User) error {
 
 // personBody validates a comment body written in Jira's editor: an ADF
 // document, or a string of wiki markup.
-func personBody(what string, body json.RawMessage) (json.RawMessage, bool, error) {
+func (s *Server) personBody(what string, body json.RawMessage) (json.RawMessage, bool, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '"' {
-		var s string
-		if json.Unmarshal(body, &s) != nil || s == "" {
+		var text string
+		if json.Unmarshal(body, &text) != nil || text == "" {
 			return nil, false, fmt.Errorf("jirasim: %s: empty or invalid body", what)
 		}
 		return compact(body), false, nil
 	}
-	if p := adfProblem(body); p != "" {
-		return nil, false, fmt.Errorf("jirasim: %s: body is not an ADF document (%s)", what, p)
+	if p := s.adfProblem(body); p != "" {
+		return nil, false, fmt.Errorf("jirasim: %s: body is not a valid ADF document (%s)", what, p)
+	}
+	if adfEmpty(body) {
+		return nil, false, fmt.Errorf("jirasim: %s: empty ADF document", what)
 	}
 	return compact(body), true, nil
 }
@@ -630,7 +633,7 @@ func (s *Server) CommentAs(key string, author User, body json.RawMessage) (strin
 	if err := s.checkPerson("CommentAs", author); err != nil {
 		return "", err
 	}
-	b, adf, err := personBody("CommentAs", body)
+	b, adf, err := s.personBody("CommentAs", body)
 	if err != nil {
 		return "", err
 	}
@@ -657,7 +660,7 @@ func (s *Server) EditCommentAs(key, id string, editor User, body json.RawMessage
 	if err := s.checkPerson("EditCommentAs", editor); err != nil {
 		return err
 	}
-	b, adf, err := personBody("EditCommentAs", body)
+	b, adf, err := s.personBody("EditCommentAs", body)
 	if err != nil {
 		return err
 	}
