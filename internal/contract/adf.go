@@ -26,7 +26,7 @@ const adfSchemaFile = "jira/adf-schema-v1-full.json"
 // fails it when the schema cannot be loaded.
 func ADF(t testing.TB) func(doc json.RawMessage) error {
 	t.Helper()
-	p := requireFile(t, adfSchemaFile)
+	p := RequireFile(t, adfSchemaFile)
 	sch, err := cached("adf "+p, func() (*jsonschema.Schema, error) { return compileADF(p) })
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func ADF(t testing.TB) func(doc json.RawMessage) error {
 //	js := jirasim.New(jirasim.Options{..., ADF: contract.ADFIfPresent(t)})
 func ADFIfPresent(t testing.TB) func(doc json.RawMessage) error {
 	t.Helper()
-	if _, ok := Dir(); !ok && os.Getenv("CI") != "true" {
+	if _, ok := Dir(); !ok && !inCI(os.Getenv) {
 		return nil
 	}
 	return ADF(t)
@@ -62,7 +62,7 @@ func ADFIfPresent(t testing.TB) func(doc json.RawMessage) error {
 // definitions. It skips and fails like ADF.
 func ADFSchema(t testing.TB) map[string]any {
 	t.Helper()
-	p := requireFile(t, adfSchemaFile)
+	p := RequireFile(t, adfSchemaFile)
 	doc, err := cached("adf doc "+p, func() (map[string]any, error) { return readADFSchema(p) })
 	if err != nil {
 		t.Fatal(err)
