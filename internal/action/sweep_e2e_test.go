@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -414,8 +416,19 @@ func TestSweepNeedsSentryCredentials(t *testing.T) {
 
 // Closing an issue removes its label, which shifts the later pages of the
 // labelled query: the sweep must still see every issue.
+// A sweep of 300 issues sees every one while closing some, and gets
+// through Jira Cloud's rate limit: it reads one route 300 times, three
+// times its burst, so Jira answers 429 and the sweep waits as told.
 func TestSweepSeesEveryIssueWhileClosingSome(t *testing.T) {
-	w := newBareWorld(t, jirasim.Cloud)
+	w := buildWorld(t, jirasim.Cloud, true) // strict, without the contract checks' cost per request
+	var throttled atomic.Int64
+	w.transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		res, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil && res.StatusCode == http.StatusTooManyRequests && r.URL.Host == hostOf(w.jiraURL) {
+			throttled.Add(1)
+		}
+		return res, err
+	})
 	arrangeSweep(t, w, 300)
 	o := w.sweepAt(afterFour)
 	if o.err != nil {
@@ -423,6 +436,9 @@ func TestSweepSeesEveryIssueWhileClosingSome(t *testing.T) {
 	}
 	if closed, waiting := len(splitList(o.outputs["jira_closed"])), len(splitList(o.outputs["skipped"])); closed != 30 || waiting != 270 {
 		t.Errorf("closed %d and waiting %d, want 30 and 270 of 300", closed, waiting)
+	}
+	if throttled.Load() == 0 {
+		t.Error("Jira's rate limit never answered 429: the test does not test getting through it")
 	}
 }
 

@@ -54,6 +54,10 @@ type world struct {
 	transport http.RoundTripper
 	gql       *contract.GraphQLRecorder
 	env       map[string]string // set over the defaults in every run
+	// wall is the time Jira's rate limit runs on; retry skips its
+	// waits there instead of sleeping.
+	wall  *sim.Wall
+	retry retry.Policy
 }
 
 // newWorld starts both simulators with projects OPS, WEB and SEC, and a
@@ -62,7 +66,7 @@ type world struct {
 // OpenAPI spec.
 func newWorld(t *testing.T, flavor jirasim.Flavor) *world {
 	t.Helper()
-	w := newBareWorld(t, flavor)
+	w := buildWorld(t, flavor, true)
 	w.contracts = contract.Require(t)
 	jiraHost, sentryHost := hostOf(w.jiraURL), hostOf(w.sentryURL)
 	w.gql = contract.GraphQLTransport(t, contract.GitHubSchema(t), http.DefaultTransport)
@@ -90,21 +94,41 @@ func newWorld(t *testing.T, flavor jirasim.Flavor) *world {
 // measure.
 func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
 	t.Helper()
-	w := &world{t: t, flavor: flavor}
-	w.jira = jirasim.New(jirasim.Options{Flavor: flavor, Email: jiraEmail, APIToken: jiraToken, PAT: jiraPAT})
+	return buildWorld(t, flavor, false)
+}
+
+// buildWorld starts the simulators. strict makes them as strict as the
+// services: Jira Cloud's rate limit, its search lagging a few seconds
+// behind a create, ADF checked against Atlassian's schema where the
+// contracts are, and GITHUB_TOKEN's rate limits. Benchmarks leave them
+// off: they measure the action, not the limits.
+func buildWorld(t testing.TB, flavor jirasim.Flavor, strict bool) *world {
+	t.Helper()
+	w := &world{t: t, flavor: flavor, wall: &sim.Wall{}, clock: sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))}
+	w.retry = fastRetry
+	w.retry.Sleep = func(ctx context.Context, d time.Duration) error { w.wall.Skip(d); return ctx.Err() }
+	jo := jirasim.Options{Flavor: flavor, Email: jiraEmail, APIToken: jiraToken, PAT: jiraPAT}
+	var gl githubsim.Limits
+	if strict {
+		jo.RateLimit = jirasim.CloudRateLimit
+		jo.RateLimit.Clock = w.wall.Now
+		jo.Now, jo.SearchLag = w.clock.Now, 5*time.Second
+		jo.ADF = contract.ADFIfPresent(t)
+		gl = githubsim.ActionsLimits()
+	}
+	w.jira = jirasim.New(jo)
 	w.jira.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())
 	w.jira.AddProject("WEB", "Web", jirasim.DefaultWorkflow())
 	jsrv := httptest.NewServer(w.jira.Handler())
 	t.Cleanup(jsrv.Close)
 	w.jiraURL = jsrv.URL
 
-	w.gh = githubsim.New(githubsim.Options{Token: ghToken})
+	w.gh = githubsim.New(githubsim.Options{Token: ghToken, Limits: gl})
 	w.gh.AddRepo(repoOwner, repoName)
 	gsrv := httptest.NewServer(w.gh.Handler())
 	t.Cleanup(gsrv.Close)
 	w.ghURL = gsrv.URL
 
-	w.clock = sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryTok, Org: sentryOrg, Now: w.clock.Now})
 	w.sentry.ConnectRepository(repoFull) // so sweeps resolve in the merge commit
 	ssrv := httptest.NewServer(w.sentry.Handler())
@@ -260,7 +284,7 @@ func (w *world) run(eventName string, event map[string]any, in ...string) outcom
 		Getenv:    func(k string) string { return env[k] },
 		Stdout:    &stdout,
 		Transport: w.transport,
-		Retry:     fastRetry,
+		Retry:     w.retry,
 		Version:   "test",
 		Now:       w.clock.Now,
 	})

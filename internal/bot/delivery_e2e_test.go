@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -407,5 +408,43 @@ func TestClassifyAndPlanRetry(t *testing.T) {
 				t.Errorf("plan = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// Three hundred problems at once are three times the burst Jira Cloud
+// allows on its create endpoint: Jira answers 429 with Retry-After, the
+// bot waits as told, and every problem still gets exactly one issue, with
+// no dead letter.
+func TestJirasRateLimitDelaysButLosesNothing(t *testing.T) {
+	var throttled atomic.Int64
+	w := newWorld(t, beforeStart(func(w *world) {
+		base := w.checked
+		w.checked = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			res, err := base.RoundTrip(r)
+			if err == nil && res.StatusCode == http.StatusTooManyRequests {
+				throttled.Add(1)
+			}
+			return res, err
+		})
+	}))
+	const groups = 300
+	for g := range groups {
+		body := fmt.Sprintf(`{"version":"4","status":"firing","receiver":"ops","groupKey":"g%d","groupLabels":{"alertname":"A%d"},"commonLabels":{"alertname":"A%d"},"commonAnnotations":{"summary":"s"},"externalURL":"http://am","alerts":[]}`, g, g, g)
+		if code := w.alertmanager([]byte(body)); code != http.StatusAccepted {
+			t.Fatal(code)
+		}
+	}
+	w.passTime(30*time.Minute, time.Minute)
+	for g := range groups {
+		fp := alert.AlertmanagerFingerprint("ops", map[string]string{"alertname": fmt.Sprintf("A%d", g)})
+		if got := w.issues(alert.Label(fp)); len(got) != 1 {
+			t.Fatalf("group %d has %d issues, want 1\n%s", g, len(got), tail(w.logs.String(), 2000))
+		}
+	}
+	if d := w.dead(); len(d) != 0 {
+		t.Errorf("%d dead letters: %+v", len(d), d[0])
+	}
+	if throttled.Load() == 0 {
+		t.Error("Jira never answered 429: the test does not test its rate limit")
 	}
 }

@@ -36,3 +36,26 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// Wall is real time plus every wait a test chose to skip, for limits that
+// run on wall time (jirasim.RateLimit): a retry policy that does not
+// really sleep calls Skip instead, and the simulator sees the time pass.
+// The zero value is real time; it is safe for concurrent use.
+type Wall struct {
+	mu      sync.Mutex
+	skipped time.Duration
+}
+
+// Now is real time plus the waits skipped so far.
+func (w *Wall) Now() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return time.Now().Add(w.skipped)
+}
+
+// Skip moves the clock on by d without waiting.
+func (w *Wall) Skip(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.skipped += d
+}
