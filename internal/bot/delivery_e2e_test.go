@@ -46,6 +46,7 @@ func (w *world) dead() []store.DeadJob {
 	return d
 }
 
+// state is what the bot keeps for fp.
 func (w *world) state(fp string) State {
 	w.t.Helper()
 	rec, _, err := w.store.Lookup(context.Background(), fp)

@@ -20,13 +20,7 @@ import (
 // deliveries is how many deliveries the bot has counted for fp.
 func (w *world) deliveries(fp string) int64 {
 	w.t.Helper()
-	rec, _, err := w.store.Lookup(context.Background(), fp)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	var st State
-	_ = json.Unmarshal(rec.State, &st)
-	return st.Deliveries
+	return w.state(fp).Deliveries
 }
 
 // sendSentry signs and sends a body as Sentry does (a fresh Request-ID and

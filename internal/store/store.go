@@ -110,6 +110,20 @@ type Failure struct {
 	Dead bool
 }
 
+// Apply says how a backend carries f out: add counted to each job's
+// attempts, then, if bury, send the jobs whose attempts reach threshold to
+// the dead letters.
+func (f Failure) Apply() (counted int, bury bool, threshold int) {
+	counted = 1
+	if f.Uncounted {
+		counted = 0
+	}
+	if f.Dead {
+		return counted, true, 0
+	}
+	return counted, f.MaxAttempts > 0, f.MaxAttempts
+}
+
 // DeadJob is a job that failed for good.
 type DeadJob struct {
 	Job

@@ -597,14 +597,7 @@ func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state
 		return errors.New("postgres store: retry: nil batch")
 	}
 	fp, ids := b.Record.Fingerprint, jobIDs(b)
-	counted := 1
-	if f.Uncounted {
-		counted = 0
-	}
-	bury, threshold := f.Dead || f.MaxAttempts > 0, f.MaxAttempts
-	if f.Dead {
-		threshold = 0
-	}
+	counted, bury, threshold := f.Apply()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := release(ctx, tx, b, jiraKey, state); err != nil {
 			return err

@@ -393,14 +393,7 @@ func (s *Store) Retry(ctx context.Context, b *store.Batch, jiraKey string, state
 	}
 	ids := idList(b.Jobs)
 	fp := b.Record.Fingerprint
-	counted := 1
-	if f.Uncounted {
-		counted = 0
-	}
-	bury, threshold := f.Dead || f.MaxAttempts > 0, f.MaxAttempts
-	if f.Dead {
-		threshold = 0
-	}
+	counted, bury, threshold := f.Apply()
 	err := s.submit(ctx, func(w *wtx) error {
 		if err := release(w, b, jiraKey, state); err != nil {
 			return err

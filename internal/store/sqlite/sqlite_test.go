@@ -144,17 +144,7 @@ func TestAKilledOwnersJobsResumeAtOnce(t *testing.T) {
 		t.Skip("spawns a process")
 	}
 	path := filepath.Join(t.TempDir(), "fixproof.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAKilledOwnersJobsResumeAtOnce$")
-	cmd.Env = append(os.Environ(), "FIXPROOF_SQLITE_LEASE_CHILD="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	cmd, sc := startChild(t, "TestAKilledOwnersJobsResumeAtOnce", "FIXPROOF_SQLITE_LEASE_CHILD="+path)
 	if !sc.Scan() || sc.Text() != "leased" {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -172,6 +162,23 @@ func TestAKilledOwnersJobsResumeAtOnce(t *testing.T) {
 	if err != nil || b == nil || len(b.Jobs) != 3 {
 		t.Fatalf("Next after the kill = %+v, %v; want the 3 jobs the dead process held, at once", b, err)
 	}
+}
+
+// startChild runs this test binary's test name in a child process with env
+// added, and returns it with a scanner of its standard output.
+func startChild(t *testing.T, name, env string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$")
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
 }
 
 func leaseAndHang(path string) {
@@ -242,18 +249,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 		t.Skip("spawns a process")
 	}
 	path := filepath.Join(t.TempDir(), "fixproof.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9LosesNothingAcknowledged$")
-	cmd.Env = append(os.Environ(), "FIXPROOF_SQLITE_KILL_CHILD="+path)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startChild(t, "TestKill9LosesNothingAcknowledged", "FIXPROOF_SQLITE_KILL_CHILD="+path)
 	acked := map[int64]bool{}
-	sc := bufio.NewScanner(out)
 	killed := false
 	for sc.Scan() {
 		id, ok := strings.CutPrefix(sc.Text(), "acked ")
