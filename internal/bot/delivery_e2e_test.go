@@ -20,6 +20,7 @@ import (
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/webhook"
 )
 
 // jiraDown makes every request to Jira fail with status until the test
@@ -314,37 +315,88 @@ func TestAlertmanagerIssuesSpeakAlertmanager(t *testing.T) {
 	}
 }
 
-// The plan of a batch, as a pure function of its alerts in order.
+// The plan of a batch, as a pure function of its alerts in order and of
+// when the newest delivery already applied was received.
 func TestPlanBatch(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	a := func(act alert.Action) *alert.Alert { return &alert.Alert{Action: act, Title: string(act)} }
 	f1, f2, r, g, n := a(alert.Fired), a(alert.Fired), a(alert.Resolved), a(alert.Regressed), a(alert.Noted)
+	in := func(as ...*alert.Alert) []received {
+		out := make([]received, len(as))
+		for i, x := range as {
+			out[i] = received{x, t0.Add(time.Duration(i) * time.Second)}
+		}
+		return out
+	}
 	tests := []struct {
 		name      string
-		in        []*alert.Alert
+		in        []received
+		since     time.Time
 		last      alert.Action
 		firing    *alert.Alert
+		fresh     *alert.Alert
 		regressed bool
 	}{
-		{"nothing", nil, "", nil, false},
-		{"noted only", []*alert.Alert{n}, "", nil, false},
-		{"fired", []*alert.Alert{f1, f2}, alert.Fired, f2, false},
-		{"fired then resolved", []*alert.Alert{f1, r}, alert.Resolved, f1, false},
-		{"resolved then fired", []*alert.Alert{r, f1}, alert.Fired, f1, false},
-		{"resolved then fired then noted", []*alert.Alert{r, f1, n}, alert.Fired, f1, false},
-		{"regressed then fired", []*alert.Alert{g, f1}, alert.Fired, f1, true},
-		{"regressed then resolved", []*alert.Alert{g, r}, alert.Resolved, g, false},
-		{"resolved then regressed", []*alert.Alert{r, g}, alert.Regressed, g, true},
+		{"nothing", nil, time.Time{}, "", nil, nil, false},
+		{"noted only", in(n), time.Time{}, "", nil, n, false},
+		{"fired", in(f1, f2), time.Time{}, alert.Fired, f2, f2, false},
+		{"fired then resolved", in(f1, r), time.Time{}, alert.Resolved, f1, r, false},
+		{"resolved then fired", in(r, f1), time.Time{}, alert.Fired, f1, f1, false},
+		{"resolved then fired then noted", in(r, f1, n), time.Time{}, alert.Fired, f1, n, false},
+		{"regressed then fired", in(g, f1), time.Time{}, alert.Fired, f1, f1, true},
+		{"regressed then resolved", in(g, r), time.Time{}, alert.Resolved, g, r, false},
+		{"resolved then regressed", in(r, g), time.Time{}, alert.Regressed, g, g, true},
+		// A resolve received before a firing that was already applied
+		// (it waited for a retry while the firing went ahead): counted,
+		// changes nothing.
+		{"a stale resolve", in(r), t0.Add(time.Second), "", nil, nil, false},
+		{"a stale resolve, then a fresh one", in(r, f1, r), t0.Add(time.Second), alert.Resolved, f1, r, false},
+		{"received exactly when the last applied one was", in(r), t0, "", nil, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := planBatch(tt.in)
-			if p.last != tt.last || p.firing != tt.firing || p.regressed != tt.regressed {
-				t.Errorf("planBatch = last %q firing %v regressed %v; want %q %v %v", p.last, p.firing, p.regressed, tt.last, tt.firing, tt.regressed)
+			p := planBatch(tt.in, tt.since)
+			if p.last != tt.last || p.firing != tt.firing || p.fresh != tt.fresh || p.regressed != tt.regressed {
+				t.Errorf("planBatch = last %q firing %v fresh %v regressed %v; want %q %v %v %v", p.last, p.firing, p.fresh, p.regressed, tt.last, tt.firing, tt.fresh, tt.regressed)
 			}
-			if len(tt.in) > 0 && p.latest != tt.in[len(tt.in)-1] {
+			if len(tt.in) > 0 && p.latest != tt.in[len(tt.in)-1].a {
 				t.Errorf("latest is not the last alert")
 			}
 		})
+	}
+}
+
+// A delivery that waited for a retry while a newer one of its problem
+// went ahead (the store lets it) is counted but does not undo the newer
+// one: an old "resolved" processed after a newer "firing" leaves the issue
+// open.
+func TestAnOlderDeliveryProcessedLaterChangesNothing(t *testing.T) {
+	w := newWorld(t, withConfig(autoResolving))
+	w.alertmanager(alertmanagerGroup("firing", "api-1"))
+	w.drain()
+	key := w.issues(alert.Label(fpGroup))[0].Key
+	w.clock.Advance(time.Minute)
+	// The resolve came first and failed; it is due again in ten minutes.
+	resolved, err := webhook.DecodeAlertmanager(alertmanagerGroup("resolved", "api-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(resolved[0])
+	if _, _, err := w.store.Enqueue(context.Background(), store.Delivery{Kind: "alertmanager", Fingerprint: fpGroup, Payload: payload,
+		Received: w.clock.Now(), NotBefore: w.clock.Now().Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Second)
+	w.alertmanager(alertmanagerGroup("firing", "api-1", "api-2")) // the newer word, processed first
+	w.drain()
+	w.clock.Advance(10 * time.Minute)
+	w.drain()
+	is, _ := w.jira.Issue(key)
+	if is.Status != "Open" {
+		t.Errorf("issue %s is %q: an older resolve undid a newer firing", key, is.Status)
+	}
+	if st := w.state(fpGroup); st.Deliveries != 3 || len(st.Firing) != 2 {
+		t.Errorf("state: %d deliveries and %d firing, want 3 counted and the newer notification's 2 alerts", st.Deliveries, len(st.Firing))
 	}
 }
 

@@ -46,7 +46,7 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		st.Minutes[k] = v
 	}
 	now := b.Now()
-	var counted []*alert.Alert
+	var counted []received
 	for _, j := range batch.Jobs {
 		if j.Kind == kindFlush || j.Kind == kindJira || j.Kind == kindSentryComment || j.Kind == kindGuanceReply {
 			continue
@@ -73,14 +73,15 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		}
 		b.metrics.alerts.WithLabelValues("counted").Inc()
 		st.observe(&a, now)
-		counted = append(counted, &a)
+		counted = append(counted, received{&a, j.Received})
 	}
-	p := planBatch(counted)
-	if a := p.latest; a != nil {
+	p := planBatch(counted, base.AppliedAt)
+	if a := p.fresh; a != nil {
 		if a.Source == alert.Alertmanager {
 			a = b.scrubbed(a) // its alerts' labels reach the counters comment
 		}
 		st.describe(a)
+		st.AppliedAt = p.freshAt
 	}
 
 	newKey, err := b.act(ctx, batch, base, &st, key, p, now)
@@ -167,16 +168,27 @@ func (b *Bot) leaseError(log interface {
 	log.Error("store: finishing a batch", "error", err.Error())
 }
 
+// received is a counted alert with the time the bot received it.
+type received struct {
+	a  *alert.Alert
+	at time.Time
+}
+
 // batchPlan is what a batch's alerts, taken in order, ask of Jira.
 type batchPlan struct {
-	// latest is the last alert counted: it picks the route and fills the
-	// counters.
+	// latest is the last alert counted: it picks the route.
 	latest *alert.Alert
+	// fresh is the last alert received after the newest one already
+	// applied (State.AppliedAt), received at freshAt: it tells what the
+	// problem looks like now. Nil when every alert of the batch is older
+	// (a delivery that waited for a retry while a newer one went ahead).
+	fresh   *alert.Alert
+	freshAt time.Time
 	// firing is the last alert that fired or regressed: an issue is
 	// created from it when there is none.
 	firing *alert.Alert
-	// last is the last of Fired, Regressed and Resolved: the state the
-	// issue must end in ("" when the batch has none of them).
+	// last is the last of Fired, Regressed and Resolved among the fresh
+	// alerts: the state the issue must end in ("" when there is none).
 	last alert.Action
 	// regressed is true when Sentry reported a regression after the last
 	// resolve.
@@ -185,15 +197,26 @@ type batchPlan struct {
 
 // planBatch folds a batch's counted alerts, oldest first, into what Jira
 // must show afterwards: the issue ends in the state of the last delivery
-// that fired, regressed or resolved, whatever came before it in the batch
-// (say a group resolved and then firing again while Jira was down).
-func planBatch(alerts []*alert.Alert) batchPlan {
+// received that fired, regressed or resolved, whatever came before it (say
+// a group resolved and then firing again while Jira was down). Alerts
+// received before since, when the newest delivery already applied came,
+// are counted but change nothing: a delivery that waited for a retry must
+// not undo a newer one processed before it.
+func planBatch(alerts []received, since time.Time) batchPlan {
 	var p batchPlan
-	for _, a := range alerts {
+	for _, r := range alerts {
+		a := r.a
 		p.latest = a
+		if a.Action == alert.Fired || a.Action == alert.Regressed {
+			p.firing = a
+		}
+		if !r.at.After(since) {
+			continue
+		}
+		p.fresh, p.freshAt = a, r.at
 		switch a.Action {
 		case alert.Fired, alert.Regressed:
-			p.firing, p.last = a, a.Action
+			p.last = a.Action
 			p.regressed = p.regressed || a.Action == alert.Regressed
 		case alert.Resolved:
 			p.last, p.regressed = alert.Resolved, false
@@ -233,7 +256,7 @@ func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State
 		b.linkBack(ctx, st, key, p.latest)
 	}
 	if p.last == alert.Resolved && rt.AutoResolve {
-		if err := b.resolve(ctx, st, key, p.latest, rt, now); err != nil {
+		if err := b.resolve(ctx, st, key, p.fresh, rt, now); err != nil {
 			return created, err
 		}
 	}
