@@ -58,10 +58,10 @@ type State struct {
 	// notification, one line each (their own labels and summary), so the
 	// counters comment shows the group as it is now.
 	Firing []string `json:"firing,omitempty"`
-	// AppliedAt is when the bot received the newest delivery whose word
-	// (firing, resolved, the alerts listed) the issue shows: an older
-	// delivery processed later is counted but changes nothing.
-	AppliedAt time.Time `json:"applied_at"`
+	// Applied is the job of the newest delivery whose word (firing,
+	// resolved, the alerts listed) the issue shows: an older delivery
+	// processed later is counted but changes nothing.
+	Applied int64 `json:"applied,omitempty"`
 }
 
 // durable is base (the state before this batch) with the facts this

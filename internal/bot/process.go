@@ -73,15 +73,15 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 		}
 		b.metrics.alerts.WithLabelValues("counted").Inc()
 		st.observe(&a, now)
-		counted = append(counted, received{&a, j.Received})
+		counted = append(counted, received{&a, j.ID})
 	}
-	p := planBatch(counted, base.AppliedAt)
+	p := planBatch(counted, base.Applied)
 	if a := p.fresh; a != nil {
 		if a.Source == alert.Alertmanager {
 			a = b.scrubbed(a) // its alerts' labels reach the counters comment
 		}
 		st.describe(a)
-		st.AppliedAt = p.freshAt
+		st.Applied = p.freshJob
 	}
 
 	newKey, err := b.act(ctx, batch, base, &st, key, p, now)
@@ -168,10 +168,12 @@ func (b *Bot) leaseError(log interface {
 	log.Error("store: finishing a batch", "error", err.Error())
 }
 
-// received is a counted alert with the time the bot received it.
+// received is a counted alert with its job's id: the store numbers jobs in
+// the order it took them (one sequence for all replicas on Postgres), the
+// order of the deliveries as the bot received them.
 type received struct {
-	a  *alert.Alert
-	at time.Time
+	a   *alert.Alert
+	job int64
 }
 
 // batchPlan is what a batch's alerts, taken in order, ask of Jira.
@@ -179,11 +181,11 @@ type batchPlan struct {
 	// latest is the last alert counted: it picks the route.
 	latest *alert.Alert
 	// fresh is the last alert received after the newest one already
-	// applied (State.AppliedAt), received at freshAt: it tells what the
-	// problem looks like now. Nil when every alert of the batch is older
-	// (a delivery that waited for a retry while a newer one went ahead).
-	fresh   *alert.Alert
-	freshAt time.Time
+	// applied (State.Applied), in job freshJob: it tells what the problem
+	// looks like now. Nil when every alert of the batch is older (a
+	// delivery that waited for a retry while a newer one went ahead).
+	fresh    *alert.Alert
+	freshJob int64
 	// firing is the last alert that fired or regressed: an issue is
 	// created from it when there is none.
 	firing *alert.Alert
@@ -199,10 +201,10 @@ type batchPlan struct {
 // must show afterwards: the issue ends in the state of the last delivery
 // received that fired, regressed or resolved, whatever came before it (say
 // a group resolved and then firing again while Jira was down). Alerts
-// received before since, when the newest delivery already applied came,
-// are counted but change nothing: a delivery that waited for a retry must
-// not undo a newer one processed before it.
-func planBatch(alerts []received, since time.Time) batchPlan {
+// received before job since, the newest delivery already applied, are
+// counted but change nothing: a delivery that waited for a retry must not
+// undo a newer one processed before it.
+func planBatch(alerts []received, since int64) batchPlan {
 	var p batchPlan
 	for _, r := range alerts {
 		a := r.a
@@ -210,10 +212,10 @@ func planBatch(alerts []received, since time.Time) batchPlan {
 		if a.Action == alert.Fired || a.Action == alert.Regressed {
 			p.firing = a
 		}
-		if !r.at.After(since) {
+		if r.job <= since {
 			continue
 		}
-		p.fresh, p.freshAt = a, r.at
+		p.fresh, p.freshJob = a, r.job
 		switch a.Action {
 		case alert.Fired, alert.Regressed:
 			p.last = a.Action
