@@ -62,7 +62,7 @@ func BenchmarkWebhooks(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				st := s.open(b)
 				defer st.Close()
-				w := newWorld(b, withStore(st), unchecked())
+				w := newWorld(b, withStore(st), bench())
 				w.sentryIssue("101", "TypeError: boom")
 				// Bodies are made before the clock starts.
 				bodies := make([][]byte, b.N)

@@ -469,7 +469,7 @@ func TestClassifyAndPlanRetry(t *testing.T) {
 // no dead letter.
 func TestJirasRateLimitDelaysButLosesNothing(t *testing.T) {
 	var throttled atomic.Int64
-	w := newWorld(t, beforeStart(func(w *world) {
+	w := newWorld(t, unchecked(), beforeStart(func(w *world) {
 		base := w.checked
 		w.checked = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			res, err := base.RoundTrip(r)

@@ -23,7 +23,7 @@ import (
 //
 //	go test ./internal/bot -run '^$' -bench MirrorLatency -benchtime 500x
 func BenchmarkMirrorLatency(b *testing.B) {
-	w := newWorld(b, unchecked())
+	w := newWorld(b, bench())
 	key := w.sentryLinked("101")
 	w.settle()
 	lat := make([]time.Duration, 0, b.N)
@@ -58,7 +58,7 @@ func BenchmarkReconcile10000(b *testing.B) {
 	n := benchLinked()
 	for b.Loop() {
 		b.StopTimer()
-		w := newWorld(b, unchecked(), withoutJiraWebhooks(), beforeStart(func(w *world) { arrangeLinked(b, w, n) }))
+		w := newWorld(b, bench(), withoutJiraWebhooks(), beforeStart(func(w *world) { arrangeLinked(b, w, n) }))
 		w.jira.Control.Reset()
 		w.clock.Advance(5 * time.Minute)
 		b.StartTimer()

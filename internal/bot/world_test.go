@@ -58,6 +58,7 @@ type world struct {
 	checked http.RoundTripper
 
 	noContracts bool
+	noLimits    bool
 	timeout     time.Duration
 	noHooks     bool
 	before      func(*world)
@@ -95,9 +96,13 @@ func withoutJiraWebhooks() worldOption { return func(w *world) { w.noHooks = tru
 // bot starts: for arranging a scenario the workers must not see half-done.
 func beforeStart(f func(w *world)) worldOption { return func(w *world) { w.before = f } }
 
-// unchecked skips contract validation: benchmarks measure the bot, not
-// the validator.
+// unchecked skips contract validation (of requests, responses and ADF),
+// for a test about something else that makes many requests.
 func unchecked() worldOption { return func(w *world) { w.noContracts = true } }
+
+// bench is unchecked without Jira's rate limit: benchmarks measure the bot,
+// not the validator or the limit.
+func bench() worldOption { return func(w *world) { w.noContracts, w.noLimits = true, true } }
 
 // withStore runs the bot on the given store instead of a SQLite file.
 func withStore(st store.Store) worldOption { return func(w *world) { w.store = st } }
@@ -132,12 +137,13 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	// as Jira Cloud's index does: the bot must wait for it before it
 	// concludes that a create it is unsure of did not happen. Jira
 	// Cloud's burst rate limit runs on wall time: the bot's retries skip
-	// their waits on w.wall instead of sleeping. Benchmarks (unchecked)
-	// measure the bot without the limit and the ADF schema's cost.
+	// their waits on w.wall instead of sleeping.
 	jo := jirasim.Options{Flavor: jirasim.Cloud, Email: "bot@acme.io", APIToken: jiraToken, Now: w.clock.Now, SearchLag: jiraSearchLag}
-	if !w.noContracts {
+	if !w.noLimits {
 		jo.RateLimit = jirasim.CloudRateLimit
 		jo.RateLimit.Clock = w.wall.Now
+	}
+	if !w.noContracts {
 		jo.ADF = contract.ADFIfPresent(t)
 	}
 	w.jira = jirasim.New(jo)
