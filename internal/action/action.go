@@ -23,6 +23,7 @@ import (
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/retry"
 )
@@ -111,7 +112,7 @@ type runner struct {
 type plan struct {
 	keys     []string
 	target   []string
-	stage    flow.Stage
+	stage    loop.Stage
 	fromDone bool
 	reason   string
 	pr       *githubpr.PR // the PR to comment about, nil for a key dispatch
@@ -392,7 +393,18 @@ func (r *runner) one(ctx context.Context, p *plan, is jira.Issue) Result {
 		res.Action, res.Reason = Skipped, why
 		return res
 	}
-	path, err := r.jira.MoveTo(ctx, is, jira.Goal{Target: p.target, Stage: p.stage, Statuses: r.cfg.Statuses}, r.cfg.DryRun)
+	goal := flow.Goal{Target: p.target, Stage: p.stage, Statuses: r.cfg.Statuses}
+	var path []string
+	var err error
+	if r.cfg.DryRun {
+		// Plan, say so, change nothing.
+		var next string
+		if next, err = flow.Plan(ctx, r.jira, is.Key, is.Status, is.Transitions, goal); err == nil {
+			path = []string{next}
+		}
+	} else {
+		path, err = flow.Walk(ctx, r.jira, is.Key, is.Status, is.Transitions, goal)
+	}
 	if len(path) > 0 {
 		res.To = path[len(path)-1]
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -65,7 +65,7 @@ type Config struct {
 	JiraPAT      string
 	Projects     []string
 	Sources      []string
-	Statuses     flow.Statuses
+	Statuses     loop.Statuses
 	Mode         string
 	PRNumber     int
 	IssueKeys    []string
@@ -190,8 +190,8 @@ func LoadConfig(get func(string) string) (Config, error) {
 		bad("key_sources", "empty; use any of %s", strings.Join(allSources, ", "))
 	}
 
-	c.Statuses = flow.Statuses{}
-	for stage, name := range map[flow.Stage]string{flow.Open: "status_open", flow.InProgress: "status_in_progress", flow.InReview: "status_in_review", flow.Done: "status_done"} {
+	c.Statuses = loop.Statuses{}
+	for stage, name := range map[loop.Stage]string{loop.Open: "status_open", loop.InProgress: "status_in_progress", loop.InReview: "status_in_review", loop.Done: "status_done"} {
 		list := splitStatuses(val(name))
 		if len(list) == 0 {
 			bad(name, "empty; list the Jira status names for this stage, e.g. %q", inputDefault(name))
@@ -205,8 +205,8 @@ func LoadConfig(get func(string) string) (Config, error) {
 		bad("mode", "%q is not a mode; use auto, pr or sweep", c.Mode)
 	}
 
-	c.Statuses[flow.Closed] = splitStatuses(val("status_closed"))
-	if len(c.Statuses[flow.Closed]) == 0 {
+	c.Statuses[loop.Closed] = splitStatuses(val("status_closed"))
+	if len(c.Statuses[loop.Closed]) == 0 {
 		bad("status_closed", "empty; name the status a verified issue goes to, e.g. Closed")
 	}
 	c.SentryBaseURL = strings.TrimRight(val("sentry_base_url"), "/")
@@ -329,17 +329,17 @@ func splitStatuses(s string) []string {
 // target resolves target_status for a dispatch: a stage name
 // ("in_review") means that stage's status list, anything else is a list
 // of literal status names.
-func (c Config) target() ([]string, flow.Stage) {
-	if st, ok := flow.ParseStage(c.TargetStatus); ok {
+func (c Config) target() ([]string, loop.Stage) {
+	if st, ok := loop.ParseStage(c.TargetStatus); ok {
 		return c.Statuses[st], st
 	}
 	list := splitStatuses(c.TargetStatus)
-	for _, st := range []flow.Stage{flow.Open, flow.InProgress, flow.InReview, flow.Done, flow.Closed} {
+	for _, st := range []loop.Stage{loop.Open, loop.InProgress, loop.InReview, loop.Done, loop.Closed} {
 		for _, s := range list {
 			if slices.ContainsFunc(c.Statuses[st], func(x string) bool { return strings.EqualFold(x, s) }) {
 				return list, st
 			}
 		}
 	}
-	return list, flow.None
+	return list, loop.None
 }

@@ -13,7 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -32,12 +32,12 @@ func TestLoadConfigAppliesTheActionYmlDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := flow.Statuses{
-		flow.Open:       {"Open", "To Do", "Reopened", "Backlog"},
-		flow.InProgress: {"In Progress"},
-		flow.InReview:   {"In Review", "Code Review", "Review"},
-		flow.Done:       {"Done", "Resolved"},
-		flow.Closed:     {"Closed"},
+	want := loop.Statuses{
+		loop.Open:       {"Open", "To Do", "Reopened", "Backlog"},
+		loop.InProgress: {"In Progress"},
+		loop.InReview:   {"In Review", "Code Review", "Review"},
+		loop.Done:       {"Done", "Resolved"},
+		loop.Closed:     {"Closed"},
 	}
 	if !reflect.DeepEqual(c.Statuses, want) {
 		t.Errorf("statuses = %v, want %v", c.Statuses, want)
@@ -46,7 +46,7 @@ func TestLoadConfigAppliesTheActionYmlDefaults(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	wantVerify := verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour}
-	if c.Verify != wantVerify || c.VerifyLabel != "fixproof-verify" || c.SentryBaseURL != "https://sentry.io" || !reflect.DeepEqual(c.Statuses[flow.Closed], []string{"Closed"}) {
+	if c.Verify != wantVerify || c.VerifyLabel != "fixproof-verify" || c.SentryBaseURL != "https://sentry.io" || !reflect.DeepEqual(c.Statuses[loop.Closed], []string{"Closed"}) {
 		t.Errorf("sweep defaults not applied: %+v", c)
 	}
 	if err := c.sweepReady(); err == nil || !strings.Contains(err.Error(), "sentry_token") || !strings.Contains(err.Error(), "sentry_org") {
@@ -115,20 +115,20 @@ func TestLoadConfigParsesLists(t *testing.T) {
 	if !reflect.DeepEqual(c.Sources, []string{"title", "branch", "merge_commits"}) {
 		t.Errorf("sources = %q", c.Sources)
 	}
-	if !reflect.DeepEqual(c.Statuses[flow.InReview], []string{"Peer Review", "QA Review"}) {
-		t.Errorf("in review = %q", c.Statuses[flow.InReview])
+	if !reflect.DeepEqual(c.Statuses[loop.InReview], []string{"Peer Review", "QA Review"}) {
+		t.Errorf("in review = %q", c.Statuses[loop.InReview])
 	}
 	if !reflect.DeepEqual(c.IssueKeys, []string{"OPS-1", "WEB-2"}) {
 		t.Errorf("issue keys = %q", c.IssueKeys)
 	}
-	if target, stage := c.target(); stage != flow.InReview || !reflect.DeepEqual(target, []string{"Peer Review", "QA Review"}) {
+	if target, stage := c.target(); stage != loop.InReview || !reflect.DeepEqual(target, []string{"Peer Review", "QA Review"}) {
 		t.Errorf("target = %q %v", target, stage)
 	}
 }
 
 func TestTargetStatusTakesStageNamesOrStatusNames(t *testing.T) {
 	c, _ := LoadConfig(inputs(cloud...))
-	for in, want := range map[string]flow.Stage{"done": flow.Done, "In Review": flow.InReview, "Resolved": flow.Done, "Code Review, Review": flow.InReview, "Triage": flow.None} {
+	for in, want := range map[string]loop.Stage{"done": loop.Done, "In Review": loop.InReview, "Resolved": loop.Done, "Code Review, Review": loop.InReview, "Triage": loop.None} {
 		c.TargetStatus = in
 		if _, got := c.target(); got != want {
 			t.Errorf("target_status %q: stage %v, want %v", in, got, want)

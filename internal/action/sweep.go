@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/chart"
-	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -44,7 +44,7 @@ func (r *runner) sweep(ctx context.Context) error {
 	start := r.now()
 	sw := sweep.New(sweep.Config{
 		Params: r.cfg.Verify, Label: r.cfg.VerifyLabel, Projects: r.cfg.Projects,
-		Closed: r.cfg.Statuses[flow.Closed], Statuses: r.cfg.Statuses, Links: r.finder(),
+		Closed: r.cfg.Statuses[loop.Closed], Statuses: r.cfg.Statuses, Links: r.finder(),
 		DryRun: r.cfg.DryRun, Run: r.getenv("GITHUB_RUN_ID"),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(c sweep.Counts) {
@@ -186,7 +186,7 @@ func countNot(os []sweep.Outcome, state string) int {
 // recordMerge puts the issues of a merged PR that are linked to Sentry
 // under verification.
 func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
-	if p.stage != flow.Done || p.revertOf != nil || p.pr == nil || r.cfg.DryRun {
+	if p.stage != loop.Done || p.revertOf != nil || p.pr == nil || r.cfg.DryRun {
 		return
 	}
 	var keys []string

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -31,7 +32,7 @@ type Jira interface {
 	CreateIssue(ctx context.Context, n jira.NewIssue) (string, error)
 	FindByLabel(ctx context.Context, label string) ([]string, error)
 	IssueState(ctx context.Context, key string) (jira.State, error)
-	MoveTo(ctx context.Context, is jira.Issue, g jira.Goal, dryRun bool) ([]string, error)
+	flow.Transitions
 	SetPriority(ctx context.Context, key, priority string) error
 	Priorities(ctx context.Context) ([]string, error)
 	LinkIssues(ctx context.Context, linkType, inward, outward string) error

@@ -17,6 +17,7 @@ import (
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
@@ -271,7 +272,7 @@ func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State
 // resolve moves the issue of an alert its source resolved to a done
 // status (auto_resolve), and says so on the issue and in the log.
 func (b *Bot) resolve(ctx context.Context, st *State, key string, a *alert.Alert, rt effectiveRoute, now time.Time) error {
-	moved, err := b.move(ctx, key, rt.StatusDone, flow.Done)
+	moved, err := b.move(ctx, key, rt.StatusDone, loop.Done)
 	if err != nil {
 		return err
 	}
@@ -426,7 +427,7 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 	}
 	switch verdict {
 	case reopen:
-		if _, err := b.move(ctx, key, b.cfg.Jira.StatusOpen, flow.Open); err != nil {
+		if _, err := b.move(ctx, key, b.cfg.Jira.StatusOpen, loop.Open); err != nil {
 			return key, err
 		}
 		why := "The alert fired again"
@@ -449,7 +450,7 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 
 // move walks an issue to one of the statuses of a stage; false means it
 // was there already.
-func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.Stage) (bool, error) {
+func (b *Bot) move(ctx context.Context, key string, target []string, stage loop.Stage) (bool, error) {
 	js, err := b.Jira.IssueState(ctx, key)
 	if err != nil {
 		return false, err
@@ -459,11 +460,10 @@ func (b *Bot) move(ctx context.Context, key string, target []string, stage flow.
 			return false, nil
 		}
 	}
-	statuses := flow.Statuses{flow.Open: b.cfg.Jira.StatusOpen, flow.InProgress: b.cfg.Jira.StatusInProgress,
-		flow.InReview: b.cfg.Jira.StatusInReview, flow.Done: b.cfg.Jira.StatusDone}
+	statuses := loop.Statuses{loop.Open: b.cfg.Jira.StatusOpen, loop.InProgress: b.cfg.Jira.StatusInProgress,
+		loop.InReview: b.cfg.Jira.StatusInReview, loop.Done: b.cfg.Jira.StatusDone}
 	statuses[stage] = target
-	_, err = b.Jira.MoveTo(ctx, jira.Issue{Key: key, Status: js.Status, Category: js.Category},
-		jira.Goal{Target: target, Stage: stage, Statuses: statuses}, false)
+	_, err = flow.Walk(ctx, b.Jira, key, js.Status, nil, flow.Goal{Target: target, Stage: stage, Statuses: statuses})
 	return err == nil, err
 }
 

@@ -1,7 +1,8 @@
-// Package flow decides where Jira issues should go when a pull request
-// changes: which stage an event asks for, whether an issue moves at all, and
-// which transition to take next. Every function here is pure; the I/O that
-// carries the decisions out lives in the action and jira packages.
+// Package flow decides where Jira issues should go: which stage a pull
+// request event asks for, whether an issue moves at all, and which
+// transition to take next. The decisions are pure functions; Walk and Plan
+// carry a move out through whatever lists and performs transitions (the
+// jira adapter), one decision per hop.
 package flow
 
 import (
@@ -9,47 +10,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fixproof/fixproof/internal/loop"
 )
-
-// Stage is a step of the development workflow fixproof knows about. Each
-// stage maps to a list of candidate Jira status names (the status_* inputs).
-type Stage int
-
-// The stages, in workflow order.
-const (
-	None Stage = iota
-	Open
-	InProgress
-	InReview
-	Done
-	// Closed is after Done: the fix is verified in production.
-	Closed
-)
-
-var stageNames = [...]string{"none", "open", "in_progress", "in_review", "done", "closed"}
-
-func (s Stage) String() string {
-	if s < 0 || int(s) >= len(stageNames) {
-		return "stage(" + strconv.Itoa(int(s)) + ")"
-	}
-	return stageNames[s]
-}
-
-// ParseStage reads a stage name as written in target_status
-// ("in_review", "In Review", "in-review" all work).
-func ParseStage(s string) (Stage, bool) {
-	norm := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(s)))
-	for i, n := range stageNames {
-		if i > 0 && n == norm {
-			return Stage(i), true
-		}
-	}
-	return None, false
-}
-
-// Statuses maps each stage to its candidate Jira status names, in order
-// of preference.
-type Statuses map[Stage][]string
 
 // PR is the state of a pull request that matters for the workflow.
 type PR struct {
@@ -60,22 +23,22 @@ type PR struct {
 // StageOf is the stage a pull request in this state asks for: a draft is
 // work in progress, an open PR is in review, a merged one is done, and a PR
 // closed without merging sends its issues back to open.
-func StageOf(pr PR) Stage {
+func StageOf(pr PR) loop.Stage {
 	switch strings.ToUpper(pr.State) {
 	case "MERGED":
-		return Done
+		return loop.Done
 	case "CLOSED":
-		return Open
+		return loop.Open
 	}
 	if pr.IsDraft {
-		return InProgress
+		return loop.InProgress
 	}
-	return InReview
+	return loop.InReview
 }
 
 // Intent is what one run of the action is asked to do.
 type Intent struct {
-	Target Stage
+	Target loop.Stage
 	// Revert means the keys of the reverted pull request go back to Open,
 	// even from a Done status.
 	Revert bool
@@ -95,8 +58,8 @@ func ForPullRequest(action string, pr PR, revert bool) Intent {
 		return Intent{Ignore: true, Reason: fmt.Sprintf("pull_request action %q does not move issues; fixproof handles opened, reopened, ready_for_review, converted_to_draft, synchronize, edited and closed", action)}
 	}
 	stage := StageOf(pr)
-	if stage == Done && revert {
-		return Intent{Target: Open, Revert: true, Reason: "revert merged"}
+	if stage == loop.Done && revert {
+		return Intent{Target: loop.Open, Revert: true, Reason: "revert merged"}
 	}
 	return Intent{Target: stage, Reason: "pull request is " + describe(pr)}
 }
@@ -168,13 +131,6 @@ func Decide(is Issue, target []string, allowFromDone bool) (Verdict, string) {
 	return Move, ""
 }
 
-// Option is a transition Jira offers from an issue's current status.
-type Option struct {
-	ID, Name   string
-	To         string
-	ToCategory string
-}
-
 // NotReachableError says that no transition leads towards the target.
 type NotReachableError struct {
 	From      string
@@ -205,7 +161,7 @@ func (e *NotReachableError) Error() string {
 // way and never back to a status already visited. Statuses outside the
 // configured stages are never used as stepping stones: fixproof does not
 // wander through a workflow it was not told about.
-func NextHop(current string, options []Option, target []string, targetStage Stage, statuses Statuses, visited []string) (opt Option, final bool, err error) {
+func NextHop(current string, options []loop.Transition, target []string, targetStage loop.Stage, statuses loop.Statuses, visited []string) (opt loop.Transition, final bool, err error) {
 	for _, want := range target {
 		for _, o := range options {
 			if strings.EqualFold(o.To, want) {
@@ -220,7 +176,7 @@ func NextHop(current string, options []Option, target []string, targetStage Stag
 			continue
 		}
 		st := stageOfStatus(o.To, statuses)
-		if st == None || st == targetStage || !between(st, cur, targetStage) {
+		if st == loop.None || st == targetStage || !between(st, cur, targetStage) {
 			continue
 		}
 		dist := abs(int(targetStage) - int(st))
@@ -233,7 +189,7 @@ func NextHop(current string, options []Option, target []string, targetStage Stag
 		for _, o := range options {
 			reach = append(reach, o.To)
 		}
-		return Option{}, false, &NotReachableError{From: current, Target: target, Reachable: reach}
+		return loop.Transition{}, false, &NotReachableError{From: current, Target: target, Reachable: reach}
 	}
 	return options[best], false, nil
 }
@@ -241,9 +197,9 @@ func NextHop(current string, options []Option, target []string, targetStage Stag
 // between reports whether stage s may be a step from cur to target. An
 // unknown current stage (a status no input names, like "Blocked") allows
 // any stage.
-func between(s, cur, target Stage) bool {
+func between(s, cur, target loop.Stage) bool {
 	switch {
-	case cur == None:
+	case cur == loop.None:
 		return true
 	case cur < target:
 		return s > cur && s < target
@@ -252,13 +208,13 @@ func between(s, cur, target Stage) bool {
 	}
 }
 
-func stageOfStatus(status string, statuses Statuses) Stage {
-	for _, st := range []Stage{Open, InProgress, InReview, Done, Closed} {
+func stageOfStatus(status string, statuses loop.Statuses) loop.Stage {
+	for _, st := range []loop.Stage{loop.Open, loop.InProgress, loop.InReview, loop.Done, loop.Closed} {
 		if containsFold(statuses[st], status) {
 			return st
 		}
 	}
-	return None
+	return loop.None
 }
 
 func containsFold(list []string, s string) bool {

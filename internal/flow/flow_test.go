@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"github.com/fixproof/fixproof/internal/loop"
+
 	"errors"
 	"testing"
 )
@@ -14,27 +16,27 @@ func TestForPullRequestMapsEventsToStages(t *testing.T) {
 		action string
 		pr     PR
 		revert bool
-		want   Stage
+		want   loop.Stage
 		rev    bool
 		ignore bool
 	}{
-		{"opened", open, false, InReview, false, false},
-		{"reopened", open, false, InReview, false, false},
-		{"ready_for_review", open, false, InReview, false, false},
-		{"opened", draft, false, InProgress, false, false},
-		{"converted_to_draft", draft, false, InProgress, false, false},
-		{"synchronize", open, false, InReview, false, false},
-		{"synchronize", draft, false, InProgress, false, false},
-		{"edited", open, false, InReview, false, false},
-		{"closed", merged, false, Done, false, false},
-		{"closed", closed, false, Open, false, false},
-		{"closed", merged, true, Open, true, false},
+		{"opened", open, false, loop.InReview, false, false},
+		{"reopened", open, false, loop.InReview, false, false},
+		{"ready_for_review", open, false, loop.InReview, false, false},
+		{"opened", draft, false, loop.InProgress, false, false},
+		{"converted_to_draft", draft, false, loop.InProgress, false, false},
+		{"synchronize", open, false, loop.InReview, false, false},
+		{"synchronize", draft, false, loop.InProgress, false, false},
+		{"edited", open, false, loop.InReview, false, false},
+		{"closed", merged, false, loop.Done, false, false},
+		{"closed", closed, false, loop.Open, false, false},
+		{"closed", merged, true, loop.Open, true, false},
 		// A revert that is still open is an ordinary PR: its keys go to review.
-		{"opened", open, true, InReview, false, false},
+		{"opened", open, true, loop.InReview, false, false},
 		// The PR state wins over a stale action.
-		{"opened", merged, false, Done, false, false},
-		{"labeled", open, false, None, false, true},
-		{"assigned", open, false, None, false, true},
+		{"opened", merged, false, loop.Done, false, false},
+		{"labeled", open, false, loop.None, false, true},
+		{"assigned", open, false, loop.None, false, true},
 	}
 	for _, tt := range tests {
 		got := ForPullRequest(tt.action, tt.pr, tt.revert)
@@ -103,22 +105,24 @@ func TestDecideSkipsIssuesAlreadyThereAndNeverReopensDone(t *testing.T) {
 	}
 }
 
-var statuses = Statuses{
-	Open:       {"Open", "To Do", "Reopened", "Backlog"},
-	InProgress: {"In Progress"},
-	InReview:   {"In Review", "Code Review", "Review"},
-	Done:       {"Done", "Resolved"},
-	Closed:     {"Closed"},
+var statuses = loop.Statuses{
+	loop.Open:       {"Open", "To Do", "Reopened", "Backlog"},
+	loop.InProgress: {"In Progress"},
+	loop.InReview:   {"In Review", "Code Review", "Review"},
+	loop.Done:       {"Done", "Resolved"},
+	loop.Closed:     {"Closed"},
 }
 
-func opt(id, to, cat string) Option { return Option{ID: id, Name: "go " + to, To: to, ToCategory: cat} }
+func opt(id, to, cat string) loop.Transition {
+	return loop.Transition{ID: id, Name: "go " + to, To: to, ToCategory: cat}
+}
 
 func TestNextHopChoosesByTargetStatusNotTransitionName(t *testing.T) {
-	options := []Option{
+	options := []loop.Transition{
 		{ID: "1", Name: "In Review", To: "Blocked", ToCategory: "indeterminate"},
 		{ID: "2", Name: "Submit", To: "In Review", ToCategory: "indeterminate"},
 	}
-	got, final, err := NextHop("In Progress", options, statuses[InReview], InReview, statuses, nil)
+	got, final, err := NextHop("In Progress", options, statuses[loop.InReview], loop.InReview, statuses, nil)
 	if err != nil || !final || got.ID != "2" {
 		t.Fatalf("NextHop = %+v final=%v err=%v, want transition 2 (to In Review)", got, final, err)
 	}
@@ -128,55 +132,55 @@ func TestNextHop(t *testing.T) {
 	tests := []struct {
 		name    string
 		current string
-		options []Option
-		stage   Stage
+		options []loop.Transition
+		stage   loop.Stage
 		visited []string
 		wantID  string
 		final   bool
 		err     bool
 	}{
 		{"first candidate that is reachable wins", "In Progress",
-			[]Option{opt("1", "Code Review", "indeterminate"), opt("2", "Review", "indeterminate")}, InReview, nil, "1", true, false},
+			[]loop.Transition{opt("1", "Code Review", "indeterminate"), opt("2", "Review", "indeterminate")}, loop.InReview, nil, "1", true, false},
 		{"candidate order beats option order", "In Progress",
-			[]Option{opt("1", "Review", "indeterminate"), opt("2", "In Review", "indeterminate")}, InReview, nil, "2", true, false},
+			[]loop.Transition{opt("1", "Review", "indeterminate"), opt("2", "In Review", "indeterminate")}, loop.InReview, nil, "2", true, false},
 		{"status names match case-insensitively", "In Progress",
-			[]Option{opt("1", "IN REVIEW", "indeterminate")}, InReview, nil, "1", true, false},
+			[]loop.Transition{opt("1", "IN REVIEW", "indeterminate")}, loop.InReview, nil, "1", true, false},
 		{"steps through in progress to reach review", "Open",
-			[]Option{opt("1", "In Progress", "indeterminate"), opt("2", "Won't Do", "done")}, InReview, nil, "1", false, false},
+			[]loop.Transition{opt("1", "In Progress", "indeterminate"), opt("2", "Won't Do", "done")}, loop.InReview, nil, "1", false, false},
 		{"never steps through done", "Open",
-			[]Option{opt("2", "Won't Do", "done")}, InReview, nil, "", false, true},
-		// Done and Resolved are statuses the done stage names: stepping
+			[]loop.Transition{opt("2", "Won't Do", "done")}, loop.InReview, nil, "", false, true},
+		// loop.Done and Resolved are statuses the done stage names: stepping
 		// through one on the way would resolve the issue in passing.
 		{"never steps through a done status a stage names, from an unknown status", "Blocked",
-			[]Option{opt("1", "Done", "done")}, InReview, nil, "", false, true},
+			[]loop.Transition{opt("1", "Done", "done")}, loop.InReview, nil, "", false, true},
 		{"never steps through a done status a stage names, on the way to closed", "In Review",
-			[]Option{opt("1", "Resolved", "done")}, Closed, nil, "", false, true},
+			[]loop.Transition{opt("1", "Resolved", "done")}, loop.Closed, nil, "", false, true},
 		{"steps round a done status when another way exists", "Blocked",
-			[]Option{opt("1", "Resolved", "done"), opt("2", "In Progress", "indeterminate")}, InReview, nil, "2", false, false},
+			[]loop.Transition{opt("1", "Resolved", "done"), opt("2", "In Progress", "indeterminate")}, loop.InReview, nil, "2", false, false},
 		{"never steps through an unknown status", "Open",
-			[]Option{opt("3", "Blocked", "indeterminate")}, InReview, nil, "", false, true},
+			[]loop.Transition{opt("3", "Blocked", "indeterminate")}, loop.InReview, nil, "", false, true},
 		{"prefers the step closest to the target", "Open",
-			[]Option{opt("1", "In Progress", "indeterminate"), opt("2", "In Review", "indeterminate")}, Done, nil, "2", false, false},
+			[]loop.Transition{opt("1", "In Progress", "indeterminate"), opt("2", "In Review", "indeterminate")}, loop.Done, nil, "2", false, false},
 		{"does not go back to a visited status", "In Progress",
-			[]Option{opt("1", "Open", "new")}, InReview, []string{"Open"}, "", false, true},
+			[]loop.Transition{opt("1", "Open", "new")}, loop.InReview, []string{"Open"}, "", false, true},
 		{"does not step backwards when moving forwards", "In Progress",
-			[]Option{opt("1", "Open", "new")}, InReview, nil, "", false, true},
+			[]loop.Transition{opt("1", "Open", "new")}, loop.InReview, nil, "", false, true},
 		{"from an unknown status any stage may be a step", "Blocked",
-			[]Option{opt("1", "In Progress", "indeterminate")}, InReview, nil, "1", false, false},
+			[]loop.Transition{opt("1", "In Progress", "indeterminate")}, loop.InReview, nil, "1", false, false},
 		{"backwards for a revert: done to open through review", "Done",
-			[]Option{opt("1", "In Review", "indeterminate")}, Open, nil, "1", false, false},
+			[]loop.Transition{opt("1", "In Review", "indeterminate")}, loop.Open, nil, "1", false, false},
 		{"backwards may reopen past the target: done to review through open", "Done",
-			[]Option{opt("1", "Open", "new"), opt("2", "Closed", "done")}, InReview, nil, "1", false, false},
+			[]loop.Transition{opt("1", "Open", "new"), opt("2", "Closed", "done")}, loop.InReview, nil, "1", false, false},
 		{"backwards prefers the step closest to the target", "Done",
-			[]Option{opt("1", "Open", "new"), opt("2", "In Progress", "indeterminate")}, InReview, nil, "2", false, false},
+			[]loop.Transition{opt("1", "Open", "new"), opt("2", "In Progress", "indeterminate")}, loop.InReview, nil, "2", false, false},
 		{"backwards never steps forwards", "In Review",
-			[]Option{opt("1", "Done", "done")}, Open, nil, "", false, true},
+			[]loop.Transition{opt("1", "Done", "done")}, loop.Open, nil, "", false, true},
 		{"done target may be reached directly even though it is done", "In Review",
-			[]Option{opt("1", "Done", "done")}, Done, nil, "1", true, false},
+			[]loop.Transition{opt("1", "Done", "done")}, loop.Done, nil, "1", true, false},
 		{"closed follows done directly", "Done",
-			[]Option{opt("1", "Closed", "done"), opt("2", "Open", "new")}, Closed, nil, "1", true, false},
+			[]loop.Transition{opt("1", "Closed", "done"), opt("2", "Open", "new")}, loop.Closed, nil, "1", true, false},
 		{"closed is never reached through a reopen", "Done",
-			[]Option{opt("2", "Open", "new")}, Closed, nil, "", false, true},
+			[]loop.Transition{opt("2", "Open", "new")}, loop.Closed, nil, "", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,8 +196,8 @@ func TestNextHop(t *testing.T) {
 }
 
 func TestNotReachableSaysWhatIsReachable(t *testing.T) {
-	_, _, err := NextHop("Blocked", []Option{opt("1", "In Progress", "indeterminate"), opt("2", "Won't Do", "done")},
-		[]string{"In Review"}, InReview, Statuses{InReview: {"In Review"}}, []string{"In Progress"})
+	_, _, err := NextHop("Blocked", []loop.Transition{opt("1", "In Progress", "indeterminate"), opt("2", "Won't Do", "done")},
+		[]string{"In Review"}, loop.InReview, loop.Statuses{loop.InReview: {"In Review"}}, []string{"In Progress"})
 	var nr *NotReachableError
 	if !errors.As(err, &nr) {
 		t.Fatalf("err = %v, want NotReachableError", err)
@@ -205,13 +209,13 @@ func TestNotReachableSaysWhatIsReachable(t *testing.T) {
 }
 
 func TestParseStage(t *testing.T) {
-	for in, want := range map[string]Stage{"in_review": InReview, "In Review": InReview, "in-progress": InProgress, "DONE": Done, " open ": Open, "closed": Closed} {
-		if got, ok := ParseStage(in); !ok || got != want {
+	for in, want := range map[string]loop.Stage{"in_review": loop.InReview, "In Review": loop.InReview, "in-progress": loop.InProgress, "DONE": loop.Done, " open ": loop.Open, "closed": loop.Closed} {
+		if got, ok := loop.ParseStage(in); !ok || got != want {
 			t.Errorf("ParseStage(%q) = %v %v, want %v", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{"", "none", "QA"} {
-		if _, ok := ParseStage(in); ok {
+		if _, ok := loop.ParseStage(in); ok {
 			t.Errorf("ParseStage(%q) accepted, want rejected", in)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 )
@@ -263,7 +264,7 @@ func TestFindByLabelWaitsForTheSearchIndex(t *testing.T) {
 }
 
 func TestIssueStateFollowsTheWorkflow(t *testing.T) {
-	statuses := flow.Statuses{flow.Open: {"Open"}, flow.InProgress: {"In Progress"}, flow.InReview: {"In Review"}, flow.Done: {"Done"}}
+	statuses := loop.Statuses{loop.Open: {"Open"}, loop.InProgress: {"In Progress"}, loop.InReview: {"In Review"}, loop.Done: {"Done"}}
 	for _, flavor := range both {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, _, clk := setupClock(t, flavor, jirasim.Options{})
@@ -281,7 +282,8 @@ func TestIssueStateFollowsTheWorkflow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.MoveTo(ctx, found[key], Goal{Target: []string{"Done"}, Stage: flow.Done, Statuses: statuses}, false); err != nil {
+			is := found[key]
+			if _, err := flow.Walk(ctx, c, key, is.Status, is.Transitions, flow.Goal{Target: []string{"Done"}, Stage: loop.Done, Statuses: statuses}); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.SetPriority(ctx, key, "Highest"); err != nil {

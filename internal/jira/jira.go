@@ -18,7 +18,7 @@ import (
 	v3 "github.com/ctreminiom/go-atlassian/v2/jira/v3"
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
-	"github.com/fixproof/fixproof/internal/flow"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -169,7 +169,7 @@ type Issue struct {
 	Category string // status category key: new, indeterminate, done
 	// Transitions are the transitions available from Status, read in the
 	// same search (expand=transitions) so the first hop costs no request.
-	Transitions []flow.Option
+	Transitions []loop.Transition
 }
 
 // searchFields are the fields one search returns: all the action needs.

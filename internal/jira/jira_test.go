@@ -16,6 +16,7 @@ import (
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 )
 
@@ -110,8 +111,10 @@ func TestSearchPagesPastAHundredKeys(t *testing.T) {
 	}
 }
 
-func TestMoveToWalksTheWorkflow(t *testing.T) {
-	statuses := flow.Statuses{flow.Open: {"Open"}, flow.InProgress: {"In Progress"}, flow.InReview: {"In Review"}, flow.Done: {"Done"}}
+// The client lists and performs transitions; flow plans and walks with
+// them, one hop at a time.
+func TestTheClientWalksTheWorkflowWithFlow(t *testing.T) {
+	statuses := loop.Statuses{loop.Open: {"Open"}, loop.InProgress: {"In Progress"}, loop.InReview: {"In Review"}, loop.Done: {"Done"}}
 	for _, flavor := range both {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
@@ -119,15 +122,16 @@ func TestMoveToWalksTheWorkflow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			goal := Goal{Target: statuses[flow.Done], Stage: flow.Done, Statuses: statuses}
-			path, err := c.MoveTo(context.Background(), found["OPS-1"], goal, true)
-			if err != nil || !reflect.DeepEqual(path, []string{"In Progress"}) {
-				t.Errorf("dry run: %v %v", path, err)
+			is := found["OPS-1"]
+			goal := flow.Goal{Target: statuses[loop.Done], Stage: loop.Done, Statuses: statuses}
+			next, err := flow.Plan(context.Background(), c, is.Key, is.Status, is.Transitions, goal)
+			if err != nil || next != "In Progress" {
+				t.Errorf("plan: %v %v", next, err)
 			}
 			if is, _ := js.Issue("OPS-1"); is.Status != "Open" {
 				t.Errorf("dry run moved the issue to %s", is.Status)
 			}
-			path, err = c.MoveTo(context.Background(), found["OPS-1"], goal, false)
+			path, err := flow.Walk(context.Background(), c, is.Key, is.Status, is.Transitions, goal)
 			if err != nil || !reflect.DeepEqual(path, []string{"In Progress", "In Review", "Done"}) {
 				t.Errorf("path %v err %v", path, err)
 			}

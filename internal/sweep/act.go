@@ -12,6 +12,7 @@ import (
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
@@ -36,8 +37,8 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop sent
 		if err := writeProperty(ctx, s.jira, d.Key, prop); err != nil {
 			return o.fail(err)
 		}
-		goal := jira.Goal{Target: s.cfg.Closed, Stage: flow.Closed, Statuses: s.cfg.Statuses}
-		if _, err := s.jira.MoveTo(ctx, d.Issue, goal, false); err != nil {
+		goal := flow.Goal{Target: s.cfg.Closed, Stage: loop.Closed, Statuses: s.cfg.Statuses}
+		if _, err := flow.Walk(ctx, s.jira, d.Key, d.Status, d.Transitions, goal); err != nil {
 			if s.closedMeanwhile(ctx, d.Key, err) {
 				o.State, o.Reason = Elsewhere, "another sweep closed it first"
 				return o

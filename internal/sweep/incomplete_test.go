@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
@@ -54,7 +54,7 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 		t.Helper()
 		sw := New(Config{
 			Params: params, Label: "fixproof-verify", Closed: []string{"Closed"},
-			Statuses: flow.Statuses{flow.Done: {"Done"}, flow.Closed: {"Closed"}},
+			Statuses: loop.Statuses{loop.Done: {"Done"}, loop.Closed: {"Closed"}},
 			Links:    sentrylink.Finder{BaseURL: ssrv.URL, Org: "acme"},
 		}, jc, oneOrg{sc}, nil, func() time.Time { return now })
 		rep, err := sw.Run(context.Background())

@@ -20,6 +20,7 @@ import (
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
@@ -36,7 +37,7 @@ const UnverifiedLabel = "fixproof-unverified"
 type Jira interface {
 	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
 	RemoteLinkURLs(ctx context.Context, key string) ([]string, error)
-	MoveTo(ctx context.Context, is jira.Issue, g jira.Goal, dryRun bool) ([]string, error)
+	flow.Transitions
 	SetProperty(ctx context.Context, key, name string, value any) error
 	EditLabels(ctx context.Context, key string, add, remove []string) error
 	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
@@ -61,7 +62,7 @@ type Config struct {
 	Label    string   // verify_label
 	Projects []string // jira_projects allow-list; empty = any
 	Closed   []string // status_closed candidates
-	Statuses flow.Statuses
+	Statuses loop.Statuses
 	Links    sentrylink.Finder
 	DryRun   bool
 	// Concurrency bounds the issues handled at once.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
@@ -62,7 +62,7 @@ func TestProgressIsReportedWhileASweepRuns(t *testing.T) {
 	var seen []int
 	sw := New(Config{
 		Params: verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour},
-		Label:  "fixproof-verify", Closed: []string{"Closed"}, Statuses: flow.Statuses{flow.Closed: {"Closed"}},
+		Label:  "fixproof-verify", Closed: []string{"Closed"}, Statuses: loop.Statuses{loop.Closed: {"Closed"}},
 		Links: finder, Concurrency: 2, ProgressEvery: 10 * time.Millisecond,
 		Progress: func(c Counts) { mu.Lock(); seen = append(seen, c.Seen); mu.Unlock() },
 	}, jc, oneOrg{sc}, nil, func() time.Time { return now })

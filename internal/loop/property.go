@@ -1,0 +1,125 @@
+package loop
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// PropertyKey is the Jira issue property fixproof keeps its state in.
+const PropertyKey = "fixproof"
+
+// Property is the `fixproof` issue property, its whole schema: the
+// problem the bot created the issue for, the Sentry issues it is linked to,
+// the merge that fixed it and a sweep's claim on it. It is read and written
+// only through this type, which keeps the fields it does not know.
+type Property struct {
+	// Fingerprint names the problem the bot created the issue for.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Sentry are the linked Sentry issues.
+	Sentry []SentryRef `json:"sentry,omitempty"`
+	// Merge is the merge that fixed the issue, recorded by the PR action.
+	Merge *Merge `json:"merge,omitempty"`
+	// Closing marks an issue a sweep has claimed (by transitioning it) and
+	// not yet finished with, so a later sweep can complete the work.
+	Closing *Claim `json:"closing,omitempty"`
+	// Extra keeps fields written by newer versions or other tools.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// SentryRef is one Sentry issue in the property, as the bot or another
+// tool wrote it (sentrylink reads it into a checked link).
+type SentryRef struct {
+	Org     string `json:"org,omitempty"`
+	IssueID ID     `json:"issue_id"`
+}
+
+// ID is a Sentry issue id as other tools write it: a number or a string.
+// Entries that are neither are kept as written.
+type ID string
+
+var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// Numeric reports whether the id is a number, as Sentry's issue ids are.
+func (id ID) Numeric() bool { return digits.MatchString(string(id)) }
+
+// UnmarshalJSON accepts a JSON number or string.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*id = ID(s)
+		return nil
+	}
+	*id = ID(strings.TrimSpace(string(b)))
+	return nil
+}
+
+// MarshalJSON writes a numeric id as a number, as Sentry does.
+func (id ID) MarshalJSON() ([]byte, error) {
+	if id.Numeric() {
+		return []byte(id), nil
+	}
+	return json.Marshal(string(id))
+}
+
+// Merge is the merge that fixed the issue.
+type Merge struct {
+	At     string `json:"at"` // RFC 3339
+	Commit string `json:"commit"`
+	Repo   string `json:"repo"`
+	PR     int    `json:"pr"`
+	URL    string `json:"url"`
+}
+
+// Claim is a sweep's claim on an issue it verified.
+type Claim struct {
+	Run string `json:"run"`
+	At  string `json:"at"` // RFC 3339
+}
+
+// known are the property's fields this type reads; the rest go to Extra.
+var known = []string{"fingerprint", "sentry", "merge", "closing"}
+
+// ParseProperty reads the property (nil or JSON null is an empty one),
+// keeping unknown fields.
+func ParseProperty(raw json.RawMessage) (Property, error) {
+	var p Property
+	if len(raw) == 0 || string(raw) == "null" {
+		return p, nil
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, fmt.Errorf("%s property: %w", PropertyKey, err)
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(raw, &all) == nil {
+		for _, k := range known {
+			delete(all, k)
+		}
+		if len(all) > 0 {
+			p.Extra = all
+		}
+	}
+	return p, nil
+}
+
+// MarshalJSON writes the property with any unknown fields it was read with.
+func (p Property) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for k, v := range p.Extra {
+		out[k] = v
+	}
+	if p.Fingerprint != "" {
+		out["fingerprint"] = p.Fingerprint
+	}
+	if len(p.Sentry) > 0 {
+		out["sentry"] = p.Sentry
+	}
+	if p.Merge != nil {
+		out["merge"] = p.Merge
+	}
+	if p.Closing != nil {
+		out["closing"] = p.Closing
+	}
+	return json.Marshal(out)
+}
