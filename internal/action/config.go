@@ -34,10 +34,10 @@ var Inputs = []Input{
 	{Name: "jira_pat", Secret: true},
 	{Name: "jira_projects"},
 	{Name: "key_sources", Default: "title,branch,body,commits"},
-	{Name: "status_open", Default: "Open,To Do,Reopened,Backlog"},
-	{Name: "status_in_progress", Default: "In Progress"},
-	{Name: "status_in_review", Default: "In Review,Code Review,Review"},
-	{Name: "status_done", Default: "Done,Resolved"},
+	{Name: "status_open", Default: defaultStatuses(loop.Open)},
+	{Name: "status_in_progress", Default: defaultStatuses(loop.InProgress)},
+	{Name: "status_in_review", Default: defaultStatuses(loop.InReview)},
+	{Name: "status_done", Default: defaultStatuses(loop.Done)},
 	{Name: "mode", Default: "auto"},
 	{Name: "pr_number"},
 	{Name: "issue_keys"},
@@ -52,9 +52,12 @@ var Inputs = []Input{
 	{Name: "verify_window", Default: "1h"},
 	{Name: "verify_windows", Default: "3"},
 	{Name: "verify_timeout", Default: "168h"},
-	{Name: "status_closed", Default: "Closed"},
-	{Name: "verify_label", Default: "fixproof-verify"},
+	{Name: "status_closed", Default: defaultStatuses(loop.Closed)},
+	{Name: "verify_label", Default: loop.LabelVerify},
 }
+
+// defaultStatuses is a stage's default candidates as an input writes them.
+func defaultStatuses(s loop.Stage) string { return strings.Join(loop.DefaultStatuses()[s], ",") }
 
 // Config is the validated inputs.
 type Config struct {

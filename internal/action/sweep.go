@@ -80,24 +80,24 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 	annotated := 0
 	for _, o := range rep.Outcomes {
 		keys = append(keys, o.Key)
-		switch o.State {
-		case sweep.Waiting:
+		switch o.Result() {
+		case sweep.ResultWaiting:
 			// Thousands of these are normal: their reasons go to the debug
 			// log (re-run with debug logging to see them).
 			r.gha.Debugf("%s: waiting: %s", o.Key, clean(o.Reason))
 			waiting = append(waiting, o.Key)
-		case sweep.Elsewhere, sweep.Released:
-			r.gha.Infof("%s: %s: %s", o.Key, o.State, clean(o.Reason))
+		case sweep.ResultElsewhere, sweep.ResultReleased:
+			r.gha.Infof("%s: %s: %s", o.Key, o.Result(), clean(o.Reason))
 			waiting = append(waiting, o.Key)
-		case sweep.Errored:
+		case sweep.ResultError:
 			failed = append(failed, o.Key)
 			if annotated < maxAnnotations {
 				r.gha.Errorf("%s: %s", o.Key, clean(o.Reason))
 				annotated++
 			}
 		}
-		if o.State != sweep.Waiting {
-			results = append(results, Result{Key: o.Key, Action: o.State, Reason: o.Reason, URL: o.URL, Summary: o.Summary})
+		if o.Result() != sweep.ResultWaiting {
+			results = append(results, Result{Key: o.Key, Action: o.Result(), Reason: o.Reason, URL: o.URL, Summary: o.Summary})
 		}
 	}
 	if n := len(failed) - annotated; n > 0 {
@@ -145,14 +145,14 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 		c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors, c.Seen)
 	rows := 0
 	for _, o := range rep.Outcomes {
-		if o.State == sweep.Waiting {
+		if o.Result() == sweep.ResultWaiting {
 			continue
 		}
 		if rows == 0 {
 			b.WriteString("| Issue | Result | Events per window after the merge | Why |\n|---|---|---|---|\n")
 		}
 		if rows == maxSummaryRows {
-			fmt.Fprintf(&b, "\n%d more rows not shown.\n", countNot(rep.Outcomes, sweep.Waiting)-rows)
+			fmt.Fprintf(&b, "\n%d more rows not shown.\n", countNot(rep.Outcomes, sweep.ResultWaiting)-rows)
 			break
 		}
 		rows++
@@ -164,7 +164,7 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 			}
 			spark = append(spark, chart.Sparkline(vals))
 		}
-		fmt.Fprintf(&b, "| [%s](%s) %s | %s | %s | %s |\n", o.Key, o.URL, markdown.Escape(o.Summary), o.State,
+		fmt.Fprintf(&b, "| [%s](%s) %s | %s | %s | %s |\n", o.Key, o.URL, markdown.Escape(o.Summary), o.Result(),
 			strings.Join(spark, " "), markdown.Escape(o.Reason))
 	}
 	if c.Errors > 0 {
@@ -173,10 +173,10 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 	return b.String()
 }
 
-func countNot(os []sweep.Outcome, state string) int {
+func countNot(os []sweep.Outcome, result string) int {
 	n := 0
 	for _, o := range os {
-		if o.State != state {
+		if o.Result() != result {
 			n++
 		}
 	}
@@ -195,7 +195,7 @@ func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
 			keys = append(keys, res.Key)
 		}
 	}
-	m := sentrylink.Merge{Commit: p.pr.MergeCommit, Repo: p.pr.Repo, PR: p.pr.Number, URL: p.pr.URL}
+	m := loop.Merge{Commit: p.pr.MergeCommit, Repo: p.pr.Repo, PR: p.pr.Number, URL: p.pr.URL}
 	if p.pr.MergedAt != nil {
 		m.At = p.pr.MergedAt.UTC().Format(time.RFC3339)
 	} else {

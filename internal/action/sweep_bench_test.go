@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
@@ -72,7 +72,7 @@ func arrangeSweep(b testing.TB, w *world, n int) {
 		if err := w.jira.AddIssue(key, "Crash "+id, "Done"); err != nil {
 			b.Fatal(err)
 		}
-		prop, _ := json.Marshal(sentrylink.Property{Merge: &sentrylink.Merge{
+		prop, _ := json.Marshal(loop.Property{Merge: &loop.Merge{
 			At: mergedAt.Format(time.RFC3339), Commit: mergeSHA, Repo: repoFull, PR: i,
 			URL: fmt.Sprintf("https://github.com/%s/pull/%d", repoFull, i)}})
 		if err := w.jira.SetProperty(key, "fixproof", prop); err != nil {

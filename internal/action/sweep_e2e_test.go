@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
@@ -88,7 +89,7 @@ func TestMergedFixIsVerifiedAndTheLoopCloses(t *testing.T) {
 				t.Fatalf("after the merge: %s %v", w.status("OPS-1"), w.labels("OPS-1"))
 			}
 			is, _ := w.jira.Issue("OPS-1")
-			var prop sentrylink.Property
+			var prop loop.Property
 			if err := json.Unmarshal(is.Properties["fixproof"], &prop); err != nil || prop.Merge == nil ||
 				prop.Merge.Commit != mergeSHA || prop.Merge.At != "2026-11-20T10:20:00Z" || prop.Merge.Repo != repoFull || prop.Merge.PR != 7 {
 				t.Fatalf("merge not recorded: %s", is.Properties["fixproof"])

@@ -367,14 +367,14 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *St
 	if err != nil {
 		return "", err
 	}
-	props := map[string]any{"fingerprint": fp}
+	prop := loop.Property{Fingerprint: fp}
 	if a.Source == alert.Sentry && a.IssueID != "" {
-		props["sentry"] = []map[string]string{{"org": a.Org, "issue_id": a.IssueID}}
+		prop.Sentry = []loop.SentryRef{{Org: a.Org, IssueID: loop.ID(a.IssueID)}}
 	}
 	key, err := b.Jira.CreateIssue(ctx, jira.NewIssue{
 		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,
 		Labels: unique(slices.Concat(t.Labels, b.alertLabels(scrubbed), rt.Labels)), Components: rt.Components,
-		Properties: map[string]any{"fixproof": props},
+		Properties: map[string]any{loop.PropertyKey: prop},
 	})
 	if err != nil {
 		if mayHaveCreated(err) {

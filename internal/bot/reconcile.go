@@ -9,6 +9,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirahook"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/store"
 )
 
@@ -52,7 +53,7 @@ func (b *Bot) reconcile(ctx context.Context) (int, error) {
 	}
 	from = from.Add(-b.cfg.Reconcile.Overlap.D())
 	minutes := int(math.Ceil(now.Sub(from).Minutes()))
-	jql := fmt.Sprintf(`labels = "fixproof" AND updated >= "-%dm" ORDER BY updated ASC`, max(minutes, 1))
+	jql := fmt.Sprintf(`labels = %q AND updated >= "-%dm" ORDER BY updated ASC`, loop.LabelBot, max(minutes, 1))
 	queued := 0
 	for next := ""; ; {
 		page, err := b.Jira.Query(ctx, jql, nil, next)

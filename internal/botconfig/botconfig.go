@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/verify"
 	"go.yaml.in/yaml/v3"
 )
@@ -240,6 +241,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 // Default is the configuration before the file is read.
 func Default() Config {
+	statuses := loop.DefaultStatuses()
 	return Config{
 		Listen:      ":8080",
 		Store:       "sqlite://fixproof.db",
@@ -251,10 +253,10 @@ func Default() Config {
 		MuteAfter:   0,
 		Jira: Jira{
 			IssueType: "Bug", ReopenWindow: Duration(168 * time.Hour),
-			StatusOpen:       []string{"Open", "To Do", "Reopened", "Backlog"},
-			StatusInProgress: []string{"In Progress"},
-			StatusInReview:   []string{"In Review", "Code Review", "Review"},
-			StatusDone:       []string{"Done", "Resolved"},
+			StatusOpen:       statuses[loop.Open],
+			StatusInProgress: statuses[loop.InProgress],
+			StatusInReview:   statuses[loop.InReview],
+			StatusDone:       statuses[loop.Done],
 			WontFix:          []string{"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"},
 			LinkType:         "Relates",
 		},

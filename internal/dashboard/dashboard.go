@@ -21,6 +21,7 @@ import (
 	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/verify"
@@ -227,7 +228,7 @@ func (d *Dashboard) Loops(ctx context.Context) ([]Loop, error) {
 	var out []Loop
 	next := ""
 	for {
-		page, err := d.jira.Query(ctx, jql, []string{"fixproof"}, next)
+		page, err := d.jira.Query(ctx, jql, []string{loop.PropertyKey}, next)
 		if err != nil {
 			return nil, err
 		}
@@ -250,9 +251,9 @@ type listPage struct {
 	Title    string
 	Loops    []Loop
 	All      int
-	Counts   map[State]int
-	States   []State
-	Filter   State
+	Counts   map[loop.State]int
+	States   []loop.State
+	Filter   loop.State
 	Sentinel string
 	// AnyDead says there are dead letters to look at.
 	AnyDead bool
@@ -264,12 +265,12 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "read the loops from Jira", err)
 		return
 	}
-	filter := State(r.URL.Query().Get("state"))
+	filter := loop.State(r.URL.Query().Get("state"))
 	if filter != "" && !slices.Contains(States, filter) {
 		http.Error(w, fmt.Sprintf("unknown state %q; use one of %v", filter, States), http.StatusBadRequest)
 		return
 	}
-	p := listPage{Title: "fixproof: every loop", All: len(loops), Counts: map[State]int{}, States: States, Filter: filter}
+	p := listPage{Title: "fixproof: every loop", All: len(loops), Counts: map[loop.State]int{}, States: States, Filter: filter}
 	if d.cfg.Dead != nil {
 		// Best effort: the list is worth showing even if the store
 		// cannot say.
@@ -308,7 +309,7 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%q is not a Jira key (like OPS-12)", key), http.StatusBadRequest)
 		return
 	}
-	page, err := d.jira.Query(r.Context(), "key = "+jira.QuoteJQL(key), []string{"fixproof"}, "")
+	page, err := d.jira.Query(r.Context(), "key = "+jira.QuoteJQL(key), []string{loop.PropertyKey}, "")
 	// Jira answers 400 to a JQL naming a key that does not exist.
 	var apiErr *jira.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
@@ -416,18 +417,18 @@ func Timeline(l Loop) []Event {
 	}
 	if !l.Resolved.IsZero() {
 		switch l.State {
-		case Verified:
+		case loop.StateVerified:
 			ev = append(ev, Event{l.Resolved, "Verified in production and closed"})
-		case Reopened:
+		case loop.StateReopened:
 			ev = append(ev, Event{l.Resolved, "Resolved, then reopened by a new alert"})
 		default:
 			ev = append(ev, Event{l.Resolved, "Resolved: " + l.Status})
 		}
 	}
-	if l.State == Unverified {
+	if l.State == loop.StateUnverified {
 		ev = append(ev, Event{What: "Not verified: the error rate did not fall within the time allowed"})
 	}
-	if l.State == Watching {
+	if l.State == loop.StateWatching {
 		ev = append(ev, Event{What: "Watching the error rate"})
 	}
 	sort.SliceStable(ev, func(i, j int) bool {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
-	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -25,18 +25,18 @@ func TestClassify(t *testing.T) {
 		category string
 		merged   bool
 		swept    bool
-		want     State
+		want     loop.State
 	}{
-		{"new issue", []string{"fixproof"}, "new", false, false, Open},
-		{"someone works on it", []string{"fixproof"}, "indeterminate", false, false, InProgress},
-		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, false, Watching},
-		{"the sweep verified and closed it", []string{"fixproof"}, "done", true, true, Verified},
-		{"merged, then closed by a person", []string{"fixproof"}, "done", true, false, Done},
-		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, false, Unverified},
-		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, false, Unverified},
-		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, true, Reopened},
-		{"merged, reopened before any verification", []string{"fixproof"}, "indeterminate", true, false, Reopened},
-		{"closed by hand, no fix", []string{"fixproof"}, "done", false, false, Done},
+		{"new issue", []string{"fixproof"}, "new", false, false, loop.StateOpen},
+		{"someone works on it", []string{"fixproof"}, "indeterminate", false, false, loop.StateInProgress},
+		{"merged, watched", []string{"fixproof", "fixproof-verify"}, "done", true, false, loop.StateWatching},
+		{"the sweep verified and closed it", []string{"fixproof"}, "done", true, true, loop.StateVerified},
+		{"merged, then closed by a person", []string{"fixproof"}, "done", true, false, loop.StateDone},
+		{"timed out", []string{"fixproof", "fixproof-unverified"}, "done", true, false, loop.StateUnverified},
+		{"unverified wins over a stale watch label", []string{"fixproof-verify", "FIXPROOF-UNVERIFIED"}, "done", true, false, loop.StateUnverified},
+		{"regression reopened a verified issue", []string{"fixproof"}, "new", true, true, loop.StateReopened},
+		{"merged, reopened before any verification", []string{"fixproof"}, "indeterminate", true, false, loop.StateReopened},
+		{"closed by hand, no fix", []string{"fixproof"}, "done", false, false, loop.StateDone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,11 +48,11 @@ func TestClassify(t *testing.T) {
 }
 
 func TestSweptClosed(t *testing.T) {
-	claim := &sentrylink.Closing{Run: "https://github.com/acme/shop/actions/runs/1", At: "2026-11-21T04:00:00Z"}
+	claim := &loop.Claim{Run: "https://github.com/acme/shop/actions/runs/1", At: "2026-11-21T04:00:00Z"}
 	at := time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name     string
-		claim    *sentrylink.Closing
+		claim    *loop.Claim
 		resolved time.Time
 		want     bool
 	}{
@@ -60,7 +60,7 @@ func TestSweptClosed(t *testing.T) {
 		{"closed right after the claim", claim, at.Add(20 * time.Second), true},
 		{"Jira records no resolution time", claim, time.Time{}, true},
 		{"closed again long after the claim", claim, at.Add(5 * 24 * time.Hour), false},
-		{"a claim whose time is unreadable", &sentrylink.Closing{Run: "r", At: "yesterday"}, at, true},
+		{"a claim whose time is unreadable", &loop.Claim{Run: "r", At: "yesterday"}, at, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,10 +77,10 @@ func TestFromDetailReadsTheSweepsClaim(t *testing.T) {
 	resolved := time.Date(2026, 11, 21, 4, 0, 30, 0, time.UTC)
 	for _, tt := range []struct {
 		name, property string
-		want           State
+		want           loop.State
 	}{
-		{"verified by the sweep", `{` + merge + `,"closing":{"run":"r1","at":"2026-11-21T04:00:00Z"}}`, Verified},
-		{"closed by a person after the merge", `{` + merge + `}`, Done},
+		{"verified by the sweep", `{` + merge + `,"closing":{"run":"r1","at":"2026-11-21T04:00:00Z"}}`, loop.StateVerified},
+		{"closed by a person after the merge", `{` + merge + `}`, loop.StateDone},
 	} {
 		d := jira.Detail{Issue: jira.Issue{Key: "OPS-1", Status: "Done", Category: "done"}, Labels: []string{"fixproof", "sentry-web"},
 			Properties: map[string]json.RawMessage{"fixproof": json.RawMessage(tt.property)}, Resolved: resolved}
@@ -138,7 +138,7 @@ func TestBarsAndTimeline(t *testing.T) {
 	if len(bars) != 2 || bars[0].Value != 9 || bars[0].After || !bars[1].After {
 		t.Errorf("bars %+v: want sorted, the merge window before the merge", bars)
 	}
-	l := Loop{Key: "OPS-1", Source: "Sentry", State: Verified, Created: merged.Add(-time.Hour), MergedAt: merged,
+	l := Loop{Key: "OPS-1", Source: "Sentry", State: loop.StateVerified, Created: merged.Add(-time.Hour), MergedAt: merged,
 		Resolved: merged.Add(4 * time.Hour)}
 	got := Timeline(l)
 	if len(got) != 2 || !strings.Contains(got[0].What, "from Sentry") || !strings.Contains(got[1].What, "Verified") {

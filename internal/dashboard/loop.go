@@ -6,40 +6,29 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 )
 
-// State is where a loop stands.
-type State string
-
-// The states, in the order the filter lists them.
-const (
-	Open       State = "open"        // an issue nobody has fixed yet
-	InProgress State = "in-progress" // someone is on it (a PR is open or work started)
-	Watching   State = "watching"    // the fix merged; the sweep watches the error rate
-	Verified   State = "verified"    // the sweep proved the fix in production and closed the issue
-	Unverified State = "unverified"  // the error rate did not fall in time
-	Reopened   State = "reopened"    // a merged fix, and the issue is open again (a regression)
-	Done       State = "done"        // closed, but not by a verification: by a person, or without a fix fixproof saw merge
-)
-
-// States lists every state, for the filter.
-var States = []State{Open, InProgress, Watching, Verified, Unverified, Reopened, Done}
+// States lists every state a loop on the dashboard can be in, in the
+// order the filter lists them. (loop.StateClosedByHand is the sweep's word
+// for a watched issue a person closed; here such a loop is done.)
+var States = []loop.State{loop.StateOpen, loop.StateInProgress, loop.StateWatching, loop.StateVerified,
+	loop.StateUnverified, loop.StateReopened, loop.StateDone}
 
 // Labels are the Jira labels fixproof writes.
 type Labels struct {
-	Bot        string // on every issue the bot created: "fixproof"
-	Watch      string // under verification: "fixproof-verify"
-	Unverified string // verification timed out: "fixproof-unverified"
+	Bot        string // on every issue the bot created (loop.LabelBot)
+	Watch      string // under verification (verify_label, loop.LabelVerify by default)
+	Unverified string // verification timed out (loop.LabelUnverified)
 }
 
 // DefaultLabels are the bot's and the action's defaults.
-var DefaultLabels = Labels{Bot: "fixproof", Watch: "fixproof-verify", Unverified: "fixproof-unverified"}
+var DefaultLabels = Labels{Bot: loop.LabelBot, Watch: loop.LabelVerify, Unverified: loop.LabelUnverified}
 
 // Loop is one error's journey, as far as Jira knows it.
 type Loop struct {
@@ -48,13 +37,13 @@ type Loop struct {
 	Category     string // Jira status category: new, indeterminate, done
 	Source       string // Sentry, Alertmanager, Guance or "" when unknown
 	Sentry       []sentrylink.Link
-	Merge        *sentrylink.Merge
+	Merge        *loop.Merge
 	MergedAt     time.Time
 	// Swept is whether a sweep verified the fix and closed the issue, as
 	// the property's claim and Jira's resolution time say (see
 	// SweptClosed).
 	Swept    bool
-	State    State
+	State    loop.State
 	Created  time.Time
 	Resolved time.Time
 	Labels   []string
@@ -65,10 +54,9 @@ type Loop struct {
 func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
 	lp := Loop{Key: d.Key, Summary: d.Summary, Status: d.Status, Category: d.Category, Created: d.Created,
 		Resolved: d.Resolved, Labels: d.Labels, JiraURL: browse, Source: SourceOf(d.Labels)}
-	if raw, ok := d.Properties["fixproof"]; ok {
-		var p sentrylink.Property
-		if json.Unmarshal(raw, &p) == nil {
-			lp.Sentry = p.Links(org)
+	if raw, ok := d.Properties[loop.PropertyKey]; ok {
+		if p, err := loop.ParseProperty(raw); err == nil {
+			lp.Sentry = sentrylink.FromProperty(p, org)
 			if p.Merge != nil {
 				lp.Merge = p.Merge
 				lp.MergedAt, _ = time.Parse(time.RFC3339, p.Merge.At)
@@ -93,7 +81,7 @@ const claimSlack = time.Hour
 // issue; a person closing the issue leaves none. When Jira records when
 // the issue was resolved, that must not be long after the claim. A claim
 // whose time cannot be read still counts: the sweep wrote it.
-func SweptClosed(c *sentrylink.Closing, resolved time.Time) bool {
+func SweptClosed(c *loop.Claim, resolved time.Time) bool {
 	if c == nil {
 		return false
 	}
@@ -124,7 +112,7 @@ func SourceOf(labels []string) string {
 // whether a fix merged and whether a sweep verified it and closed the
 // issue (swept). A done issue is verified only when the sweep closed it:
 // closed by a person, merged fix or not, it is done.
-func Classify(labels []string, category string, merged, swept bool, l Labels) State {
+func Classify(labels []string, category string, merged, swept bool, l Labels) loop.State {
 	has := func(want string) bool {
 		for _, x := range labels {
 			if strings.EqualFold(x, want) {
@@ -135,17 +123,17 @@ func Classify(labels []string, category string, merged, swept bool, l Labels) St
 	}
 	switch {
 	case has(l.Unverified):
-		return Unverified
+		return loop.StateUnverified
 	case has(l.Watch):
-		return Watching
+		return loop.StateWatching
 	case category == "done" && merged && swept:
-		return Verified
+		return loop.StateVerified
 	case category == "done":
-		return Done
+		return loop.StateDone
 	case merged:
-		return Reopened
+		return loop.StateReopened
 	case category == "indeterminate":
-		return InProgress
+		return loop.StateInProgress
 	}
-	return Open
+	return loop.StateOpen
 }

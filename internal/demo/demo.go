@@ -27,6 +27,7 @@ import (
 	"github.com/fixproof/fixproof/internal/dashboard"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -260,7 +261,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if states, err = w.states(ctx); err != nil {
 		return nil, err
 	}
-	if states[crash.Key] == dashboard.Reopened {
+	if states[crash.Key] == loop.StateReopened {
 		crash.Verdict += ", then regressed and reopened"
 	}
 
@@ -297,18 +298,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 }
 
 // outcome words the dashboard's states for the table.
-var outcome = map[dashboard.State]string{
-	dashboard.Verified: "verified", dashboard.Unverified: "unverified: errors did not fall", dashboard.Watching: "still watching",
-	dashboard.Open: "open", dashboard.InProgress: "in progress", dashboard.Reopened: "reopened", dashboard.Done: "done without a verified fix",
+var outcome = map[loop.State]string{
+	loop.StateVerified: "verified", loop.StateUnverified: "unverified: errors did not fall", loop.StateWatching: "still watching",
+	loop.StateOpen: "open", loop.StateInProgress: "in progress", loop.StateReopened: "reopened", loop.StateDone: "done without a verified fix",
 }
 
 // states is every loop's state as the dashboard decides it, from Jira.
-func (w *world) states(ctx context.Context) (map[string]dashboard.State, error) {
+func (w *world) states(ctx context.Context) (map[string]loop.State, error) {
 	loops, err := w.dash.Loops(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]dashboard.State, len(loops))
+	out := make(map[string]loop.State, len(loops))
 	for _, l := range loops {
 		out[l.Key] = l.State
 	}

@@ -42,7 +42,7 @@ func (w *workflow) Transition(_ context.Context, _ string, id string) error {
 
 func simpleWorkflow() *workflow {
 	return &workflow{status: "Open",
-		edges: map[string][]string{"Open": {"In Progress"}, "In Progress": {"In Review", "Open"}, "In Review": {"Done", "In Progress"}, "Done": {"Open"}},
+		edges:    map[string][]string{"Open": {"In Progress"}, "In Progress": {"In Review", "Open"}, "In Review": {"Done", "In Progress"}, "Done": {"Open"}},
 		category: map[string]string{"Open": "new", "In Progress": "indeterminate", "In Review": "indeterminate", "Done": "done"}}
 }
 

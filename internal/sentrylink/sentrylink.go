@@ -1,16 +1,18 @@
 // Package sentrylink finds the Sentry issues a Jira issue is linked to:
 // Sentry issue URLs in its description (what Sentry's own Jira integration
 // writes) or in its remote links (what fixproof's bot writes), and the
-// fixproof issue property. Pure functions; the sweep reads the data.
+// entries of the fixproof issue property. Pure functions; the sweep reads
+// the data.
 package sentrylink
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // Link names one Sentry issue.
@@ -130,113 +132,18 @@ func (f Finder) InDescription(raw json.RawMessage) []Link {
 	return f.InText(strings.Join(texts, " "))
 }
 
-// Property is the fixproof issue property: the Sentry issues the bot
-// linked, and what the PR action recorded at the merge.
-type Property struct {
-	Sentry []PropertyLink `json:"sentry,omitempty"`
-	Merge  *Merge         `json:"merge,omitempty"`
-	// Closing marks an issue a sweep has claimed (by transitioning it) and
-	// not yet finished with, so a later sweep can complete the work.
-	Closing *Closing `json:"closing,omitempty"`
-	// Extra keeps fields written by newer versions or other tools.
-	Extra map[string]json.RawMessage `json:"-"`
-}
-
-// PropertyLink is one Sentry issue in the property.
-type PropertyLink struct {
-	Org     string `json:"org,omitempty"`
-	IssueID ID     `json:"issue_id"`
-}
-
-// ID is a Sentry issue id as other tools write it: a number or a string.
-// Entries that are neither are kept as written and ignored by Links.
-type ID string
-
-// UnmarshalJSON accepts a JSON number or string.
-func (id *ID) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		*id = ID(s)
-		return nil
-	}
-	*id = ID(strings.TrimSpace(string(b)))
-	return nil
-}
-
-// MarshalJSON writes a numeric id as a number, as Sentry does.
-func (id ID) MarshalJSON() ([]byte, error) {
-	if digits.MatchString(string(id)) {
-		return []byte(id), nil
-	}
-	return json.Marshal(string(id))
-}
-
-// Merge is the merge that fixed the issue.
-type Merge struct {
-	At     string `json:"at"` // RFC 3339
-	Commit string `json:"commit"`
-	Repo   string `json:"repo"`
-	PR     int    `json:"pr"`
-	URL    string `json:"url"`
-}
-
-// Closing is a sweep's claim.
-type Closing struct {
-	Run string `json:"run"`
-	At  string `json:"at"`
-}
-
-// ParseProperty reads the property, keeping unknown fields.
-func ParseProperty(raw json.RawMessage) (Property, error) {
-	var p Property
-	if len(raw) == 0 || string(raw) == "null" {
-		return p, nil
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return p, fmt.Errorf("fixproof property: %w", err)
-	}
-	var all map[string]json.RawMessage
-	if json.Unmarshal(raw, &all) == nil {
-		for _, k := range []string{"sentry", "merge", "closing"} {
-			delete(all, k)
-		}
-		if len(all) > 0 {
-			p.Extra = all
-		}
-	}
-	return p, nil
-}
-
-// MarshalJSON writes the property with any unknown fields it was read with.
-func (p Property) MarshalJSON() ([]byte, error) {
-	out := map[string]any{}
-	for k, v := range p.Extra {
-		out[k] = v
-	}
-	if len(p.Sentry) > 0 {
-		out["sentry"] = p.Sentry
-	}
-	if p.Merge != nil {
-		out["merge"] = p.Merge
-	}
-	if p.Closing != nil {
-		out["closing"] = p.Closing
-	}
-	return json.Marshal(out)
-}
-
-// Links are the property's Sentry issues; the default org fills in when
-// an entry has none.
-func (p Property) Links(defaultOrg string) []Link {
+// FromProperty are the Sentry issues the fixproof property lists (see
+// loop.Property); defaultOrg fills in when an entry has none. Entries that
+// are not a numeric id in a valid org are left out.
+func FromProperty(p loop.Property, defaultOrg string) []Link {
 	var out []Link
 	for _, l := range p.Sentry {
-		id := string(l.IssueID)
 		org := l.Org
 		if org == "" {
 			org = defaultOrg
 		}
-		if digits.MatchString(id) && orgSlug.MatchString(org) {
-			out = append(out, Link{Org: org, IssueID: id})
+		if l.IssueID.Numeric() && orgSlug.MatchString(org) {
+			out = append(out, Link{Org: org, IssueID: string(l.IssueID)})
 		}
 	}
 	return out

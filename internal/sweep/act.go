@@ -15,7 +15,6 @@ import (
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/sentry"
-	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -26,21 +25,21 @@ import (
 // sweep that dies half-way is finished by the next one (the issue is then
 // closed, labelled and claimed). Everything after it is idempotent, and
 // the label goes last.
-func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop sentrylink.Property, claimed bool) Outcome {
-	o.State = Verified
+func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop.Property, claimed bool) Outcome {
+	o.State = loop.StateVerified
 	if s.cfg.DryRun {
 		o.Reason = "dry run: would resolve the Sentry issues and close the Jira issue"
 		return o
 	}
 	if !claimed {
-		prop.Closing = &sentrylink.Closing{Run: s.cfg.Run, At: s.now().UTC().Format(time.RFC3339)}
+		prop.Closing = &loop.Claim{Run: s.cfg.Run, At: s.now().UTC().Format(time.RFC3339)}
 		if err := writeProperty(ctx, s.jira, d.Key, prop); err != nil {
 			return o.fail(err)
 		}
 		goal := flow.Goal{Target: s.cfg.Closed, Stage: loop.Closed, Statuses: s.cfg.Statuses}
 		if _, err := flow.Walk(ctx, s.jira, d.Key, d.Status, d.Transitions, goal); err != nil {
 			if s.closedMeanwhile(ctx, d.Key, err) {
-				o.State, o.Reason = Elsewhere, "another sweep closed it first"
+				o.Elsewhere, o.Reason = true, "another sweep closed it first"
 				return o
 			}
 			return o.fail(err)
@@ -97,7 +96,7 @@ func (s *Sweeper) closedMeanwhile(ctx context.Context, key string, err error) bo
 // issue and the PR, the unverified label instead of the verify label, and
 // nothing resolved.
 func (s *Sweeper) giveUp(ctx context.Context, o Outcome) Outcome {
-	o.State = Unverified
+	o.State = loop.StateUnverified
 	o.Reason = fmt.Sprintf("not below %g events per %s within %s of the merge", s.cfg.Params.Limit(), s.cfg.Params.Window, s.cfg.Params.Timeout)
 	if s.cfg.DryRun {
 		o.Reason = "dry run: " + o.Reason
@@ -109,15 +108,16 @@ func (s *Sweeper) giveUp(ctx context.Context, o Outcome) Outcome {
 	if err := s.commentPR(ctx, o, "unverified:"+o.Key, s.prBody(o, false)); err != nil {
 		return o.fail(err)
 	}
-	if err := s.jira.EditLabels(ctx, o.Key, []string{UnverifiedLabel}, []string{s.cfg.Label}); err != nil {
+	if err := s.jira.EditLabels(ctx, o.Key, []string{loop.LabelUnverified}, []string{s.cfg.Label}); err != nil {
 		return o.fail(err)
 	}
 	return o
 }
 
-// release stops watching an issue that no longer needs it.
-func (s *Sweeper) release(ctx context.Context, o Outcome, why string) Outcome {
-	o.State, o.Reason = Released, why
+// release stops watching an issue that no longer needs it: reopened since
+// the merge, or closed by a person (state says which).
+func (s *Sweeper) release(ctx context.Context, o Outcome, state loop.State, why string) Outcome {
+	o.State, o.Reason = state, why
 	if s.cfg.DryRun {
 		return o
 	}
@@ -205,7 +205,7 @@ func (s *Sweeper) unverifiedDoc(o Outcome) jiradoc.Doc {
 		jiradoc.P(jiradoc.Strong("Not verified. "), jiradoc.Text(fmt.Sprintf("%s after ", s.cfg.Params.Timeout)), s.prRef(o),
 			jiradoc.Text(" merged, the linked Sentry issues still did not have "+s.criterion()+".")),
 		s.evidenceTable(o),
-		jiradoc.P(jiradoc.Text("Nothing was resolved. fixproof stopped watching and labelled this issue " + UnverifiedLabel + ".")),
+		jiradoc.P(jiradoc.Text("Nothing was resolved. fixproof stopped watching and labelled this issue " + loop.LabelUnverified + ".")),
 	}}
 }
 
@@ -220,7 +220,7 @@ func (s *Sweeper) prBody(o Outcome, verified bool) string {
 	} else {
 		fmt.Fprintf(&b, "### Not verified: [%s](%s) %s\n\n", o.Key, o.URL, markdown.Escape(o.Summary))
 		fmt.Fprintf(&b, "%s after this pull request merged, the linked Sentry issues still did not have %s. Nothing was resolved; %s is labelled `%s`.\n\n",
-			s.cfg.Params.Timeout, s.criterion(), o.Key, UnverifiedLabel)
+			s.cfg.Params.Timeout, s.criterion(), o.Key, loop.LabelUnverified)
 	}
 	b.WriteString("| Sentry issue | before the merge | after the merge | result |\n|---|---|---|---|\n")
 	for _, ev := range o.Evidence {

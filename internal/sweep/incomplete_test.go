@@ -36,9 +36,9 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 	if err := js.AddIssue("OPS-1", "crash", "Done"); err != nil {
 		t.Fatal(err)
 	}
-	prop, _ := json.Marshal(sentrylink.Property{Merge: &sentrylink.Merge{At: merged.Format(time.RFC3339), Commit: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", Repo: "acme/api"},
-		Sentry: []sentrylink.PropertyLink{{Org: "acme", IssueID: "101"}}})
-	if err := js.SetProperty("OPS-1", Property, prop); err != nil {
+	prop, _ := json.Marshal(loop.Property{Merge: &loop.Merge{At: merged.Format(time.RFC3339), Commit: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", Repo: "acme/api"},
+		Sentry: []loop.SentryRef{{Org: "acme", IssueID: "101"}}})
+	if err := js.SetProperty("OPS-1", loop.PropertyKey, prop); err != nil {
 		t.Fatal(err)
 	}
 	if err := js.SetLabels("OPS-1", "fixproof-verify"); err != nil {
@@ -87,8 +87,8 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 	}
 
 	o := sweep()
-	if o.State != Waiting {
-		t.Fatalf("state %s (%s), want waiting: the 13:00 window is incomplete in Sentry", o.State, o.Reason)
+	if o.Result() != ResultWaiting {
+		t.Fatalf("state %s (%s), want waiting: the 13:00 window is incomplete in Sentry", o.Result(), o.Reason)
 	}
 	if got := len(o.Evidence[0].Result.After); got != 2 {
 		t.Errorf("%d windows after the merge counted, want 2 (11:00 and 12:00)", got)
@@ -102,7 +102,7 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 
 	// Past the ingestion delay the same window counts and the fix verifies.
 	now = thirdWindowEnds.Add(91 * time.Second)
-	if o := sweep(); o.State != Verified {
-		t.Fatalf("state %s (%s) once the window is complete, want verified", o.State, o.Reason)
+	if o := sweep(); o.Result() != ResultVerified {
+		t.Fatalf("state %s (%s) once the window is complete, want verified", o.Result(), o.Reason)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 )
 
@@ -28,7 +29,7 @@ type Watch struct {
 // the issues' descriptions and properties; remote links are read per
 // issue, in parallel; issues already recorded for this merge are not
 // written again.
-func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label string, keys []string, m sentrylink.Merge) ([]Watch, error) {
+func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label string, keys []string, m loop.Merge) ([]Watch, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -39,7 +40,7 @@ func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label st
 	var details []jira.Detail
 	jql := "key in (" + strings.Join(quoted, ", ") + ")"
 	for next := ""; ; {
-		page, err := j.Query(ctx, jql, []string{Property}, next)
+		page, err := j.Query(ctx, jql, []string{loop.PropertyKey}, next)
 		if err != nil {
 			return nil, fmt.Errorf("record merge: %w", err)
 		}
@@ -70,9 +71,9 @@ func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label st
 	return out, nil
 }
 
-func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label string, d jira.Detail, m sentrylink.Merge) Watch {
+func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label string, d jira.Detail, m loop.Merge) Watch {
 	w := Watch{Key: d.Key}
-	prop, err := sentrylink.ParseProperty(d.Properties[Property])
+	prop, err := loop.ParseProperty(d.Properties[loop.PropertyKey])
 	if err != nil {
 		w.Err = err
 		return w
@@ -88,7 +89,7 @@ func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label stri
 			fromLinks = append(fromLinks, l)
 		}
 	}
-	w.Links = sentrylink.Unique(finder.InDescription(d.Description), fromLinks, prop.Links(finder.Org))
+	w.Links = sentrylink.Unique(finder.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, finder.Org))
 	if len(w.Links) == 0 {
 		return w
 	}

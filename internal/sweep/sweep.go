@@ -27,12 +27,6 @@ import (
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
-// Property is the Jira issue property fixproof keeps its state in.
-const Property = "fixproof"
-
-// UnverifiedLabel marks issues whose fix did not verify in time.
-const UnverifiedLabel = "fixproof-unverified"
-
 // Jira is what the sweep needs of Jira.
 type Jira interface {
 	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
@@ -92,17 +86,20 @@ func New(cfg Config, j Jira, s Sentry, prs PRComments, now func() time.Time) *Sw
 	return &Sweeper{cfg: cfg, jira: j, sentry: s, prs: prs, now: now}
 }
 
-// States of an issue after a sweep.
+// The words a sweep reports an issue's outcome in (results_json, the step
+// summary, the log): what it did, derived from the loop's state by
+// Outcome.Result.
 const (
-	Verified   = "verified"
-	Waiting    = "waiting"
-	Unverified = "unverified"
-	Errored    = "error"
-	// Released: the label was removed without verifying, because the issue
-	// was reopened or closed by someone else.
-	Released = "released"
-	// Elsewhere: another sweep running at the same time took the issue.
-	Elsewhere = "taken by another sweep"
+	ResultVerified   = "verified"
+	ResultWaiting    = "waiting"
+	ResultUnverified = "unverified"
+	ResultError      = "error"
+	// ResultReleased: the label was removed without verifying, because
+	// the issue was reopened or closed by someone else.
+	ResultReleased = "released"
+	// ResultElsewhere: another sweep running at the same time took the
+	// issue.
+	ResultElsewhere = "taken by another sweep"
 )
 
 // LinkEvidence is what one Sentry issue showed.
@@ -120,13 +117,40 @@ type LinkEvidence struct {
 
 // Outcome is what happened to one Jira issue.
 type Outcome struct {
-	Key      string
-	URL      string
-	Summary  string
-	State    string
+	Key     string
+	URL     string
+	Summary string
+	// State is where the loop stands after the sweep: watching, verified,
+	// unverified, reopened or closed by hand (the last two stop the
+	// watch).
+	State loop.State
+	// Elsewhere: another sweep running at the same time verified the
+	// issue and closed it first.
+	Elsewhere bool
+	// Failed: the sweep could not decide or act; Reason says why.
+	Failed   bool
 	Reason   string
-	Merge    *sentrylink.Merge
+	Merge    *loop.Merge
 	Evidence []LinkEvidence
+}
+
+// Result is what the sweep did with the issue, in the words it reports.
+func (o Outcome) Result() string {
+	switch {
+	case o.Failed:
+		return ResultError
+	case o.Elsewhere:
+		return ResultElsewhere
+	}
+	switch o.State {
+	case loop.StateVerified:
+		return ResultVerified
+	case loop.StateUnverified:
+		return ResultUnverified
+	case loop.StateReopened, loop.StateClosedByHand:
+		return ResultReleased
+	}
+	return ResultWaiting
 }
 
 // Counts summarises a sweep.
@@ -169,14 +193,14 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 		defer mu.Unlock()
 		outcomes = append(outcomes, o)
 		counts.Seen++
-		switch o.State {
-		case Verified:
+		switch o.Result() {
+		case ResultVerified:
 			counts.Verified++
-		case Waiting, Elsewhere:
+		case ResultWaiting, ResultElsewhere:
 			counts.Waiting++
-		case Unverified:
+		case ResultUnverified:
 			counts.Unverified++
-		case Released:
+		case ResultReleased:
 			counts.Released++
 		default:
 			counts.Errors++
@@ -188,7 +212,7 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 	var all []jira.Detail
 	seen := map[string]bool{}
 	for next := ""; ; {
-		page, err := s.jira.Query(ctx, jql, []string{Property}, next)
+		page, err := s.jira.Query(ctx, jql, []string{loop.PropertyKey}, next)
 		if err != nil {
 			return nil, fmt.Errorf("sweep: %w", err)
 		}
@@ -226,10 +250,10 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 		if s.cfg.DryRun {
 			break // nothing was closed, resolved or labelled
 		}
-		switch o.State {
-		case Verified:
+		switch o.Result() {
+		case ResultVerified:
 			r.JiraClosed = append(r.JiraClosed, o.Key)
-		case Unverified:
+		case ResultUnverified:
 			r.Unverified = append(r.Unverified, o.Key)
 		}
 		for _, e := range o.Evidence {
@@ -264,9 +288,9 @@ func (s *Sweeper) progress(get func() Counts) (stop func()) {
 // one handles one labelled issue.
 func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	o := Outcome{Key: d.Key, URL: s.jira.BrowseURL(d.Key), Summary: d.Summary}
-	prop, err := sentrylink.ParseProperty(d.Properties[Property])
+	prop, err := loop.ParseProperty(d.Properties[loop.PropertyKey])
 	if err != nil {
-		return o.fail(fmt.Errorf("%w; fix or delete the issue property %q", err, Property))
+		return o.fail(fmt.Errorf("%w; fix or delete the issue property %q", err, loop.PropertyKey))
 	}
 	o.Merge = prop.Merge
 	if prop.Merge == nil {
@@ -281,10 +305,10 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	switch {
 	case closed && prop.Closing == nil:
 		// Closed by a person: nothing left to verify.
-		return s.release(ctx, o, "closed as "+d.Status+" by someone else")
+		return s.release(ctx, o, loop.StateClosedByHand, "closed as "+d.Status+" by someone else")
 	case !closed && d.Category != "done":
 		// Reopened (or reverted) since the merge: the fix is not the fix.
-		return s.release(ctx, o, "reopened to "+d.Status+" since the merge")
+		return s.release(ctx, o, loop.StateReopened, "reopened to "+d.Status+" since the merge")
 	}
 
 	links, err := s.links(ctx, d, prop)
@@ -296,7 +320,7 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	}
 
 	now := s.now()
-	states := make([]verify.State, 0, len(links))
+	states := make([]loop.State, 0, len(links))
 	for _, l := range links {
 		ev := s.evidence(ctx, l, merged, now)
 		if ev.Err != nil {
@@ -307,24 +331,24 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 		states = append(states, ev.Result.State)
 	}
 	switch verify.Combine(states...) {
-	case verify.Verified:
+	case loop.StateVerified:
 		return s.close(ctx, o, d, prop, closed)
-	case verify.TimedOut:
+	case loop.StateUnverified:
 		return s.giveUp(ctx, o)
 	default:
-		o.State = Waiting
+		o.State = loop.StateWatching
 		o.Reason = waitingReason(o.Evidence)
 		return o
 	}
 }
 
 func (o Outcome) fail(err error) Outcome {
-	o.State, o.Reason = Errored, err.Error()
+	o.Failed, o.Reason = true, err.Error()
 	return o
 }
 
 // links gathers every Sentry issue the Jira issue is linked to.
-func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop sentrylink.Property) ([]sentrylink.Link, error) {
+func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop loop.Property) ([]sentrylink.Link, error) {
 	urls, err := s.jira.RemoteLinkURLs(ctx, d.Key)
 	if err != nil {
 		return nil, err
@@ -335,7 +359,7 @@ func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop sentrylink.Prop
 			fromLinks = append(fromLinks, l)
 		}
 	}
-	return sentrylink.Unique(s.cfg.Links.InDescription(d.Description), fromLinks, prop.Links(s.cfg.Links.Org)), nil
+	return sentrylink.Unique(s.cfg.Links.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, s.cfg.Links.Org)), nil
 }
 
 // evidence reads one Sentry issue: its status, and its event counts per
@@ -375,9 +399,9 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, merged, now t
 		}
 	}
 	ev.Result = verify.Evaluate(p, merged, now, vb)
-	if is.Status == "resolved" && ev.Result.State != verify.Verified {
+	if is.Status == "resolved" && ev.Result.State != loop.StateVerified {
 		// Someone resolved it in Sentry: their call stands.
-		ev.Result.State = verify.Verified
+		ev.Result.State = loop.StateVerified
 		ev.Result.Reason = "resolved in Sentry by someone else"
 	}
 	return ev
@@ -386,7 +410,7 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, merged, now t
 func waitingReason(evs []LinkEvidence) string {
 	parts := make([]string, 0, len(evs))
 	for _, e := range evs {
-		if e.Result.State != verify.Verified {
+		if e.Result.State != loop.StateVerified {
 			parts = append(parts, e.Link.String()+": "+e.Result.Reason)
 		}
 	}
@@ -403,10 +427,10 @@ func containsFold(list []string, s string) bool {
 }
 
 // writeProperty writes the property back with a change, keeping the rest.
-func writeProperty(ctx context.Context, j Jira, key string, p sentrylink.Property) error {
+func writeProperty(ctx context.Context, j Jira, key string, p loop.Property) error {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	return j.SetProperty(ctx, key, Property, json.RawMessage(raw))
+	return j.SetProperty(ctx, key, loop.PropertyKey, json.RawMessage(raw))
 }

@@ -47,9 +47,9 @@ func TestProgressIsReportedWhileASweepRuns(t *testing.T) {
 		if err := js.AddIssue(key, "s", "Done"); err != nil {
 			t.Fatal(err)
 		}
-		prop, _ := json.Marshal(sentrylink.Property{Merge: &sentrylink.Merge{At: merged.Format(time.RFC3339), Commit: "abc"},
-			Sentry: []sentrylink.PropertyLink{{Org: "acme", IssueID: sentrylink.ID(id)}}})
-		_ = js.SetProperty(key, Property, prop)
+		prop, _ := json.Marshal(loop.Property{Merge: &loop.Merge{At: merged.Format(time.RFC3339), Commit: "abc"},
+			Sentry: []loop.SentryRef{{Org: "acme", IssueID: loop.ID(id)}}})
+		_ = js.SetProperty(key, loop.PropertyKey, prop)
 		_ = js.SetLabels(key, "fixproof-verify")
 		ss.AddIssue(sentrysim.Issue{ID: id, Title: "boom"})
 		ss.SetTimeline(id, sentrysim.Rate(1))

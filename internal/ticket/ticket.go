@@ -22,6 +22,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // Ticket is what goes into Jira.
@@ -163,7 +164,7 @@ func cut(s string, n int) string {
 // project, the Alertmanager receiver, the Guance workspace) and the error
 // class's. Every label made from alert data goes through label.
 func Labels(a *alert.Alert, class string) []string {
-	out := []string{"fixproof", alert.Label(a.Fingerprint)}
+	out := []string{loop.LabelBot, alert.Label(a.Fingerprint)}
 	if a.Project != "" {
 		out = append(out, label("sentry-"+a.Project))
 	}

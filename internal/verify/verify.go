@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // Params are the verification settings (the verify_* inputs).
@@ -48,30 +50,11 @@ type Bucket struct {
 	Count float64
 }
 
-// State is the outcome for one Sentry issue.
-type State int
-
-// The states.
-const (
-	Waiting State = iota
-	Verified
-	TimedOut
-)
-
-func (s State) String() string {
-	switch s {
-	case Verified:
-		return "verified"
-	case TimedOut:
-		return "unverified"
-	default:
-		return "waiting"
-	}
-}
-
 // Result is the decision with its evidence.
 type Result struct {
-	State State
+	// State is loop.StateWatching (not yet decided), loop.StateVerified or
+	// loop.StateUnverified (timed out).
+	State loop.State
 	// After are the whole windows since the merge, oldest first; Checked is
 	// the tail of After that decided (the last Windows of them).
 	After, Checked []Bucket
@@ -102,17 +85,17 @@ func Evaluate(p Params, merged, now time.Time, buckets []Bucket) Result {
 			}
 		}
 		if quiet {
-			r.State = Verified
+			r.State = loop.StateVerified
 			r.Reason = fmt.Sprintf("the last %d windows of %s each had fewer than %g events", p.Windows, p.Window, r.Limit)
 			return r
 		}
 	}
 	if now.Sub(merged) >= p.Timeout {
-		r.State = TimedOut
+		r.State = loop.StateUnverified
 		r.Reason = fmt.Sprintf("still at or above %g events per %s %s after the merge", r.Limit, p.Window, p.Timeout)
 		return r
 	}
-	r.State = Waiting
+	r.State = loop.StateWatching
 	if len(r.After) < p.Windows {
 		r.Reason = fmt.Sprintf("%d of %d windows since the merge have passed", len(r.After), p.Windows)
 	} else {
@@ -122,20 +105,20 @@ func Evaluate(p Params, merged, now time.Time, buckets []Bucket) Result {
 }
 
 // Combine is the outcome for a Jira issue linked to several Sentry issues:
-// verified only when every one is, timed out when any is, waiting
-// otherwise.
-func Combine(states ...State) State {
-	out := Verified
+// verified only when every one is, unverified (timed out) when any is,
+// watching otherwise.
+func Combine(states ...loop.State) loop.State {
+	out := loop.StateVerified
 	for _, s := range states {
 		switch s {
-		case TimedOut:
-			return TimedOut
-		case Waiting:
-			out = Waiting
+		case loop.StateUnverified:
+			return loop.StateUnverified
+		case loop.StateWatching:
+			out = loop.StateWatching
 		}
 	}
 	if len(states) == 0 {
-		return Waiting
+		return loop.StateWatching
 	}
 	return out
 }

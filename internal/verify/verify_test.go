@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 var (
@@ -27,20 +29,20 @@ func TestEvaluate(t *testing.T) {
 		name   string
 		now    time.Time
 		counts []float64
-		want   State
+		want   loop.State
 		after  int
 	}{
 		// 08 09 | 10 (merge at 10:20: not whole after the merge) | 11 12 13 ...
-		{"quiet after the merge for three whole windows", merged.Add(4 * hour), []float64{50, 40, 30, 0, 0, 0, 0}, Verified, 3},
-		{"the merge's own window never counts", merged.Add(3*hour + 40*time.Minute), []float64{50, 40, 0, 0, 0, 0}, Verified, 3},
-		{"two windows are not enough", merged.Add(3 * hour), []float64{50, 40, 30, 0, 0, 0}, Waiting, 2},
-		{"a window still filling does not count", merged.Add(3*hour + 30*time.Minute), []float64{50, 40, 30, 0, 0, 0}, Waiting, 2},
-		{"one noisy window among the last three", merged.Add(5 * hour), []float64{50, 40, 30, 0, 2, 0, 0}, Waiting, 4},
-		{"at the limit is not below it", merged.Add(4 * hour), []float64{50, 40, 30, 0, 1, 0}, Waiting, 3},
-		{"older noise does not matter once the last three are quiet", merged.Add(6 * hour), []float64{50, 40, 30, 9, 9, 0, 0, 0}, Verified, 5},
-		{"noisy past the timeout", merged.Add(168 * hour), []float64{50, 40, 30, 5, 5, 5}, TimedOut, 3},
-		{"quiet at the timeout still verifies", merged.Add(168 * hour), []float64{50, 40, 30, 0, 0, 0}, Verified, 3},
-		{"no data yet", merged.Add(time.Minute), nil, Waiting, 0},
+		{"quiet after the merge for three whole windows", merged.Add(4 * hour), []float64{50, 40, 30, 0, 0, 0, 0}, loop.StateVerified, 3},
+		{"the merge's own window never counts", merged.Add(3*hour + 40*time.Minute), []float64{50, 40, 0, 0, 0, 0}, loop.StateVerified, 3},
+		{"two windows are not enough", merged.Add(3 * hour), []float64{50, 40, 30, 0, 0, 0}, loop.StateWatching, 2},
+		{"a window still filling does not count", merged.Add(3*hour + 30*time.Minute), []float64{50, 40, 30, 0, 0, 0}, loop.StateWatching, 2},
+		{"one noisy window among the last three", merged.Add(5 * hour), []float64{50, 40, 30, 0, 2, 0, 0}, loop.StateWatching, 4},
+		{"at the limit is not below it", merged.Add(4 * hour), []float64{50, 40, 30, 0, 1, 0}, loop.StateWatching, 3},
+		{"older noise does not matter once the last three are quiet", merged.Add(6 * hour), []float64{50, 40, 30, 9, 9, 0, 0, 0}, loop.StateVerified, 5},
+		{"noisy past the timeout", merged.Add(168 * hour), []float64{50, 40, 30, 5, 5, 5}, loop.StateUnverified, 3},
+		{"quiet at the timeout still verifies", merged.Add(168 * hour), []float64{50, 40, 30, 0, 0, 0}, loop.StateVerified, 3},
+		{"no data yet", merged.Add(time.Minute), nil, loop.StateWatching, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +50,7 @@ func TestEvaluate(t *testing.T) {
 			if r.State != tt.want || len(r.After) != tt.after {
 				t.Errorf("state %v with %d windows after the merge (%s), want %v with %d", r.State, len(r.After), r.Reason, tt.want, tt.after)
 			}
-			if r.State == Verified && len(r.Checked) != params.Windows {
+			if r.State == loop.StateVerified && len(r.Checked) != params.Windows {
 				t.Errorf("verified on %d windows", len(r.Checked))
 			}
 			if r.Reason == "" {
@@ -65,23 +67,23 @@ func TestThresholdScalesWithTheWindow(t *testing.T) {
 	}
 	start := merged.Truncate(30 * time.Minute).Add(30 * time.Minute)
 	now := start.Add(time.Hour)
-	if r := Evaluate(p, merged, now, []Bucket{{start, 0}, {start.Add(30 * time.Minute), 0.5}}); r.State != Verified {
+	if r := Evaluate(p, merged, now, []Bucket{{start, 0}, {start.Add(30 * time.Minute), 0.5}}); r.State != loop.StateVerified {
 		t.Errorf("%v: %s", r.State, r.Reason)
 	}
-	if r := Evaluate(p, merged, now, []Bucket{{start, 0}, {start.Add(30 * time.Minute), 1}}); r.State != Waiting {
+	if r := Evaluate(p, merged, now, []Bucket{{start, 0}, {start.Add(30 * time.Minute), 1}}); r.State != loop.StateWatching {
 		t.Errorf("%v: %s", r.State, r.Reason)
 	}
 }
 
 func TestCombine(t *testing.T) {
 	tests := []struct {
-		in   []State
-		want State
+		in   []loop.State
+		want loop.State
 	}{
-		{[]State{Verified, Verified}, Verified},
-		{[]State{Verified, Waiting}, Waiting},
-		{[]State{Waiting, TimedOut, Verified}, TimedOut},
-		{nil, Waiting},
+		{[]loop.State{loop.StateVerified, loop.StateVerified}, loop.StateVerified},
+		{[]loop.State{loop.StateVerified, loop.StateWatching}, loop.StateWatching},
+		{[]loop.State{loop.StateWatching, loop.StateUnverified, loop.StateVerified}, loop.StateUnverified},
+		{nil, loop.StateWatching},
 	}
 	for _, tt := range tests {
 		if got := Combine(tt.in...); got != tt.want {
