@@ -695,6 +695,116 @@ func TestCheckFinalStageReportsProblems(t *testing.T) {
 	}
 }
 
+// imageBuildTags are the build tags the image's binary must be built
+// with: nodemo leaves the demo and its simulators out (cmd/fixproof's
+// tests check that binary has no internal/sim symbol).
+var imageBuildTags = []string{"nodemo"}
+
+// shellWords splits a command line into words, keeping a quoted string
+// ("..." or '...') as one word without its quotes, so that an -ldflags
+// value is not read as flags of go build.
+func shellWords(line string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// checkBuildTags lists what is wrong with the Dockerfile's build of
+// ./cmd/fixproof: there must be one go build of it, and its -tags must
+// include every tag in want.
+func checkBuildTags(src string, want []string) []string {
+	var builds []instruction
+	for _, in := range parseDockerfile(src) {
+		if in.Cmd == "RUN" && strings.Contains(in.Args, "go build") && strings.Contains(in.Args, "./cmd/fixproof") {
+			builds = append(builds, in)
+		}
+	}
+	if len(builds) != 1 {
+		return []string{fmt.Sprintf("Dockerfile: %d RUN lines go build ./cmd/fixproof, want one", len(builds))}
+	}
+	var tags []string
+	words := shellWords(builds[0].Args)
+	for i, w := range words {
+		switch {
+		case (w == "-tags" || w == "--tags") && i+1 < len(words):
+			tags = append(tags, strings.Split(words[i+1], ",")...)
+		case strings.HasPrefix(w, "-tags="), strings.HasPrefix(w, "--tags="):
+			_, v, _ := strings.Cut(w, "=")
+			tags = append(tags, strings.Split(v, ",")...)
+		}
+	}
+	var problems []string
+	for _, t := range want {
+		if !slices.Contains(tags, t) {
+			problems = append(problems, fmt.Sprintf("Dockerfile:%d: go build of ./cmd/fixproof lacks -tags %s (its tags: %q)", builds[0].Line, t, tags))
+		}
+	}
+	return problems
+}
+
+func TestDockerfileBuildsWithoutTheDemo(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkBuildTags(string(raw), imageBuildTags) {
+		t.Error(p)
+	}
+}
+
+func TestCheckBuildTagsReportsProblems(t *testing.T) {
+	const from = "FROM golang:1.26 AS build\n"
+	cases := []struct {
+		name, src string
+		want      []string // substrings of the problems, in order
+	}{
+		{"tagged", from + `RUN CGO_ENABLED=0 go build -trimpath -tags nodemo -ldflags "-s -w" -o /out/fixproof ./cmd/fixproof` + "\n", nil},
+		{"tags=, several", from + "RUN go build -tags=netgo,nodemo -o /out/fixproof ./cmd/fixproof\n", nil},
+		{"continued line", from + "RUN go build \\\n  -tags nodemo \\\n  -o /out/fixproof ./cmd/fixproof\n", nil},
+		{"untagged", from + `RUN go build -trimpath -ldflags "-s -w" -o /out/fixproof ./cmd/fixproof` + "\n", []string{"Dockerfile:2: go build of ./cmd/fixproof lacks -tags nodemo"}},
+		{"another tag", from + "RUN go build -tags netgo -o /out/fixproof ./cmd/fixproof\n", []string{"lacks -tags nodemo"}},
+		{"only inside -ldflags", from + `RUN go build -ldflags "-X main.x=1 -tags nodemo -w" -o /out/fixproof ./cmd/fixproof` + "\n", []string{"lacks -tags nodemo"}},
+		{"a comment is not a build", from + "# go build -tags nodemo ./cmd/fixproof\nRUN go build -o /out/fixproof ./cmd/fixproof\n", []string{"lacks -tags nodemo"}},
+		{"no build", from + "RUN go mod download\n", []string{"0 RUN lines go build ./cmd/fixproof"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := checkBuildTags(c.src, imageBuildTags)
+			if len(got) != len(c.want) {
+				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], c.want[i]) {
+					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
+				}
+			}
+		})
+	}
+}
+
 // ---- deployment examples ---------------------------------------------
 
 // botEnv is every variable the bot reads: FIXPROOF_CONFIG, FIXPROOF_LOG_LEVEL
