@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -793,6 +794,80 @@ func TestCheckBuildTagsReportsProblems(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := checkBuildTags(c.src, imageBuildTags)
+			if len(got) != len(c.want) {
+				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], c.want[i]) {
+					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
+				}
+			}
+		})
+	}
+}
+
+// ---- .ci/run ---------------------------------------------------------
+
+// checkCIScript lists what is wrong with .ci/run's lint: it must run
+// staticcheck at a pinned version (go run ...@vX.Y.Z, which a machine with
+// only Go can fetch, and which does not change under it) on the whole
+// tree, before go test.
+func checkCIScript(src string) []string {
+	pinned := regexp.MustCompile(`^go run( -[^ ]+)* honnef\.co/go/tools/cmd/staticcheck@v\d+\.\d+\.\d+ \./\.\.\.$`)
+	lint, test := -1, -1
+	var problems []string
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case strings.Contains(line, "staticcheck") && !strings.HasPrefix(line, "echo "):
+			if !pinned.MatchString(line) {
+				problems = append(problems, fmt.Sprintf(".ci/run:%d: %q: want go run honnef.co/go/tools/cmd/staticcheck@vX.Y.Z ./...", i+1, line))
+			}
+			if lint < 0 {
+				lint = i
+			}
+		case strings.HasPrefix(line, "go test ") && test < 0:
+			test = i
+		}
+	}
+	switch {
+	case lint < 0:
+		problems = append(problems, ".ci/run does not run staticcheck")
+	case test < 0:
+		problems = append(problems, ".ci/run does not run go test")
+	case lint > test:
+		problems = append(problems, fmt.Sprintf(".ci/run:%d runs staticcheck after go test (line %d): lint first, it is quicker", lint+1, test+1))
+	}
+	return problems
+}
+
+func TestCIRunsStaticcheckBeforeTheTests(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkCIScript(string(raw)) {
+		t.Error(p)
+	}
+}
+
+func TestCheckCIScriptReportsProblems(t *testing.T) {
+	const vet, test = "go vet ./...\n", "go test ./...\n"
+	cases := []struct {
+		name, src string
+		want      []string // substrings of the problems, in order
+	}{
+		{"pinned, before the tests", vet + "echo \"== staticcheck\"\n# staticcheck@latest would move\ngo run -race=false honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n" + test, nil},
+		{"latest", vet + "go run honnef.co/go/tools/cmd/staticcheck@latest ./...\n" + test, []string{"want go run honnef.co/go/tools/cmd/staticcheck@vX.Y.Z ./..."}},
+		{"installed", vet + "staticcheck ./...\n" + test, []string{"want go run"}},
+		{"part of the tree", vet + "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./cmd/...\n" + test, []string{"want go run"}},
+		{"after the tests", vet + test + "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n", []string{"runs staticcheck after go test"}},
+		{"only in a comment", vet + "# go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n" + test, []string{"does not run staticcheck"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := checkCIScript(c.src)
 			if len(got) != len(c.want) {
 				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
 			}
