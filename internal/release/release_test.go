@@ -667,6 +667,20 @@ func TestDockerfileFinalStageIsOnlyTheBinary(t *testing.T) {
 	}
 }
 
+// wantProblems checks a checker's problems against substrings, one a
+// problem, in order.
+func wantProblems(t *testing.T, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("problems %q, want %d matching %q", got, len(want), want)
+	}
+	for i := range got {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("problem %q, want it to contain %q", got[i], want[i])
+		}
+	}
+}
+
 func TestCheckFinalStageReportsProblems(t *testing.T) {
 	const build = "FROM golang:1.26 AS build\nRUN go build -o /out/fixproof ./cmd/fixproof\n"
 	cases := []struct {
@@ -683,15 +697,7 @@ func TestCheckFinalStageReportsProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := checkFinalStage(c.src)
-			if len(got) != len(c.want) {
-				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
-			}
-			for i := range got {
-				if !strings.Contains(got[i], c.want[i]) {
-					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
-				}
-			}
+			wantProblems(t, checkFinalStage(c.src), c.want)
 		})
 	}
 }
@@ -793,15 +799,7 @@ func TestCheckBuildTagsReportsProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := checkBuildTags(c.src, imageBuildTags)
-			if len(got) != len(c.want) {
-				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
-			}
-			for i := range got {
-				if !strings.Contains(got[i], c.want[i]) {
-					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
-				}
-			}
+			wantProblems(t, checkBuildTags(c.src, imageBuildTags), c.want)
 		})
 	}
 }
@@ -867,15 +865,7 @@ func TestCheckCIScriptReportsProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := checkCIScript(c.src)
-			if len(got) != len(c.want) {
-				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
-			}
-			for i := range got {
-				if !strings.Contains(got[i], c.want[i]) {
-					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
-				}
-			}
+			wantProblems(t, checkCIScript(c.src), c.want)
 		})
 	}
 }
