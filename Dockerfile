@@ -11,7 +11,10 @@ COPY . .
 ARG VERSION=dev
 ARG TARGETOS
 ARG TARGETARCH
-RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/fixproof ./cmd/fixproof
+# -tags nodemo leaves out `fixproof demo` and the simulators it plays
+# (internal/sim): the image runs in every user's workflow, the demo runs
+# with `go run ./cmd/fixproof demo`.
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -tags nodemo -ldflags "-s -w -X main.version=${VERSION}" -o /out/fixproof ./cmd/fixproof
 
 # Run: distroless static has CA certificates and nothing else. No USER line:
 # GitHub runs container actions as root and mounts GITHUB_OUTPUT owned by the

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"io"
-
-	"github.com/fixproof/fixproof/internal/demo"
 )
 
 var demoHelp = help{
@@ -17,20 +14,27 @@ against the error rates. It narrates as it goes and ends with a table.`,
   fixproof demo -storm 50 -serve   # then open the dashboard it prints`,
 }
 
-// runDemo is `fixproof demo`: the whole loop on simulators, narrated.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// demoOptions are the command line of `fixproof demo`.
+type demoOptions struct {
+	storm int
+	serve bool
+}
+
+// parseDemo parses the command line of `fixproof demo`, printing h on
+// request. Builds with and without the demo share it, so the image answers
+// --help and a wrong command line as `go run ./cmd/fixproof` does.
+func parseDemo(h help, args []string, stdout io.Writer) (demoOptions, error) {
 	fs := newFlagSet("demo")
 	storm := fs.Int("storm", 300, "`N` alerts in the first error storm, at least 1")
 	serve := fs.Bool("serve", false, "keep the simulators and the dashboard running at the end, until interrupted")
-	if err := parseFlags(fs, demoHelp, args, stdout); err != nil {
-		return err
+	if err := parseFlags(fs, h, args, stdout); err != nil {
+		return demoOptions{}, err
 	}
 	switch {
 	case fs.NArg() > 0:
-		return badUsage("demo", demoHelp.usage[0], "takes no arguments, got %q", fs.Arg(0))
+		return demoOptions{}, badUsage("demo", h.usage[0], "takes no arguments, got %q", fs.Arg(0))
 	case *storm < 1:
-		return badUsage("demo", demoHelp.usage[0], "-storm must be at least 1, got %d", *storm)
+		return demoOptions{}, badUsage("demo", h.usage[0], "-storm must be at least 1, got %d", *storm)
 	}
-	_, err := demo.Run(ctx, demo.Options{Out: stdout, Storm: *storm, Serve: *serve})
-	return err
+	return demoOptions{storm: *storm, serve: *serve}, nil
 }

@@ -1,8 +1,10 @@
 // Command fixproof closes the loop from a production error to a verified
 // fix. `fixproof action` is the GitHub Action; `fixproof bot` the
 // companion bot; `fixproof keys` shows which Jira keys it would find,
-// offline. Every command explains itself with --help; the exit status is
-// 0 for success (and help), 1 for a failure and 2 for a wrong command line.
+// offline; `fixproof demo` plays the whole loop on simulators (builds with
+// -tags nodemo, such as the container image, leave it out). Every command
+// explains itself with --help; the exit status is 0 for success (and
+// help), 1 for a failure and 2 for a wrong command line.
 package main
 
 import (

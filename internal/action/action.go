@@ -1,7 +1,10 @@
-// Package action is the GitHub Action: it reads the inputs and the event
-// the runner hands a container action, finds the Jira keys of the pull
-// request, moves each issue as the flow package decides, and reports
-// through outputs, the step summary and annotations.
+// Package action is the GitHub Action (`fixproof action`): from the inputs
+// and the event the runner hands a container action, it either moves the
+// Jira issues a pull request (or a dispatch's issue_keys) names, as the
+// flow package decides, keeping a comment and a remote link on each and
+// putting merged fixes under verification, or runs the sweep that verifies
+// them (mode sweep, or a schedule); it reports through outputs, the step
+// summary and annotations.
 package action
 
 import (

@@ -1,7 +1,8 @@
-// Package alert holds what every alert source is decoded into: one
-// Alert per problem a webhook reports, keyed by a fingerprint that names
-// the problem across deliveries, retries and replicas. No dependencies;
-// decoders (package webhook) fill it in, the bot acts on it.
+// Package alert holds what every alert source is decoded into: one Alert
+// per problem a webhook (or the bot's Guance poller) reports, keyed by a
+// fingerprint that names the problem across deliveries, retries and
+// replicas. No dependencies; package webhook and the poller fill it in,
+// the bot acts on it.
 package alert
 
 import (

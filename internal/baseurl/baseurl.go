@@ -1,6 +1,7 @@
-// Package baseurl checks the base URL a client is configured with, the
-// same way for every service: http or https, a host, no credentials, no
-// query, and the site rather than its API path.
+// Package baseurl checks the base URL a client is configured with: http or
+// https, a host, no credentials, no query, and the site rather than its
+// API path. Each client gives a Rule naming its service, so the checks are
+// alike and the errors say which setting to fix.
 package baseurl
 
 import (

@@ -1,6 +1,7 @@
 // Package bearer reads and checks the token of an "Authorization: Bearer"
-// header (RFC 6750), the one way the bot's endpoints take a token: the
-// Alertmanager webhook, /metrics and the dashboard.
+// header (RFC 6750) and compares tokens in constant time, for every bot
+// endpoint that takes a token: the Alertmanager webhook, the legacy Sentry
+// plugin's ?token=, /metrics and the dashboard.
 package bearer
 
 import (

@@ -1,8 +1,11 @@
-// Package bot is the companion service: it receives Sentry and
-// Alertmanager webhooks, stores each durably before answering, and turns
-// every problem (fingerprint) into exactly one well-filled Jira issue,
-// kept current without a comment per event, escalated as the alert rate
-// grows, reopened when it comes back.
+// Package bot is the companion service (`fixproof bot`): every problem
+// (fingerprint) that Sentry or Alertmanager webhooks, or its poll of
+// Guance, report becomes exactly one well-filled Jira issue, each delivery
+// stored durably before it is answered, the issue kept current without a
+// comment per event, escalated as the alert rate grows and reopened when
+// the problem comes back. It also mirrors comments both ways between that
+// Jira issue and its Sentry or Guance issue, and serves health checks,
+// /metrics and the dashboard.
 package bot
 
 import (

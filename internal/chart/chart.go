@@ -1,6 +1,6 @@
-// Package chart draws event counts as text: a one-line sparkline for logs
-// and step summaries, and a Mermaid xychart that GitHub renders in
-// comments.
+// Package chart draws event counts: a one-line text sparkline for logs and
+// step summaries, a Mermaid xychart that GitHub renders in comments, and
+// an SVG bar chart for the dashboard.
 package chart
 
 import (

@@ -1,6 +1,7 @@
 // Package dashboard is the bot's read-only web page of every loop: where
 // each error came from, its Jira issue, the fix that merged and whether
-// production proved it, with a chart of the error rate around the merge.
+// production proved it, with a chart of the error rate around the merge,
+// and a page of the bot's dead letters.
 // The state of a loop is decided by pure functions over what Jira and
 // Sentry hold; the handlers only fetch and render.
 package dashboard

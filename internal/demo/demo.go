@@ -1,7 +1,7 @@
-// Package demo plays the whole fixproof loop on one machine with no
-// accounts: simulated GitHub, Jira and Sentry servers, the real bot on a
-// temporary SQLite file and the real action, all talking HTTP, on a
-// compressed clock.
+// Package demo is `fixproof demo`: it plays the whole fixproof loop on one
+// machine with no accounts, with simulated GitHub, Jira, Sentry and Guance
+// servers (internal/sim), the real bot on a temporary SQLite file and the
+// real action, all talking HTTP, on a compressed clock.
 package demo
 
 import (

@@ -1,7 +1,10 @@
-// Package jira is fixproof's thin layer over go-atlassian: the handful of
-// Jira operations the action needs (search by key, transitions, a comment
-// found again by a hidden marker, a remote link), the same for Jira Cloud
-// (REST v3, ADF bodies) and Data Center (REST v2, wiki markup bodies).
+// Package jira is fixproof's Jira client, for the action, the sweep, the
+// bot and the dashboard alike: a thin layer over go-atlassian that finds
+// issues (by key, label or JQL), creates them, moves them through their
+// workflow, edits their labels, priority, links and properties, and keeps
+// comments (one per hidden marker) and remote links. The same methods
+// speak Jira Cloud (REST v3, ADF bodies) and Data Center (REST v2, wiki
+// markup bodies).
 package jira
 
 import (

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -666,6 +667,20 @@ func TestDockerfileFinalStageIsOnlyTheBinary(t *testing.T) {
 	}
 }
 
+// wantProblems checks a checker's problems against substrings, one a
+// problem, in order.
+func wantProblems(t *testing.T, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("problems %q, want %d matching %q", got, len(want), want)
+	}
+	for i := range got {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("problem %q, want it to contain %q", got[i], want[i])
+		}
+	}
+}
+
 func TestCheckFinalStageReportsProblems(t *testing.T) {
 	const build = "FROM golang:1.26 AS build\nRUN go build -o /out/fixproof ./cmd/fixproof\n"
 	cases := []struct {
@@ -682,15 +697,175 @@ func TestCheckFinalStageReportsProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := checkFinalStage(c.src)
-			if len(got) != len(c.want) {
-				t.Fatalf("problems %q, want %d matching %q", got, len(c.want), c.want)
+			wantProblems(t, checkFinalStage(c.src), c.want)
+		})
+	}
+}
+
+// imageBuildTags are the build tags the image's binary must be built
+// with: nodemo leaves the demo and its simulators out (cmd/fixproof's
+// tests check that binary has no internal/sim symbol).
+var imageBuildTags = []string{"nodemo"}
+
+// shellWords splits a command line into words, keeping a quoted string
+// ("..." or '...') as one word without its quotes, so that an -ldflags
+// value is not read as flags of go build.
+func shellWords(line string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
 			}
-			for i := range got {
-				if !strings.Contains(got[i], c.want[i]) {
-					t.Errorf("problem %q, want it to contain %q", got[i], c.want[i])
-				}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// checkBuildTags lists what is wrong with the Dockerfile's build of
+// ./cmd/fixproof: there must be one go build of it, and its -tags must
+// include every tag in want.
+func checkBuildTags(src string, want []string) []string {
+	var builds []instruction
+	for _, in := range parseDockerfile(src) {
+		if in.Cmd == "RUN" && strings.Contains(in.Args, "go build") && strings.Contains(in.Args, "./cmd/fixproof") {
+			builds = append(builds, in)
+		}
+	}
+	if len(builds) != 1 {
+		return []string{fmt.Sprintf("Dockerfile: %d RUN lines go build ./cmd/fixproof, want one", len(builds))}
+	}
+	var tags []string
+	words := shellWords(builds[0].Args)
+	for i, w := range words {
+		switch {
+		case (w == "-tags" || w == "--tags") && i+1 < len(words):
+			tags = append(tags, strings.Split(words[i+1], ",")...)
+		case strings.HasPrefix(w, "-tags="), strings.HasPrefix(w, "--tags="):
+			_, v, _ := strings.Cut(w, "=")
+			tags = append(tags, strings.Split(v, ",")...)
+		}
+	}
+	var problems []string
+	for _, t := range want {
+		if !slices.Contains(tags, t) {
+			problems = append(problems, fmt.Sprintf("Dockerfile:%d: go build of ./cmd/fixproof lacks -tags %s (its tags: %q)", builds[0].Line, t, tags))
+		}
+	}
+	return problems
+}
+
+func TestDockerfileBuildsWithoutTheDemo(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkBuildTags(string(raw), imageBuildTags) {
+		t.Error(p)
+	}
+}
+
+func TestCheckBuildTagsReportsProblems(t *testing.T) {
+	const from = "FROM golang:1.26 AS build\n"
+	cases := []struct {
+		name, src string
+		want      []string // substrings of the problems, in order
+	}{
+		{"tagged", from + `RUN CGO_ENABLED=0 go build -trimpath -tags nodemo -ldflags "-s -w" -o /out/fixproof ./cmd/fixproof` + "\n", nil},
+		{"tags=, several", from + "RUN go build -tags=netgo,nodemo -o /out/fixproof ./cmd/fixproof\n", nil},
+		{"continued line", from + "RUN go build \\\n  -tags nodemo \\\n  -o /out/fixproof ./cmd/fixproof\n", nil},
+		{"untagged", from + `RUN go build -trimpath -ldflags "-s -w" -o /out/fixproof ./cmd/fixproof` + "\n", []string{"Dockerfile:2: go build of ./cmd/fixproof lacks -tags nodemo"}},
+		{"another tag", from + "RUN go build -tags netgo -o /out/fixproof ./cmd/fixproof\n", []string{"lacks -tags nodemo"}},
+		{"only inside -ldflags", from + `RUN go build -ldflags "-X main.x=1 -tags nodemo -w" -o /out/fixproof ./cmd/fixproof` + "\n", []string{"lacks -tags nodemo"}},
+		{"a comment is not a build", from + "# go build -tags nodemo ./cmd/fixproof\nRUN go build -o /out/fixproof ./cmd/fixproof\n", []string{"lacks -tags nodemo"}},
+		{"no build", from + "RUN go mod download\n", []string{"0 RUN lines go build ./cmd/fixproof"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantProblems(t, checkBuildTags(c.src, imageBuildTags), c.want)
+		})
+	}
+}
+
+// ---- .ci/run ---------------------------------------------------------
+
+// checkCIScript lists what is wrong with .ci/run's lint: it must run
+// staticcheck at a pinned version (go run ...@vX.Y.Z, which a machine with
+// only Go can fetch, and which does not change under it) on the whole
+// tree, before go test.
+func checkCIScript(src string) []string {
+	pinned := regexp.MustCompile(`^go run( -[^ ]+)* honnef\.co/go/tools/cmd/staticcheck@v\d+\.\d+\.\d+ \./\.\.\.$`)
+	lint, test := -1, -1
+	var problems []string
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case strings.Contains(line, "staticcheck") && !strings.HasPrefix(line, "echo "):
+			if !pinned.MatchString(line) {
+				problems = append(problems, fmt.Sprintf(".ci/run:%d: %q: want go run honnef.co/go/tools/cmd/staticcheck@vX.Y.Z ./...", i+1, line))
 			}
+			if lint < 0 {
+				lint = i
+			}
+		case strings.HasPrefix(line, "go test ") && test < 0:
+			test = i
+		}
+	}
+	switch {
+	case lint < 0:
+		problems = append(problems, ".ci/run does not run staticcheck")
+	case test < 0:
+		problems = append(problems, ".ci/run does not run go test")
+	case lint > test:
+		problems = append(problems, fmt.Sprintf(".ci/run:%d runs staticcheck after go test (line %d): lint first, it is quicker", lint+1, test+1))
+	}
+	return problems
+}
+
+func TestCIRunsStaticcheckBeforeTheTests(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkCIScript(string(raw)) {
+		t.Error(p)
+	}
+}
+
+func TestCheckCIScriptReportsProblems(t *testing.T) {
+	const vet, test = "go vet ./...\n", "go test ./...\n"
+	cases := []struct {
+		name, src string
+		want      []string // substrings of the problems, in order
+	}{
+		{"pinned, before the tests", vet + "echo \"== staticcheck\"\n# staticcheck@latest would move\ngo run -race=false honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n" + test, nil},
+		{"latest", vet + "go run honnef.co/go/tools/cmd/staticcheck@latest ./...\n" + test, []string{"want go run honnef.co/go/tools/cmd/staticcheck@vX.Y.Z ./..."}},
+		{"installed", vet + "staticcheck ./...\n" + test, []string{"want go run"}},
+		{"part of the tree", vet + "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./cmd/...\n" + test, []string{"want go run"}},
+		{"after the tests", vet + test + "go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n", []string{"runs staticcheck after go test"}},
+		{"only in a comment", vet + "# go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...\n" + test, []string{"does not run staticcheck"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantProblems(t, checkCIScript(c.src), c.want)
 		})
 	}
 }

@@ -1,7 +1,7 @@
 // Package sentry is a small context-aware client for the parts of Sentry's
 // web API that fixproof uses: read an issue, resolve it (in a commit),
-// count its error events per time window, read and add its notes
-// (comments), and list the external issues linked to it.
+// count its error events per time window, read, add, edit and delete its
+// notes (comments), and list and create the external issues linked to it.
 //
 // It works with sentry.io and with self-hosted Sentry alike, authenticates
 // with a bearer auth token, and never retries on its own: pass an

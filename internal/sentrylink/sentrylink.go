@@ -1,8 +1,8 @@
 // Package sentrylink finds the Sentry issues a Jira issue is linked to:
 // Sentry issue URLs in its description (what Sentry's own Jira integration
 // writes) or in its remote links (what fixproof's bot writes), and the
-// entries of the fixproof issue property. Pure functions; the sweep reads
-// the data.
+// entries of the fixproof issue property (loop.Property). Pure functions;
+// the action, the sweep and the dashboard read the data.
 package sentrylink
 
 import (

@@ -1,7 +1,9 @@
 // Package store is the bot's durable state: the queue of accepted
-// webhooks and one record per fingerprint (the Jira issue it has, the
-// bot's counters). Backends live in sub-packages (sqlite, postgres) and
-// pass the same suite (storetest).
+// deliveries and its dead letters, one record per fingerprint (the Jira
+// issue it has, the bot's counters), and what comment sync and the pollers
+// keep (which comment copies which, delivery ids seen, cursors, named
+// leases). Backends live in sub-packages (sqlite, postgres) and pass the
+// same suite (storetest).
 //
 // Jobs are grouped by fingerprint and leased a fingerprint at a time: a
 // worker that holds a fingerprint's lease is the only one, across

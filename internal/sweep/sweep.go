@@ -1,9 +1,12 @@
-// Package sweep closes the loop after a merge: for every Jira issue
-// labelled for verification it reads the linked Sentry issues' error
-// counts since the merge, and once they have stayed low for long enough it
-// resolves them, closes the Jira issue and says so on the pull request,
-// with the evidence. The decisions are the verify package's; this package
-// does the I/O, through small interfaces so tests and the demo can use
+// Package sweep closes the loop after a merge. RecordMerge puts the Jira
+// issues a merged pull request names, those linked to Sentry, under
+// verification (a label and the merge in the fixproof property); a sweep
+// then reads, for every labelled issue, the linked Sentry issues' error
+// counts since the merge, and once they have stayed low for long enough
+// it resolves them, closes the Jira issue and says so on the pull request,
+// with the evidence, or, past the time allowed, labels the issue
+// unverified. The decisions are the verify package's; this package does
+// the I/O, through small interfaces so tests and the demo can use
 // simulators.
 package sweep
 

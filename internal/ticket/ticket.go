@@ -1,9 +1,10 @@
 // Package ticket writes the Jira issue for an alert: a summary that says
-// what broke and where, and a description an engineer can act on (the
+// what broke and where, a description an engineer can act on (the
 // exception, the frames that matter, the steps before the error, links
-// and how to investigate). The alert must already be scrubbed of personal
-// data. Summary and description can be overridden with Go text/template
-// files; whatever they produce is plain text, never markup.
+// and how to investigate) and its labels. The alert must already be
+// scrubbed of personal data. Summary and description can be overridden
+// with Go text/template files; whatever they produce is plain text, never
+// markup.
 package ticket
 
 import (

@@ -1,7 +1,8 @@
-// Package webhook decodes the webhooks fixproof's bot receives (Sentry's
-// integration platform, Sentry's legacy WebHooks plugin, Alertmanager)
-// into alert.Alert values, and verifies Sentry's signatures. It is pure:
-// no I/O, no clock, no configuration beyond what the callers pass.
+// Package webhook decodes the webhooks fixproof's bot receives from Sentry
+// (its integration platform, its legacy WebHooks plugin) and Alertmanager
+// into alert.Alert values, and Sentry's comment webhooks into
+// SentryComment values, and verifies Sentry's signatures. It is pure: no
+// I/O, no clock, no configuration beyond what the callers pass.
 //
 // Decoders are lenient with the types Sentry is known to vary (numbers
 // sent as strings and strings as numbers, timestamps as float seconds or
