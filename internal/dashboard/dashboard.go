@@ -21,6 +21,7 @@ import (
 	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jirakey"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/store"
@@ -305,7 +306,7 @@ type loopPage struct {
 
 func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	if !jiraKey(key) {
+	if !jirakey.Valid(key) {
 		http.Error(w, fmt.Sprintf("%q is not a Jira key (like OPS-12)", key), http.StatusBadRequest)
 		return
 	}
@@ -438,22 +439,6 @@ func Timeline(l Loop) []Event {
 		return ev[i].At.Before(ev[j].At)
 	})
 	return ev
-}
-
-// jiraKey is a Jira issue key: PROJECT-NUMBER.
-func jiraKey(s string) bool {
-	dash := -1
-	for i, c := range s {
-		switch {
-		case c == '-' && dash < 0 && i > 0:
-			dash = i
-		case dash < 0 && (c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0 || c == '_'):
-		case dash >= 0 && c >= '0' && c <= '9':
-		default:
-			return false
-		}
-	}
-	return dash > 0 && dash < len(s)-1 && len(s) <= 64
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/jirakey"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/verify"
@@ -101,11 +102,13 @@ func TestSourceOf(t *testing.T) {
 	}
 }
 
-func TestJiraKey(t *testing.T) {
+// A loop's page takes only what is a Jira key by the one rule (jirakey),
+// before the key reaches JQL.
+func TestOnlyJiraKeysArePages(t *testing.T) {
 	for s, want := range map[string]bool{"OPS-1": true, "AB2_C-100": true, "ops-1": false, "OPS-": false, "-1": false,
 		"OPS-1a": false, "OPS-1-2": false, "1OPS-2": false, "OPS-1<script>": false, "": false} {
-		if got := jiraKey(s); got != want {
-			t.Errorf("jiraKey(%q) = %v, want %v", s, got, want)
+		if got := jirakey.Valid(s); got != want {
+			t.Errorf("jirakey.Valid(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
