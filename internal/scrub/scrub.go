@@ -404,16 +404,7 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 	a.ExceptionType = s.Text(a.ExceptionType)
 	a.ExceptionValue = s.Text(a.ExceptionValue)
 	a.Culprit = s.Text(a.Culprit)
-	if a.Frames != nil {
-		frames := make([]alert.Frame, len(a.Frames))
-		for i, f := range a.Frames {
-			f.File = s.Text(f.File)
-			f.Function = s.Text(f.Function)
-			f.Module = s.Text(f.Module)
-			frames[i] = f
-		}
-		a.Frames = frames
-	}
+	a.Frames = s.frames(a.Frames)
 	var userHash string
 	if !s.keepUser && a.User != nil {
 		a.User = hashedUser(a.User)
@@ -421,58 +412,99 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 			userHash = a.User.ID
 		}
 	}
-	if a.Tags != nil {
-		tags := make([]alert.Tag, len(a.Tags))
-		for i, t := range a.Tags {
-			switch {
-			case !s.keepUser && userTag(t.Key):
-				if t.Value != "" {
-					t.Value = userTagHash(t.Key, t.Value, userHash)
-				}
-			default:
-				t.Value = s.keyed(t.Key, t.Value)
-			}
-			tags[i] = t
-		}
-		a.Tags = tags
-	}
-	if a.Breadcrumbs != nil {
-		crumbs := make([]alert.Breadcrumb, len(a.Breadcrumbs))
-		for i, c := range a.Breadcrumbs {
-			c.Message = s.Text(c.Message)
-			c.Data = s.keyedAll(c.Data)
-			crumbs[i] = c
-		}
-		a.Breadcrumbs = crumbs
-	}
-	if a.Request != nil {
-		r := *a.Request
-		r.URL = s.URL(r.URL)
-		r.Query = s.Query(r.Query)
-		if r.Headers != nil {
-			headers := make([]alert.Tag, len(r.Headers))
-			for i, h := range r.Headers {
-				h.Value = s.Header(h.Key, h.Value)
-				headers[i] = h
-			}
-			r.Headers = headers
-		}
-		a.Request = &r
-	}
+	a.Tags = s.tags(a.Tags, userHash)
+	a.Breadcrumbs = s.breadcrumbs(a.Breadcrumbs)
+	a.Request = s.request(a.Request)
 	a.GroupLabels = s.labels(a.GroupLabels)
 	a.CommonLabels = s.labels(a.CommonLabels)
 	a.Annotations = s.labels(a.Annotations)
-	if a.Alerts != nil {
-		alerts := make([]alert.Instance, len(a.Alerts))
-		for i, in := range a.Alerts {
-			in.Labels = s.labels(in.Labels)
-			in.Annotations = s.labels(in.Annotations)
-			in.GeneratorURL = s.URL(in.GeneratorURL)
-			alerts[i] = in
-		}
-		a.Alerts = alerts
-	}
+	a.Alerts = s.instances(a.Alerts)
 	a.ExternalURL = s.URL(a.ExternalURL)
+}
+
+// frames returns a scrubbed copy of frames (nil stays nil).
+func (s *Scrubber) frames(frames []alert.Frame) []alert.Frame {
+	if frames == nil {
+		return nil
+	}
+	out := make([]alert.Frame, len(frames))
+	for i, f := range frames {
+		f.File = s.Text(f.File)
+		f.Function = s.Text(f.Function)
+		f.Module = s.Text(f.Module)
+		out[i] = f
+	}
+	return out
+}
+
+// tags returns a scrubbed copy of tags (nil stays nil); user tags become
+// userHash, or their own hash, unless the Scrubber keeps users.
+func (s *Scrubber) tags(tags []alert.Tag, userHash string) []alert.Tag {
+	if tags == nil {
+		return nil
+	}
+	out := make([]alert.Tag, len(tags))
+	for i, t := range tags {
+		switch {
+		case !s.keepUser && userTag(t.Key):
+			if t.Value != "" {
+				t.Value = userTagHash(t.Key, t.Value, userHash)
+			}
+		default:
+			t.Value = s.keyed(t.Key, t.Value)
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// breadcrumbs returns a scrubbed copy of crumbs (nil stays nil).
+func (s *Scrubber) breadcrumbs(crumbs []alert.Breadcrumb) []alert.Breadcrumb {
+	if crumbs == nil {
+		return nil
+	}
+	out := make([]alert.Breadcrumb, len(crumbs))
+	for i, c := range crumbs {
+		c.Message = s.Text(c.Message)
+		c.Data = s.keyedAll(c.Data)
+		out[i] = c
+	}
+	return out
+}
+
+// request returns a scrubbed copy of r (nil stays nil).
+func (s *Scrubber) request(r *alert.Request) *alert.Request {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.URL = s.URL(c.URL)
+	c.Query = s.Query(c.Query)
+	if c.Headers != nil {
+		headers := make([]alert.Tag, len(c.Headers))
+		for i, h := range c.Headers {
+			h.Value = s.Header(h.Key, h.Value)
+			headers[i] = h
+		}
+		c.Headers = headers
+	}
+	return &c
+}
+
+// instances returns a scrubbed copy of Alertmanager's alerts (nil stays
+// nil).
+func (s *Scrubber) instances(alerts []alert.Instance) []alert.Instance {
+	if alerts == nil {
+		return nil
+	}
+	out := make([]alert.Instance, len(alerts))
+	for i, in := range alerts {
+		in.Labels = s.labels(in.Labels)
+		in.Annotations = s.labels(in.Annotations)
+		in.GeneratorURL = s.URL(in.GeneratorURL)
+		out[i] = in
+	}
+	return out
 }
 
 // labels returns a scrubbed copy of m (nil stays nil).
