@@ -404,7 +404,7 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 	a.ExceptionType = s.Text(a.ExceptionType)
 	a.ExceptionValue = s.Text(a.ExceptionValue)
 	a.Culprit = s.Text(a.Culprit)
-	a.Frames = s.frames(a.Frames)
+	a.Frames = copyEach(a.Frames, s.frame)
 	var userHash string
 	if !s.keepUser && a.User != nil {
 		a.User = hashedUser(a.User)
@@ -412,64 +412,54 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 			userHash = a.User.ID
 		}
 	}
-	a.Tags = s.tags(a.Tags, userHash)
-	a.Breadcrumbs = s.breadcrumbs(a.Breadcrumbs)
+	a.Tags = copyEach(a.Tags, func(t alert.Tag) alert.Tag { return s.tag(t, userHash) })
+	a.Breadcrumbs = copyEach(a.Breadcrumbs, s.breadcrumb)
 	a.Request = s.request(a.Request)
 	a.GroupLabels = s.labels(a.GroupLabels)
 	a.CommonLabels = s.labels(a.CommonLabels)
 	a.Annotations = s.labels(a.Annotations)
-	a.Alerts = s.instances(a.Alerts)
+	a.Alerts = copyEach(a.Alerts, s.instance)
 	a.ExternalURL = s.URL(a.ExternalURL)
 }
 
-// frames returns a scrubbed copy of frames (nil stays nil).
-func (s *Scrubber) frames(frames []alert.Frame) []alert.Frame {
-	if frames == nil {
+// copyEach returns a copy of items with fn applied to each (nil stays
+// nil), so that the alert's own slices are never written through.
+func copyEach[T any](items []T, fn func(T) T) []T {
+	if items == nil {
 		return nil
 	}
-	out := make([]alert.Frame, len(frames))
-	for i, f := range frames {
-		f.File = s.Text(f.File)
-		f.Function = s.Text(f.Function)
-		f.Module = s.Text(f.Module)
-		out[i] = f
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = fn(it)
 	}
 	return out
 }
 
-// tags returns a scrubbed copy of tags (nil stays nil); user tags become
-// userHash, or their own hash, unless the Scrubber keeps users.
-func (s *Scrubber) tags(tags []alert.Tag, userHash string) []alert.Tag {
-	if tags == nil {
-		return nil
-	}
-	out := make([]alert.Tag, len(tags))
-	for i, t := range tags {
-		switch {
-		case !s.keepUser && userTag(t.Key):
-			if t.Value != "" {
-				t.Value = userTagHash(t.Key, t.Value, userHash)
-			}
-		default:
-			t.Value = s.keyed(t.Key, t.Value)
+func (s *Scrubber) frame(f alert.Frame) alert.Frame {
+	f.File = s.Text(f.File)
+	f.Function = s.Text(f.Function)
+	f.Module = s.Text(f.Module)
+	return f
+}
+
+// tag scrubs a tag by its key; a user tag becomes userHash, or its own
+// hash, unless the Scrubber keeps users.
+func (s *Scrubber) tag(t alert.Tag, userHash string) alert.Tag {
+	switch {
+	case !s.keepUser && userTag(t.Key):
+		if t.Value != "" {
+			t.Value = userTagHash(t.Key, t.Value, userHash)
 		}
-		out[i] = t
+	default:
+		t.Value = s.keyed(t.Key, t.Value)
 	}
-	return out
+	return t
 }
 
-// breadcrumbs returns a scrubbed copy of crumbs (nil stays nil).
-func (s *Scrubber) breadcrumbs(crumbs []alert.Breadcrumb) []alert.Breadcrumb {
-	if crumbs == nil {
-		return nil
-	}
-	out := make([]alert.Breadcrumb, len(crumbs))
-	for i, c := range crumbs {
-		c.Message = s.Text(c.Message)
-		c.Data = s.keyedAll(c.Data)
-		out[i] = c
-	}
-	return out
+func (s *Scrubber) breadcrumb(c alert.Breadcrumb) alert.Breadcrumb {
+	c.Message = s.Text(c.Message)
+	c.Data = copyEach(c.Data, s.keyedTag)
+	return c
 }
 
 // request returns a scrubbed copy of r (nil stays nil).
@@ -480,31 +470,19 @@ func (s *Scrubber) request(r *alert.Request) *alert.Request {
 	c := *r
 	c.URL = s.URL(c.URL)
 	c.Query = s.Query(c.Query)
-	if c.Headers != nil {
-		headers := make([]alert.Tag, len(c.Headers))
-		for i, h := range c.Headers {
-			h.Value = s.Header(h.Key, h.Value)
-			headers[i] = h
-		}
-		c.Headers = headers
-	}
+	c.Headers = copyEach(c.Headers, func(h alert.Tag) alert.Tag {
+		h.Value = s.Header(h.Key, h.Value)
+		return h
+	})
 	return &c
 }
 
-// instances returns a scrubbed copy of Alertmanager's alerts (nil stays
-// nil).
-func (s *Scrubber) instances(alerts []alert.Instance) []alert.Instance {
-	if alerts == nil {
-		return nil
-	}
-	out := make([]alert.Instance, len(alerts))
-	for i, in := range alerts {
-		in.Labels = s.labels(in.Labels)
-		in.Annotations = s.labels(in.Annotations)
-		in.GeneratorURL = s.URL(in.GeneratorURL)
-		out[i] = in
-	}
-	return out
+// instance scrubs one alert of an Alertmanager group.
+func (s *Scrubber) instance(in alert.Instance) alert.Instance {
+	in.Labels = s.labels(in.Labels)
+	in.Annotations = s.labels(in.Annotations)
+	in.GeneratorURL = s.URL(in.GeneratorURL)
+	return in
 }
 
 // labels returns a scrubbed copy of m (nil stays nil).
@@ -519,17 +497,10 @@ func (s *Scrubber) labels(m map[string]string) map[string]string {
 	return out
 }
 
-// keyedAll returns a scrubbed copy of tags, each by its key.
-func (s *Scrubber) keyedAll(tags []alert.Tag) []alert.Tag {
-	if tags == nil {
-		return nil
-	}
-	out := make([]alert.Tag, len(tags))
-	for i, t := range tags {
-		t.Value = s.keyed(t.Key, t.Value)
-		out[i] = t
-	}
-	return out
+// keyedTag scrubs a tag's value by its key.
+func (s *Scrubber) keyedTag(t alert.Tag) alert.Tag {
+	t.Value = s.keyed(t.Key, t.Value)
+	return t
 }
 
 // keyed scrubs a value by what its key says it is.
