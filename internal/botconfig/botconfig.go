@@ -327,55 +327,102 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad fu
 	}
 }
 
+// setScalar sets fv from an environment variable's value raw, by fv's
+// type: a Duration ("7d", "90s"), a string, a whole number, a number, a
+// bool, or a comma-separated list of strings or whole numbers.
 func setScalar(fv reflect.Value, raw string) error {
-	switch {
-	case fv.Type() == reflect.TypeOf(Duration(0)):
+	if fv.Type() == reflect.TypeOf(Duration(0)) {
 		d, err := parseDuration(raw)
 		if err != nil {
 			return err
 		}
 		fv.SetInt(int64(d))
-	case fv.Kind() == reflect.String:
-		fv.SetString(raw)
-	case fv.Kind() == reflect.Int:
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			return fmt.Errorf("%q is not a whole number", raw)
-		}
-		fv.SetInt(int64(n))
-	case fv.Kind() == reflect.Float64:
-		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a number", raw)
-		}
-		fv.SetFloat(f)
-	case fv.Kind() == reflect.Bool:
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			return fmt.Errorf("%q is not true or false", raw)
-		}
-		fv.SetBool(b)
-	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
-		var list []string
-		for _, s := range strings.Split(raw, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				list = append(list, s)
-			}
-		}
-		fv.Set(reflect.ValueOf(list))
-	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Int:
-		var list []int
-		for _, s := range strings.Split(raw, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil {
-				return fmt.Errorf("%q is not a list of whole numbers", raw)
-			}
-			list = append(list, n)
-		}
-		fv.Set(reflect.ValueOf(list))
-	default:
+		return nil
+	}
+	set := scalarSetters[scalarKindOf(fv.Type())]
+	if set == nil {
 		return errors.New("cannot be set from the environment; use the config file")
 	}
+	return set(fv, raw)
+}
+
+// scalarKind is a kind of field setScalar sets: a kind, and for a slice
+// the kind of its elements.
+type scalarKind struct{ kind, elem reflect.Kind }
+
+func scalarKindOf(t reflect.Type) scalarKind {
+	if t.Kind() == reflect.Slice {
+		return scalarKind{reflect.Slice, t.Elem().Kind()}
+	}
+	return scalarKind{kind: t.Kind()}
+}
+
+// scalarSetters set a field of each kind from an environment variable.
+var scalarSetters = map[scalarKind]func(fv reflect.Value, raw string) error{
+	{kind: reflect.String}:          setString,
+	{kind: reflect.Int}:             setInt,
+	{kind: reflect.Float64}:         setFloat,
+	{kind: reflect.Bool}:            setBool,
+	{reflect.Slice, reflect.String}: setStrings,
+	{reflect.Slice, reflect.Int}:    setInts,
+}
+
+func setString(fv reflect.Value, raw string) error {
+	fv.SetString(raw)
+	return nil
+}
+
+func setInt(fv reflect.Value, raw string) error {
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", raw)
+	}
+	fv.SetInt(int64(n))
+	return nil
+}
+
+func setFloat(fv reflect.Value, raw string) error {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", raw)
+	}
+	fv.SetFloat(f)
+	return nil
+}
+
+func setBool(fv reflect.Value, raw string) error {
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", raw)
+	}
+	fv.SetBool(b)
+	return nil
+}
+
+// setStrings sets a list of the comma-separated values, trimmed, empty
+// ones left out.
+func setStrings(fv reflect.Value, raw string) error {
+	var list []string
+	for _, s := range strings.Split(raw, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	fv.Set(reflect.ValueOf(list))
+	return nil
+}
+
+// setInts sets a list of the comma-separated whole numbers.
+func setInts(fv reflect.Value, raw string) error {
+	var list []int
+	for _, s := range strings.Split(raw, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a list of whole numbers", raw)
+		}
+		list = append(list, n)
+	}
+	fv.Set(reflect.ValueOf(list))
 	return nil
 }
 

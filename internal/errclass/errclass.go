@@ -195,32 +195,71 @@ var (
 )
 
 func isNetwork(f *facts) bool {
-	v := strings.TrimSpace(f.value)
-	switch {
-	case f.typ == "typeerror" && (v == "failed to fetch" || v == "load failed" || v == "network request failed" ||
-		strings.HasPrefix(v, "networkerror when attempting to fetch resource") ||
-		strings.HasPrefix(v, "failed to fetch (") || // Chrome adds the host: "Failed to fetch (api.example.com)"
-		v == "the network connection was lost." || v == "the internet connection appears to be offline."):
-		return true
-	case containsAny(f.text, "typeerror: failed to fetch", "typeerror: load failed", "typeerror: networkerror when attempting to fetch resource",
-		"network request failed", "networkerror when attempting to fetch resource"):
-		return true
-	case (f.typ == "axioserror" || f.typ == "error" || f.typ == "") && (v == "network error" || reAxiosTimeout.MatchString(v)):
-		return true
-	case f.typ == "axioserror" && strings.Contains(v, "network"):
-		return true
-	case reNetCode.MatchString(f.text):
-		return true
-	case reDial.MatchString(f.text):
-		return true
-	case containsAny(f.text, "connection refused", "connection reset by peer", "i/o timeout", "no such host",
-		"tls handshake timeout", "socket hang up", "net::err_", "network is unreachable", "broken pipe"):
-		return true
-	case strings.Contains(f.text, "context deadline exceeded") &&
-		(containsAny(f.text, "http://", "https://", "client.timeout", "net/http") || f.typ == "*url.error"):
+	return fetchFailed(f) || axiosNetworkError(f) || connectionFailed(f) || httpDeadlineExceeded(f)
+}
+
+// fetchFailedValues and fetchFailedPrefixes are a TypeError's values
+// (lower-cased) when the browser's fetch fails: Chrome, Firefox, Safari,
+// React Native. Chrome may add the host: "Failed to fetch (api.example.com)".
+var (
+	fetchFailedValues = map[string]bool{
+		"failed to fetch": true, "load failed": true, "network request failed": true,
+		"the network connection was lost.": true, "the internet connection appears to be offline.": true,
+	}
+	fetchFailedPrefixes = []string{"networkerror when attempting to fetch resource", "failed to fetch ("}
+)
+
+// fetchFailed: the browser's fetch failed, by the TypeError's value or by
+// the message.
+func fetchFailed(f *facts) bool {
+	if f.typ == "typeerror" && valueIn(strings.TrimSpace(f.value), fetchFailedValues, fetchFailedPrefixes) {
 		return true
 	}
+	return containsAny(f.text, "typeerror: failed to fetch", "typeerror: load failed", "typeerror: networkerror when attempting to fetch resource",
+		"network request failed", "networkerror when attempting to fetch resource")
+}
+
+// valueIn reports whether v is one of values or starts with one of
+// prefixes.
+func valueIn(v string, values map[string]bool, prefixes []string) bool {
+	if values[v] {
+		return true
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
 	return false
+}
+
+// axiosNetworkError: axios's "Network Error" or "timeout of Nms exceeded"
+// (also as a plain or untyped Error), or an AxiosError naming the network.
+func axiosNetworkError(f *facts) bool {
+	v := strings.TrimSpace(f.value)
+	switch f.typ {
+	case "axioserror":
+		return v == "network error" || reAxiosTimeout.MatchString(v) || strings.Contains(v, "network")
+	case "error", "":
+		return v == "network error" || reAxiosTimeout.MatchString(v)
+	}
+	return false
+}
+
+// connectionFailed: Node's error codes, Go's dial errors and the messages
+// of a failed connection.
+func connectionFailed(f *facts) bool {
+	return reNetCode.MatchString(f.text) || reDial.MatchString(f.text) ||
+		containsAny(f.text, "connection refused", "connection reset by peer", "i/o timeout", "no such host",
+			"tls handshake timeout", "socket hang up", "net::err_", "network is unreachable", "broken pipe")
+}
+
+// httpDeadlineExceeded: "context deadline exceeded" of an HTTP request (a
+// URL or Client.Timeout in the message, or a *url.Error), not of any
+// other work.
+func httpDeadlineExceeded(f *facts) bool {
+	return strings.Contains(f.text, "context deadline exceeded") &&
+		(containsAny(f.text, "http://", "https://", "client.timeout", "net/http") || f.typ == "*url.error")
 }
 
 var (
@@ -236,23 +275,30 @@ var vueHooks = map[string]bool{
 }
 
 func isRender(f *facts) bool {
-	m := f.mechanism
-	switch {
-	case strings.Contains(m, "react") || strings.Contains(m, "errorboundary") || strings.Contains(m, "error_boundary"):
-		return true
-	case m == "vue" || strings.Contains(m, ".vue.") || strings.HasPrefix(m, "vue."):
-		return true
-	case strings.Contains(f.text, "minified react error #") || reReactComponent.MatchString(f.text):
-		return true
-	case containsAny(f.text,
-		"hydration failed because", "there was an error while hydrating", "text content does not match server-rendered html",
-		"maximum update depth exceeded", "rendered fewer hooks than expected", "rendered more hooks than during the previous render",
-		"objects are not valid as a react child", "too many re-renders"):
-		return true
-	case reVueHook.MatchString(f.text):
-		return true
-	}
-	for _, t := range f.a.Tags {
+	return renderMechanism(f.mechanism) || renderMessage(f.text) || vueHookTag(f.a.Tags)
+}
+
+// renderMechanism: the SDK caught the error in React (an error boundary)
+// or Vue.
+func renderMechanism(m string) bool {
+	return strings.Contains(m, "react") || strings.Contains(m, "errorboundary") || strings.Contains(m, "error_boundary") ||
+		m == "vue" || strings.Contains(m, ".vue.") || strings.HasPrefix(m, "vue.")
+}
+
+// renderMessage: React's or Vue's own words for a render or lifecycle
+// error.
+func renderMessage(text string) bool {
+	return strings.Contains(text, "minified react error #") || reReactComponent.MatchString(text) ||
+		containsAny(text,
+			"hydration failed because", "there was an error while hydrating", "text content does not match server-rendered html",
+			"maximum update depth exceeded", "rendered fewer hooks than expected", "rendered more hooks than during the previous render",
+			"objects are not valid as a react child", "too many re-renders") ||
+		reVueHook.MatchString(text)
+}
+
+// vueHookTag: a tag naming the Vue lifecycle hook the error occurred in.
+func vueHookTag(tags []alert.Tag) bool {
+	for _, t := range tags {
 		switch strings.ToLower(t.Key) {
 		case "lifecyclehook", "vue.lifecyclehook", "vue.hook":
 			if t.Value != "" {

@@ -44,6 +44,11 @@ var ofCases = []ofCase{
 	{"go reset", ex("*errors.errorString", "read tcp 10.0.0.1:443->10.0.0.2:5555: read: connection reset by peer", "", "go"), Network},
 	{"chrome net err", ex("Error", "net::ERR_CONNECTION_CLOSED", "", "javascript"), Network},
 	{"issue webhook title only", &alert.Alert{Title: "TypeError: Failed to fetch"}, Network},
+	{"safari connection lost", ex("TypeError", "The network connection was lost.", "generic", "javascript"), Network},
+	{"axios error naming the network", ex("AxiosError", "Request failed: network down", "generic", "javascript"), Network},
+	{"axios network error as a plain error", ex("Error", "Network Error", "", "javascript"), Network},
+	{"axios timeout without a type", ex("", "timeout of 5000ms exceeded", "", "javascript"), Network},
+	{"net/http deadline", ex("*errors.errorString", "net/http: request canceled: context deadline exceeded", "", "go"), Network},
 
 	// Unhandled rejection.
 	{"non-error rejection", ex("UnhandledRejection", "Non-Error promise rejection captured with value: undefined", "onunhandledrejection", "javascript"), UnhandledRejection},
@@ -66,6 +71,7 @@ var ofCases = []ofCase{
 	{"vue sdk mechanism", ex("TypeError", "t is undefined", "auto.function.vue.error_handler", "javascript"), Render},
 	{"vue hook tag", ex("TypeError", "t is undefined", "generic", "javascript", alert.Tag{Key: "lifecycleHook", Value: "mounted"}), Render},
 	{"vue tag", ex("TypeError", "t is undefined", "generic", "javascript", alert.Tag{Key: "vue", Value: "beforeMount"}), Render},
+	{"vue tag naming render", ex("TypeError", "t is undefined", "generic", "javascript", alert.Tag{Key: "vue", Value: "render function"}), Render},
 
 	// Script load or CSP.
 	{"chunk load error", ex("ChunkLoadError", "Loading chunk 732 failed.\n(error: https://cdn.example.com/static/js/732.chunk.js)", "onunhandledrejection", "javascript"), ScriptLoad},
@@ -102,6 +108,9 @@ var ofCases = []ofCase{
 	{"go error", ex("*errors.errorString", "order 42 not found", "", "go"), Other},
 	{"rangeerror", ex("RangeError", "Maximum call stack size exceeded", "onerror", "javascript"), Other},
 	{"not a wasm trap", ex("RuntimeError", "something else", "generic", "javascript"), Other},
+	{"network error of a TypeError is no axios error", ex("TypeError", "Network Error", "onerror", "javascript"), Other},
+	{"empty lifecycle hook tag", ex("TypeError", "t is undefined", "generic", "javascript", alert.Tag{Key: "lifecycleHook", Value: ""}), Other},
+	{"vue tag naming a version", ex("TypeError", "t is undefined", "generic", "javascript", alert.Tag{Key: "vue", Value: "3.4.0"}), Other},
 	{"empty", &alert.Alert{}, Other},
 	{"nil", nil, Other},
 

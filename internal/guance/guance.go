@@ -440,21 +440,14 @@ func pages(op string, size int, fetch func(pageIndex int) (*envelope, error)) ([
 		}
 		if pi != nil && pi.TotalCount != nil {
 			all = append(all, items...)
-			per := pi.PageSize
-			if per <= 0 {
-				per = len(items)
-			}
-			if idx*per >= *pi.TotalCount {
+			if pi.reachesTotal(idx, len(items)) {
 				return all, nil
 			}
 			continue
 		}
 		// No pagination block: a server that ignores pageIndex would
 		// send the same page forever.
-		var joined []byte
-		for _, it := range items {
-			joined = append(append(joined, it...), '\n')
-		}
+		joined := joinItems(items)
 		if bytes.Equal(joined, prev) {
 			return all, nil
 		}
@@ -464,4 +457,24 @@ func pages(op string, size int, fetch func(pageIndex int) (*envelope, error)) ([
 			return all, nil
 		}
 	}
+}
+
+// reachesTotal reports whether page idx, of n items, reaches the
+// totalCount of pi: pages hold pi.PageSize items, or n when pi does not
+// say.
+func (pi *pageInfo) reachesTotal(idx, n int) bool {
+	per := pi.PageSize
+	if per <= 0 {
+		per = n
+	}
+	return idx*per >= *pi.TotalCount
+}
+
+// joinItems is the items of a page, one a line, to compare two pages.
+func joinItems(items []json.RawMessage) []byte {
+	var joined []byte
+	for _, it := range items {
+		joined = append(append(joined, it...), '\n')
+	}
+	return joined
 }

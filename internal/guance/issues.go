@@ -160,82 +160,137 @@ type issueExtend struct {
 // UpdateAt.
 func (c *Client) Issues(ctx context.Context, q IssueQuery) ([]Issue, error) {
 	const op = "list issues"
-	switch {
-	case q.Start.IsZero() || q.End.IsZero():
-		return nil, fmt.Errorf("guance: %s: the window needs a start and an end", op)
-	case !q.End.After(q.Start):
-		return nil, fmt.Errorf("guance: %s: window end %s is not after its start %s", op, q.End.Format(time.RFC3339), q.Start.Format(time.RFC3339))
-	case q.Start.Unix() < 0:
-		return nil, fmt.Errorf("guance: %s: window start %s is before 1970", op, q.Start.Format(time.RFC3339))
-	case q.PageSize < 0 || q.PageSize > maxPageSize:
-		return nil, fmt.Errorf("guance: %s: page size %d: want 1 to %d (or 0 for %d)", op, q.PageSize, maxPageSize, defaultPageSize)
+	if err := q.check(); err != nil {
+		return nil, fmt.Errorf("guance: %s: %w", op, err)
 	}
-	for _, ch := range q.ChannelUUIDs {
-		if err := checkUUID("channel", ch); err != nil {
-			return nil, fmt.Errorf("guance: %s: %w", op, err)
-		}
+	channels, err := c.channelsOr(ctx, q.ChannelUUIDs)
+	if err != nil {
+		return nil, fmt.Errorf("guance: %s: %w", op, err)
 	}
-	size := q.PageSize
-	if size == 0 {
-		size = defaultPageSize
-	}
-	start := q.Start.Unix()
-	end := q.End.Unix()
-	if q.End.After(time.Unix(end, 0)) {
-		end++ // round up: a fraction of a second is still in the window
-	}
-
-	channels := q.ChannelUUIDs
-	if len(channels) == 0 {
-		all, err := c.Channels(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("guance: %s: %w", op, err)
-		}
-		for _, ch := range all {
-			channels = append(channels, ch.UUID)
-		}
-	}
-
+	start, end := q.window()
 	// The list is a read sent as POST: safe to send again.
 	ctx = retry.Idempotent(ctx)
-	byUUID := map[string]*Issue{}
+	set := issueSet{}
 	done := map[string]bool{}
 	for _, ch := range channels {
 		if done[ch] {
 			continue
 		}
 		done[ch] = true
-		chOp := op + " of channel " + ch
-		items, err := pages(chOp, size, func(idx int) (*envelope, error) {
-			body := listRequest{ChannelUUID: ch, StartTime: start, EndTime: end, PageIndex: idx, PageSize: size}
-			return c.do(ctx, chOp, http.MethodPost, pathIssueList, nil, body)
-		})
-		if err != nil {
+		req := listRequest{ChannelUUID: ch, StartTime: start, EndTime: end, PageSize: q.pageSize()}
+		if err := c.listChannel(ctx, op+" of channel "+ch, req, set); err != nil {
 			return nil, err
 		}
-		for i, raw := range items {
-			is, err := decodeIssue(raw)
-			if err != nil {
-				return nil, fmt.Errorf("guance: %s: issue %d: %w", chOp, i, err)
-			}
-			is.Channels = appendNew(is.Channels, ch)
-			prev, ok := byUUID[is.UUID]
-			if !ok {
-				byUUID[is.UUID] = &is
-				continue
-			}
-			chans := prev.Channels
-			for _, u := range is.Channels {
-				chans = appendNew(chans, u)
-			}
-			if is.UpdateAt.After(prev.UpdateAt) {
-				*prev = is
-			}
-			prev.Channels = chans
+	}
+	return set.sorted(), nil
+}
+
+// check says what is wrong with q: a window without a start or an end,
+// or ending before it starts or starting before 1970, a page size out of
+// range, or a channel UUID that is none.
+func (q IssueQuery) check() error {
+	switch {
+	case q.Start.IsZero() || q.End.IsZero():
+		return errors.New("the window needs a start and an end")
+	case !q.End.After(q.Start):
+		return fmt.Errorf("window end %s is not after its start %s", q.End.Format(time.RFC3339), q.Start.Format(time.RFC3339))
+	case q.Start.Unix() < 0:
+		return fmt.Errorf("window start %s is before 1970", q.Start.Format(time.RFC3339))
+	case q.PageSize < 0 || q.PageSize > maxPageSize:
+		return fmt.Errorf("page size %d: want 1 to %d (or 0 for %d)", q.PageSize, maxPageSize, defaultPageSize)
+	}
+	for _, ch := range q.ChannelUUIDs {
+		if err := checkUUID("channel", ch); err != nil {
+			return err
 		}
 	}
-	out := make([]Issue, 0, len(byUUID))
-	for _, is := range byUUID {
+	return nil
+}
+
+// window is q's window in whole epoch seconds: the start rounded down and
+// the end up, since a fraction of a second is still in the window.
+func (q IssueQuery) window() (start, end int64) {
+	start, end = q.Start.Unix(), q.End.Unix()
+	if q.End.After(time.Unix(end, 0)) {
+		end++
+	}
+	return start, end
+}
+
+// pageSize is the page size to ask for.
+func (q IssueQuery) pageSize() int {
+	if q.PageSize == 0 {
+		return defaultPageSize
+	}
+	return q.PageSize
+}
+
+// channelsOr returns channels, or when there are none the UUIDs of every
+// channel of the workspace.
+func (c *Client) channelsOr(ctx context.Context, channels []string) ([]string, error) {
+	if len(channels) > 0 {
+		return channels, nil
+	}
+	all, err := c.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	uuids := make([]string, 0, len(all))
+	for _, ch := range all {
+		uuids = append(uuids, ch.UUID)
+	}
+	return uuids, nil
+}
+
+// listChannel adds to set every issue of every page of the listing req
+// asks for (its PageIndex set page by page); chOp names the listing in
+// errors.
+func (c *Client) listChannel(ctx context.Context, chOp string, req listRequest, set issueSet) error {
+	items, err := pages(chOp, req.PageSize, func(idx int) (*envelope, error) {
+		body := req
+		body.PageIndex = idx
+		return c.do(ctx, chOp, http.MethodPost, pathIssueList, nil, body)
+	})
+	if err != nil {
+		return err
+	}
+	for i, raw := range items {
+		is, err := decodeIssue(raw)
+		if err != nil {
+			return fmt.Errorf("guance: %s: issue %d: %w", chOp, i, err)
+		}
+		is.Channels = appendNew(is.Channels, req.ChannelUUID)
+		set.add(is)
+	}
+	return nil
+}
+
+// issueSet gathers the issues of several listings, one per UUID.
+type issueSet map[string]*Issue
+
+// add adds is, or when its UUID is in the set already keeps the later
+// version of the two (by UpdateAt, the first on a tie) with the union of
+// their channels.
+func (s issueSet) add(is Issue) {
+	prev, ok := s[is.UUID]
+	if !ok {
+		s[is.UUID] = &is
+		return
+	}
+	chans := prev.Channels
+	for _, u := range is.Channels {
+		chans = appendNew(chans, u)
+	}
+	if is.UpdateAt.After(prev.UpdateAt) {
+		*prev = is
+	}
+	prev.Channels = chans
+}
+
+// sorted lists the set oldest update first, then by UUID.
+func (s issueSet) sorted() []Issue {
+	out := make([]Issue, 0, len(s))
+	for _, is := range s {
 		out = append(out, *is)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -244,7 +299,7 @@ func (c *Client) Issues(ctx context.Context, q IssueQuery) ([]Issue, error) {
 		}
 		return out[i].UUID < out[j].UUID
 	})
-	return out, nil
+	return out
 }
 
 // appendNew appends s to list unless it is there.

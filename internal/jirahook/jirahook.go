@@ -177,44 +177,14 @@ func Decode(body []byte, identifier string) (Event, error) {
 		}
 		return ev, fieldErr("body", err)
 	}
-	var name string
-	if err := decodeString(top, "webhookEvent", &name); err != nil {
+	kind, err := eventKind(top)
+	if err != nil || kind == "" {
 		return ev, err
 	}
-	switch name {
-	case "":
-		return ev, fieldErr("webhookEvent", errMissing)
-	case CommentCreated, CommentUpdated, CommentDeleted:
-		ev.Kind = name
-	case "jira:issue_updated":
-		ev.Kind = IssueUpdated
-	default:
-		return ev, nil
-	}
-	if err := decodeString(top, "issue_event_type_name", &ev.EventType); err != nil {
+	ev.Kind = kind
+	iss, err := decodeEnvelope(top, &ev)
+	if err != nil {
 		return ev, err
-	}
-	if raw := present(top["timestamp"]); raw != nil {
-		ms, err := millis(raw)
-		if err != nil {
-			return ev, fieldErr("timestamp", err)
-		}
-		ev.At = time.UnixMilli(ms).UTC()
-	}
-	if raw := present(top["user"]); raw != nil {
-		u, err := decodeUser(raw, "user")
-		if err != nil {
-			return ev, err
-		}
-		ev.Actor = u
-	}
-	var iss *wireIssue
-	if raw := present(top["issue"]); raw != nil {
-		var err error
-		if iss, err = decodeIssue(raw); err != nil {
-			return ev, err
-		}
-		ev.IssueKey, ev.IssueID = iss.key, iss.id
 	}
 	if ev.Kind == IssueUpdated {
 		if ev.IssueKey == "" && ev.IssueID == "" {
@@ -222,34 +192,107 @@ func Decode(body []byte, identifier string) (Event, error) {
 		}
 		return ev, decodeChangelog(present(top["changelog"]), iss, &ev)
 	}
+	return ev, decodeCommentEvent(top, &ev)
+}
+
+// webhookKinds are the Kinds of the webhookEvents Decode handles.
+var webhookKinds = map[string]string{
+	CommentCreated:       CommentCreated,
+	CommentUpdated:       CommentUpdated,
+	CommentDeleted:       CommentDeleted,
+	"jira:issue_updated": IssueUpdated,
+}
+
+// eventKind is the Kind of the body's webhookEvent, "" for one Decode
+// does not handle; a body without one is an error.
+func eventKind(top map[string]json.RawMessage) (string, error) {
+	var name string
+	if err := decodeString(top, "webhookEvent", &name); err != nil {
+		return "", err
+	}
+	if name == "" {
+		return "", fieldErr("webhookEvent", errMissing)
+	}
+	return webhookKinds[name], nil
+}
+
+// decodeEnvelope reads into ev what every handled event may carry: its
+// type name, timestamp, user and issue; it returns the issue, nil when
+// the body has none.
+func decodeEnvelope(top map[string]json.RawMessage, ev *Event) (*wireIssue, error) {
+	if err := decodeString(top, "issue_event_type_name", &ev.EventType); err != nil {
+		return nil, err
+	}
+	if raw := present(top["timestamp"]); raw != nil {
+		ms, err := millis(raw)
+		if err != nil {
+			return nil, fieldErr("timestamp", err)
+		}
+		ev.At = time.UnixMilli(ms).UTC()
+	}
+	if raw := present(top["user"]); raw != nil {
+		u, err := decodeUser(raw, "user")
+		if err != nil {
+			return nil, err
+		}
+		ev.Actor = u
+	}
+	raw := present(top["issue"])
+	if raw == nil {
+		return nil, nil
+	}
+	iss, err := decodeIssue(raw)
+	if err != nil {
+		return nil, err
+	}
+	ev.IssueKey, ev.IssueID = iss.key, iss.id
+	return iss, nil
+}
+
+// decodeCommentEvent reads the comment of a comment event into ev, and
+// from it what the envelope lacked: the issue id (from the comment's self
+// URL), the actor and the time.
+func decodeCommentEvent(top map[string]json.RawMessage, ev *Event) error {
 	raw := present(top["comment"])
 	if raw == nil {
-		return ev, fieldErr("comment", errMissing)
+		return fieldErr("comment", errMissing)
 	}
 	c, self, err := decodeComment(raw)
 	if err != nil {
-		return ev, err
+		return err
 	}
 	ev.Comment = c
 	if ev.IssueKey == "" && ev.IssueID == "" {
 		ev.IssueID = issueIDFromSelf(self)
 		if ev.IssueID == "" {
-			return ev, fieldErr("issue", errMissing)
+			return fieldErr("issue", errMissing)
 		}
 	}
 	if ev.Actor.IsZero() {
-		ev.Actor = c.Author
-		if ev.Kind != CommentCreated && !c.UpdateAuthor.IsZero() {
-			ev.Actor = c.UpdateAuthor
-		}
+		ev.Actor = commentActor(ev.Kind, c)
 	}
 	if ev.At.IsZero() {
-		ev.At = c.Updated
-		if ev.At.IsZero() {
-			ev.At = c.Created
-		}
+		ev.At = commentTime(c)
 	}
-	return ev, nil
+	return nil
+}
+
+// commentActor is who did a comment event of kind: the comment's
+// updateAuthor for an update or a deletion when it has one, else its
+// author.
+func commentActor(kind string, c *Comment) User {
+	if kind != CommentCreated && !c.UpdateAuthor.IsZero() {
+		return c.UpdateAuthor
+	}
+	return c.Author
+}
+
+// commentTime is when a comment was last written: updated, else created.
+func commentTime(c *Comment) time.Time {
+	if !c.Updated.IsZero() {
+		return c.Updated
+	}
+	return c.Created
 }
 
 // present returns raw unless it is absent or null.
@@ -489,11 +532,9 @@ func decodeChangelog(raw json.RawMessage, iss *wireIssue, ev *Event) error {
 	if err != nil {
 		return err
 	}
-	if ev.Actor.IsZero() {
-		if a := present(obj["author"]); a != nil {
-			if ev.Actor, err = decodeUser(a, "changelog.author"); err != nil {
-				return err
-			}
+	if a := present(obj["author"]); a != nil && ev.Actor.IsZero() {
+		if ev.Actor, err = decodeUser(a, "changelog.author"); err != nil {
+			return err
 		}
 	}
 	iraw := present(obj["items"])
@@ -505,30 +546,49 @@ func decodeChangelog(raw json.RawMessage, iss *wireIssue, ev *Event) error {
 		return fieldErr("changelog.items", errors.New("not an array"))
 	}
 	for i, it := range items {
-		field := fmt.Sprintf("changelog.items[%d]", i)
-		item, err := decodeObject(it, field)
+		from, to, ok, err := statusChange(it, fmt.Sprintf("changelog.items[%d]", i))
 		if err != nil {
 			return err
 		}
-		var name, fieldID, from, to string
-		for _, f := range []struct {
-			name string
-			dst  *string
-		}{{"field", &name}, {"fieldId", &fieldID}, {"fromString", &from}, {"toString", &to}} {
-			if err := decodeStringAt(item, f.name, field+"."+f.name, f.dst); err != nil {
-				return err
-			}
+		if ok {
+			ev.StatusFrom, ev.StatusTo = from, to
 		}
-		if !strings.EqualFold(name, "status") && fieldID != "status" {
-			continue
-		}
-		if to == "" {
-			return fieldErr(field+".toString", errMissing)
-		}
-		ev.StatusFrom, ev.StatusTo = from, to
 	}
-	if ev.StatusTo != "" && iss != nil && (iss.statusName == "" || strings.EqualFold(iss.statusName, ev.StatusTo)) {
-		ev.StatusCategory = iss.category
-	}
+	ev.StatusCategory = statusCategory(iss, ev.StatusTo)
 	return nil
+}
+
+// statusChange reads one changelog item; ok is whether it changes the
+// status, which must then name the status it changes to.
+func statusChange(raw json.RawMessage, field string) (from, to string, ok bool, err error) {
+	item, err := decodeObject(raw, field)
+	if err != nil {
+		return "", "", false, err
+	}
+	var name, fieldID string
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"field", &name}, {"fieldId", &fieldID}, {"fromString", &from}, {"toString", &to}} {
+		if err := decodeStringAt(item, f.name, field+"."+f.name, f.dst); err != nil {
+			return "", "", false, err
+		}
+	}
+	if !strings.EqualFold(name, "status") && fieldID != "status" {
+		return "", "", false, nil
+	}
+	if to == "" {
+		return "", "", false, fieldErr(field+".toString", errMissing)
+	}
+	return from, to, true, nil
+}
+
+// statusCategory is the category of the status an update moved to, taken
+// from the issue's fields.status when that is the same status (or has no
+// name); "" when there was no status change or the issue says otherwise.
+func statusCategory(iss *wireIssue, to string) string {
+	if to != "" && iss != nil && (iss.statusName == "" || strings.EqualFold(iss.statusName, to)) {
+		return iss.category
+	}
+	return ""
 }

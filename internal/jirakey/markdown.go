@@ -14,67 +14,87 @@ import (
 // recognised; a fence inside a block quote or list item is read as prose.
 func visible(markdown string) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		emit := func(s string) bool { return s == "" || yield(s) }
-		start := 0 // of the prose not yet yielded
-		inComment := false
-		var fence byte // '`' or '~' while inside a fenced block
-		var fenceLen int
+		p := proseScanner{md: markdown, yield: yield}
 		for line := 0; line < len(markdown); {
-			eol := strings.IndexByte(markdown[line:], '\n')
-			next := len(markdown)
-			if eol < 0 {
-				eol = len(markdown)
-			} else {
-				eol += line
-				next = eol + 1
-			}
-			text := markdown[line:eol]
-			if fence != 0 {
-				if closesFence(text, fence, fenceLen) {
-					fence = 0
-					start = next
-				}
-				line = next
-				continue
-			}
-			if !inComment {
-				if c, n := opensFence(text); n > 0 {
-					if !emit(markdown[start:line]) {
-						return
-					}
-					fence, fenceLen = c, n
-					line = next
-					continue
-				}
-			}
-			// Comments may open and close several times on a line, and
-			// may span lines, but "<!--" and "-->" never do.
-			for i := line; ; {
-				if inComment {
-					end := strings.Index(markdown[i:eol], "-->")
-					if end < 0 {
-						break
-					}
-					i += end + len("-->")
-					start = i
-					inComment = false
-					continue
-				}
-				open := strings.Index(markdown[i:eol], "<!--")
-				if open < 0 {
-					break
-				}
-				if !emit(markdown[start : i+open]) {
-					return
-				}
-				i += open + len("<!--")
-				inComment = true
+			eol, next := lineEnd(markdown, line)
+			if !p.line(line, eol, next) {
+				return
 			}
 			line = next
 		}
-		if fence == 0 && !inComment {
-			emit(markdown[start:])
+		if p.fence == 0 && !p.inComment {
+			p.emit(markdown[p.start:])
 		}
+	}
+}
+
+// lineEnd returns the end of the line starting at md[line] (its '\n' or
+// the end of md) and where the next line starts.
+func lineEnd(md string, line int) (eol, next int) {
+	eol = strings.IndexByte(md[line:], '\n')
+	if eol < 0 {
+		return len(md), len(md)
+	}
+	return line + eol, line + eol + 1
+}
+
+// proseScanner is visible's state between lines.
+type proseScanner struct {
+	md        string
+	yield     func(string) bool
+	start     int  // of the prose not yet yielded
+	inComment bool // inside an HTML comment
+	fence     byte // '`' or '~' while inside a fenced block
+	fenceLen  int
+}
+
+// emit yields s unless it is empty; false when the consumer stopped.
+func (p *proseScanner) emit(s string) bool { return s == "" || p.yield(s) }
+
+// line reads the line md[line:eol], next being where the following line
+// starts; false when the consumer stopped.
+func (p *proseScanner) line(line, eol, next int) bool {
+	text := p.md[line:eol]
+	if p.fence != 0 {
+		if closesFence(text, p.fence, p.fenceLen) {
+			p.fence = 0
+			p.start = next
+		}
+		return true
+	}
+	if !p.inComment {
+		if c, n := opensFence(text); n > 0 {
+			p.fence, p.fenceLen = c, n
+			return p.emit(p.md[p.start:line])
+		}
+	}
+	return p.comments(line, eol)
+}
+
+// comments reads md[i:eol] for the HTML comments that open and close in
+// it, yielding the prose before each. Comments may open and close several
+// times on a line, and may span lines, but "<!--" and "-->" never do.
+func (p *proseScanner) comments(i, eol int) bool {
+	for {
+		if p.inComment {
+			end := strings.Index(p.md[i:eol], "-->")
+			if end < 0 {
+				return true
+			}
+			i += end + len("-->")
+			p.start = i
+			p.inComment = false
+			continue
+		}
+		open := strings.Index(p.md[i:eol], "<!--")
+		if open < 0 {
+			return true
+		}
+		if !p.emit(p.md[p.start : i+open]) {
+			return false
+		}
+		i += open + len("<!--")
+		p.inComment = true
 	}
 }
 

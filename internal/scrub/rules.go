@@ -83,62 +83,103 @@ func scrubURLPasswords(s string) string {
 // nor URL passwords) to one line, running each only where a cheap check
 // says it may match.
 func scrubSecrets(s string) string {
+	s = scrubKnownTokens(s)
+	if !strings.ContainsAny(s, ":= \t") {
+		return s
+	}
+	// One lower-casing of the line as it came serves every cheap check
+	// below (a rule whose keyword a replacement removed just finds none).
+	lower := asciiLower(s)
+	for _, r := range keywordRules {
+		if strings.Contains(lower, r.word) {
+			s = replaceAt(s, r.word, r.prefix, r.re, r.redact)
+		}
+	}
+	if strings.ContainsAny(s, ":=") && containsAny(lower, secretWords) {
+		s = scrubKeyValues(s)
+	}
+	return s
+}
+
+// scrubKnownTokens redacts JWTs and tokens with a vendor's known prefix.
+func scrubKnownTokens(s string) string {
 	if strings.Contains(s, "eyJ") {
 		s = reJWT.ReplaceAllLiteralString(s, Redacted)
 	}
 	if containsAny(s, knownPrefixes) {
 		s = reKnown.ReplaceAllLiteralString(s, Redacted)
 	}
-	if !strings.ContainsAny(s, ":= \t") {
-		return s
-	}
-	lower := asciiLower(s)
-	if strings.Contains(lower, "authorization") {
-		s = replaceAt(s, "authorization", "proxy-", reAuth, func(s string, m []int) (string, bool) {
-			if group(s, m, 4) == Redacted {
-				return "", false
-			}
-			out := group(s, m, 1) + group(s, m, 2)
-			if scheme := group(s, m, 3); scheme != "" {
-				out += scheme + " "
-			}
-			return out + Redacted, true
-		})
-	}
-	if strings.Contains(lower, "cookie") {
-		s = replaceAt(s, "cookie", "set-", reCookie, func(s string, m []int) (string, bool) {
-			if strings.TrimSpace(group(s, m, 3)) == Redacted {
-				return "", false
-			}
-			return group(s, m, 1) + group(s, m, 2) + Redacted, true
-		})
-	}
-	if strings.Contains(lower, "bearer") {
-		s = replaceAt(s, "bearer", "", reBearer, func(s string, m []int) (string, bool) {
-			tok := group(s, m, 2)
-			if !(len(tok) >= 8 && strings.ContainsAny(tok, "0123456789") || len(tok) >= 20) {
-				return "", false
-			}
-			return group(s, m, 1) + " " + Redacted, true
-		})
-	}
-	if strings.Contains(lower, "basic") {
-		s = replaceAt(s, "basic", "", reBasic, func(s string, m []int) (string, bool) {
-			tok := group(s, m, 2)
-			dec, err := base64.StdEncoding.DecodeString(tok)
-			if err != nil {
-				dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(tok, "="))
-			}
-			if err != nil || !strings.Contains(string(dec), ":") {
-				return "", false
-			}
-			return group(s, m, 1) + " " + Redacted, true
-		})
-	}
-	if strings.ContainsAny(s, ":=") && containsAny(lower, secretWords) {
-		s = scrubKeyValues(s)
-	}
 	return s
+}
+
+// keywordRule is a secret rule anchored at a keyword (see replaceAt):
+// redact gets the rest of the line from the keyword and the match of re
+// there, and returns the replacement, or false to leave the match alone.
+type keywordRule struct {
+	word, prefix string
+	re           *regexp.Regexp
+	redact       func(rest string, m []int) (string, bool)
+}
+
+// keywordRules run in this order; each sees what the earlier left.
+var keywordRules = []keywordRule{
+	{"authorization", "proxy-", reAuth, redactAuthorization},
+	{"cookie", "set-", reCookie, redactCookie},
+	{"bearer", "", reBearer, redactBearer},
+	{"basic", "", reBasic, redactBasic},
+}
+
+// redactAuthorization keeps the header name and the scheme of an
+// Authorization value and hides its credentials.
+func redactAuthorization(s string, m []int) (string, bool) {
+	if group(s, m, 4) == Redacted {
+		return "", false
+	}
+	out := group(s, m, 1) + group(s, m, 2)
+	if scheme := group(s, m, 3); scheme != "" {
+		out += scheme + " "
+	}
+	return out + Redacted, true
+}
+
+// redactCookie hides the whole value of a Cookie or Set-Cookie header.
+func redactCookie(s string, m []int) (string, bool) {
+	if strings.TrimSpace(group(s, m, 3)) == Redacted {
+		return "", false
+	}
+	return group(s, m, 1) + group(s, m, 2) + Redacted, true
+}
+
+// redactBearer hides a "Bearer <token>" token that looks generated.
+func redactBearer(s string, m []int) (string, bool) {
+	if !bearerTokenLike(group(s, m, 2)) {
+		return "", false
+	}
+	return group(s, m, 1) + " " + Redacted, true
+}
+
+// bearerTokenLike: 8+ characters with a digit, or 20+ characters, so
+// that prose ("bearer of bad news") is left alone.
+func bearerTokenLike(tok string) bool {
+	return len(tok) >= 8 && strings.ContainsAny(tok, "0123456789") || len(tok) >= 20
+}
+
+// redactBasic hides a "Basic <base64>" value that decodes to user:password.
+func redactBasic(s string, m []int) (string, bool) {
+	if !basicCredentials(group(s, m, 2)) {
+		return "", false
+	}
+	return group(s, m, 1) + " " + Redacted, true
+}
+
+// basicCredentials reports whether tok is base64 (padded or not) of text
+// with a colon, as HTTP Basic credentials are.
+func basicCredentials(tok string) bool {
+	dec, err := base64.StdEncoding.DecodeString(tok)
+	if err != nil {
+		dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(tok, "="))
+	}
+	return err == nil && strings.Contains(string(dec), ":")
 }
 
 // asciiLower lower-cases ASCII letters only, so that offsets into the
@@ -234,50 +275,78 @@ func scrubKeyValues(s string) string {
 		if s[i] != '=' && s[i] != ':' {
 			continue
 		}
-		ke := i
-		for ke > e.last && (s[ke-1] == ' ' || s[ke-1] == '\t') {
-			ke--
-		}
-		keyQuoted := false
-		if ke > e.last && (s[ke-1] == '"' || s[ke-1] == '\'') {
-			keyQuoted = true
-			ke--
-		}
-		ks := ke
-		for ks > e.last && isKeyChar(s[ks-1]) {
-			ks--
-		}
+		ks, ke, keyQuoted := keyBefore(s, i, e.last)
 		if ks == ke {
 			continue
-		}
-		if ks > 0 && (s[ks-1] == '"' || s[ks-1] == '\'') {
-			keyQuoted = true
 		}
 		key := strings.ToLower(s[ks:ke])
 		if !secretKey(key) {
 			continue
 		}
-		vs := i + 1
-		for vs < len(s) && (s[vs] == ' ' || s[vs] == '\t') {
-			vs++
-		}
+		vs := skipBlanks(s, i+1)
 		ve, quote := valueEnd(s, vs)
 		inner := s[vs:ve]
 		if quote != "" {
 			inner = inner[1 : len(inner)-1]
 		}
-		switch {
-		case inner == "", strings.HasPrefix(inner, "[redacted"), placeholder(inner):
+		if !redactValue(s[i], key, keyQuoted, inner, quote != "") {
 			continue
-		case quote == "" && (inner[0] == '{' || inner[0] == '['):
-			continue // a structure, not a value
-		case s[i] == ':' && !keyQuoted && !containsAny(key, passwordParts) && !credentialLike(inner):
-			continue // "failed to refresh token: NetworkError"
 		}
 		e.replace(vs, ve, quote+Redacted+quote)
 		i = ve - 1
 	}
 	return e.result()
+}
+
+// keyBefore finds the key before the separator at s[sep], not reaching
+// back before floor: blanks, then an optional closing quote, then a run of
+// key characters [ks, ke). quoted is whether a quote closes or opens it.
+func keyBefore(s string, sep, floor int) (ks, ke int, quoted bool) {
+	ke = sep
+	for ke > floor && (s[ke-1] == ' ' || s[ke-1] == '\t') {
+		ke--
+	}
+	if ke > floor && isQuote(s[ke-1]) {
+		quoted = true
+		ke--
+	}
+	ks = ke
+	for ks > floor && isKeyChar(s[ks-1]) {
+		ks--
+	}
+	if ks > 0 && isQuote(s[ks-1]) {
+		quoted = true
+	}
+	return ks, ke, quoted
+}
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' }
+
+// skipBlanks is the index of the first byte at or after i that is not a
+// space or tab.
+func skipBlanks(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// redactValue decides whether the value (inner, without its quotes) of a
+// secret key, after the separator sep ('=' or ':'), is a secret to hide.
+// Empty values, markers and placeholders (null, none) stay; so does an
+// unquoted structure ({, [); after an unquoted key and a colon only a
+// password-like key or a credential-like value counts, since that is also
+// how prose reads ("failed to refresh token: NetworkError").
+func redactValue(sep byte, key string, keyQuoted bool, inner string, quoted bool) bool {
+	switch {
+	case inner == "", strings.HasPrefix(inner, "[redacted"), placeholder(inner):
+		return false
+	case !quoted && (inner[0] == '{' || inner[0] == '['):
+		return false
+	case sep == ':' && !keyQuoted && !containsAny(key, passwordParts) && !credentialLike(inner):
+		return false
+	}
+	return true
 }
 
 // valueEnd is the end of the value starting at s[i]: a quoted string
@@ -371,33 +440,58 @@ func scrubEmails(s string) string {
 	}
 	e := editor{s: s}
 	for i := 0; i < len(s); i++ {
-		at := 0
-		switch {
-		case s[i] == '@':
-			at = 1
-		case s[i] == '%' && strings.HasPrefix(s[i:], "%40"):
-			at = 3
-		default:
-			continue
-		}
-		ls := i
-		for ls > e.last && isLocalChar(s[ls-1]) {
-			ls--
-		}
-		de := i + at
-		for de < len(s) && isDomainChar(s[de]) {
-			de++
-		}
-		for de > i+at && (s[de-1] == '.' || s[de-1] == '-') {
-			de-- // the end of a sentence
-		}
-		if ls == i || !validDomain(s[i+at:de]) || de < len(s) && s[de] == '_' {
+		ls, de, ok := emailAt(s, i, e.last)
+		if !ok {
 			continue
 		}
 		e.replace(ls, de, Email)
 		i = de - 1
 	}
 	return e.result()
+}
+
+// emailAt reads the address whose @ (or %40) is at s[i], its local part
+// not reaching back before floor, and returns its span [ls, de).
+func emailAt(s string, i, floor int) (ls, de int, ok bool) {
+	at := atSignLen(s, i)
+	if at == 0 {
+		return 0, 0, false
+	}
+	ls = i
+	for ls > floor && isLocalChar(s[ls-1]) {
+		ls--
+	}
+	de = domainEnd(s, i+at)
+	if ls == i || !validDomain(s[i+at:de]) || de < len(s) && s[de] == '_' {
+		return 0, 0, false
+	}
+	return ls, de, true
+}
+
+// atSignLen is the length of the @ at s[i]: 1 for "@", 3 for "%40", 0
+// for anything else.
+func atSignLen(s string, i int) int {
+	switch {
+	case s[i] == '@':
+		return 1
+	case s[i] == '%' && strings.HasPrefix(s[i:], "%40"):
+		return 3
+	}
+	return 0
+}
+
+// domainEnd is the end of the domain starting at s[ds]: a run of domain
+// characters without the dots and dashes that end it (the end of a
+// sentence).
+func domainEnd(s string, ds int) int {
+	de := ds
+	for de < len(s) && isDomainChar(s[de]) {
+		de++
+	}
+	for de > ds && (s[de-1] == '.' || s[de-1] == '-') {
+		de--
+	}
+	return de
 }
 
 // validDomain: two or more labels of letters, digits and inner dashes, the
@@ -506,63 +600,83 @@ func scrubCards(s string) string {
 		if !isDigit(s[i]) {
 			continue
 		}
-		// The run: digit groups separated by single spaces or dashes, as
-		// [start, end) offsets.
-		var groups [][2]int
-		j := i
-		for {
-			k := j
-			for k < len(s) && isDigit(s[k]) {
-				k++
-			}
-			groups = append(groups, [2]int{j, k})
-			if k+1 < len(s) && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) {
-				j = k + 1
-				continue
-			}
-			j = k
-			break
-		}
-		start, end := i, j
+		groups := digitGroups(s, i)
+		start, end := i, groups[len(groups)-1][1]
 		i = end
 		if end-start < 13 {
 			continue
 		}
-		// A window of groups stands alone where it ends the run and what
-		// is around the run allows it, or where a space separates it from
-		// the rest of the run (a dash joins: 2024-4111...).
-		left := func(a int) bool {
-			if a == 0 {
-				return aloneLeft(s, start)
-			}
-			return s[groups[a][0]-1] == ' '
-		}
-		right := func(b int) bool {
-			if b == len(groups)-1 {
-				return aloneRight(s, end)
-			}
-			return s[groups[b][1]] == ' '
-		}
-		for a := 0; a < len(groups); a++ {
-			if !left(a) {
-				continue
-			}
-			n := 0
-			for b := a; b < len(groups); b++ {
-				n += groups[b][1] - groups[b][0]
-				if n > 19 {
-					break
-				}
-				if n < 13 || !right(b) || !cardShape(groups[a:b+1]) || !validCard(s[groups[a][0]:groups[b][1]]) {
-					continue
-				}
-				e.replace(groups[a][0], groups[b][1], Card)
-				a = b
-				break
-			}
-		}
+		maskCards(s, groups, &e)
 	}
 	return e.result()
+}
+
+// digitGroups reads the run at s[i]: digit groups separated by single
+// spaces or dashes, as [start, end) offsets.
+func digitGroups(s string, i int) [][2]int {
+	var groups [][2]int
+	for {
+		k := i
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		groups = append(groups, [2]int{i, k})
+		if k+1 < len(s) && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) {
+			i = k + 1
+			continue
+		}
+		return groups
+	}
+}
+
+// maskCards replaces in e each card number in the run of groups, left to
+// right, a card taking the fewest groups that make one.
+func maskCards(s string, groups [][2]int, e *editor) {
+	for a := 0; a < len(groups); a++ {
+		if !cardStartsAt(s, groups, a) {
+			continue
+		}
+		if b, ok := cardFrom(s, groups, a); ok {
+			e.replace(groups[a][0], groups[b][1], Card)
+			a = b
+		}
+	}
+}
+
+// cardFrom is the last group b of the shortest card number made of
+// groups[a:b+1], if there is one.
+func cardFrom(s string, groups [][2]int, a int) (b int, ok bool) {
+	n := 0
+	for b := a; b < len(groups); b++ {
+		n += groups[b][1] - groups[b][0]
+		if n > 19 {
+			return 0, false
+		}
+		if n >= 13 && cardEndsAt(s, groups, b) && cardShape(groups[a:b+1]) && validCard(s[groups[a][0]:groups[b][1]]) {
+			return b, true
+		}
+	}
+	return 0, false
+}
+
+// cardStartsAt reports whether a card number may start at groups[a]: at
+// the run's start where what precedes the run allows it, else only after
+// a space (a dash joins: 2024-4111...).
+func cardStartsAt(s string, groups [][2]int, a int) bool {
+	if a == 0 {
+		return aloneLeft(s, groups[0][0])
+	}
+	return s[groups[a][0]-1] == ' '
+}
+
+// cardEndsAt reports whether a card number may end at groups[b]: at the
+// run's end where what follows the run allows it, else only before a
+// space.
+func cardEndsAt(s string, groups [][2]int, b int) bool {
+	if b == len(groups)-1 {
+		return aloneRight(s, groups[b][1])
+	}
+	return s[groups[b][1]] == ' '
 }
 
 // cardShape: one group of 13-19 digits, or a first group of 4 and further
@@ -727,72 +841,102 @@ func scrubIntlPhones(s string) string {
 // groups are dropped while the number is too long or glued to what
 // follows. It returns the end of the number and its masked form.
 func intlPhone(s string, at int) (end int, repl string, ok bool) {
-	type grp struct {
-		start, end int // the digits, without parentheses
-		paren      bool
-	}
-	var groups []grp
-	i := at + 1
-	for {
-		j := i
-		if len(groups) > 0 && j < len(s) && (s[j] == ' ' || s[j] == '.' || s[j] == '-') {
-			j++
-		}
-		paren := j < len(s) && s[j] == '(' && len(groups) > 0
-		if paren {
-			j++
-		}
-		k := j
-		for k < len(s) && isDigit(s[k]) && k-j < 6 {
-			k++
-		}
-		if k == j {
-			break
-		}
-		g := grp{j, k, paren}
-		if paren {
-			if k >= len(s) || s[k] != ')' {
-				break
-			}
-			k++
-		}
-		groups = append(groups, g)
-		i = k
-		if len(groups) > 8 {
-			break
-		}
-	}
-	count := func(gs []grp) int {
-		n := 0
-		for _, g := range gs {
-			n += g.end - g.start
-		}
-		return n
-	}
-	for len(groups) > 0 {
-		last := groups[len(groups)-1]
-		e := last.end
-		if last.paren {
-			e++ // the ")"
-		}
-		n := count(groups)
-		if n <= 15 && standsAlone(s, at+1, e) {
-			end = e
-			break
-		}
-		groups = groups[:len(groups)-1]
-	}
-	n := count(groups)
-	if n < 8 || n > 15 {
-		return 0, "", false
-	}
+	groups, end := fitPhone(s, at, phoneGroups(s, at))
 	var digits strings.Builder
 	for _, g := range groups {
 		digits.WriteString(s[g.start:g.end])
 	}
 	d := digits.String()
+	if len(d) < 8 || len(d) > 15 {
+		return 0, "", false
+	}
+	cc, sep := countryCode(s, groups, d)
+	return end, "+" + cc + sep + maskDigits(d[len(cc):]), true
+}
+
+// phoneGroup is one group of digits of an international number.
+type phoneGroup struct {
+	start, end int // the digits, without parentheses
+	paren      bool
+}
+
+// next is the offset after g, its ")" included.
+func (g phoneGroup) next() int {
+	if g.paren {
+		return g.end + 1
+	}
+	return g.end
+}
+
+// phoneGroups reads up to 9 groups after the '+' at s[at].
+func phoneGroups(s string, at int) []phoneGroup {
+	var groups []phoneGroup
+	for i := at + 1; len(groups) <= 8; {
+		g, ok := phoneGroupAt(s, i, len(groups) == 0)
+		if !ok {
+			break
+		}
+		groups = append(groups, g)
+		i = g.next()
+	}
+	return groups
+}
+
+// phoneGroupAt reads a group of 1-6 digits at s[i]; a group but the
+// first may follow one space, dot or dash, and be in parentheses.
+func phoneGroupAt(s string, i int, first bool) (phoneGroup, bool) {
+	j, paren := i, false
+	if !first {
+		j, paren = phoneGroupOpening(s, i)
+	}
+	k := j
+	for k < len(s) && isDigit(s[k]) && k-j < 6 {
+		k++
+	}
+	if k == j || paren && (k >= len(s) || s[k] != ')') {
+		return phoneGroup{}, false
+	}
+	return phoneGroup{j, k, paren}, true
+}
+
+// phoneGroupOpening skips what may open a later group at s[i]: a space,
+// dot or dash, then a "(". j is where its digits would start.
+func phoneGroupOpening(s string, i int) (j int, paren bool) {
+	if i < len(s) && (s[i] == ' ' || s[i] == '.' || s[i] == '-') {
+		i++
+	}
+	if i < len(s) && s[i] == '(' {
+		return i + 1, true
+	}
+	return i, false
+}
+
+// fitPhone drops trailing groups while the number has more than 15 digits
+// or is glued to what follows, and returns the groups left and where they
+// end (no groups when none fit).
+func fitPhone(s string, at int, groups []phoneGroup) ([]phoneGroup, int) {
+	for ; len(groups) > 0; groups = groups[:len(groups)-1] {
+		end := groups[len(groups)-1].next()
+		if phoneDigits(groups) <= 15 && standsAlone(s, at+1, end) {
+			return groups, end
+		}
+	}
+	return nil, 0
+}
+
+func phoneDigits(groups []phoneGroup) int {
+	n := 0
+	for _, g := range groups {
+		n += g.end - g.start
+	}
+	return n
+}
+
+// countryCode is what the mask keeps after the '+' of the number with
+// these groups and digits d: a first group of 1-3 digits and the
+// separator after it, or 86 for a Chinese mobile written without groups.
+func countryCode(s string, groups []phoneGroup, d string) (cc, sep string) {
 	first := groups[0]
-	cc, sep := "", ""
 	switch {
 	case len(groups) > 1 && first.end-first.start <= 3:
 		cc = s[first.start:first.end]
@@ -802,7 +946,7 @@ func intlPhone(s string, at int) (end int, repl string, ok bool) {
 	case len(d) == 13 && strings.HasPrefix(d, "861") && d[3] >= '3':
 		cc = "86"
 	}
-	return end, "+" + cc + sep + maskDigits(d[len(cc):]), true
+	return cc, sep
 }
 
 // --- IP addresses ---
@@ -832,67 +976,119 @@ func scrubIPs(s string) string {
 		for j < len(s) && isIPChar(s[j]) {
 			j++
 		}
-		run := s[i:j]
-		glued := i > 0 && isHex(s[i]) && (isWord(s[i-1]) || s[i-1] == '*')
-		if glued || !strings.ContainsAny(run, "0123456789") || i > 0 && s[i-1] == '/' && productBefore(s, i-1) {
-			i = j
-			continue
-		}
-		for p := i; p < j; {
-			if q := longestIP(s, p, j); q >= 0 {
-				e.replace(p, q, IP)
-				p = q
-				continue
-			}
-			// Next start: the next colon, or the position after it.
-			p++
-			for p < j && s[p] != ':' && s[p-1] != ':' {
-				p++
-			}
+		if runMayHoldIP(s, i, j) {
+			maskIPs(s, i, j, &e)
 		}
 		i = max(j, e.last)
 	}
 	return e.result()
 }
 
+// runMayHoldIP reports whether the run s[i:j] may hold an address: it has
+// a digit, does not start with a hex digit glued to a word or to a masked
+// number, and does not follow a product name and "/".
+func runMayHoldIP(s string, i, j int) bool {
+	if i > 0 && isHex(s[i]) && (isWord(s[i-1]) || s[i-1] == '*') {
+		return false
+	}
+	if !strings.ContainsAny(s[i:j], "0123456789") {
+		return false
+	}
+	return !(i > 0 && s[i-1] == '/' && productBefore(s, i-1))
+}
+
+// maskIPs replaces in e the addresses in the run s[i:j], trying each
+// start in turn (see scrubIPs) and going on after each address.
+func maskIPs(s string, i, j int, e *editor) {
+	for p := i; p < j; {
+		if q := longestIP(s, p, j); q >= 0 {
+			e.replace(p, q, IP)
+			p = q
+			continue
+		}
+		// Next start: the next colon, or the position after it.
+		p++
+		for p < j && s[p] != ':' && s[p-1] != ':' {
+			p++
+		}
+	}
+}
+
+// maxIPLen bounds an address's length; one with a zone is shorter.
+const maxIPLen = 64
+
 // longestIP is the end of the longest address starting at s[p] within the
 // run ending at j (an IPv6 zone after j included), -1 if there is none.
 func longestIP(s string, p, j int) int {
-	const maxLen = 64 // an address with a zone is shorter
-	for q := min(j, p+maxLen); q > p+1; q-- {
-		if q < j && s[q] != ':' && s[q] != '.' {
-			continue
-		}
-		cand := s[p:q]
-		if !strings.ContainsAny(cand, "0123456789") {
-			continue
-		}
-		if q == j && j < len(s) && (isWord(s[j]) || s[j] == '*') {
-			continue
-		}
-		if !strings.Contains(cand, ":") {
-			if isDottedQuad(cand) && !(q < j && s[q] == '.' && q+1 < j && isDigit(s[q+1])) {
-				return q
-			}
-			continue
-		}
-		if strings.Count(cand, ":") < 2 {
-			continue
-		}
-		if q == j && j < len(s) && s[j] == '%' { // a zone: fe80::1%eth0
-			k := j + 1
-			for k < len(s) && k-p < maxLen && (isWord(s[k]) || s[k] == '.' || s[k] == '-') {
-				k++
-			}
-			if _, err := netip.ParseAddr(s[p:k]); k > j+1 && err == nil && (k == len(s) || !isWord(s[k]) && s[k] != '*' && s[k] != ':') {
-				return k
-			}
-		}
-		if _, err := netip.ParseAddr(cand); err == nil {
-			return q
+	for q := min(j, p+maxIPLen); q > p+1; q-- {
+		if end := ipEndingAt(s, p, q, j); end >= 0 {
+			return end
 		}
 	}
 	return -1
+}
+
+// ipEndingAt is the end of the address s[p:q] in the run ending at j
+// (past q when a zone follows the run), -1 if s[p:q] is none. An address
+// ends at the run's end, where nothing glues to it, or before a colon or
+// a dot.
+func ipEndingAt(s string, p, q, j int) int {
+	if q < j && s[q] != ':' && s[q] != '.' {
+		return -1
+	}
+	if !strings.ContainsAny(s[p:q], "0123456789") {
+		return -1
+	}
+	if q == j && j < len(s) && (isWord(s[j]) || s[j] == '*') {
+		return -1
+	}
+	if !strings.Contains(s[p:q], ":") {
+		return ipv4EndingAt(s, p, q, j)
+	}
+	return ipv6EndingAt(s, p, q, j)
+}
+
+// ipv4EndingAt is q when s[p:q] is a dotted quad not followed by
+// ".<digit>" in the run (1.2.3.4.5 is no address), else -1.
+func ipv4EndingAt(s string, p, q, j int) int {
+	if isDottedQuad(s[p:q]) && !(q < j && s[q] == '.' && q+1 < j && isDigit(s[q+1])) {
+		return q
+	}
+	return -1
+}
+
+// ipv6EndingAt is the end of the IPv6 address s[p:q], with the zone that
+// follows it at the run's end (fe80::1%eth0) if any, else -1.
+func ipv6EndingAt(s string, p, q, j int) int {
+	if strings.Count(s[p:q], ":") < 2 {
+		return -1
+	}
+	if q == j && j < len(s) && s[j] == '%' {
+		if k := zoneEnd(s, p, j); k >= 0 {
+			return k
+		}
+	}
+	if _, err := netip.ParseAddr(s[p:q]); err == nil {
+		return q
+	}
+	return -1
+}
+
+// zoneEnd is the end of the zoned address starting at s[p] whose '%' is
+// s[j], -1 when what follows the '%' makes no valid zone or is glued to
+// more.
+func zoneEnd(s string, p, j int) int {
+	k := j + 1
+	for k < len(s) && k-p < maxIPLen && (isWord(s[k]) || s[k] == '.' || s[k] == '-') {
+		k++
+	}
+	if k == j+1 || k < len(s) && (isWord(s[k]) || s[k] == '*' || s[k] == ':') {
+		return -1
+	}
+	if _, err := netip.ParseAddr(s[p:k]); err != nil {
+		return -1
+	}
+	return k
 }
 
 // isDottedQuad: four numbers 0-255 of 1-3 digits separated by dots.

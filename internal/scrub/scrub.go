@@ -404,16 +404,7 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 	a.ExceptionType = s.Text(a.ExceptionType)
 	a.ExceptionValue = s.Text(a.ExceptionValue)
 	a.Culprit = s.Text(a.Culprit)
-	if a.Frames != nil {
-		frames := make([]alert.Frame, len(a.Frames))
-		for i, f := range a.Frames {
-			f.File = s.Text(f.File)
-			f.Function = s.Text(f.Function)
-			f.Module = s.Text(f.Module)
-			frames[i] = f
-		}
-		a.Frames = frames
-	}
+	a.Frames = copyEach(a.Frames, s.frame)
 	var userHash string
 	if !s.keepUser && a.User != nil {
 		a.User = hashedUser(a.User)
@@ -421,58 +412,77 @@ func (s *Scrubber) Alert(a *alert.Alert) {
 			userHash = a.User.ID
 		}
 	}
-	if a.Tags != nil {
-		tags := make([]alert.Tag, len(a.Tags))
-		for i, t := range a.Tags {
-			switch {
-			case !s.keepUser && userTag(t.Key):
-				if t.Value != "" {
-					t.Value = userTagHash(t.Key, t.Value, userHash)
-				}
-			default:
-				t.Value = s.keyed(t.Key, t.Value)
-			}
-			tags[i] = t
-		}
-		a.Tags = tags
-	}
-	if a.Breadcrumbs != nil {
-		crumbs := make([]alert.Breadcrumb, len(a.Breadcrumbs))
-		for i, c := range a.Breadcrumbs {
-			c.Message = s.Text(c.Message)
-			c.Data = s.keyedAll(c.Data)
-			crumbs[i] = c
-		}
-		a.Breadcrumbs = crumbs
-	}
-	if a.Request != nil {
-		r := *a.Request
-		r.URL = s.URL(r.URL)
-		r.Query = s.Query(r.Query)
-		if r.Headers != nil {
-			headers := make([]alert.Tag, len(r.Headers))
-			for i, h := range r.Headers {
-				h.Value = s.Header(h.Key, h.Value)
-				headers[i] = h
-			}
-			r.Headers = headers
-		}
-		a.Request = &r
-	}
+	a.Tags = copyEach(a.Tags, func(t alert.Tag) alert.Tag { return s.tag(t, userHash) })
+	a.Breadcrumbs = copyEach(a.Breadcrumbs, s.breadcrumb)
+	a.Request = s.request(a.Request)
 	a.GroupLabels = s.labels(a.GroupLabels)
 	a.CommonLabels = s.labels(a.CommonLabels)
 	a.Annotations = s.labels(a.Annotations)
-	if a.Alerts != nil {
-		alerts := make([]alert.Instance, len(a.Alerts))
-		for i, in := range a.Alerts {
-			in.Labels = s.labels(in.Labels)
-			in.Annotations = s.labels(in.Annotations)
-			in.GeneratorURL = s.URL(in.GeneratorURL)
-			alerts[i] = in
-		}
-		a.Alerts = alerts
-	}
+	a.Alerts = copyEach(a.Alerts, s.instance)
 	a.ExternalURL = s.URL(a.ExternalURL)
+}
+
+// copyEach returns a copy of items with fn applied to each (nil stays
+// nil), so that the alert's own slices are never written through.
+func copyEach[T any](items []T, fn func(T) T) []T {
+	if items == nil {
+		return nil
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = fn(it)
+	}
+	return out
+}
+
+func (s *Scrubber) frame(f alert.Frame) alert.Frame {
+	f.File = s.Text(f.File)
+	f.Function = s.Text(f.Function)
+	f.Module = s.Text(f.Module)
+	return f
+}
+
+// tag scrubs a tag by its key; a user tag becomes userHash, or its own
+// hash, unless the Scrubber keeps users.
+func (s *Scrubber) tag(t alert.Tag, userHash string) alert.Tag {
+	switch {
+	case !s.keepUser && userTag(t.Key):
+		if t.Value != "" {
+			t.Value = userTagHash(t.Key, t.Value, userHash)
+		}
+	default:
+		t.Value = s.keyed(t.Key, t.Value)
+	}
+	return t
+}
+
+func (s *Scrubber) breadcrumb(c alert.Breadcrumb) alert.Breadcrumb {
+	c.Message = s.Text(c.Message)
+	c.Data = copyEach(c.Data, s.keyedTag)
+	return c
+}
+
+// request returns a scrubbed copy of r (nil stays nil).
+func (s *Scrubber) request(r *alert.Request) *alert.Request {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.URL = s.URL(c.URL)
+	c.Query = s.Query(c.Query)
+	c.Headers = copyEach(c.Headers, func(h alert.Tag) alert.Tag {
+		h.Value = s.Header(h.Key, h.Value)
+		return h
+	})
+	return &c
+}
+
+// instance scrubs one alert of an Alertmanager group.
+func (s *Scrubber) instance(in alert.Instance) alert.Instance {
+	in.Labels = s.labels(in.Labels)
+	in.Annotations = s.labels(in.Annotations)
+	in.GeneratorURL = s.URL(in.GeneratorURL)
+	return in
 }
 
 // labels returns a scrubbed copy of m (nil stays nil).
@@ -487,17 +497,10 @@ func (s *Scrubber) labels(m map[string]string) map[string]string {
 	return out
 }
 
-// keyedAll returns a scrubbed copy of tags, each by its key.
-func (s *Scrubber) keyedAll(tags []alert.Tag) []alert.Tag {
-	if tags == nil {
-		return nil
-	}
-	out := make([]alert.Tag, len(tags))
-	for i, t := range tags {
-		t.Value = s.keyed(t.Key, t.Value)
-		out[i] = t
-	}
-	return out
+// keyedTag scrubs a tag's value by its key.
+func (s *Scrubber) keyedTag(t alert.Tag) alert.Tag {
+	t.Value = s.keyed(t.Key, t.Value)
+	return t
 }
 
 // keyed scrubs a value by what its key says it is.

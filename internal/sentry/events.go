@@ -60,64 +60,88 @@ func (c *Client) EventCounts(ctx context.Context, issueID string, start, end tim
 		return nil, err
 	}
 	op := "count events of issue " + issueID
+	if err := checkCountWindow(op, start, end, interval); err != nil {
+		return nil, err
+	}
+	var resp timeseriesAnswer
+	if _, err := c.do(ctx, op, http.MethodGet, c.orgPath("events-timeseries/"), eventCountsQuery(issueID, start, end, interval), nil, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.TimeSeries) == 0 {
+		return zeroBuckets(alignDown(start, interval), end, interval, c.now()), nil
+	}
+	return resp.buckets(op, end, interval)
+}
+
+// checkCountWindow says what is wrong with asking for buckets of interval
+// from start to end: an interval that is not a whole number of seconds,
+// an empty window, or more buckets than Sentry gives at once. Errors name
+// op.
+func checkCountWindow(op string, start, end time.Time, interval time.Duration) error {
 	switch {
 	case interval < time.Second || interval%time.Second != 0:
-		return nil, fmt.Errorf("sentry: %s: interval %s is not a whole number of seconds", op, interval)
+		return fmt.Errorf("sentry: %s: interval %s is not a whole number of seconds", op, interval)
 	case !start.Before(end):
-		return nil, fmt.Errorf("sentry: %s: start %s is not before end %s", op, start, end)
+		return fmt.Errorf("sentry: %s: start %s is not before end %s", op, start, end)
 	}
-	first := alignDown(start, interval)
-	if n := end.Sub(first) / interval; n >= maxBuckets {
-		return nil, fmt.Errorf("sentry: %s: %s to %s is more than %d buckets of %s", op, start, end, maxBuckets, interval)
+	if n := end.Sub(alignDown(start, interval)) / interval; n >= maxBuckets {
+		return fmt.Errorf("sentry: %s: %s to %s is more than %d buckets of %s", op, start, end, maxBuckets, interval)
 	}
-	secs := int64(interval / time.Second)
-	q := url.Values{
+	return nil
+}
+
+// eventCountsQuery is the events-timeseries query for the error events of
+// one issue in all projects (see EventCounts).
+func eventCountsQuery(issueID string, start, end time.Time, interval time.Duration) url.Values {
+	return url.Values{
 		"dataset":  {"errors"},
 		"query":    {"issue.id:" + issueID},
 		"yAxis":    {"count()"},
-		"interval": {strconv.FormatInt(secs, 10)},
+		"interval": {strconv.FormatInt(int64(interval/time.Second), 10)},
 		"start":    {start.UTC().Format(time.RFC3339Nano)},
 		"end":      {end.UTC().Format(time.RFC3339Nano)},
 		"project":  {"-1"},
 	}
-	var resp struct {
-		TimeSeries []struct {
-			YAxis   string `json:"yAxis"`
-			GroupBy []any  `json:"groupBy"`
-			Values  []struct {
-				Timestamp  float64  `json:"timestamp"`
-				Value      *float64 `json:"value"`
-				Incomplete bool     `json:"incomplete"`
-			} `json:"values"`
-			Meta struct {
-				Interval float64 `json:"interval"`
-			} `json:"meta"`
-		} `json:"timeSeries"`
+}
+
+// timeseriesAnswer is what EventCounts reads of an events-timeseries
+// answer.
+type timeseriesAnswer struct {
+	TimeSeries []countSeries `json:"timeSeries"`
+}
+
+type countSeries struct {
+	YAxis   string       `json:"yAxis"`
+	GroupBy []any        `json:"groupBy"`
+	Values  []countValue `json:"values"`
+	Meta    struct {
+		Interval float64 `json:"interval"`
+	} `json:"meta"`
+}
+
+type countValue struct {
+	Timestamp  float64  `json:"timestamp"`
+	Value      *float64 `json:"value"`
+	Incomplete bool     `json:"incomplete"`
+}
+
+// buckets checks that the answer is the one ungrouped count() series of
+// buckets of interval asked for, and returns its buckets starting before
+// end, in time order. Errors name op.
+func (a timeseriesAnswer) buckets(op string, end time.Time, interval time.Duration) ([]Bucket, error) {
+	if len(a.TimeSeries) != 1 || a.TimeSeries[0].YAxis != "count()" || len(a.TimeSeries[0].GroupBy) > 0 {
+		return nil, fmt.Errorf("sentry: %s: want one ungrouped count() series, got %d series", op, len(a.TimeSeries))
 	}
-	if _, err := c.do(ctx, op, http.MethodGet, c.orgPath("events-timeseries/"), q, nil, &resp); err != nil {
-		return nil, err
-	}
-	if len(resp.TimeSeries) == 0 {
-		return zeroBuckets(first, end, interval, c.now()), nil
-	}
-	if len(resp.TimeSeries) != 1 || resp.TimeSeries[0].YAxis != "count()" || len(resp.TimeSeries[0].GroupBy) > 0 {
-		return nil, fmt.Errorf("sentry: %s: want one ungrouped count() series, got %d series", op, len(resp.TimeSeries))
-	}
-	ts := resp.TimeSeries[0]
-	// meta.interval is in milliseconds (Sentry sends rollup * 1000); the
-	// published example shows 3600 for an hour, so seconds are accepted.
-	if iv := ts.Meta.Interval; iv != 0 && iv != float64(interval.Milliseconds()) && iv != float64(secs) {
-		return nil, fmt.Errorf("sentry: %s: Sentry answered with buckets of %gms, not the %s asked for", op, iv, interval)
+	ts := a.TimeSeries[0]
+	if !sameInterval(ts.Meta.Interval, interval) {
+		return nil, fmt.Errorf("sentry: %s: Sentry answered with buckets of %gms, not the %s asked for", op, ts.Meta.Interval, interval)
 	}
 	buckets := make([]Bucket, 0, len(ts.Values))
 	for _, v := range ts.Values {
 		if math.IsNaN(v.Timestamp) || math.IsInf(v.Timestamp, 0) {
 			return nil, fmt.Errorf("sentry: %s: bad bucket timestamp", op)
 		}
-		b := Bucket{Start: time.UnixMilli(int64(math.Round(v.Timestamp))).UTC(), Incomplete: v.Incomplete}
-		if v.Value != nil {
-			b.Count = *v.Value
-		}
+		b := v.bucket()
 		if !b.Start.Before(end) {
 			continue
 		}
@@ -128,6 +152,22 @@ func (c *Client) EventCounts(ctx context.Context, issueID string, start, end tim
 	}
 	sort.SliceStable(buckets, func(i, j int) bool { return buckets[i].Start.Before(buckets[j].Start) })
 	return buckets, nil
+}
+
+// sameInterval reports whether a series' meta.interval (0 when absent)
+// is interval. It is in milliseconds (Sentry sends rollup * 1000); the
+// published example shows 3600 for an hour, so seconds are accepted.
+func sameInterval(meta float64, interval time.Duration) bool {
+	return meta == 0 || meta == float64(interval.Milliseconds()) || meta == float64(interval/time.Second)
+}
+
+// bucket is v as a bucket; its timestamp must be finite.
+func (v countValue) bucket() Bucket {
+	b := Bucket{Start: time.UnixMilli(int64(math.Round(v.Timestamp))).UTC(), Incomplete: v.Incomplete}
+	if v.Value != nil {
+		b.Count = *v.Value
+	}
+	return b
 }
 
 // alignDown returns the start of the interval-sized bucket holding t,

@@ -289,6 +289,8 @@ func TestEventCountsOddAnswers(t *testing.T) {
 		"null value":                                 {series(fmt.Sprintf(`{"timestamp":%d,"value":null,"incomplete":false}`, h), 3600000), true, true},
 		"other interval":                             {series(fmt.Sprintf(`{"timestamp":%d,"value":1,"incomplete":false}`, h), 300000), false, false},
 		"bucket off the grid":                        {series(fmt.Sprintf(`{"timestamp":%d,"value":1,"incomplete":false}`, h+1000), 0), false, false},
+		"bucket off the grid after end is dropped":   {series(fmt.Sprintf(`{"timestamp":%d,"value":1,"incomplete":false},{"timestamp":%d,"value":1,"incomplete":true}`, h, noon.UnixMilli()+1000), 0), true, false},
+		"timestamp beyond a float64":                 {series(`{"timestamp":1e400,"value":1,"incomplete":false}`, 0), false, true},
 		"two series": {`{"timeSeries":[{"yAxis":"count()","values":[],"meta":{"interval":3600000,"valueType":"integer","valueUnit":null}},` +
 			`{"yAxis":"count()","values":[],"meta":{"interval":3600000,"valueType":"integer","valueUnit":null}}]}`, false, false},
 		"other axis": {`{"timeSeries":[{"yAxis":"epm()","values":[],"meta":{"interval":3600000,"valueType":"rate","valueUnit":null}}]}`, false, false},
@@ -301,6 +303,25 @@ func TestEventCountsOddAnswers(t *testing.T) {
 				t.Errorf("buckets %+v, err %v", bs, err)
 			}
 		})
+	}
+}
+
+func TestSameIntervalInMillisecondsOrSeconds(t *testing.T) {
+	for _, c := range []struct {
+		meta float64
+		iv   time.Duration
+		want bool
+	}{
+		{0, time.Hour, true},
+		{3600000, time.Hour, true},
+		{3600, time.Hour, true},
+		{300000, time.Hour, false},
+		{60, time.Hour, false},
+		{60000, time.Minute, true},
+	} {
+		if got := sameInterval(c.meta, c.iv); got != c.want {
+			t.Errorf("sameInterval(%g, %s) = %v, want %v", c.meta, c.iv, got, c.want)
+		}
 	}
 }
 

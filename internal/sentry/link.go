@@ -24,63 +24,82 @@ type link struct {
 // unterminated quoted value or target to the end of the header.
 func parseLinks(h string) []link {
 	var links []link
-	i := 0
-	for i < len(h) {
-		// Find the next target.
-		for i < len(h) && (h[i] == ' ' || h[i] == '\t' || h[i] == ',') {
-			i++
-		}
-		if i >= len(h) {
-			break
-		}
+	for i := skipSeparators(h, 0); i < len(h); i = skipSeparators(h, i) {
 		if h[i] != '<' {
 			i = skipEntry(h, i)
 			continue
 		}
-		end := strings.IndexByte(h[i+1:], '>')
-		if end < 0 {
-			links = append(links, link{URL: strings.TrimSpace(h[i+1:]), Params: map[string]string{}})
-			break
-		}
-		l := link{URL: strings.TrimSpace(h[i+1 : i+1+end]), Params: map[string]string{}}
-		i += end + 2
-		// Parameters, up to the comma that ends the entry.
-		for i < len(h) && h[i] != ',' {
-			switch h[i] {
-			case ' ', '\t', ';':
-				i++
-				continue
-			}
-			start := i
-			for i < len(h) && !strings.ContainsRune("=;, \t\"", rune(h[i])) {
-				i++
-			}
-			name := strings.ToLower(h[start:i])
-			for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
-				i++
-			}
-			value := ""
-			if i < len(h) && h[i] == '=' {
-				i++
-				for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
-					i++
-				}
-				value, i = paramValue(h, i)
-			}
-			if name == "" {
-				// Junk such as a stray quote: step over it.
-				if i == start {
-					i++
-				}
-				continue
-			}
-			if _, dup := l.Params[name]; !dup {
-				l.Params[name] = value
-			}
-		}
+		var l link
+		l, i = parseLink(h, i)
 		links = append(links, l)
 	}
 	return links
+}
+
+// skipSeparators returns the index of the first byte at or after i that
+// is not a space, tab or comma: where the next entry starts.
+func skipSeparators(h string, i int) int {
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t' || h[i] == ',') {
+		i++
+	}
+	return i
+}
+
+// skipBlanks returns the index of the first byte at or after i that is
+// not a space or tab.
+func skipBlanks(h string, i int) int {
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// parseLink reads the entry whose "<" is h[i] and returns it with the
+// index of the comma that ends it (len(h) at the end of the header). A
+// target without ">" takes the rest of the header.
+func parseLink(h string, i int) (link, int) {
+	end := strings.IndexByte(h[i+1:], '>')
+	if end < 0 {
+		return link{URL: strings.TrimSpace(h[i+1:]), Params: map[string]string{}}, len(h)
+	}
+	l := link{URL: strings.TrimSpace(h[i+1 : i+1+end]), Params: map[string]string{}}
+	return l, parseParams(h, i+end+2, l.Params)
+}
+
+// parseParams reads the parameters at h[i:] into params, up to the comma
+// that ends the entry, and returns the index of that comma (or len(h)).
+func parseParams(h string, i int, params map[string]string) int {
+	for i < len(h) && h[i] != ',' {
+		if h[i] == ' ' || h[i] == '\t' || h[i] == ';' {
+			i++
+			continue
+		}
+		name, value, next := param(h, i)
+		if name == "" && next == i {
+			next++ // junk such as a stray quote: step over it
+		}
+		i = next
+		if _, dup := params[name]; name != "" && !dup {
+			params[name] = value
+		}
+	}
+	return i
+}
+
+// param reads one parameter at h[i:], name[=value], and returns its
+// lower-cased name (empty when there is none to read), its value and the
+// index after it.
+func param(h string, i int) (name, value string, next int) {
+	start := i
+	for i < len(h) && !strings.ContainsRune("=;, \t\"", rune(h[i])) {
+		i++
+	}
+	name = strings.ToLower(h[start:i])
+	i = skipBlanks(h, i)
+	if i < len(h) && h[i] == '=' {
+		value, i = paramValue(h, skipBlanks(h, i+1))
+	}
+	return name, value, i
 }
 
 // paramValue reads a parameter value at h[i:], quoted (with backslash

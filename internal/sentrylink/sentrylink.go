@@ -45,23 +45,29 @@ func (f Finder) InURL(raw string) (Link, bool) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return Link{}, false
 	}
-	host := strings.ToLower(u.Hostname())
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	var org, id string
-	switch {
-	case len(parts) >= 4 && parts[0] == "organizations" && parts[2] == "issues" && (isSentryIO(host) || f.selfHosted(host)):
-		org, id = parts[1], parts[3]
-	case len(parts) >= 2 && parts[0] == "issues" && strings.HasSuffix(host, ".sentry.io") && !isSentryIO(host):
-		org, id = strings.TrimSuffix(host, ".sentry.io"), parts[1]
-	case len(parts) >= 2 && parts[0] == "issues" && f.selfHosted(host):
-		org, id = f.Org, parts[1]
-	default:
-		return Link{}, false
-	}
-	if !digits.MatchString(id) || !orgSlug.MatchString(org) {
+	org, id, ok := f.issuePath(strings.ToLower(u.Hostname()), strings.Split(strings.Trim(u.Path, "/"), "/"))
+	if !ok || !digits.MatchString(id) || !orgSlug.MatchString(org) {
 		return Link{}, false
 	}
 	return Link{Org: org, IssueID: id}, true
+}
+
+// issuePath reads the org and issue id from a URL's (lower-case) host and
+// path segments, in the forms InURL accepts; ok is false for any other.
+func (f Finder) issuePath(host string, parts []string) (org, id string, ok bool) {
+	if len(parts) >= 4 && parts[0] == "organizations" && parts[2] == "issues" {
+		return parts[1], parts[3], isSentryIO(host) || f.selfHosted(host)
+	}
+	if len(parts) < 2 || parts[0] != "issues" {
+		return "", "", false
+	}
+	switch {
+	case strings.HasSuffix(host, ".sentry.io") && !isSentryIO(host):
+		return strings.TrimSuffix(host, ".sentry.io"), parts[1], true
+	case f.selfHosted(host):
+		return f.Org, parts[1], true
+	}
+	return "", "", false
 }
 
 // isSentryIO is sentry.io itself and its region and www hosts, which name

@@ -36,6 +36,12 @@ func TestInURL(t *testing.T) {
 		{saas, "https://acme.sentry.io.evil.example/issues/1/", Link{}, false},
 		{saas, "ftp://acme.sentry.io/issues/1/", Link{}, false},
 		{saas, "https://github.com/acme/api/issues/12", Link{}, false},
+		{saas, "https://acme.sentry.io/organizations/acme/issues/12/", Link{}, false},
+		{saas, "https://sentry.io/organizations/acme/issues/", Link{}, false},
+		{saas, "https://acme.sentry.io/issues/", Link{}, false},
+		{saas, "https://de.sentry.io/issues/12/", Link{}, false}, // a region host names no org
+		{saas, "https://sentry.io/organizations/-acme/issues/12/", Link{}, false},
+		{self, "https://sentry.example.com/organizations/ops/projects/12/", Link{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := tt.f.InURL(tt.url)

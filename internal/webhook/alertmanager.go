@@ -53,30 +53,11 @@ func DecodeAlertmanager(body []byte) ([]alert.Alert, error) {
 
 func decodeAlertmanager(w *walker, root map[string]any) alert.Alert {
 	a := alert.Alert{Source: alert.Alertmanager}
-	switch v := root["version"].(type) {
-	case nil:
-		w.fail("version", `missing, want "4"`)
-		return a
-	case string:
-		if v != "4" {
-			w.fail("version", `is %s, want "4" (the only webhook version fixproof reads)`, short(v))
-			return a
-		}
-	default:
-		w.fail("version", `is %s, want the string "4"`, kind(v))
+	if !amVersion(w, root["version"]) {
 		return a
 	}
 	a.Status = w.strictStr(root["status"], "status")
-	switch a.Status {
-	case "firing":
-		a.Action = alert.Fired
-	case "resolved":
-		a.Action = alert.Resolved
-	case "":
-		w.fail("status", "missing")
-	default:
-		w.fail("status", `is %s, want "firing" or "resolved"`, short(a.Status))
-	}
+	a.Action = amAction(w, a.Status)
 	a.Receiver = w.strictStr(root["receiver"], "receiver")
 	if a.Receiver == "" {
 		w.fail("receiver", "missing")
@@ -91,8 +72,53 @@ func decodeAlertmanager(w *walker, root map[string]any) alert.Alert {
 	a.Annotations = w.labels(root["commonAnnotations"], "commonAnnotations")
 	a.ExternalURL = w.strictStr(root["externalURL"], "externalURL")
 	a.Level = a.CommonLabels["severity"]
+	a.Alerts, a.FirstSeen = amInstances(w, root["alerts"])
+	if w.err != nil {
+		return a
+	}
+	a.Count = groupCount(len(a.Alerts), truncated)
+	a.Fingerprint = alert.AlertmanagerFingerprint(a.Receiver, a.GroupLabels)
+	a.Title = amTitle(a.CommonLabels["alertname"], a.Annotations["summary"], a.Annotations["description"], groupKey, a.Receiver)
+	return a
+}
 
-	for i, v := range w.list(root["alerts"], "alerts") {
+// amVersion reports whether the payload's version is "4", the only one
+// fixproof reads, and records in w why not.
+func amVersion(w *walker, v any) bool {
+	switch v := v.(type) {
+	case nil:
+		w.fail("version", `missing, want "4"`)
+	case string:
+		if v == "4" {
+			return true
+		}
+		w.fail("version", `is %s, want "4" (the only webhook version fixproof reads)`, short(v))
+	default:
+		w.fail("version", `is %s, want the string "4"`, kind(v))
+	}
+	return false
+}
+
+// amAction is the Action of a group's status; any status but firing and
+// resolved is recorded in w as an error.
+func amAction(w *walker, status string) alert.Action {
+	switch status {
+	case "firing":
+		return alert.Fired
+	case "resolved":
+		return alert.Resolved
+	case "":
+		w.fail("status", "missing")
+	default:
+		w.fail("status", `is %s, want "firing" or "resolved"`, short(status))
+	}
+	return ""
+}
+
+// amInstances reads the group's alerts and the earliest startsAt among
+// them (zero when none has one).
+func amInstances(w *walker, v any) (instances []alert.Instance, firstSeen time.Time) {
+	for i, v := range w.list(v, "alerts") {
 		p := index("alerts", i)
 		m := w.obj(v, p)
 		if m == nil {
@@ -108,23 +134,22 @@ func decodeAlertmanager(w *walker, root map[string]any) alert.Alert {
 			GeneratorURL: w.strictStr(m["generatorURL"], p+".generatorURL"),
 			Fingerprint:  w.strictStr(m["fingerprint"], p+".fingerprint"),
 		}
-		if !in.StartsAt.IsZero() && (a.FirstSeen.IsZero() || in.StartsAt.Before(a.FirstSeen)) {
-			a.FirstSeen = in.StartsAt
+		if !in.StartsAt.IsZero() && (firstSeen.IsZero() || in.StartsAt.Before(firstSeen)) {
+			firstSeen = in.StartsAt
 		}
-		a.Alerts = append(a.Alerts, in)
+		instances = append(instances, in)
 	}
-	if w.err != nil {
-		return a
+	return instances, firstSeen
+}
+
+// groupCount is the number of alerts in a group: those sent and those
+// Alertmanager left out, capped at the largest int64.
+func groupCount(sent int, truncated int64) int64 {
+	n := int64(sent)
+	if truncated > math.MaxInt64-n {
+		return math.MaxInt64
 	}
-	a.Count = int64(len(a.Alerts))
-	if truncated > math.MaxInt64-a.Count {
-		a.Count = math.MaxInt64
-	} else {
-		a.Count += truncated
-	}
-	a.Fingerprint = alert.AlertmanagerFingerprint(a.Receiver, a.GroupLabels)
-	a.Title = amTitle(a.CommonLabels["alertname"], a.Annotations["summary"], a.Annotations["description"], groupKey, a.Receiver)
-	return a
+	return n + truncated
 }
 
 func amTitle(name, summary, description, groupKey, receiver string) string {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -198,5 +199,23 @@ func TestDecodeAlertmanagerErrors(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q (alerts %+v)", err, tt.want, got)
 			}
 		})
+	}
+}
+
+func TestGroupCountAddsTruncatedAlertsWithoutOverflow(t *testing.T) {
+	for _, c := range []struct {
+		sent      int
+		truncated int64
+		want      int64
+	}{
+		{0, 0, 0},
+		{2, 3, 5},
+		{1, math.MaxInt64 - 1, math.MaxInt64},
+		{2, math.MaxInt64 - 1, math.MaxInt64},
+		{1, math.MaxInt64, math.MaxInt64},
+	} {
+		if got := groupCount(c.sent, c.truncated); got != c.want {
+			t.Errorf("groupCount(%d, %d) = %d, want %d", c.sent, c.truncated, got, c.want)
+		}
 	}
 }

@@ -132,6 +132,28 @@ func DecodeSentryLegacy(body []byte, defaultOrg string) ([]alert.Alert, error) {
 		replayID = fillEvent(w, ev, "event", &a)
 	}
 	issueURL := w.str(root["url"], "url")
+	fillLegacyIssue(w, root, &a)
+	if w.err != nil {
+		return nil, fmt.Errorf("sentry legacy webhook: %w", w.err)
+	}
+	org := orgFrom(defaultOrg, issueURL)
+	if org == "" {
+		return nil, fmt.Errorf("sentry legacy webhook: %w", ErrSentryOrgUnknown)
+	}
+	a.Org = org
+	a.IssueID = id
+	a.Fingerprint = alert.SentryFingerprint(org, id)
+	fillLegacyLinks(&a, issueURL, replayID)
+	if a.Title == "" {
+		a.Title = "Sentry issue " + id
+	}
+	return []alert.Alert{a}, nil
+}
+
+// fillLegacyIssue sets what the legacy payload's top level says of the
+// issue over what its event said: project (project_slug, else project),
+// culprit, level, and the message as the title when the event gave none.
+func fillLegacyIssue(w *walker, root map[string]any, a *alert.Alert) {
 	if p := w.str(root["project_slug"], "project_slug"); p != "" {
 		a.Project = p
 	} else if p := w.str(root["project"], "project"); p != "" {
@@ -146,28 +168,19 @@ func DecodeSentryLegacy(body []byte, defaultOrg string) ([]alert.Alert, error) {
 	if a.Title == "" {
 		a.Title = w.str(root["message"], "message")
 	}
-	if w.err != nil {
-		return nil, fmt.Errorf("sentry legacy webhook: %w", w.err)
-	}
-	org := orgFrom(defaultOrg, issueURL)
-	if org == "" {
-		return nil, fmt.Errorf("sentry legacy webhook: %w", ErrSentryOrgUnknown)
-	}
-	a.Org = org
-	a.IssueID = id
-	a.Fingerprint = alert.SentryFingerprint(org, id)
+}
+
+// fillLegacyLinks sets the web links of a's issue, its event and its
+// replay, from the issue's url and a's org and ids.
+func fillLegacyLinks(a *alert.Alert, issueURL, replayID string) {
 	base := siteOf(issueURL)
-	a.IssueURL = issueWebURL(issueURL, base, org, id)
+	a.IssueURL = issueWebURL(issueURL, base, a.Org, a.IssueID)
 	if a.EventURL == "" && a.IssueURL != "" && a.EventID != "" && validID.MatchString(a.EventID) {
 		a.EventURL = a.IssueURL + "events/" + a.EventID + "/"
 	}
 	if replayID != "" {
-		a.ReplayURL = replayURL(base, org, replayID)
+		a.ReplayURL = replayURL(base, a.Org, replayID)
 	}
-	if a.Title == "" {
-		a.Title = "Sentry issue " + id
-	}
-	return []alert.Alert{a}, nil
 }
 
 func actor(w *walker, root map[string]any, a *alert.Alert) {

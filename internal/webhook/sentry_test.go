@@ -525,3 +525,34 @@ func TestDecodeSentryLegacyErrors(t *testing.T) {
 		t.Errorf("%+v", a)
 	}
 }
+
+// TestDecodeSentryLegacyLinks: the legacy payload has no event web link,
+// so one is made from the issue's only when the event names itself with a
+// valid id and has none of its own; the top level names the project.
+func TestDecodeSentryLegacyLinks(t *testing.T) {
+	const issue = "https://acme.sentry.io/issues/5/"
+	for _, tt := range []struct {
+		name, body        string
+		eventURL, project string
+	}{
+		{"made from the issue's link", `{"id":"5","url":"` + issue + `?referrer=webhooks_plugin","event":{"event_id":"ab12"}}`, issue + "events/ab12/", ""},
+		{"the event's own link kept", `{"id":"5","event":{"event_id":"ab12","web_url":"https://acme.sentry.io/issues/5/events/x/"}}`, "https://acme.sentry.io/issues/5/events/x/", ""},
+		{"no event id", `{"id":"5","event":{}}`, "", ""},
+		{"invalid event id", `{"id":"5","event":{"event_id":"a/b"}}`, "", ""},
+		{"no issue link for an org that is no slug", `{"id":"5","event":{"event_id":"ab12"}}`, "", ""},
+		{"project_slug over project", `{"id":"5","project_slug":"web","project":"42"}`, "", "web"},
+		{"project when there is no slug", `{"id":"5","project":"42"}`, "", "42"},
+	} {
+		org := "acme"
+		if strings.Contains(tt.name, "no slug") {
+			org = "Not A Slug"
+		}
+		got, err := DecodeSentryLegacy([]byte(tt.body), org)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if a := got[0]; a.EventURL != tt.eventURL || a.Project != tt.project {
+			t.Errorf("%s: event URL %q project %q, want %q %q", tt.name, a.EventURL, a.Project, tt.eventURL, tt.project)
+		}
+	}
+}

@@ -157,59 +157,91 @@ func blob(b []byte) any {
 // as the job, so the two are committed or rolled back together.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
 	d = d.WithDefaults(time.Now())
-	received, notBefore, payload := d.Received, d.NotBefore, d.Payload
 	if d.Once != "" && d.OnceFor <= 0 {
 		return 0, false, fmt.Errorf("sqlite store: enqueue: Once %q needs a positive OnceFor", d.Once)
 	}
 	var id int64
 	var added bool
 	err := s.submit(ctx, func(w *wtx) error {
-		id, added = 0, false
-		if d.Once != "" {
-			res, err := w.exec(qOnce, d.Once, us(received.Add(d.OnceFor)), us(received))
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return err // a copy: nothing more to store
-			}
-			if _, err := w.exec(qOncePurge, us(received)); err != nil {
-				return err
-			}
-		}
-		if d.Unique && d.Fingerprint != "" {
-			err := w.queryRow(qTwin, d.Kind, d.Fingerprint, us(received)).Scan(&id)
-			if err == nil {
-				return nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		res, err := w.exec(qInsert, d.Kind, d.Fingerprint, payload, us(received), us(notBefore))
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		fp := d.Fingerprint
-		if fp == "" {
-			fp = "job:" + strconv.FormatInt(id, 10)
-			if _, err := w.exec(qOwnGroup, id); err != nil {
-				return err
-			}
-		}
-		if _, err := w.exec(qHeadPush, fp, us(notBefore), id); err != nil {
-			return err
-		}
-		added = true
-		return nil
+		var err error
+		id, added, err = enqueue(w, d)
+		return err
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("sqlite store: enqueue: %w", err)
 	}
 	return id, added, nil
+}
+
+// enqueue stores d in the writer's transaction: nothing when its Once id
+// was seen, the id of its twin when d is Unique and one waits, else the
+// id of the new job with added set.
+func enqueue(w *wtx, d store.Delivery) (id int64, added bool, err error) {
+	if d.Once != "" {
+		fresh, err := recordOnce(w, d)
+		if err != nil || !fresh {
+			return 0, false, err // a copy: nothing more to store
+		}
+	}
+	if d.Unique && d.Fingerprint != "" {
+		twin, found, err := findTwin(w, d)
+		if err != nil || found {
+			return twin, false, err
+		}
+	}
+	if id, err = insertJob(w, d); err != nil {
+		return 0, false, err
+	}
+	return id, true, nil
+}
+
+// recordOnce records d's Once id for OnceFor and purges the expired ones;
+// fresh is false when the id was already recorded (d is a copy).
+func recordOnce(w *wtx, d store.Delivery) (fresh bool, err error) {
+	res, err := w.exec(qOnce, d.Once, us(d.Received.Add(d.OnceFor)), us(d.Received))
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := w.exec(qOncePurge, us(d.Received)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// findTwin finds a waiting job of d's kind and fingerprint.
+func findTwin(w *wtx, d store.Delivery) (id int64, found bool, err error) {
+	err = w.queryRow(qTwin, d.Kind, d.Fingerprint, us(d.Received)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+// insertJob adds d as a job at the back of its fingerprint's queue (its
+// own group when it has no fingerprint) and returns its id.
+func insertJob(w *wtx, d store.Delivery) (int64, error) {
+	res, err := w.exec(qInsert, d.Kind, d.Fingerprint, d.Payload, us(d.Received), us(d.NotBefore))
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	fp := d.Fingerprint
+	if fp == "" {
+		fp = "job:" + strconv.FormatInt(id, 10)
+		if _, err := w.exec(qOwnGroup, id); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := w.exec(qHeadPush, fp, us(d.NotBefore), id); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 // Next leases the fingerprint of the oldest ready job no live lease holds,

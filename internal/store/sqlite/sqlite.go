@@ -191,34 +191,14 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 		s.owner = own
 	}
 	busy := "busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")"
-	wparams := []string{busy, "foreign_keys(1)", "synchronous(FULL)"}
-	if !s.memory {
-		// No automatic checkpoints: run by COMMIT (every 1000 WAL
-		// pages by default), a checkpoint stalls every caller of that
-		// group commit for tens of milliseconds. The writer runs small
-		// ones itself, after answering its callers; see run.
-		wparams = append(wparams, "journal_mode(WAL)", "wal_autocheckpoint(0)")
-	}
-	wdb, err := sql.Open("sqlite", withPragmas(dsn, wparams))
+	wdb, conn, err := openWriter(ctx, withPragmas(dsn, writerPragmas(busy, s.memory)), o.BusyTimeout)
 	if err != nil {
-		s.owner.release()
-		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
-	}
-	// One connection, held for the store's lifetime: for ":memory:" it is
-	// the database itself, for a file it is the only writer.
-	wdb.SetMaxOpenConns(1)
-	wdb.SetMaxIdleConns(1)
-	wdb.SetConnMaxLifetime(0)
-	wdb.SetConnMaxIdleTime(0)
-	conn, err := connect(ctx, wdb, o.BusyTimeout)
-	if err != nil {
-		wdb.Close()
 		s.owner.release()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
 	}
 	s.wdb = wdb
 	s.w = &wtx{conn: conn, stmts: map[string]*sql.Stmt{}}
-	fail := func(err error) (*Store, error) {
+	if err := s.setUp(ctx, dsn, busy); err != nil {
 		s.w.close()
 		wdb.Close()
 		if s.rdb != nil {
@@ -227,37 +207,87 @@ func OpenOptions(ctx context.Context, dsn string, o Options) (*Store, error) {
 		s.owner.release()
 		return nil, fmt.Errorf("sqlite store: open %s: %w", dsn, err)
 	}
+	go s.run()
+	return s, nil
+}
+
+// writerPragmas are the writer connection's pragmas: busy (the busy
+// timeout), foreign keys and full syncs, and for a file WAL without
+// automatic checkpoints.
+func writerPragmas(busy string, memory bool) []string {
+	p := []string{busy, "foreign_keys(1)", "synchronous(FULL)"}
+	if !memory {
+		// No automatic checkpoints: run by COMMIT (every 1000 WAL
+		// pages by default), a checkpoint stalls every caller of that
+		// group commit for tens of milliseconds. The writer runs small
+		// ones itself, after answering its callers; see run.
+		p = append(p, "journal_mode(WAL)", "wal_autocheckpoint(0)")
+	}
+	return p
+}
+
+// openWriter opens the writer's database and takes its one connection,
+// held for the store's lifetime: for ":memory:" it is the database
+// itself, for a file it is the only writer.
+func openWriter(ctx context.Context, dsn string, patience time.Duration) (*sql.DB, *sql.Conn, error) {
+	wdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	conn, err := connect(ctx, wdb, patience)
+	if err != nil {
+		wdb.Close()
+		return nil, nil, err
+	}
+	return wdb, conn, nil
+}
+
+// setUp readies a store whose writer is open: a file must be in WAL mode,
+// the schema is brought up to date, an owner releases the leases a
+// previous run left, and a file gets its reader connections (busy being
+// their busy timeout pragma).
+func (s *Store) setUp(ctx context.Context, dsn, busy string) error {
 	if !s.memory {
-		var mode string
-		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-			return fail(err)
-		}
-		if !strings.EqualFold(mode, "wal") {
-			return fail(fmt.Errorf("journal_mode is %q, not WAL (is the file on a filesystem without shared memory?)", mode))
+		if err := checkWAL(ctx, s.w.conn); err != nil {
+			return err
 		}
 	}
 	if err := s.migrate(ctx); err != nil {
-		return fail(err)
+		return err
 	}
 	if s.owner != nil {
 		if err := s.releaseLeases(ctx); err != nil {
-			return fail(err)
+			return err
 		}
 	}
-	if !s.memory {
-		rdb, err := sql.Open("sqlite", withPragmas(dsn, []string{busy, "foreign_keys(1)", "query_only(1)"}))
-		if err != nil {
-			return fail(err)
-		}
-		rdb.SetMaxOpenConns(o.Readers)
-		rdb.SetMaxIdleConns(o.Readers)
-		s.rdb = rdb
-		if err := rdb.PingContext(ctx); err != nil {
-			return fail(err)
-		}
+	if s.memory {
+		return nil
 	}
-	go s.run()
-	return s, nil
+	rdb, err := sql.Open("sqlite", withPragmas(dsn, []string{busy, "foreign_keys(1)", "query_only(1)"}))
+	if err != nil {
+		return err
+	}
+	rdb.SetMaxOpenConns(s.opts.Readers)
+	rdb.SetMaxIdleConns(s.opts.Readers)
+	s.rdb = rdb
+	return rdb.PingContext(ctx)
+}
+
+// checkWAL checks that the file behind conn is in WAL mode, which it
+// cannot be on a filesystem without shared memory.
+func checkWAL(ctx context.Context, conn *sql.Conn) error {
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, not WAL (is the file on a filesystem without shared memory?)", mode)
+	}
+	return nil
 }
 
 // connect takes db's connection, retrying for up to patience while the
@@ -399,54 +429,17 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	return fn(dbQuerier{ctx: ctx, db: s.rdb})
 }
 
+// run is the writer: it commits batches of operations until ops is closed
+// and empty, and checkpoints the WAL between them.
 func (s *Store) run() {
 	defer close(s.done)
-	batch := make([]*op, 0, s.opts.MaxBatch)
-	var timer *time.Timer
+	b := batcher{ops: s.ops, max: s.opts.MaxBatch, wait: s.opts.MaxWait, batch: make([]*op, 0, s.opts.MaxBatch)}
 	dirty, lastCheckpoint := false, time.Now()
+	// After Close the loop goes on until the channel is empty.
 	for {
-		first, ok := <-s.ops
+		batch, ok := b.next()
 		if !ok {
 			return
-		}
-		batch = append(batch[:0], first)
-		open := true
-		// Take what is already queued.
-	drain:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, o)
-			default:
-				break drain
-			}
-		}
-		// Linger briefly for more, so that a steady trickle of callers
-		// shares commits too.
-		if open && s.opts.MaxWait > 0 && len(batch) < s.opts.MaxBatch {
-			if timer == nil {
-				timer = time.NewTimer(s.opts.MaxWait)
-			} else {
-				timer.Reset(s.opts.MaxWait)
-			}
-		linger:
-			for len(batch) < s.opts.MaxBatch {
-				select {
-				case o, ok := <-s.ops:
-					if !ok {
-						open = false
-						break linger
-					}
-					batch = append(batch, o)
-				case <-timer.C:
-					break linger
-				}
-			}
-			timer.Stop()
 		}
 		if s.commit(batch) {
 			dirty = true
@@ -456,7 +449,70 @@ func (s *Store) run() {
 			s.checkpoint()
 			dirty, lastCheckpoint = false, time.Now()
 		}
-		// After Close the loop goes on until the channel is empty.
+	}
+}
+
+// batcher gathers the writer's operations into batches of up to max, so
+// that callers share commits.
+type batcher struct {
+	ops   <-chan *op
+	max   int
+	wait  time.Duration // how long to linger for more; 0 for not at all
+	batch []*op         // reused from batch to batch
+	timer *time.Timer
+}
+
+// next waits for an operation and returns it with what else is queued,
+// lingering for more while the batch has room; ok is false once ops is
+// closed and empty.
+func (b *batcher) next() (batch []*op, ok bool) {
+	first, ok := <-b.ops
+	if !ok {
+		return nil, false
+	}
+	b.batch = append(b.batch[:0], first)
+	if b.drain() && b.wait > 0 && len(b.batch) < b.max {
+		b.linger()
+	}
+	return b.batch, true
+}
+
+// drain takes what is already queued, while the batch has room; false
+// when it found ops closed.
+func (b *batcher) drain() (open bool) {
+	for len(b.batch) < b.max {
+		select {
+		case o, ok := <-b.ops:
+			if !ok {
+				return false
+			}
+			b.batch = append(b.batch, o)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// linger waits up to wait for more operations while the batch has room,
+// so that a steady trickle of callers shares commits too.
+func (b *batcher) linger() {
+	if b.timer == nil {
+		b.timer = time.NewTimer(b.wait)
+	} else {
+		b.timer.Reset(b.wait)
+	}
+	defer b.timer.Stop()
+	for len(b.batch) < b.max {
+		select {
+		case o, ok := <-b.ops:
+			if !ok {
+				return
+			}
+			b.batch = append(b.batch, o)
+		case <-b.timer.C:
+			return
+		}
 	}
 }
 
