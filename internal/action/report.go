@@ -15,6 +15,7 @@ import (
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiradoc"
 	"github.com/fixproof/fixproof/internal/markdown"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // annotate keeps the comment about the pull request and its remote
@@ -23,7 +24,7 @@ import (
 func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
 	pr := p.pr
 	link := jira.RemoteLink{
-		GlobalID: pr.URL, URL: pr.URL, Title: truncate(fmt.Sprintf("%s#%d: %s", pr.Repo, pr.Number, pr.Title), 255),
+		GlobalID: pr.URL, URL: pr.URL, Title: textcut.Bytes(fmt.Sprintf("%s#%d: %s", pr.Repo, pr.Number, pr.Title), 255),
 		Summary: describeState(pr), Relationship: "fixed in", Resolved: pr.State == "MERGED",
 		IconURL: "https://github.com/favicon.ico", IconTitle: "GitHub pull request",
 	}
@@ -230,18 +231,6 @@ func (r *runner) summary(p *plan, results []Result, stop error, failed int) stri
 	}
 	return b.String()
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // mask registers a secret with the runner, line by line (a mask command
 // covers one line).

@@ -19,7 +19,8 @@ package adftext
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // TruncatedNote ends text that Truncate cut.
@@ -36,11 +37,11 @@ func Truncate(s string, max int) string {
 		return s
 	}
 	if max < len(TruncatedNote)+8 {
-		return cutRunes(s, max)
+		return textcut.Bytes(s, max)
 	}
 	budget := max - len(TruncatedNote)
 	for budget > 0 {
-		kept := cutRunes(s, budget)
+		kept := textcut.Bytes(s, budget)
 		if i := strings.LastIndexByte(kept, '\n'); i >= budget/2 {
 			kept = kept[:i]
 		}
@@ -54,21 +55,7 @@ func Truncate(s string, max int) string {
 		}
 		budget -= len(kept) + len(suffix) - max
 	}
-	return cutRunes(s, max)
-}
-
-// cutRunes cuts s to at most n bytes without splitting a character.
-func cutRunes(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return textcut.Bytes(s, max)
 }
 
 // openFence returns the backtick fence of a fenced code block that s

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/jiradoc"
 	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // Jira's limits on text fields, counted in UTF-16 code units (Java's
@@ -112,18 +113,7 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (string, error) {
 // code units on a rune boundary.
 func oneLineSummary(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	n := 0
-	for i, r := range s {
-		w := 1
-		if r > 0xFFFF {
-			w = 2
-		}
-		if n+w > maxSummary {
-			return strings.TrimRight(s[:i], " ")
-		}
-		n += w
-	}
-	return s
+	return strings.TrimRight(textcut.UTF16(s, maxSummary), " ")
 }
 
 // textLen is the length Jira measures of a rendered body: the string (wiki
@@ -190,14 +180,9 @@ func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
 		if *budget <= 0 {
 			return ""
 		}
-		i, k := 0, 0
-		for i < len(s) && k < *budget {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			k++
-		}
-		*budget -= k
-		return s[:i]
+		kept := textcut.Runes(s, *budget)
+		*budget -= utf8.RuneCountInString(kept)
+		return kept
 	}
 	inlines := func(p jiradoc.Paragraph) jiradoc.Paragraph {
 		out := make(jiradoc.Paragraph, 0, len(p))

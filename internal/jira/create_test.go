@@ -169,6 +169,11 @@ func TestCutKeepsTablesAndOtherBlocksInOrder(t *testing.T) {
 	if got := cut(doc, 4); len(got.Blocks) != 2 || got.Blocks[0].(jiradoc.Paragraph)[0].Text != "0123" {
 		t.Errorf("cut to 4: %#v", got.Blocks)
 	}
+	// The budget counts characters, not bytes.
+	wide := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("éé日日😀😀"))}}
+	if got := cut(wide, 5); len(got.Blocks) != 2 || got.Blocks[0].(jiradoc.Paragraph)[0].Text != "éé日日😀" {
+		t.Errorf("cut to 5 characters: %#v", got.Blocks)
+	}
 	trace := jiradoc.Doc{Blocks: []jiradoc.Block{
 		jiradoc.Heading("Stack"),
 		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{jiradoc.CodeBlock("line one\nline two"), jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Text("a")), jiradoc.P(jiradoc.Text("b"))}}}},

@@ -19,9 +19,11 @@ import (
 	"text/template"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // Ticket is what goes into Jira.
@@ -152,11 +154,10 @@ func invisible(r rune) bool {
 // cut shortens s to at most n characters on a rune boundary, ending with
 // an ellipsis when it cut.
 func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return textcut.Runes(s, n-1) + "…"
 }
 
 // Labels are fixproof's, the fingerprint's, the source's (the Sentry
@@ -228,10 +229,7 @@ func label(s string) string {
 		}
 		return r // strings.Map has already made bad bytes U+FFFD
 	}, s)
-	if len(s) > maxLabelBytes {
-		// Cut on bytes, then drop the half character the cut may leave.
-		s = strings.ToValidUTF8(s[:maxLabelBytes], "")
-	}
+	s = textcut.Bytes(s, maxLabelBytes)
 	if s == "" {
 		return fallbackLabel
 	}
