@@ -13,7 +13,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/textcut"
 )
@@ -40,20 +40,20 @@ func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
 // prComment is the comment about a pull request: link, title and state,
 // nothing that changes from run to run, so an unchanged PR leaves the
 // comment alone.
-func prComment(p *plan) jiradoc.Doc {
+func prComment(p *plan) jiramarkup.Doc {
 	pr := p.pr
-	ref := func(x *githubpr.PR) jiradoc.Inline {
-		return jiradoc.Link(fmt.Sprintf("%s#%d", x.Repo, x.Number), x.URL)
+	ref := func(x *githubpr.PR) jiramarkup.Inline {
+		return jiramarkup.Link(fmt.Sprintf("%s#%d", x.Repo, x.Number), x.URL)
 	}
 	if p.revertOf != nil {
-		return jiradoc.Doc{Blocks: []jiradoc.Block{
-			jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(" reverted "), ref(p.revertOf), jiradoc.Text(": "), jiradoc.Text(p.revertOf.Title)),
-			jiradoc.P(jiradoc.Text("The fix is no longer in the code, so this issue is open again.")),
+		return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+			jiramarkup.P(jiramarkup.Plain("Pull request "), ref(pr), jiramarkup.Plain(" reverted "), ref(p.revertOf), jiramarkup.Plain(": "), jiramarkup.Plain(p.revertOf.Title)),
+			jiramarkup.P(jiramarkup.Plain("The fix is no longer in the code, so this issue is open again.")),
 		}}
 	}
-	return jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(": "), jiradoc.Text(pr.Title)),
-		jiradoc.P(jiradoc.Text("State: "), jiradoc.Strong(describeState(pr))),
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Plain("Pull request "), ref(pr), jiramarkup.Plain(": "), jiramarkup.Plain(pr.Title)),
+		jiramarkup.P(jiramarkup.Plain("State: "), jiramarkup.Strong(describeState(pr))),
 	}}
 }
 

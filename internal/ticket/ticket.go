@@ -22,14 +22,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/alert"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // Ticket is what goes into Jira.
 type Ticket struct {
 	Summary     string
-	Description jiradoc.Doc
+	Description jiramarkup.Doc
 	Labels      []string
 }
 
@@ -87,11 +87,11 @@ var blankLine = regexp.MustCompile(`\n\s*\n`)
 
 // plainDoc turns template output into paragraphs, one per blank-line
 // separated block: text only, so a template cannot produce markup.
-func plainDoc(s string) jiradoc.Doc {
-	var d jiradoc.Doc
+func plainDoc(s string) jiramarkup.Doc {
+	var d jiramarkup.Doc
 	for _, para := range blankLine.Split(strings.TrimSpace(s), -1) {
 		if para = strings.TrimSpace(para); para != "" {
-			d.Blocks = append(d.Blocks, jiradoc.P(jiradoc.Text(para)))
+			d.Blocks = append(d.Blocks, jiramarkup.P(jiramarkup.Plain(para)))
 		}
 	}
 	return d
@@ -241,20 +241,20 @@ func label(s string) string {
 const topFrames = 5
 
 // Description lays out everything an engineer needs first.
-func Description(a *alert.Alert, class string) jiradoc.Doc {
+func Description(a *alert.Alert, class string) jiramarkup.Doc {
 	switch a.Source {
 	case alert.Alertmanager:
 		return alertmanagerDescription(a)
 	case alert.Guance:
 		return guanceDescription(a)
 	}
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
 
 	if a.ExceptionType != "" || a.ExceptionValue != "" {
-		add(jiradoc.P(jiradoc.Strong(a.ExceptionType+": "), jiradoc.Text(a.ExceptionValue)))
+		add(jiramarkup.P(jiramarkup.Strong(a.ExceptionType+": "), jiramarkup.Plain(a.ExceptionValue)))
 	} else if a.Title != "" {
-		add(jiradoc.P(jiradoc.Strong(a.Title)))
+		add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	}
 
 	if len(a.Frames) > 0 {
@@ -272,10 +272,10 @@ func Description(a *alert.Alert, class string) jiradoc.Doc {
 			n := min(topFrames, len(rest))
 			inApp, rest = rest[:n], rest[n:]
 		}
-		add(jiradoc.Heading("Where it failed"))
+		add(jiramarkup.Heading("Where it failed"))
 		add(frameList(inApp))
 		if len(rest) > 0 {
-			add(jiradoc.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiradoc.Block{frameList(rest)}})
+			add(jiramarkup.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiramarkup.Block{frameList(rest)}})
 		}
 	}
 
@@ -294,35 +294,35 @@ func Description(a *alert.Alert, class string) jiradoc.Doc {
 	add(detailsTable(rows))
 
 	if len(a.Breadcrumbs) > 0 {
-		items := make([]jiradoc.Paragraph, 0, len(a.Breadcrumbs))
+		items := make([]jiramarkup.Paragraph, 0, len(a.Breadcrumbs))
 		for _, bc := range a.Breadcrumbs {
 			items = append(items, breadcrumb(bc))
 		}
-		add(jiradoc.Heading("Steps before the error"), jiradoc.List{Ordered: true, Items: items})
+		add(jiramarkup.Heading("Steps before the error"), jiramarkup.List{Ordered: true, Items: items})
 	}
 
-	var links []jiradoc.Inline
+	var links []jiramarkup.Inline
 	for _, l := range [][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}} {
 		if l[1] != "" {
 			if len(links) > 0 {
-				links = append(links, jiradoc.Text(" · "))
+				links = append(links, jiramarkup.Plain(" · "))
 			}
-			links = append(links, jiradoc.Link(l[0], l[1]))
+			links = append(links, jiramarkup.Link(l[0], l[1]))
 		}
 	}
 	if len(links) > 0 {
-		add(jiradoc.Heading("Links"), jiradoc.P(links...))
+		add(jiramarkup.Heading("Links"), jiramarkup.P(links...))
 	}
 
 	if how := investigate(a); len(how) > 0 {
-		add(jiradoc.Heading("How to investigate"))
+		add(jiramarkup.Heading("How to investigate"))
 		add(how...)
 	}
 	return d
 }
 
-func frameList(fs []alert.Frame) jiradoc.List {
-	l := jiradoc.List{}
+func frameList(fs []alert.Frame) jiramarkup.List {
+	l := jiramarkup.List{}
 	for _, f := range fs {
 		where := f.File
 		if where == "" {
@@ -331,23 +331,23 @@ func frameList(fs []alert.Frame) jiradoc.List {
 		if f.Line > 0 {
 			where += ":" + strconv.Itoa(f.Line)
 		}
-		l.Items = append(l.Items, jiradoc.P(jiradoc.Code(where), jiradoc.Text(" "+f.Function)))
+		l.Items = append(l.Items, jiramarkup.P(jiramarkup.Code(where), jiramarkup.Plain(" "+f.Function)))
 	}
 	return l
 }
 
-func detailsTable(rows [][2]string) jiradoc.Table {
-	t := jiradoc.Table{Header: []string{"", ""}}
+func detailsTable(rows [][2]string) jiramarkup.Table {
+	t := jiramarkup.Table{Header: []string{"", ""}}
 	for _, r := range rows {
 		if strings.TrimSpace(r[1]) == "" {
 			continue
 		}
-		t.Rows = append(t.Rows, []jiradoc.Paragraph{jiradoc.P(jiradoc.Strong(r[0])), jiradoc.P(jiradoc.Text(r[1]))})
+		t.Rows = append(t.Rows, []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Strong(r[0])), jiramarkup.P(jiramarkup.Plain(r[1]))})
 	}
 	return t
 }
 
-func breadcrumb(bc alert.Breadcrumb) jiradoc.Paragraph {
+func breadcrumb(bc alert.Breadcrumb) jiramarkup.Paragraph {
 	var parts []string
 	if !bc.Time.IsZero() {
 		parts = append(parts, bc.Time.UTC().Format("15:04:05"))
@@ -367,14 +367,14 @@ func breadcrumb(bc alert.Breadcrumb) jiradoc.Paragraph {
 	if head != "" {
 		head += ": "
 	}
-	return jiradoc.P(jiradoc.Text(head + msg))
+	return jiramarkup.P(jiramarkup.Plain(head + msg))
 }
 
 // investigate is the "how to investigate" block: the failing request as a
 // curl line (headers other than a few harmless ones left out: they may
 // carry credentials even after scrubbing) and where to search the trace.
-func investigate(a *alert.Alert) []jiradoc.Block {
-	var out []jiradoc.Block
+func investigate(a *alert.Alert) []jiramarkup.Block {
+	var out []jiramarkup.Block
 	if a.Request != nil && a.Request.URL != "" {
 		u := a.Request.URL
 		if a.Request.Query != "" && !strings.Contains(u, "?") {
@@ -391,12 +391,12 @@ func investigate(a *alert.Alert) []jiradoc.Block {
 				line += " -H " + shellQuote(h.Key+": "+h.Value)
 			}
 		}
-		out = append(out, jiradoc.P(jiradoc.Text("Replay the failing request:")), jiradoc.CodeBlock(line))
+		out = append(out, jiramarkup.P(jiramarkup.Plain("Replay the failing request:")), jiramarkup.CodeBlock(line))
 	}
 	if a.TraceID != "" {
-		out = append(out, jiradoc.P(jiradoc.Text("Search the trace: "), jiradoc.Code("trace:"+a.TraceID)))
+		out = append(out, jiramarkup.P(jiramarkup.Plain("Search the trace: "), jiramarkup.Code("trace:"+a.TraceID)))
 		if base := traceSearchURL(a); base != "" {
-			out = append(out, jiradoc.P(jiradoc.Link("Open the trace in Sentry", base)))
+			out = append(out, jiramarkup.P(jiramarkup.Link("Open the trace in Sentry", base)))
 		}
 	}
 	return out
@@ -434,12 +434,12 @@ func count(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiradoc.P(jiradoc.Strong(a.Title)))
+func alertmanagerDescription(a *alert.Alert) jiramarkup.Doc {
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	if s := a.Annotations["description"]; s != "" {
-		add(jiradoc.P(jiradoc.Text(s)))
+		add(jiramarkup.P(jiramarkup.Plain(s)))
 	}
 	rows := [][2]string{{"Status", a.Status}, {"Receiver", a.Receiver}, {"Alerts in the group", strconv.Itoa(len(a.Alerts))}}
 	for _, k := range sortedKeys(a.GroupLabels) {
@@ -452,7 +452,7 @@ func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
 	}
 	add(detailsTable(rows))
 	if len(a.Alerts) > 0 {
-		items := make([]jiradoc.Paragraph, 0, len(a.Alerts))
+		items := make([]jiramarkup.Paragraph, 0, len(a.Alerts))
 		for _, in := range a.Alerts {
 			var kv []string
 			for _, k := range sortedKeys(in.Labels) {
@@ -460,26 +460,26 @@ func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
 					kv = append(kv, k+"="+in.Labels[k])
 				}
 			}
-			p := jiradoc.P(jiradoc.Text(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
+			p := jiramarkup.P(jiramarkup.Plain(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
 			if in.GeneratorURL != "" {
-				p = append(p, jiradoc.Text(" "), jiradoc.Link("graph", in.GeneratorURL))
+				p = append(p, jiramarkup.Plain(" "), jiramarkup.Link("graph", in.GeneratorURL))
 			}
 			items = append(items, p)
 		}
-		add(jiradoc.Heading("Alerts"), jiradoc.List{Items: items})
+		add(jiramarkup.Heading("Alerts"), jiramarkup.List{Items: items})
 	}
-	var links []jiradoc.Inline
+	var links []jiramarkup.Inline
 	if r := a.Annotations["runbook_url"]; r != "" {
-		links = append(links, jiradoc.Link("Runbook", r))
+		links = append(links, jiramarkup.Link("Runbook", r))
 	}
 	if a.ExternalURL != "" {
 		if len(links) > 0 {
-			links = append(links, jiradoc.Text(" · "))
+			links = append(links, jiramarkup.Plain(" · "))
 		}
-		links = append(links, jiradoc.Link("Alertmanager", a.ExternalURL))
+		links = append(links, jiramarkup.Link("Alertmanager", a.ExternalURL))
 	}
 	if len(links) > 0 {
-		add(jiradoc.Heading("Links"), jiradoc.P(links...))
+		add(jiramarkup.Heading("Links"), jiramarkup.P(links...))
 	}
 	return d
 }
@@ -507,13 +507,13 @@ func TextFromHTML(s string) string {
 	return strings.Join(out, "\n")
 }
 
-func guanceDescription(a *alert.Alert) jiradoc.Doc {
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiradoc.P(jiradoc.Strong(a.Title)))
+func guanceDescription(a *alert.Alert) jiramarkup.Doc {
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	for _, para := range strings.Split(a.Annotations["description"], "\n") {
 		if para != "" {
-			add(jiradoc.P(jiradoc.Text(para)))
+			add(jiramarkup.P(jiramarkup.Plain(para)))
 		}
 	}
 	add(detailsTable([][2]string{{"Guance status", a.Annotations["status"]}, {"Level", a.Level},

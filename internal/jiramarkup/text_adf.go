@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"bytes"
@@ -82,7 +82,8 @@ func (n *node) attrInt(name string, def int) int {
 	return def
 }
 
-// Markdown renders an ADF document as markdown:
+// Text reads a Jira comment body (as JSON) back as markdown. An ADF
+// document renders so:
 //
 //   - paragraphs are separated by a blank line; a hard break is a newline;
 //   - headings are "#" to "######";
@@ -103,27 +104,27 @@ func (n *node) attrInt(name string, def int) int {
 //   - any other node is its text content.
 //
 // A JSON string (a REST v2 or Data Center body) is wiki markup and is
-// rendered by Wiki. Anything else that is not an ADF node (invalid JSON,
+// read by WikiText. Anything else that is not an ADF node (invalid JSON,
 // null, a number) renders as "". Lists and quotes nested deeper than 16
 // levels are flattened, and content nested deeper than 256 levels is
 // dropped.
-func Markdown(adf json.RawMessage) string {
-	adf = bytes.TrimSpace(adf)
-	if len(adf) == 0 {
+func Text(body json.RawMessage) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
 		return ""
 	}
 	var v any
-	if json.Unmarshal(adf, &v) != nil {
+	if json.Unmarshal(body, &v) != nil {
 		return ""
 	}
 	if s, ok := v.(string); ok {
-		return Wiki(s)
+		return WikiText(s)
 	}
 	root := parse(v, 0)
 	if root == nil {
 		return ""
 	}
-	r := renderer{}
+	r := adfReader{}
 	var out string
 	if isInline(root.typ) {
 		out = r.inline([]*node{root})
@@ -133,7 +134,7 @@ func Markdown(adf json.RawMessage) string {
 	return strings.ToValidUTF8(strings.Trim(out, "\n"), "\uFFFD")
 }
 
-type renderer struct{}
+type adfReader struct{}
 
 // isInline reports whether nodes of type typ live inside paragraphs.
 func isInline(typ string) bool {
@@ -147,7 +148,7 @@ func isInline(typ string) bool {
 
 // blocks renders children as blocks; runs of inline children (which
 // belong in a paragraph) become one block.
-func (r renderer) blocks(children []*node, depth int) []string {
+func (r adfReader) blocks(children []*node, depth int) []string {
 	var out []string
 	var run []*node
 	flush := func() {
@@ -173,7 +174,7 @@ func (r renderer) blocks(children []*node, depth int) []string {
 }
 
 // block renders one block node; depth counts enclosing lists and quotes.
-func (r renderer) block(n *node, depth int) string {
+func (r adfReader) block(n *node, depth int) string {
 	switch n.typ {
 	case "doc", "panel", "layoutSection", "layoutColumn", "bodiedExtension", "extensionFrame",
 		"multiBodiedExtension", "mediaGroup", "mediaSingle", "tableCell", "tableHeader", "listItem":
@@ -193,7 +194,7 @@ func (r renderer) block(n *node, depth int) string {
 		}
 		return r.list(n, depth)
 	case "codeBlock":
-		return codeBlock(n.attr("language"), r.plain(n))
+		return fencedCode(n.attr("language"), r.plain(n))
 	case "blockquote":
 		if depth >= maxNest {
 			return r.plain(n)
@@ -227,7 +228,7 @@ func (r renderer) block(n *node, depth int) string {
 }
 
 // list renders a bullet, ordered, task or decision list.
-func (r renderer) list(n *node, depth int) string {
+func (r adfReader) list(n *node, depth int) string {
 	num := 1
 	if n.typ == "orderedList" {
 		num = n.attrInt("order", 1)
@@ -263,7 +264,7 @@ func (r renderer) list(n *node, depth int) string {
 }
 
 // table renders a table; each cell's blocks are joined on one line.
-func (r renderer) table(n *node, depth int) string {
+func (r adfReader) table(n *node, depth int) string {
 	var rows [][]string
 	for _, row := range n.content {
 		if row.typ != "tableRow" {
@@ -280,7 +281,7 @@ func (r renderer) table(n *node, depth int) string {
 
 // inline renders inline nodes; adjacent text nodes with the same marks are
 // merged first, so "**ab**" is not written "**a****b**".
-func (r renderer) inline(nodes []*node) string {
+func (r adfReader) inline(nodes []*node) string {
 	var b strings.Builder
 	for i := 0; i < len(nodes); i++ {
 		n := nodes[i]
@@ -299,7 +300,7 @@ func (r renderer) inline(nodes []*node) string {
 }
 
 // leaf renders an inline node other than text, without marks.
-func (r renderer) leaf(n *node) string {
+func (r adfReader) leaf(n *node) string {
 	switch n.typ {
 	case "text":
 		return n.text
@@ -362,7 +363,7 @@ func cardURL(n *node) string {
 
 // plain is the text content of a node: text and inline leaves, a line per
 // block.
-func (r renderer) plain(n *node) string {
+func (r adfReader) plain(n *node) string {
 	var b strings.Builder
 	var walk func(n *node)
 	walk = func(n *node) {

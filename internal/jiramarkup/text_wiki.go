@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"regexp"
@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// Wiki renders Jira wiki markup (Data Center comments, Cloud REST v2
-// bodies) as markdown:
+// WikiText reads Jira wiki markup (Data Center comments, Cloud REST v2
+// bodies) back as markdown:
 //
 //   - *bold* is **bold**, _italic_ *italic*, -strike- ~~strike~~,
 //     {{mono}} `mono`; +underline+ loses its markers;
@@ -28,7 +28,7 @@ import (
 //     forced line break \\ is a newline.
 //
 // Anything else is left as written. Invalid UTF-8 is replaced.
-func Wiki(s string) string {
+func WikiText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
@@ -94,7 +94,7 @@ func (w *wikiWriter) closeCode() {
 	text := strings.Join(w.codeBuf, "\n")
 	lang := w.out[w.fenceAt]
 	w.out = w.out[:w.fenceAt]
-	for _, l := range strings.Split(codeBlock(lang, strings.Trim(text, "\n")), "\n") {
+	for _, l := range strings.Split(fencedCode(lang, strings.Trim(text, "\n")), "\n") {
 		w.emit(l)
 	}
 	w.code, w.codeBuf = "", nil
@@ -209,12 +209,12 @@ func (w *wikiWriter) text(line string) {
 	}
 	if m := headingRE.FindStringSubmatch(t); m != nil {
 		w.endBlocks()
-		w.emit(strings.Repeat("#", int(m[1][0]-'0')) + " " + inlineWiki(m[2]))
+		w.emit(strings.Repeat("#", int(m[1][0]-'0')) + " " + wikiInlineText(m[2]))
 		return
 	}
 	if m := bqRE.FindStringSubmatch(t); m != nil {
 		w.endBlocks()
-		w.emit("> " + inlineWiki(m[1]))
+		w.emit("> " + wikiInlineText(m[1]))
 		return
 	}
 	if ruleRE.MatchString(t) {
@@ -232,7 +232,7 @@ func (w *wikiWriter) text(line string) {
 		cells := tableCells(t)
 		row := make([]string, len(cells))
 		for i, c := range cells {
-			row[i] = inlineWiki(c)
+			row[i] = wikiInlineText(c)
 		}
 		// The first row is the header, whether marked with "||" or not.
 		lines := strings.Split(tableText([][]string{row}), "\n")
@@ -246,7 +246,7 @@ func (w *wikiWriter) text(line string) {
 		return
 	}
 	w.endBlocks()
-	w.emit(inlineWiki(line))
+	w.emit(wikiInlineText(line))
 }
 
 // listItem writes a list item with markers (e.g. "*#").
@@ -276,7 +276,7 @@ func (w *wikiWriter) listItem(markers, text string) {
 	if ordered {
 		marker = strconv.Itoa(lv.num) + ". "
 	}
-	w.emit(strings.Repeat(" ", lv.indent) + marker + inlineWiki(text))
+	w.emit(strings.Repeat(" ", lv.indent) + marker + wikiInlineText(text))
 }
 
 // width is the width of a level's marker, which its children indent by.
@@ -321,8 +321,8 @@ func tableCells(row string) (cells []string) {
 // wikiMarks maps wiki emphasis markers to markdown ones.
 var wikiMarks = map[byte]string{'*': "**", '_': "*", '-': "~~", '+': ""}
 
-// inlineWiki converts inline wiki markup in s.
-func inlineWiki(s string) string {
+// wikiInlineText converts inline wiki markup in s.
+func wikiInlineText(s string) string {
 	s = colorRE.ReplaceAllString(s, "")
 	// closers[c] lists where marker c could close a span, in order.
 	closers := map[byte][]int{}
@@ -372,7 +372,7 @@ func inlineWiki(s string) string {
 				k := sort.SearchInts(list, i+2)
 				if k < len(list) {
 					j := list[k]
-					b.WriteString(md + inlineWiki(s[i+1:j]) + md)
+					b.WriteString(md + wikiInlineText(s[i+1:j]) + md)
 					i = j + 1
 					continue
 				}
@@ -446,22 +446,22 @@ func wikiLink(in string) (string, bool) {
 	case strings.HasPrefix(target, "^"):
 		name := strings.TrimSpace(target[1:])
 		if text != "" {
-			return inlineWiki(text), true
+			return wikiInlineText(text), true
 		}
 		return name, name != ""
 	case strings.HasPrefix(target, "#"):
 		if text != "" {
-			return inlineWiki(text), true
+			return wikiInlineText(text), true
 		}
 		return target[1:], len(target) > 1
 	case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
 		if text == "" {
 			return target, true
 		}
-		return linkTo(inlineWiki(text), target), true
+		return linkTo(wikiInlineText(text), target), true
 	case piped && target != "":
 		// [text|PROJ-12] and the like: the text and what it points to.
-		return inlineWiki(text) + " (" + target + ")", true
+		return wikiInlineText(text) + " (" + target + ")", true
 	}
 	return "", false
 }

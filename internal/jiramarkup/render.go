@@ -1,10 +1,11 @@
-// Package jiradoc builds the text fixproof writes into Jira: one small
-// document model rendered as an Atlassian Document Format tree for Jira
-// Cloud or as wiki markup for Jira Data Center. Text from pull requests,
-// alerts and comments is attacker-controlled, so it only ever becomes a
-// plain text node (ADF) or escaped text (wiki): it cannot add mentions,
-// macros, links or formatting.
-package jiradoc
+// Writing to Jira (Doc, RenderADF, RenderWiki): one small document model
+// rendered as an Atlassian Document Format tree for Jira Cloud or as wiki
+// markup for Jira Data Center. Text from pull requests, alerts and comments
+// is attacker-controlled, so it only ever becomes a plain text node (ADF)
+// or escaped text (wiki): it cannot add mentions, macros, links or
+// formatting.
+
+package jiramarkup
 
 import (
 	"encoding/json"
@@ -64,8 +65,8 @@ type Inline struct {
 	Code   bool // in ADF, code text cannot also be strong: Code wins
 }
 
-// Text is plain text.
-func Text(s string) Inline { return Inline{Text: s} }
+// Plain is plain text.
+func Plain(s string) Inline { return Inline{Text: s} }
 
 // Strong is bold text.
 func Strong(s string) Inline { return Inline{Text: s, Strong: true} }
@@ -98,10 +99,10 @@ func oneLine(s string) string {
 	return space.ReplaceAllString(s, " ")
 }
 
-// ADF renders the document as an Atlassian Document Format tree, valid
+// RenderADF renders the document as an Atlassian Document Format tree, valid
 // under Atlassian's ADF schema whatever the document holds (Jira Cloud
 // refuses an invalid one, 400 INVALID_INPUT).
-func (d Doc) ADF() map[string]any {
+func (d Doc) RenderADF() map[string]any {
 	return map[string]any{"type": "doc", "version": 1, "content": adfBlocks(d.Blocks, false)}
 }
 
@@ -182,9 +183,9 @@ func nonEmpty(s string) string {
 	return s
 }
 
-// MarshalADF is ADF as JSON.
+// MarshalADF is RenderADF as JSON.
 func (d Doc) MarshalADF() json.RawMessage {
-	b, _ := json.Marshal(d.ADF()) // maps of strings cannot fail to marshal
+	b, _ := json.Marshal(d.RenderADF()) // maps of strings cannot fail to marshal
 	return b
 }
 
@@ -233,8 +234,8 @@ func adfTable(t Table) map[string]any {
 	return map[string]any{"type": "table", "content": rows}
 }
 
-// Wiki renders the document as Jira wiki markup.
-func (d Doc) Wiki() string {
+// RenderWiki renders the document as Jira wiki markup.
+func (d Doc) RenderWiki() string {
 	var b strings.Builder
 	wikiBlocks(&b, d.Blocks)
 	return b.String()
@@ -247,7 +248,7 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 		}
 		switch blk := blk.(type) {
 		case Paragraph:
-			b.WriteString(wikiInline(blk))
+			b.WriteString(wikiParagraph(blk))
 		case Heading:
 			b.WriteString("h3. " + EscapeWiki(oneLine(string(blk))))
 		case List:
@@ -259,7 +260,7 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 				if j > 0 {
 					b.WriteString("\n")
 				}
-				b.WriteString(mark + wikiInline(it))
+				b.WriteString(mark + wikiParagraph(it))
 			}
 		case CodeBlock:
 			// Inside {noformat} nothing is markup, except the closing tag:
@@ -277,7 +278,7 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 			for _, r := range blk.Rows {
 				b.WriteString("\n|")
 				for _, c := range r {
-					cell := wikiInline(c)
+					cell := wikiParagraph(c)
 					if cell == "" {
 						cell = " "
 					}
@@ -289,7 +290,7 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 	}
 }
 
-func wikiInline(p Paragraph) string {
+func wikiParagraph(p Paragraph) string {
 	var b strings.Builder
 	for _, in := range p {
 		text := EscapeWiki(oneLine(in.Text))

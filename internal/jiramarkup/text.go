@@ -1,10 +1,11 @@
-// Package adftext turns Jira rich text into readable markdown-ish text for
-// places that show markdown or plain text: Sentry notes and Guance replies.
+// Reading Jira's text back (Text, WikiText) turns Jira rich text into
+// readable markdown for places that show markdown or plain text: Sentry
+// notes and Guance replies.
 //
 // Jira Cloud writes comments as Atlassian Document Format (ADF) documents,
 // JSON trees of nodes (doc, paragraph, text, ...) with marks (strong, link,
-// ...); Markdown renders one. Jira Data Center writes wiki markup strings
-// (*bold*, {code}, [text|url], ...); Wiki renders one.
+// ...); Text reads one. Jira Data Center writes wiki markup strings
+// (*bold*, {code}, [text|url], ...); WikiText reads one.
 //
 // Both are best effort and total: any input, however malformed, gives a
 // string (possibly empty) that is valid UTF-8, and never a panic. Neither
@@ -15,7 +16,8 @@
 // The text is not markdown-escaped: a literal "*" in a Jira comment stays a
 // "*". The output is meant to be read by people (in plain text or rendered
 // as markdown), not to round-trip.
-package adftext
+
+package jiramarkup
 
 import (
 	"strings"
@@ -105,8 +107,8 @@ func codeSpan(s string) string {
 	return f + s + f
 }
 
-// codeBlock renders a fenced code block.
-func codeBlock(lang, text string) string {
+// fencedCode renders a fenced code block.
+func fencedCode(lang, text string) string {
 	text = strings.TrimRight(text, "\n")
 	f := fence(text, 3)
 	lang = strings.Map(func(r rune) rune {
