@@ -252,16 +252,7 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 		case Heading:
 			b.WriteString("h3. " + EscapeWiki(oneLine(string(blk))))
 		case List:
-			mark := "* "
-			if blk.Ordered {
-				mark = "# "
-			}
-			for j, it := range blk.Items {
-				if j > 0 {
-					b.WriteString("\n")
-				}
-				b.WriteString(mark + wikiParagraph(it))
-			}
+			wikiList(b, blk)
 		case CodeBlock:
 			// Inside {noformat} nothing is markup, except the closing tag:
 			// break any copy of it in the text.
@@ -270,22 +261,39 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 			b.WriteString("h3. " + EscapeWiki(oneLine(blk.Title)) + "\n\n")
 			wikiBlocks(b, blk.Blocks)
 		case Table:
-			b.WriteString("||")
-			for _, h := range blk.Header {
-				b.WriteString(EscapeWiki(h))
-				b.WriteString("||")
+			wikiTable(b, blk)
+		}
+	}
+}
+
+func wikiList(b *strings.Builder, l List) {
+	mark := "* "
+	if l.Ordered {
+		mark = "# "
+	}
+	for j, it := range l.Items {
+		if j > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(mark + wikiParagraph(it))
+	}
+}
+
+func wikiTable(b *strings.Builder, t Table) {
+	b.WriteString("||")
+	for _, h := range t.Header {
+		b.WriteString(EscapeWiki(h))
+		b.WriteString("||")
+	}
+	for _, r := range t.Rows {
+		b.WriteString("\n|")
+		for _, c := range r {
+			cell := wikiParagraph(c)
+			if cell == "" {
+				cell = " "
 			}
-			for _, r := range blk.Rows {
-				b.WriteString("\n|")
-				for _, c := range r {
-					cell := wikiParagraph(c)
-					if cell == "" {
-						cell = " "
-					}
-					b.WriteString(cell)
-					b.WriteString("|")
-				}
-			}
+			b.WriteString(cell)
+			b.WriteString("|")
 		}
 	}
 }
@@ -353,9 +361,7 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 		}
 		switch blk := blk.(type) {
 		case Paragraph:
-			for _, in := range blk {
-				b.WriteString(oneLine(in.Text))
-			}
+			plainParagraph(b, blk)
 		case Heading:
 			b.WriteString(oneLine(string(blk)))
 		case List:
@@ -363,9 +369,7 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 				if j > 0 {
 					b.WriteString("\n")
 				}
-				for _, in := range it {
-					b.WriteString(oneLine(in.Text))
-				}
+				plainParagraph(b, it)
 			}
 		case CodeBlock:
 			b.WriteString(string(blk))
@@ -373,18 +377,26 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 			b.WriteString(oneLine(blk.Title) + "\n")
 			plainBlocks(b, blk.Blocks)
 		case Table:
-			b.WriteString(strings.Join(blk.Header, " | "))
-			for _, r := range blk.Rows {
-				b.WriteString("\n")
-				for j, c := range r {
-					if j > 0 {
-						b.WriteString(" | ")
-					}
-					for _, in := range c {
-						b.WriteString(oneLine(in.Text))
-					}
-				}
+			plainTable(b, blk)
+		}
+	}
+}
+
+func plainParagraph(b *strings.Builder, p Paragraph) {
+	for _, in := range p {
+		b.WriteString(oneLine(in.Text))
+	}
+}
+
+func plainTable(b *strings.Builder, t Table) {
+	b.WriteString(strings.Join(t.Header, " | "))
+	for _, r := range t.Rows {
+		b.WriteString("\n")
+		for j, c := range r {
+			if j > 0 {
+				b.WriteString(" | ")
 			}
+			plainParagraph(b, c)
 		}
 	}
 }

@@ -182,42 +182,21 @@ func (r adfReader) block(n *node, depth int) string {
 	case "paragraph":
 		return r.inline(n.content)
 	case "heading":
-		level := min(max(n.attrInt("level", 1), 1), 6)
-		text := r.inline(n.content)
-		if strings.TrimSpace(text) == "" {
-			return ""
-		}
-		return strings.Repeat("#", level) + " " + strings.ReplaceAll(text, "\n", " ")
+		return r.heading(n)
 	case "bulletList", "orderedList", "taskList", "decisionList":
-		if depth >= maxNest {
-			return r.plain(n)
-		}
 		return r.list(n, depth)
 	case "codeBlock":
 		return fencedCode(n.attr("language"), r.plain(n))
 	case "blockquote":
-		if depth >= maxNest {
-			return r.plain(n)
-		}
-		return quoteLines(strings.Join(r.blocks(n.content, depth+1), "\n\n"))
+		return r.quote(n, depth)
 	case "rule":
 		return "---"
 	case "expand", "nestedExpand":
-		parts := r.blocks(n.content, depth)
-		if t := strings.TrimSpace(n.attr("title")); t != "" {
-			parts = append([]string{"**" + t + "**"}, parts...)
-		}
-		return strings.Join(parts, "\n\n")
+		return r.expand(n, depth)
 	case "table":
 		return r.table(n, depth)
 	case "media":
-		if u := n.attr("url"); u != "" && n.attr("type") == "external" {
-			return u
-		}
-		if alt := n.attr("alt"); alt != "" {
-			return "[attachment: " + alt + "]"
-		}
-		return "[attachment]"
+		return media(n)
 	case "blockCard", "embedCard":
 		return cardURL(n)
 	}
@@ -227,8 +206,54 @@ func (r adfReader) block(n *node, depth int) string {
 	return r.plain(n)
 }
 
-// list renders a bullet, ordered, task or decision list.
+func (r adfReader) heading(n *node) string {
+	level := min(max(n.attrInt("level", 1), 1), 6)
+	text := r.inline(n.content)
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	return strings.Repeat("#", level) + " " + strings.ReplaceAll(text, "\n", " ")
+}
+
+// quote renders a blockquote, as text when it is nested too deep.
+func (r adfReader) quote(n *node, depth int) string {
+	if depth >= maxNest {
+		return r.plain(n)
+	}
+	return quoteLines(strings.Join(r.blocks(n.content, depth+1), "\n\n"))
+}
+
+// expand renders an expand's content under its title in bold.
+func (r adfReader) expand(n *node, depth int) string {
+	parts := r.blocks(n.content, depth)
+	if t := strings.TrimSpace(n.attr("title")); t != "" {
+		parts = append([]string{"**" + t + "**"}, parts...)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// media is an external media node's URL, or else names the attachment.
+func media(n *node) string {
+	if u := n.attr("url"); u != "" && n.attr("type") == "external" {
+		return u
+	}
+	return attachment(n)
+}
+
+// attachment names a media node that is not shown by its URL.
+func attachment(n *node) string {
+	if alt := n.attr("alt"); alt != "" {
+		return "[attachment: " + alt + "]"
+	}
+	return "[attachment]"
+}
+
+// list renders a bullet, ordered, task or decision list, as text when it
+// is nested too deep.
 func (r adfReader) list(n *node, depth int) string {
+	if depth >= maxNest {
+		return r.plain(n)
+	}
 	num := 1
 	if n.typ == "orderedList" {
 		num = n.attrInt("order", 1)
@@ -307,14 +332,7 @@ func (r adfReader) leaf(n *node) string {
 	case "hardBreak":
 		return "\n"
 	case "mention":
-		name := strings.TrimPrefix(strings.TrimSpace(n.attr("text")), "@")
-		if name == "" {
-			name = n.attr("id")
-		}
-		if name == "" {
-			return ""
-		}
-		return "@" + name
+		return mention(n)
 	case "emoji":
 		if t := n.attr("text"); t != "" {
 			return t
@@ -328,16 +346,9 @@ func (r adfReader) leaf(n *node) string {
 		}
 		return ""
 	case "date":
-		ts := n.attr("timestamp")
-		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			return time.UnixMilli(ms).UTC().Format("2006-01-02")
-		}
-		return ts
+		return date(n)
 	case "mediaInline":
-		if alt := n.attr("alt"); alt != "" {
-			return "[attachment: " + alt + "]"
-		}
-		return "[attachment]"
+		return attachment(n)
 	case "placeholder":
 		return ""
 	}
@@ -345,6 +356,29 @@ func (r adfReader) leaf(n *node) string {
 		return strings.ReplaceAll(r.plain(n), "\n", " ")
 	}
 	return r.plain(n)
+}
+
+// mention is "@" and the mentioned person's name (attrs.text, which may
+// start with "@"), else their id; "" when it has neither.
+func mention(n *node) string {
+	name := strings.TrimPrefix(strings.TrimSpace(n.attr("text")), "@")
+	if name == "" {
+		name = n.attr("id")
+	}
+	if name == "" {
+		return ""
+	}
+	return "@" + name
+}
+
+// date is a date node's day, YYYY-MM-DD in UTC, from its timestamp in
+// milliseconds (as written when it is not a number).
+func date(n *node) string {
+	ts := n.attr("timestamp")
+	if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC().Format("2006-01-02")
+	}
+	return ts
 }
 
 // cardURL is a smart card's address: attrs.url, else the url of its
