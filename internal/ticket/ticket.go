@@ -9,7 +9,6 @@ package ticket
 import (
 	"bytes"
 	"fmt"
-	"html"
 	"maps"
 	"net/url"
 	"regexp"
@@ -482,29 +481,6 @@ func alertmanagerDescription(a *alert.Alert) jiramarkup.Doc {
 		add(jiramarkup.Heading("Links"), jiramarkup.P(links...))
 	}
 	return d
-}
-
-var (
-	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/p|/div|/li|/h[1-6])\s*/?>`)
-	htmlTag   = regexp.MustCompile(`<[^>]*>`)
-	spaces    = regexp.MustCompile(`[ \t]+`)
-)
-
-// TextFromHTML turns an HTML description (Guance stores them so) into
-// plain text: line breaks where blocks end, tags dropped, entities decoded.
-// The result only ever becomes text nodes, so no markup survives.
-func TextFromHTML(s string) string {
-	s = htmlBreak.ReplaceAllString(s, "\n")
-	s = htmlTag.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	lines := strings.Split(s, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if l = strings.TrimSpace(spaces.ReplaceAllString(l, " ")); l != "" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 func guanceDescription(a *alert.Alert) jiramarkup.Doc {

@@ -133,14 +133,6 @@ func TestAlertmanagerDescription(t *testing.T) {
 	var _ jiramarkup.Doc = Description(a, "")
 }
 
-func TestTextFromHTML(t *testing.T) {
-	in := `<p>Checkout <b>fails</b> &amp; retries</p><ul><li>pod api-1</li><li>pod api-2</li></ul><br/><script>alert(1)</script>`
-	want := "Checkout fails & retries\npod api-1\npod api-2\nalert(1)"
-	if got := TextFromHTML(in); got != want {
-		t.Errorf("TextFromHTML\n got %q\nwant %q", got, want)
-	}
-}
-
 func TestGuanceIssueTicket(t *testing.T) {
 	a := &alert.Alert{Source: alert.Guance, Fingerprint: alert.GuanceFingerprint("wksp_1", "issue_9"), Title: "Checkout errors up",
 		Level: "critical", IssueID: "issue_9", Annotations: map[string]string{"description": "5xx on /pay\n[~admin] {code}", "status": "Open"}}
