@@ -7,74 +7,52 @@ import (
 	"unicode/utf8"
 )
 
-func TestBytesNeverEndsInsideACharacter(t *testing.T) {
+// Bytes never ends inside a character; Runes counts characters, not
+// bytes; UTF16 counts code units as Jira does (one below U+FFFF, two
+// above). A byte that is not UTF-8 is one character, kept as it is.
+func TestCutsCountInTheirUnit(t *testing.T) {
+	bytes, runes, units := "Bytes", "Runes", "UTF16"
+	cut := map[string]func(string, int) string{bytes: Bytes, runes: Runes, units: UTF16}
 	tests := []struct {
+		cut  string
 		s    string
 		n    int
 		want string
 	}{
-		{"abc", 5, "abc"},
-		{"abc", 3, "abc"},
-		{"abc", 2, "ab"},
-		{"abc", 0, ""},
-		{"abc", -1, ""},
-		{"", 0, ""},
-		{"aé", 2, "a"},            // é is 2 bytes: cutting after 2 would split it
-		{"aé", 3, "aé"},           //
-		{"日本", 5, "日"},            // 3-byte characters
-		{"a😀b", 4, "a"},           // 4-byte character
-		{"a😀b", 5, "a😀"},          //
-		{"ab\xffcd", 3, "ab\xff"}, // a stray byte is kept as it is
+		{bytes, "abc", 5, "abc"},
+		{bytes, "abc", 3, "abc"},
+		{bytes, "abc", 2, "ab"},
+		{bytes, "abc", 0, ""},
+		{bytes, "abc", -1, ""},
+		{bytes, "", 0, ""},
+		{bytes, "aé", 2, "a"}, // é is 2 bytes: cutting after 2 would split it
+		{bytes, "aé", 3, "aé"},
+		{bytes, "日本", 5, "日"},
+		{bytes, "a😀b", 4, "a"},
+		{bytes, "a😀b", 5, "a😀"},
+		{bytes, "ab\xffcd", 3, "ab\xff"},
+		{runes, "abc", 5, "abc"},
+		{runes, "abc", 3, "abc"},
+		{runes, "abc", 2, "ab"},
+		{runes, "abc", 0, ""},
+		{runes, "abc", -3, ""},
+		{runes, "éééé", 2, "éé"},
+		{runes, "😀😀😀", 1, "😀"},
+		{runes, "a\xffb", 2, "a\xff"},
+		{units, "abc", 5, "abc"},
+		{units, "abc", 3, "abc"},
+		{units, "abc", 2, "ab"},
+		{units, "abc", 0, ""},
+		{units, "éé", 1, "é"},
+		{units, "日本語", 2, "日本"},
+		{units, "a😀b", 2, "a"}, // above U+FFFF: two units, never split
+		{units, "a😀b", 3, "a😀"},
+		{units, "😀", 1, ""},
+		{units, "a\xffb", 2, "a\xff"},
 	}
 	for _, tt := range tests {
-		if got := Bytes(tt.s, tt.n); got != tt.want {
-			t.Errorf("Bytes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
-		}
-	}
-}
-
-func TestRunesCountsCharactersNotBytes(t *testing.T) {
-	tests := []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"abc", 5, "abc"},
-		{"abc", 3, "abc"},
-		{"abc", 2, "ab"},
-		{"abc", 0, ""},
-		{"abc", -3, ""},
-		{"éééé", 2, "éé"},
-		{"😀😀😀", 1, "😀"},
-		{"a\xffb", 2, "a\xff"}, // a stray byte is one character, kept as it is
-	}
-	for _, tt := range tests {
-		if got := Runes(tt.s, tt.n); got != tt.want {
-			t.Errorf("Runes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
-		}
-	}
-}
-
-func TestUTF16CountsCodeUnitsAsJiraDoes(t *testing.T) {
-	tests := []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"abc", 5, "abc"},
-		{"abc", 3, "abc"},
-		{"abc", 2, "ab"},
-		{"abc", 0, ""},
-		{"éé", 1, "é"},   // below U+FFFF: one unit, whatever its bytes
-		{"日本語", 2, "日本"}, //
-		{"a😀b", 2, "a"},  // above U+FFFF: two units, never split
-		{"a😀b", 3, "a😀"}, //
-		{"😀", 1, ""},     //
-		{"a\xffb", 2, "a\xff"},
-	}
-	for _, tt := range tests {
-		if got := UTF16(tt.s, tt.n); got != tt.want {
-			t.Errorf("UTF16(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		if got := cut[tt.cut](tt.s, tt.n); got != tt.want {
+			t.Errorf("%s(%q, %d) = %q, want %q", tt.cut, tt.s, tt.n, got, tt.want)
 		}
 	}
 }
