@@ -255,29 +255,53 @@ func Description(a *alert.Alert, class string) jiramarkup.Doc {
 	} else if a.Title != "" {
 		add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	}
+	add(whereItFailed(a.Frames)...)
+	add(detailsTable(sentryDetails(a, class)))
+	if len(a.Breadcrumbs) > 0 {
+		items := make([]jiramarkup.Paragraph, 0, len(a.Breadcrumbs))
+		for _, bc := range a.Breadcrumbs {
+			items = append(items, breadcrumb(bc))
+		}
+		add(jiramarkup.Heading("Steps before the error"), jiramarkup.List{Ordered: true, Items: items})
+	}
+	add(links([][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}})...)
+	if how := investigate(a); len(how) > 0 {
+		add(jiramarkup.Heading("How to investigate"))
+		add(how...)
+	}
+	return d
+}
 
-	if len(a.Frames) > 0 {
-		// Sentry lists frames oldest call first; the crash is last.
-		var inApp, rest []alert.Frame
-		for i := len(a.Frames) - 1; i >= 0; i-- {
-			f := a.Frames[i]
-			if f.InApp && len(inApp) < topFrames {
-				inApp = append(inApp, f)
-			} else {
-				rest = append(rest, f)
-			}
-		}
-		if len(inApp) == 0 && len(rest) > 0 {
-			n := min(topFrames, len(rest))
-			inApp, rest = rest[:n], rest[n:]
-		}
-		add(jiramarkup.Heading("Where it failed"))
-		add(frameList(inApp))
-		if len(rest) > 0 {
-			add(jiramarkup.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiramarkup.Block{frameList(rest)}})
+// whereItFailed lists the frames that matter, the crash first: up to
+// topFrames in-app frames (or, with none, the first frames), the rest
+// collapsed below them. No frames, no section.
+func whereItFailed(frames []alert.Frame) []jiramarkup.Block {
+	if len(frames) == 0 {
+		return nil
+	}
+	// Sentry lists frames oldest call first; the crash is last.
+	var top, rest []alert.Frame
+	for i := len(frames) - 1; i >= 0; i-- {
+		f := frames[i]
+		if f.InApp && len(top) < topFrames {
+			top = append(top, f)
+		} else {
+			rest = append(rest, f)
 		}
 	}
+	if len(top) == 0 && len(rest) > 0 {
+		n := min(topFrames, len(rest))
+		top, rest = rest[:n], rest[n:]
+	}
+	out := []jiramarkup.Block{jiramarkup.Heading("Where it failed"), frameList(top)}
+	if len(rest) > 0 {
+		out = append(out, jiramarkup.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiramarkup.Block{frameList(rest)}})
+	}
+	return out
+}
 
+// sentryDetails are the rows of a Sentry issue's details table.
+func sentryDetails(a *alert.Alert, class string) [][2]string {
 	rows := [][2]string{
 		{"Culprit", a.Culprit}, {"Release", a.Release}, {"Environment", a.Environment},
 		{"First seen", stamp(a.FirstSeen)}, {"Last seen", stamp(a.LastSeen)},
@@ -290,34 +314,25 @@ func Description(a *alert.Alert, class string) jiramarkup.Doc {
 	if a.User != nil && a.User.ID != "" {
 		rows = append(rows, [2]string{"User", a.User.ID})
 	}
-	add(detailsTable(rows))
+	return rows
+}
 
-	if len(a.Breadcrumbs) > 0 {
-		items := make([]jiramarkup.Paragraph, 0, len(a.Breadcrumbs))
-		for _, bc := range a.Breadcrumbs {
-			items = append(items, breadcrumb(bc))
-		}
-		add(jiramarkup.Heading("Steps before the error"), jiramarkup.List{Ordered: true, Items: items})
-	}
-
-	var links []jiramarkup.Inline
-	for _, l := range [][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}} {
+// links is a "Links" heading over the named links (name, URL) that have
+// a URL, separated by " · "; nothing when none has.
+func links(named [][2]string) []jiramarkup.Block {
+	var line []jiramarkup.Inline
+	for _, l := range named {
 		if l[1] != "" {
-			if len(links) > 0 {
-				links = append(links, jiramarkup.Plain(" · "))
+			if len(line) > 0 {
+				line = append(line, jiramarkup.Plain(" · "))
 			}
-			links = append(links, jiramarkup.Link(l[0], l[1]))
+			line = append(line, jiramarkup.Link(l[0], l[1]))
 		}
 	}
-	if len(links) > 0 {
-		add(jiramarkup.Heading("Links"), jiramarkup.P(links...))
+	if len(line) == 0 {
+		return nil
 	}
-
-	if how := investigate(a); len(how) > 0 {
-		add(jiramarkup.Heading("How to investigate"))
-		add(how...)
-	}
-	return d
+	return []jiramarkup.Block{jiramarkup.Heading("Links"), jiramarkup.P(line...)}
 }
 
 func frameList(fs []alert.Frame) jiramarkup.List {
@@ -467,19 +482,7 @@ func alertmanagerDescription(a *alert.Alert) jiramarkup.Doc {
 		}
 		add(jiramarkup.Heading("Alerts"), jiramarkup.List{Items: items})
 	}
-	var links []jiramarkup.Inline
-	if r := a.Annotations["runbook_url"]; r != "" {
-		links = append(links, jiramarkup.Link("Runbook", r))
-	}
-	if a.ExternalURL != "" {
-		if len(links) > 0 {
-			links = append(links, jiramarkup.Plain(" · "))
-		}
-		links = append(links, jiramarkup.Link("Alertmanager", a.ExternalURL))
-	}
-	if len(links) > 0 {
-		add(jiramarkup.Heading("Links"), jiramarkup.P(links...))
-	}
+	add(links([][2]string{{"Runbook", a.Annotations["runbook_url"]}, {"Alertmanager", a.ExternalURL}})...)
 	return d
 }
 
