@@ -13,8 +13,9 @@ import (
 
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/markdown"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // annotate keeps the issue's comment about the pull request and its remote
@@ -23,7 +24,7 @@ import (
 func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
 	pr := p.pr
 	link := jira.RemoteLink{
-		GlobalID: pr.URL, URL: pr.URL, Title: truncate(fmt.Sprintf("%s#%d: %s", pr.Repo, pr.Number, pr.Title), 255),
+		GlobalID: pr.URL, URL: pr.URL, Title: textcut.Bytes(fmt.Sprintf("%s#%d: %s", pr.Repo, pr.Number, pr.Title), 255),
 		Summary: describeState(pr), Relationship: "fixed in", Resolved: pr.State == "MERGED",
 		IconURL: "https://github.com/favicon.ico", IconTitle: "GitHub pull request",
 	}
@@ -39,20 +40,20 @@ func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
 // prComment is the comment about a pull request: link, title and state,
 // nothing that changes from run to run, so an unchanged PR leaves the
 // comment alone.
-func prComment(p *plan) jiradoc.Doc {
+func prComment(p *plan) jiramarkup.Doc {
 	pr := p.pr
-	ref := func(x *githubpr.PR) jiradoc.Inline {
-		return jiradoc.Link(fmt.Sprintf("%s#%d", x.Repo, x.Number), x.URL)
+	ref := func(x *githubpr.PR) jiramarkup.Inline {
+		return jiramarkup.Link(fmt.Sprintf("%s#%d", x.Repo, x.Number), x.URL)
 	}
 	if p.revertOf != nil {
-		return jiradoc.Doc{Blocks: []jiradoc.Block{
-			jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(" reverted "), ref(p.revertOf), jiradoc.Text(": "), jiradoc.Text(p.revertOf.Title)),
-			jiradoc.P(jiradoc.Text("The fix is no longer in the code, so this issue is open again.")),
+		return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+			jiramarkup.P(jiramarkup.Plain("Pull request "), ref(pr), jiramarkup.Plain(" reverted "), ref(p.revertOf), jiramarkup.Plain(": "), jiramarkup.Plain(p.revertOf.Title)),
+			jiramarkup.P(jiramarkup.Plain("The fix is no longer in the code, so this issue is open again.")),
 		}}
 	}
-	return jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Text("Pull request "), ref(pr), jiradoc.Text(": "), jiradoc.Text(pr.Title)),
-		jiradoc.P(jiradoc.Text("State: "), jiradoc.Strong(describeState(pr))),
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Plain("Pull request "), ref(pr), jiramarkup.Plain(": "), jiramarkup.Plain(pr.Title)),
+		jiramarkup.P(jiramarkup.Plain("State: "), jiramarkup.Strong(describeState(pr))),
 	}}
 }
 
@@ -230,18 +231,6 @@ func (r *runner) summary(p *plan, results []Result, stop error, failed int) stri
 	}
 	return b.String()
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // mask registers a secret with the runner, line by line (a mask command
 // covers one line).

@@ -23,7 +23,7 @@ import (
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/store"
@@ -39,8 +39,8 @@ type Jira interface {
 	SetPriority(ctx context.Context, key, priority string) error
 	Priorities(ctx context.Context) ([]string, error)
 	LinkIssues(ctx context.Context, linkType, inward, outward string) error
-	AddComment(ctx context.Context, key string, doc jiradoc.Doc) error
-	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
+	AddComment(ctx context.Context, key string, doc jiramarkup.Doc) error
+	UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
 	UpsertRemoteLink(ctx context.Context, key string, l jira.RemoteLink) error
 	BrowseURL(key string) string
 	// Comment sync.

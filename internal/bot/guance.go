@@ -8,7 +8,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/guance"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
@@ -189,7 +189,7 @@ func (b *Bot) fromGuanceReply(ctx context.Context, key string, r guance.Reply) e
 	if who == "" {
 		who = "Someone"
 	}
-	doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Strong(who+" replied in Guance: "), jiradoc.Text(htmlText(r.Content)))}}
+	doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Strong(who+" replied in Guance: "), jiramarkup.Plain(htmlText(r.Content)))}}
 	_, err := b.Jira.UpsertComment(ctx, key, "guance-reply:"+r.UUID, doc, nil)
 	return err
 }

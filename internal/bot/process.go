@@ -16,7 +16,7 @@ import (
 	"github.com/fixproof/fixproof/internal/errclass"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/ticket"
@@ -285,8 +285,8 @@ func (b *Bot) resolve(ctx context.Context, st *State, key string, a *alert.Alert
 		who = "Alertmanager: every alert of the group is resolved"
 	}
 	b.Log.Info("resolved", "fingerprint", a.Fingerprint, "jira_key", key)
-	return b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
-		jiradoc.Strong("Resolved by fixproof. "), jiradoc.Text(fmt.Sprintf("Resolved at %s by %s.",
+	return b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(
+		jiramarkup.Strong("Resolved by fixproof. "), jiramarkup.Plain(fmt.Sprintf("Resolved at %s by %s.",
 			now.UTC().Format("2006-01-02 15:04 MST"), who)))}})
 }
 
@@ -437,8 +437,8 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 		st.Closed = time.Time{}
 		st.Level = 0
 		b.Log.Info("reopened", "fingerprint", batch.Record.Fingerprint, "jira_key", key)
-		return key, b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
-			jiradoc.Strong("Reopened by fixproof. "), jiradoc.Text(fmt.Sprintf("%s at %s (%s was resolved %s).",
+		return key, b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(
+			jiramarkup.Strong("Reopened by fixproof. "), jiramarkup.Plain(fmt.Sprintf("%s at %s (%s was resolved %s).",
 				why, now.UTC().Format("2006-01-02 15:04 MST"), key, js.Resolved.UTC().Format("2006-01-02 15:04 MST"))))}})
 	case replace:
 		st.Previous = append(st.Previous, key)
@@ -521,8 +521,8 @@ func (b *Bot) escalate(ctx context.Context, st *State, key string, now time.Time
 		} else {
 			msg += "; already at the highest priority"
 		}
-		if err := b.Jira.AddComment(ctx, key, jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(
-			jiradoc.Strong(fmt.Sprintf("Escalated (level %d). ", st.Level)), jiradoc.Text(msg+"."))}}); err != nil {
+		if err := b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(
+			jiramarkup.Strong(fmt.Sprintf("Escalated (level %d). ", st.Level)), jiramarkup.Plain(msg+"."))}}); err != nil {
 			return err
 		}
 		b.Log.Info("escalated", "jira_key", key, "level", st.Level, "priority", next)
@@ -584,7 +584,7 @@ func (b *Bot) pushCounters(ctx context.Context, batch *store.Batch, st *State, k
 // counters is the comment that keeps an issue current, in the words of its
 // source: Sentry counts events and users; Alertmanager sends
 // notifications about a group of alerts, some firing, and knows no users.
-func counters(st State) jiradoc.Doc {
+func counters(st State) jiramarkup.Doc {
 	last := st.LastSeen.UTC().Format("2006-01-02 15:04:05 MST")
 	var head, text string
 	switch st.Source {
@@ -606,18 +606,18 @@ func counters(st State) jiradoc.Doc {
 	if st.Suppressed > 0 {
 		text += fmt.Sprintf(" %s suppressed by silences or after the issue was closed.", plural(st.Suppressed, "alert was", "alerts were"))
 	}
-	blocks := []jiradoc.Block{jiradoc.P(jiradoc.Strong(head), jiradoc.Text(text))}
+	blocks := []jiramarkup.Block{jiramarkup.P(jiramarkup.Strong(head), jiramarkup.Plain(text))}
 	if len(st.Firing) > 0 {
-		items := make([]jiradoc.Paragraph, 0, min(len(st.Firing), maxFiringLines)+1)
+		items := make([]jiramarkup.Paragraph, 0, min(len(st.Firing), maxFiringLines)+1)
 		for _, l := range st.Firing[:min(len(st.Firing), maxFiringLines)] {
-			items = append(items, jiradoc.P(jiradoc.Text(l)))
+			items = append(items, jiramarkup.P(jiramarkup.Plain(l)))
 		}
 		if more := len(st.Firing) - maxFiringLines; more > 0 {
-			items = append(items, jiradoc.P(jiradoc.Text(fmt.Sprintf("and %d more", more))))
+			items = append(items, jiramarkup.P(jiramarkup.Plain(fmt.Sprintf("and %d more", more))))
 		}
-		blocks = append(blocks, jiradoc.P(jiradoc.Strong("Firing now:")), jiradoc.List{Items: items})
+		blocks = append(blocks, jiramarkup.P(jiramarkup.Strong("Firing now:")), jiramarkup.List{Items: items})
 	}
-	return jiradoc.Doc{Blocks: blocks}
+	return jiramarkup.Doc{Blocks: blocks}
 }
 
 // plural writes n with its noun: "1 alert", "2 alerts"; forms gives the

@@ -10,11 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/adftext"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
 	"github.com/fixproof/fixproof/internal/jirahook"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
@@ -227,9 +226,9 @@ func (b *Bot) mirrorText(key string, c *jirahook.Comment, author jirahook.User, 
 	var body string
 	var s string
 	if json.Unmarshal(c.Body, &s) == nil {
-		body = adftext.Wiki(s)
+		body = jiramarkup.WikiText(s)
 	} else {
-		body = adftext.Markdown(c.Body)
+		body = jiramarkup.Text(c.Body)
 	}
 	name := author.DisplayName
 	if name == "" {
@@ -267,8 +266,8 @@ func (b *Bot) fromSentry(ctx context.Context, key string, c webhook.SentryCommen
 	if who == "" {
 		who = "Someone"
 	}
-	doc := jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Strong(who+" commented in Sentry: "), jiradoc.Text(c.Text)),
+	doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Strong(who+" commented in Sentry: "), jiramarkup.Plain(c.Text)),
 	}}
 	_, err := b.Jira.UpsertComment(ctx, key, marker, doc, nil)
 	return err

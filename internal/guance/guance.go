@@ -35,7 +35,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,6 +42,7 @@ import (
 	"unicode"
 
 	"github.com/fixproof/fixproof/internal/baseurl"
+	"github.com/fixproof/fixproof/internal/jsonhttp"
 )
 
 // DefaultBaseURL is Guance's China Region 1 (Hangzhou) Open API endpoint,
@@ -70,10 +70,7 @@ type Config struct {
 
 // Client talks to one Guance workspace. It is safe for concurrent use.
 type Client struct {
-	base string // scheme://host[/prefix], no trailing slash
-	key  string
-	hc   *http.Client
-	ua   string
+	api jsonhttp.Client
 }
 
 // New builds a client. It fails when APIKey is empty or not a plain token,
@@ -96,7 +93,12 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: base, key: key, hc: hc, ua: cfg.UserAgent}, nil
+	// The index page's common request headers.
+	h := http.Header{headerAPIKey: {key}, "Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	if cfg.UserAgent != "" {
+		h.Set("User-Agent", cfg.UserAgent)
+	}
+	return &Client{api: jsonhttp.Client{Service: "guance", Base: base, Header: h, HTTP: hc, MaxBody: maxBody}}, nil
 }
 
 // The issue status types, as zh/open-api/issue/list@74f6f285.md documents
@@ -284,81 +286,47 @@ func (e *envelope) code() int {
 // do sends one request and returns Guance's envelope of a successful
 // answer. body, when not nil, is sent as JSON.
 func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body any) (*envelope, error) {
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("guance: %s: encoding request: %w", op, err)
-		}
-		// A *bytes.Reader gives the request a GetBody, so a retrying
-		// transport can send it again.
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	resp, err := c.api.Do(ctx, op, method, path, query, body)
 	if err != nil {
-		return nil, fmt.Errorf("guance: %s: %w", op, err)
-	}
-	// The index page's common request headers.
-	req.Header.Set(headerAPIKey, c.key)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.ua != "" {
-		req.Header.Set("User-Agent", c.ua)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("guance: %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("guance: %s: reading response: %w", op, err)
-	}
-	if len(b) > maxBody {
-		return nil, fmt.Errorf("guance: %s: response larger than %d bytes", op, maxBody)
+		return nil, err
 	}
 	var env envelope
-	envErr := json.Unmarshal(b, &env)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &APIError{Op: op, Status: resp.StatusCode}
+	envErr := json.Unmarshal(resp.Body, &env)
+	if !resp.OK() {
+		e := &APIError{Op: op, Status: resp.Status}
 		if envErr == nil && (env.ErrorCode != "" || env.Message != "") {
 			e.Code, e.Message, e.TraceID = env.ErrorCode, env.Message, env.traceID()
 		} else {
-			e.Message = snippet(b)
+			e.Message = jsonhttp.Snippet(resp.Body)
 		}
 		return nil, e
 	}
 	if envErr != nil {
-		return nil, fmt.Errorf("guance: %s: decoding response: %w", op, envErr)
+		return nil, c.api.Errorf(op, "decoding response: %w", envErr)
 	}
-	// The index page: code is "fixed at 200 when there is no error",
-	// errorCode "empty means no error", success "fixed at true". An
-	// envelope saying otherwise is an error, whatever the HTTP status.
-	code := env.code()
-	if env.ErrorCode != "" || env.Success != nil && !*env.Success || code != 0 && (code < 200 || code > 299) {
-		e := &APIError{Op: op, Status: resp.StatusCode, Code: env.ErrorCode, Message: env.Message, TraceID: env.traceID()}
-		if code >= 400 && code <= 599 {
-			e.Status = code
-		}
+	if e := env.refusal(op, resp.Status); e != nil {
 		return nil, e
 	}
 	if env.Success == nil {
-		return nil, fmt.Errorf("guance: %s: answer is not Guance's envelope (no success field)", op)
+		return nil, c.api.Errorf(op, "answer is not Guance's envelope (no success field)")
 	}
 	return &env, nil
 }
 
-// snippet is the start of a body that is not Guance's envelope.
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "..."
+// refusal is the error an envelope of a 2xx answer reports, or nil. The
+// index page: code is "fixed at 200 when there is no error", errorCode
+// "empty means no error", success "fixed at true". An envelope saying
+// otherwise is an error, whatever the HTTP status.
+func (e *envelope) refusal(op string, status int) *APIError {
+	code := e.code()
+	if e.ErrorCode == "" && (e.Success == nil || *e.Success) && (code == 0 || code >= 200 && code <= 299) {
+		return nil
 	}
-	return s
+	err := &APIError{Op: op, Status: status, Code: e.ErrorCode, Message: e.Message, TraceID: e.traceID()}
+	if code >= 400 && code <= 599 {
+		err.Status = code
+	}
+	return err
 }
 
 // listPage reads the items and the pagination of a list answer, in either
@@ -402,7 +370,7 @@ func listPage(env *envelope) ([]json.RawMessage, *pageInfo, error) {
 		}
 		return items, pi, nil
 	}
-	return nil, nil, fmt.Errorf("content is neither a list nor an object: %s", snippet(raw))
+	return nil, nil, fmt.Errorf("content is neither a list nor an object: %s", jsonhttp.Snippet(raw))
 }
 
 // listContent is the content of a list answer in the issue list page's
@@ -410,6 +378,17 @@ func listPage(env *envelope) ([]json.RawMessage, *pageInfo, error) {
 type listContent struct {
 	Data     json.RawMessage `json:"data"`
 	PageInfo *pageInfo       `json:"pageInfo"`
+}
+
+// reachesTotal reports whether page idx, which holds n items, is the last
+// one by the block's totalCount (which must be set). Without a pageSize
+// the pages are taken to be as long as this one.
+func (pi *pageInfo) reachesTotal(idx, n int) bool {
+	per := pi.PageSize
+	if per <= 0 {
+		per = n
+	}
+	return idx*per >= *pi.TotalCount
 }
 
 // pages follows every page of a list: fetch answers page pageIndex (from
@@ -457,17 +436,6 @@ func pages(op string, size int, fetch func(pageIndex int) (*envelope, error)) ([
 			return all, nil
 		}
 	}
-}
-
-// reachesTotal reports whether page idx, of n items, reaches the
-// totalCount of pi: pages hold pi.PageSize items, or n when pi does not
-// say.
-func (pi *pageInfo) reachesTotal(idx, n int) bool {
-	per := pi.PageSize
-	if per <= 0 {
-		per = n
-	}
-	return idx*per >= *pi.TotalCount
 }
 
 // joinItems is the items of a page, one a line, to compare two pages.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/sim"
@@ -75,11 +76,11 @@ func TestNew(t *testing.T) {
 		}
 	}
 	c, err := New(Config{APIKey: "k"})
-	if err != nil || c.base != DefaultBaseURL || c.hc != http.DefaultClient {
+	if err != nil || c.api.Base != DefaultBaseURL || c.api.HTTP != http.DefaultClient {
 		t.Errorf("defaults: %v %+v", err, c)
 	}
 	c, err = New(Config{APIKey: "k", BaseURL: "https://guance.example.com/prefix/"})
-	if err != nil || c.base != "https://guance.example.com/prefix" {
+	if err != nil || c.api.Base != "https://guance.example.com/prefix" {
 		t.Errorf("private deployment: %v %+v", err, c)
 	}
 }
@@ -291,6 +292,19 @@ func TestAuthErrors(t *testing.T) {
 	_, err = e.c.Replies(context.Background(), "issue_x")
 	if !errors.As(err, &ae) || ae.Status != 401 || !ae.Auth() || ae.Message != "<html>Unauthorized</html>" {
 		t.Errorf("bare 401: %#v", err)
+	}
+}
+
+// A body that is not Guance's envelope is quoted, shortened on a character
+// boundary: an error message is valid UTF-8.
+func TestErrorQuotesAForeignBodyWithoutSplittingACharacter(t *testing.T) {
+	e := setup(t, guancesim.Options{})
+	body := strings.Repeat("x", 199) + "网关错误 (a proxy's page)"
+	e.s.Control.Inject(sim.Fault{Status: 502, Body: body})
+	_, err := e.c.Channels(context.Background())
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 502 || ae.Message != strings.Repeat("x", 199)+"..." || !utf8.ValidString(err.Error()) {
+		t.Errorf("502 with a foreign body: %q", err)
 	}
 }
 
@@ -548,5 +562,26 @@ func TestContextCanceled(t *testing.T) {
 	cancel()
 	if _, err := e.c.Channels(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestPageReachesTotalByItsPageSizeOrElseItsLength(t *testing.T) {
+	total := func(n int) *int { return &n }
+	tests := []struct {
+		pi     pageInfo
+		idx, n int
+		want   bool
+	}{
+		{pageInfo{PageSize: 10, TotalCount: total(25)}, 2, 10, false},
+		{pageInfo{PageSize: 10, TotalCount: total(25)}, 3, 5, true},
+		{pageInfo{PageSize: 10, TotalCount: total(20)}, 2, 10, true},
+		// No pageSize: the pages are as long as this one.
+		{pageInfo{TotalCount: total(21)}, 2, 10, false},
+		{pageInfo{TotalCount: total(20)}, 2, 10, true},
+	}
+	for _, tt := range tests {
+		if got := tt.pi.reachesTotal(tt.idx, tt.n); got != tt.want {
+			t.Errorf("page %d of %d items, pageSize %d, totalCount %d: reachesTotal %v, want %v", tt.idx, tt.n, tt.pi.PageSize, *tt.pi.TotalCount, got, tt.want)
+		}
 	}
 }

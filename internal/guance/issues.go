@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/jsonhttp"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -375,7 +376,7 @@ func text(raw json.RawMessage) (string, error) {
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return "", fmt.Errorf("%s is neither a string nor a number", snippet(raw))
+		return "", fmt.Errorf("%s is neither a string nor a number", jsonhttp.Snippet(raw))
 	}
 	return n.String(), nil
 }

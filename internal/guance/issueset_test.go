@@ -43,22 +43,3 @@ func TestIssueQueryWindowIsWholeSecondsNeverNarrower(t *testing.T) {
 		}
 	}
 }
-
-func TestReachesTotal(t *testing.T) {
-	total := func(n int) *int { return &n }
-	for _, c := range []struct {
-		pi     pageInfo
-		idx, n int
-		want   bool
-	}{
-		{pageInfo{PageSize: 2, TotalCount: total(4)}, 1, 2, false},
-		{pageInfo{PageSize: 2, TotalCount: total(4)}, 2, 2, true},
-		{pageInfo{PageSize: 2, TotalCount: total(3)}, 2, 1, true},
-		{pageInfo{TotalCount: total(10)}, 2, 5, true}, // no page size: the page's length
-		{pageInfo{TotalCount: total(10)}, 1, 5, false},
-	} {
-		if got := c.pi.reachesTotal(c.idx, c.n); got != c.want {
-			t.Errorf("page %d of %d items, %+v: reachesTotal = %v, want %v", c.idx, c.n, c.pi, got, c.want)
-		}
-	}
-}

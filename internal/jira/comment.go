@@ -14,7 +14,7 @@ import (
 
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -70,7 +70,7 @@ const (
 // comment is about to be written: things that change together with the
 // comment (a remote link) are written first, so the comment being current
 // means they are too.
-func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (Outcome, error) {
+func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (Outcome, error) {
 	body := c.render(doc)
 	raw, _ := json.Marshal(body)
 	sum := sha256.Sum256(raw)
@@ -122,11 +122,11 @@ func (c *Client) dedupe(ctx context.Context, key, marker string) error {
 
 // render gives the body in the site's format: ADF for Cloud, wiki markup
 // for Data Center.
-func (c *Client) render(doc jiradoc.Doc) any {
+func (c *Client) render(doc jiramarkup.Doc) any {
 	if c.Cloud() {
-		return doc.ADF()
+		return doc.RenderADF()
 	}
-	return doc.Wiki()
+	return doc.RenderWiki()
 }
 
 type marked struct {

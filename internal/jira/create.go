@@ -14,8 +14,9 @@ import (
 
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // Jira's limits on text fields, counted in UTF-16 code units (Java's
@@ -42,7 +43,7 @@ type NewIssue struct {
 	// the ADF document's JSON text is counted, which is never less than
 	// its text), its text is cut and it ends with the paragraph "(cut:
 	// the full details are in Sentry)".
-	Description jiradoc.Doc
+	Description jiramarkup.Doc
 	Labels      []string
 	// Components are named; they must exist in the project.
 	Components []string
@@ -112,18 +113,7 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (string, error) {
 // code units on a rune boundary.
 func oneLineSummary(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	n := 0
-	for i, r := range s {
-		w := 1
-		if r > 0xFFFF {
-			w = 2
-		}
-		if n+w > maxSummary {
-			return strings.TrimRight(s[:i], " ")
-		}
-		n += w
-	}
-	return s
+	return strings.TrimRight(textcut.UTF16(s, maxSummary), " ")
 }
 
 // textLen is the length Jira measures of a rendered body: the string (wiki
@@ -147,7 +137,7 @@ func textLen(body any) int {
 // fit renders doc in the site's format, cut to at most limit characters
 // (see textLen) with cutNote at the end when it is longer: the most text
 // that fits is found by bisection on the number of runes kept.
-func (c *Client) fit(doc jiradoc.Doc, limit int) any {
+func (c *Client) fit(doc jiramarkup.Doc, limit int) any {
 	full := c.render(doc)
 	if textLen(full) <= limit {
 		return full
@@ -167,7 +157,7 @@ func (c *Client) fit(doc jiradoc.Doc, limit int) any {
 }
 
 // docRunes counts the runes of a document's text.
-func docRunes(doc jiradoc.Doc) int {
+func docRunes(doc jiramarkup.Doc) int {
 	return utf8.RuneCountInString(doc.PlainText())
 }
 
@@ -177,30 +167,25 @@ func docRunes(doc jiradoc.Doc) int {
 // its header and the rows begun within n, a list the items begun, an
 // expand its title and what fits of its blocks; a kind of block cut does
 // not know is kept whole or not at all.
-func cut(doc jiradoc.Doc, n int) jiradoc.Doc {
+func cut(doc jiramarkup.Doc, n int) jiramarkup.Doc {
 	budget := n
-	out := jiradoc.Doc{Blocks: cutBlocks(doc.Blocks, &budget)}
-	out.Blocks = append(out.Blocks, jiradoc.P(jiradoc.Text(cutNote)))
+	out := jiramarkup.Doc{Blocks: cutBlocks(doc.Blocks, &budget)}
+	out.Blocks = append(out.Blocks, jiramarkup.P(jiramarkup.Plain(cutNote)))
 	return out
 }
 
 // cutBlocks keeps blocks while *budget (runes of text) lasts.
-func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
+func cutBlocks(blocks []jiramarkup.Block, budget *int) []jiramarkup.Block {
 	take := func(s string) string {
 		if *budget <= 0 {
 			return ""
 		}
-		i, k := 0, 0
-		for i < len(s) && k < *budget {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			k++
-		}
-		*budget -= k
-		return s[:i]
+		kept := textcut.Runes(s, *budget)
+		*budget -= utf8.RuneCountInString(kept)
+		return kept
 	}
-	inlines := func(p jiradoc.Paragraph) jiradoc.Paragraph {
-		out := make(jiradoc.Paragraph, 0, len(p))
+	inlines := func(p jiramarkup.Paragraph) jiramarkup.Paragraph {
+		out := make(jiramarkup.Paragraph, 0, len(p))
 		for _, in := range p {
 			if *budget <= 0 {
 				break
@@ -210,20 +195,20 @@ func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
 		}
 		return out
 	}
-	var out []jiradoc.Block
+	var out []jiramarkup.Block
 	for _, b := range blocks {
 		if *budget <= 0 {
 			break
 		}
 		switch b := b.(type) {
-		case jiradoc.Paragraph:
+		case jiramarkup.Paragraph:
 			out = append(out, inlines(b))
-		case jiradoc.Heading:
-			out = append(out, jiradoc.Heading(take(string(b))))
-		case jiradoc.CodeBlock:
-			out = append(out, jiradoc.CodeBlock(take(string(b))))
-		case jiradoc.List:
-			l := jiradoc.List{Ordered: b.Ordered}
+		case jiramarkup.Heading:
+			out = append(out, jiramarkup.Heading(take(string(b))))
+		case jiramarkup.CodeBlock:
+			out = append(out, jiramarkup.CodeBlock(take(string(b))))
+		case jiramarkup.List:
+			l := jiramarkup.List{Ordered: b.Ordered}
 			for _, it := range b.Items {
 				if *budget <= 0 {
 					break
@@ -231,12 +216,12 @@ func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
 				l.Items = append(l.Items, inlines(it))
 			}
 			out = append(out, l)
-		case jiradoc.Expand:
-			e := jiradoc.Expand{Title: take(b.Title)}
+		case jiramarkup.Expand:
+			e := jiramarkup.Expand{Title: take(b.Title)}
 			e.Blocks = cutBlocks(b.Blocks, budget)
 			out = append(out, e)
-		case jiradoc.Table:
-			t := jiradoc.Table{Header: make([]string, len(b.Header))}
+		case jiramarkup.Table:
+			t := jiramarkup.Table{Header: make([]string, len(b.Header))}
 			for i, h := range b.Header {
 				t.Header[i] = take(h)
 			}
@@ -244,7 +229,7 @@ func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
 				if *budget <= 0 {
 					break
 				}
-				cells := make([]jiradoc.Paragraph, len(row))
+				cells := make([]jiramarkup.Paragraph, len(row))
 				for i, cell := range row {
 					cells[i] = inlines(cell)
 				}
@@ -252,7 +237,7 @@ func cutBlocks(blocks []jiradoc.Block, budget *int) []jiradoc.Block {
 			}
 			out = append(out, t)
 		default:
-			cost := docRunes(jiradoc.Doc{Blocks: []jiradoc.Block{b}})
+			cost := docRunes(jiramarkup.Doc{Blocks: []jiramarkup.Block{b}})
 			if cost > *budget {
 				*budget = 0
 				break
@@ -400,7 +385,7 @@ func (c *Client) LinkIssues(ctx context.Context, linkType, inward, outward strin
 
 // AddComment adds a plain comment (ADF on Cloud, wiki markup on Data
 // Center); UpsertComment keeps one comment per marker instead.
-func (c *Client) AddComment(ctx context.Context, key string, doc jiradoc.Doc) error {
+func (c *Client) AddComment(ctx context.Context, key string, doc jiramarkup.Doc) error {
 	path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
 	return c.do(ctx, "comment on "+key, http.MethodPost, path, commentBody{Body: c.render(doc)}, nil)
 }

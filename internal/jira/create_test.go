@@ -15,7 +15,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/flow"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
@@ -53,8 +53,8 @@ func setupClock(t *testing.T, flavor jirasim.Flavor, o jirasim.Options) (*Client
 	return c, js, clk
 }
 
-func para(s string) jiradoc.Doc {
-	return jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text(s))}}
+func para(s string) jiramarkup.Doc {
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
 }
 
 // stored is a description or comment body as Jira stored it, as text.
@@ -72,9 +72,9 @@ func TestCreateIssue(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js, _ := setupClock(t, flavor, jirasim.Options{})
 			ctx := context.Background()
-			doc := jiradoc.Doc{Blocks: []jiradoc.Block{
-				jiradoc.P(jiradoc.Strong("ZeroDivisionError"), jiradoc.Text(": division by zero")),
-				jiradoc.Table{Header: []string{"tag", "value"}, Rows: [][]jiradoc.Paragraph{{jiradoc.P(jiradoc.Text("env")), jiradoc.P(jiradoc.Code("prod"))}}},
+			doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{
+				jiramarkup.P(jiramarkup.Strong("ZeroDivisionError"), jiramarkup.Plain(": division by zero")),
+				jiramarkup.Table{Header: []string{"tag", "value"}, Rows: [][]jiramarkup.Paragraph{{jiramarkup.P(jiramarkup.Plain("env")), jiramarkup.P(jiramarkup.Code("prod"))}}},
 			}}
 			key, err := c.CreateIssue(ctx, NewIssue{
 				Project: "OPS", IssueType: "Bug", Summary: "ZeroDivisionError:\n division by zero",
@@ -94,8 +94,8 @@ func TestCreateIssue(t *testing.T) {
 			if flavor == jirasim.Cloud && !strings.Contains(desc, `"type":"table"`) {
 				t.Errorf("Cloud description is not ADF: %s", desc)
 			}
-			if flavor == jirasim.DataCenter && desc != doc.Wiki() {
-				t.Errorf("Data Center description %q, want %q", desc, doc.Wiki())
+			if flavor == jirasim.DataCenter && desc != doc.RenderWiki() {
+				t.Errorf("Data Center description %q, want %q", desc, doc.RenderWiki())
 			}
 			// The least: no description, no priority (Jira's default).
 			key, err = c.CreateIssue(ctx, NewIssue{Project: "OPS", IssueType: "Task", Summary: "bare"})
@@ -111,9 +111,9 @@ func TestCreateIssueCutsLongText(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js, _ := setupClock(t, flavor, jirasim.Options{})
 			ctx := context.Background()
-			var doc jiradoc.Doc
+			var doc jiramarkup.Doc
 			for i := 0; doc.PlainText() == "" || utf8.RuneCountInString(doc.PlainText()) < 50000; i++ {
-				doc.Blocks = append(doc.Blocks, jiradoc.P(jiradoc.Text("frame "+strconv.Itoa(i)+" "+strings.Repeat("é*", 100))))
+				doc.Blocks = append(doc.Blocks, jiramarkup.P(jiramarkup.Plain("frame "+strconv.Itoa(i)+" "+strings.Repeat("é*", 100))))
 			}
 			summary := strings.Repeat("ü", 250) + "😀😀😀😀"
 			key, err := c.CreateIssue(ctx, NewIssue{Project: "OPS", IssueType: "Bug", Summary: summary, Description: doc})
@@ -152,33 +152,38 @@ func TestCreateIssueCutsLongText(t *testing.T) {
 }
 
 func TestCutKeepsTablesAndOtherBlocksInOrder(t *testing.T) {
-	table := jiradoc.Table{Header: []string{"a", "b"}}
+	table := jiramarkup.Table{Header: []string{"a", "b"}}
 	for i := 0; i < 10; i++ {
-		table.Rows = append(table.Rows, []jiradoc.Paragraph{jiradoc.P(jiradoc.Text("row" + strconv.Itoa(i))), jiradoc.P(jiradoc.Text("xxxxx"))})
+		table.Rows = append(table.Rows, []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Plain("row" + strconv.Itoa(i))), jiramarkup.P(jiramarkup.Plain("xxxxx"))})
 	}
-	doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("0123456789")), table, jiradoc.P(jiradoc.Text("tail"))}}
+	doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain("0123456789")), table, jiramarkup.P(jiramarkup.Plain("tail"))}}
 	got := cut(doc, 10+2+9+4+3)
 	if len(got.Blocks) != 3 {
 		t.Fatalf("blocks %#v", got.Blocks)
 	}
-	if tb := got.Blocks[1].(jiradoc.Table); len(tb.Rows) != 2 || tb.Rows[1][0][0].Text != "row1" || tb.Rows[1][1][0].Text != "xxx" {
+	if tb := got.Blocks[1].(jiramarkup.Table); len(tb.Rows) != 2 || tb.Rows[1][0][0].Text != "row1" || tb.Rows[1][1][0].Text != "xxx" {
 		t.Errorf("table %#v", tb)
 	}
-	if p := got.Blocks[2].(jiradoc.Paragraph); p[0].Text != cutNote {
+	if p := got.Blocks[2].(jiramarkup.Paragraph); p[0].Text != cutNote {
 		t.Errorf("last block %#v", p)
 	}
-	if got := cut(doc, 4); len(got.Blocks) != 2 || got.Blocks[0].(jiradoc.Paragraph)[0].Text != "0123" {
+	if got := cut(doc, 4); len(got.Blocks) != 2 || got.Blocks[0].(jiramarkup.Paragraph)[0].Text != "0123" {
 		t.Errorf("cut to 4: %#v", got.Blocks)
 	}
-	trace := jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.Heading("Stack"),
-		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{jiradoc.CodeBlock("line one\nline two"), jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Text("a")), jiradoc.P(jiradoc.Text("b"))}}}},
-		jiradoc.CodeBlock("never"),
+	// The budget counts characters, not bytes.
+	wide := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain("éé日日😀😀"))}}
+	if got := cut(wide, 5); len(got.Blocks) != 2 || got.Blocks[0].(jiramarkup.Paragraph)[0].Text != "éé日日😀" {
+		t.Errorf("cut to 5 characters: %#v", got.Blocks)
+	}
+	trace := jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.Heading("Stack"),
+		jiramarkup.Expand{Title: "frames", Blocks: []jiramarkup.Block{jiramarkup.CodeBlock("line one\nline two"), jiramarkup.List{Items: []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Plain("a")), jiramarkup.P(jiramarkup.Plain("b"))}}}},
+		jiramarkup.CodeBlock("never"),
 	}}
-	want := jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.Heading("Stack"),
-		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{jiradoc.CodeBlock("line one\nline")}},
-		jiradoc.P(jiradoc.Text(cutNote)),
+	want := jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.Heading("Stack"),
+		jiramarkup.Expand{Title: "frames", Blocks: []jiramarkup.Block{jiramarkup.CodeBlock("line one\nline")}},
+		jiramarkup.P(jiramarkup.Plain(cutNote)),
 	}}
 	if got := cut(trace, 5+6+13); !reflect.DeepEqual(got, want) {
 		t.Errorf("cut trace %#v", got)
@@ -192,14 +197,14 @@ func TestCutKeepsTablesAndOtherBlocksInOrder(t *testing.T) {
 // document Jira Cloud accepts (a cut that ends just after an expand's
 // title used to leave an empty expand, which Jira refuses).
 func TestCutDocumentsAreValidADF(t *testing.T) {
-	doc := jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.Heading("Stack"),
-		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{
-			jiradoc.CodeBlock("line one\nline two"),
-			jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Code("a.go:1"), jiradoc.Text(" f"))}},
-			jiradoc.Table{Header: []string{"k", "v"}, Rows: [][]jiradoc.Paragraph{{jiradoc.P(jiradoc.Strong("x")), jiradoc.P(jiradoc.Text("y"))}}},
+	doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.Heading("Stack"),
+		jiramarkup.Expand{Title: "frames", Blocks: []jiramarkup.Block{
+			jiramarkup.CodeBlock("line one\nline two"),
+			jiramarkup.List{Items: []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Code("a.go:1"), jiramarkup.Plain(" f"))}},
+			jiramarkup.Table{Header: []string{"k", "v"}, Rows: [][]jiramarkup.Paragraph{{jiramarkup.P(jiramarkup.Strong("x")), jiramarkup.P(jiramarkup.Plain("y"))}}},
 		}},
-		jiradoc.P(jiradoc.Link("tail", "https://example.com")),
+		jiramarkup.P(jiramarkup.Link("tail", "https://example.com")),
 	}}
 	var schema func(json.RawMessage) error
 	if _, ok := contract.Dir(); ok {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/flow"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 )
@@ -147,7 +147,9 @@ func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
 			ctx := context.Background()
-			doc := func(s string) jiradoc.Doc { return jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text(s))}} }
+			doc := func(s string) jiramarkup.Doc {
+				return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
+			}
 			writes := 0
 			before := func(context.Context) error { writes++; return nil }
 			// Someone else's comment first: it must be left alone.
@@ -312,7 +314,7 @@ func TestConcurrentUpsertsLeaveOneComment(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
 			js.Control.SetLatency(20 * time.Millisecond)
-			doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("verified"))}}
+			doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain("verified"))}}
 			var wg sync.WaitGroup
 			outcomes := make([]Outcome, 2)
 			for i := range outcomes {
@@ -347,7 +349,7 @@ func TestMyselfCommentsAndDeletingMarkedComments(t *testing.T) {
 			if err != nil || (me.AccountID == "" && me.Name == "") {
 				t.Fatalf("myself %+v %v", me, err)
 			}
-			doc := jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("from Sentry"))}}
+			doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain("from Sentry"))}}
 			if _, err := c.UpsertComment(ctx, "OPS-1", "sentry-note:7", doc, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -98,27 +98,10 @@ func (p Policy) decide(attempt int, safe bool, resp *http.Response, err error, n
 	}
 	backoff := p.backoff(attempt, jitter)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return Decision{}
-		}
-		if !safe && !neverSent(err) {
-			return Decision{Reason: "network error after a request that must not be sent twice: " + err.Error()}
-		}
-		return Decision{Retry: true, Wait: backoff, Reason: "network: " + err.Error()}
+		return decideNetwork(safe, err, backoff)
 	}
 	status := resp.StatusCode
-	retryable := status == http.StatusTooManyRequests || status >= 500 && status != http.StatusNotImplemented
-	if !safe && status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
-		// The server may have acted before failing.
-		retryable = false
-	}
-	if status == http.StatusForbidden {
-		// GitHub's secondary rate limits answer 403 with Retry-After, its
-		// primary limit 403 with x-ratelimit-remaining: 0. A plain 403 is a
-		// permission problem and must fail fast.
-		retryable = resp.Header.Get("Retry-After") != "" || resp.Header.Get("X-Ratelimit-Remaining") == "0"
-	}
-	if !retryable {
+	if !retryable(safe, resp) {
 		return Decision{}
 	}
 	wait := backoff
@@ -129,6 +112,37 @@ func (p Policy) decide(attempt int, safe bool, resp *http.Response, err error, n
 		wait = d
 	}
 	return Decision{Retry: true, Wait: wait, Reason: strconv.Itoa(status)}
+}
+
+// decideNetwork is decide for a request that got no answer: retried after
+// backoff unless the caller gave up (its context ended) or the request
+// must not be sent twice and may have reached the server.
+func decideNetwork(safe bool, err error, backoff time.Duration) Decision {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Decision{}
+	}
+	if !safe && !neverSent(err) {
+		return Decision{Reason: "network error after a request that must not be sent twice: " + err.Error()}
+	}
+	return Decision{Retry: true, Wait: backoff, Reason: "network: " + err.Error()}
+}
+
+// retryable reports whether an answer is worth another try: a rate limit
+// or a server error, but for a request that must not be sent twice only
+// the answers that say the server did nothing (429, 503).
+func retryable(safe bool, resp *http.Response) bool {
+	switch status := resp.StatusCode; {
+	case status == http.StatusForbidden:
+		// GitHub's secondary rate limits answer 403 with Retry-After, its
+		// primary limit 403 with x-ratelimit-remaining: 0. A plain 403 is a
+		// permission problem and must fail fast.
+		return resp.Header.Get("Retry-After") != "" || resp.Header.Get("X-Ratelimit-Remaining") == "0"
+	case !safe:
+		// The server may have acted before failing.
+		return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+	default:
+		return status == http.StatusTooManyRequests || status >= 500 && status != http.StatusNotImplemented
+	}
 }
 
 func (p Policy) backoff(attempt int, jitter float64) time.Duration {
@@ -171,43 +185,26 @@ type Transport struct {
 	OnRetry func(req *http.Request, d Decision)
 }
 
-// RoundTrip sends req, retrying as the policy says. The request body is
-// buffered so it can be sent again.
+// RoundTrip sends req, retrying as the policy says. Every attempt sends a
+// copy of req with a body of its own, so req itself is never modified (the
+// http.RoundTripper contract): a body that cannot be given again (no
+// GetBody) is read once, closed, and buffered for the copies.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	getBody := req.GetBody
-	if req.Body != nil && req.Body != http.NoBody && getBody == nil {
-		buf, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("retry: read request body: %w", err)
-		}
-		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-		req.Body, _ = getBody()
+	getBody, err := bodies(req)
+	if err != nil {
+		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 && getBody != nil {
-			body, err := getBody()
-			if err != nil {
-				return nil, fmt.Errorf("retry: rewind request body: %w", err)
-			}
-			req = req.Clone(req.Context())
-			req.Body = body
+		try, err := copyWithBody(req, getBody)
+		if err != nil {
+			return nil, err
 		}
-		resp, err := base.RoundTrip(req)
-		now := time.Now()
-		if t.Policy.Now != nil {
-			now = t.Policy.Now()
-		}
-		var d Decision
-		if limit := githubLimit(req, resp, err); limit != notLimited {
-			d = t.Policy.decideLimit(attempt, resp, limit, now, rand.Float64())
-		} else {
-			d = t.Policy.decide(attempt, idempotent(req), resp, err, now, rand.Float64())
-		}
+		resp, err := base.RoundTrip(try)
+		d := t.decide(attempt, try, resp, err)
 		if !d.Retry {
 			return resp, err
 		}
@@ -217,12 +214,57 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		}
 		if t.OnRetry != nil {
-			t.OnRetry(req, d)
+			t.OnRetry(try, d)
 		}
 		if err := t.sleep(req.Context(), d.Wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// bodies returns what gives each attempt its own copy of req's body: nil
+// for a request without one, else req.GetBody, else a reader of the body
+// read once. req's body is closed either way: the attempts send copies.
+func bodies(req *http.Request) (func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	if req.GetBody != nil {
+		return req.GetBody, nil
+	}
+	buf, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("retry: read request body: %w", err)
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }, nil
+}
+
+// copyWithBody is one attempt's copy of req, with a fresh body when
+// getBody is not nil.
+func copyWithBody(req *http.Request, getBody func() (io.ReadCloser, error)) (*http.Request, error) {
+	try := req.Clone(req.Context())
+	if getBody != nil {
+		body, err := getBody()
+		if err != nil {
+			return nil, fmt.Errorf("retry: rewind request body: %w", err)
+		}
+		try.Body = body
+	}
+	return try, nil
+}
+
+// decide applies the policy to the outcome of one attempt: a GitHub rate
+// limit that only the body shows, or any other answer or error.
+func (t *Transport) decide(attempt int, req *http.Request, resp *http.Response, err error) Decision {
+	now := time.Now()
+	if t.Policy.Now != nil {
+		now = t.Policy.Now()
+	}
+	if limit := githubLimit(req, resp, err); limit != notLimited {
+		return t.Policy.decideLimit(attempt, resp, limit, now, rand.Float64())
+	}
+	return t.Policy.decide(attempt, idempotent(req), resp, err, now, rand.Float64())
 }
 
 func (t *Transport) sleep(ctx context.Context, d time.Duration) error {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,4 +204,73 @@ func TestTransportDoesNotResendAPostAfter502(t *testing.T) {
 	if calls != 5 {
 		t.Errorf("an idempotent POST was sent %d times, want 5", calls)
 	}
+}
+
+// roundTrip is a base transport made of a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTransportLeavesTheCallersRequestAsItWas: the http.RoundTripper
+// contract says RoundTrip must not modify the request. Every attempt
+// sends a copy with its own body, so the caller's request keeps its body
+// and headers whatever the attempts and the base transport do.
+func TestTransportLeavesTheCallersRequestAsItWas(t *testing.T) {
+	var bodies []string
+	base := roundTrip(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		bodies = append(bodies, string(b))
+		// A base that writes on the request it is given (as signing
+		// transports do) must not write on the caller's.
+		r.Header.Set("X-Attempt", strconv.Itoa(len(bodies)))
+		if len(bodies) < 3 {
+			return resp(http.StatusServiceUnavailable), nil
+		}
+		return resp(http.StatusOK), nil
+	})
+	tr := &Transport{Base: base, Policy: Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { return nil }}}
+	for _, tt := range []struct {
+		name string
+		body io.Reader
+	}{
+		{"a body that cannot be read again", io.NopCloser(strings.NewReader(`{"a":1}`))},
+		{"a body with GetBody", strings.NewReader(`{"a":1}`)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bodies = nil
+			req, _ := http.NewRequest(http.MethodPut, "http://example.invalid/x", tt.body)
+			closed := &closeRecorder{ReadCloser: req.Body}
+			req.Body = closed
+			body, hadGetBody := req.Body, req.GetBody != nil
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if len(bodies) != 3 || bodies[0] != `{"a":1}` || bodies[1] != `{"a":1}` || bodies[2] != `{"a":1}` {
+				t.Errorf("attempts sent bodies %q, want the same body three times", bodies)
+			}
+			if req.Body != body || (req.GetBody != nil) != hadGetBody {
+				t.Errorf("the caller's request body was replaced")
+			}
+			if len(req.Header) != 0 {
+				t.Errorf("the caller's request headers were changed: %v", req.Header)
+			}
+			if !closed.closed {
+				t.Errorf("the caller's request body was not closed (RoundTrip must close it)")
+			}
+		})
+	}
+}
+
+type closeRecorder struct {
+	io.ReadCloser
+	closed bool
+}
+
+func (c *closeRecorder) Close() error {
+	c.closed = true
+	return c.ReadCloser.Close()
 }

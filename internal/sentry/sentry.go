@@ -11,12 +11,10 @@
 package sentry
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/baseurl"
+	"github.com/fixproof/fixproof/internal/jsonhttp"
 )
 
 // DefaultBaseURL is sentry.io, used when Config.BaseURL is empty.
@@ -50,11 +49,8 @@ type Config struct {
 
 // Client talks to one Sentry organization. It is safe for concurrent use.
 type Client struct {
-	base  string // scheme://host[/prefix], no trailing slash
-	token string
-	org   string
-	hc    *http.Client
-	ua    string
+	api jsonhttp.Client
+	org string
 	// now is the clock used to mark zero-filled buckets incomplete.
 	now func() time.Time
 }
@@ -78,7 +74,12 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: base, token: cfg.Token, org: cfg.Org, hc: hc, ua: cfg.UserAgent, now: time.Now}, nil
+	h := http.Header{"Authorization": {"Bearer " + cfg.Token}, "Accept": {"application/json"}}
+	if cfg.UserAgent != "" {
+		h.Set("User-Agent", cfg.UserAgent)
+	}
+	api := jsonhttp.Client{Service: "sentry", Base: base, Header: h, HTTP: hc, MaxBody: maxBody}
+	return &Client{api: api, org: cfg.Org, now: time.Now}, nil
 }
 
 // ErrNotFound is what a 404 from Sentry matches with errors.Is: the issue
@@ -156,50 +157,16 @@ const maxBody = 16 << 20
 // not nil). body, when not nil, is sent as JSON. It returns the response
 // headers of a successful answer.
 func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body, out any) (http.Header, error) {
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("sentry: %s: encoding request: %w", op, err)
-		}
-		// A *bytes.Reader gives the request a GetBody, so a retrying
-		// transport can send it again.
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	resp, err := c.api.Do(ctx, op, method, path, query, body)
 	if err != nil {
-		return nil, fmt.Errorf("sentry: %s: %w", op, err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.ua != "" {
-		req.Header.Set("User-Agent", c.ua)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("sentry: %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("sentry: %s: reading response: %w", op, err)
-	}
-	if len(b) > maxBody {
-		return nil, fmt.Errorf("sentry: %s: response larger than %d bytes", op, maxBody)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &APIError{Op: op, Status: resp.StatusCode, Detail: detail(b)}
+	if !resp.OK() {
+		return nil, &APIError{Op: op, Status: resp.Status, Detail: detail(resp.Body)}
 	}
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return nil, fmt.Errorf("sentry: %s: decoding response: %w", op, err)
+		if err := c.api.Decode(op, resp, out); err != nil {
+			return nil, err
 		}
 	}
 	return resp.Header, nil
@@ -213,11 +180,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 func detail(body []byte) string {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
-		s := strings.TrimSpace(string(body))
-		if len(s) > 200 {
-			s = s[:200] + "..."
-		}
-		return s
+		return jsonhttp.Snippet(body)
 	}
 	if m, ok := v.(map[string]any); ok {
 		switch d := m["detail"].(type) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/retry"
@@ -113,10 +114,10 @@ func TestNewValidatesConfig(t *testing.T) {
 			t.Errorf("New(BaseURL %q): %v", base, err)
 			continue
 		}
-		if c.base != want {
-			t.Errorf("New(BaseURL %q): base %q, want %q", base, c.base, want)
+		if c.api.Base != want {
+			t.Errorf("New(BaseURL %q): base %q, want %q", base, c.api.Base, want)
 		}
-		if c.hc != http.DefaultClient {
+		if c.api.HTTP != http.DefaultClient {
 			t.Errorf("nil HTTPClient not replaced by http.DefaultClient")
 		}
 	}
@@ -493,6 +494,10 @@ func TestDetail(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	if got := detail([]byte(long)); len(got) > 210 {
 		t.Errorf("a long body is not shortened: %d bytes", len(got))
+	}
+	// "é" takes bytes 200 and 201: shortening must not split it.
+	if got := detail([]byte(strings.Repeat("x", 199) + "é, then more")); !utf8.ValidString(got) || got != strings.Repeat("x", 199)+"..." {
+		t.Errorf("a long body is shortened inside a character: %q", got)
 	}
 	if got := (&APIError{Op: "read issue 1", Status: 502}).Error(); got != "sentry: read issue 1: 502 Bad Gateway" {
 		t.Errorf("Error() without detail = %q", got)

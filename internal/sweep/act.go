@@ -11,7 +11,7 @@ import (
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -166,8 +166,8 @@ func (s *Sweeper) criterion() string {
 
 // evidenceTable is one row per Sentry issue. Titles are Sentry's event
 // titles: attacker-controlled text, kept as plain text nodes.
-func (s *Sweeper) evidenceTable(o Outcome) jiradoc.Table {
-	t := jiradoc.Table{Header: []string{"Sentry issue", "Before the merge", "After the merge", "Result"}}
+func (s *Sweeper) evidenceTable(o Outcome) jiramarkup.Table {
+	t := jiramarkup.Table{Header: []string{"Sentry issue", "Before the merge", "After the merge", "Result"}}
 	for _, ev := range o.Evidence {
 		name := ev.ShortID
 		if name == "" {
@@ -177,35 +177,35 @@ func (s *Sweeper) evidenceTable(o Outcome) jiradoc.Table {
 		if ev.Resolved {
 			result = "resolved in commit " + short(o.Merge.Commit)
 		}
-		t.Rows = append(t.Rows, []jiradoc.Paragraph{
-			jiradoc.P(jiradoc.Link(name, ev.URL), jiradoc.Text(" "+ev.Title)),
-			jiradoc.P(jiradoc.Text(counts(ev.Before))),
-			jiradoc.P(jiradoc.Text(counts(ev.Result.After))),
-			jiradoc.P(jiradoc.Text(result)),
+		t.Rows = append(t.Rows, []jiramarkup.Paragraph{
+			jiramarkup.P(jiramarkup.Link(name, ev.URL), jiramarkup.Plain(" "+ev.Title)),
+			jiramarkup.P(jiramarkup.Plain(counts(ev.Before))),
+			jiramarkup.P(jiramarkup.Plain(counts(ev.Result.After))),
+			jiramarkup.P(jiramarkup.Plain(result)),
 		})
 	}
 	return t
 }
 
-func (s *Sweeper) prRef(o Outcome) jiradoc.Inline {
-	return jiradoc.Link(fmt.Sprintf("%s#%d", o.Merge.Repo, o.Merge.PR), o.Merge.URL)
+func (s *Sweeper) prRef(o Outcome) jiramarkup.Inline {
+	return jiramarkup.Link(fmt.Sprintf("%s#%d", o.Merge.Repo, o.Merge.PR), o.Merge.URL)
 }
 
-func (s *Sweeper) verifiedDoc(o Outcome) jiradoc.Doc {
-	return jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Strong("Verified in production. "), jiradoc.Text("After "), s.prRef(o),
-			jiradoc.Text(" merged (commit "+short(o.Merge.Commit)+"), the linked Sentry issues had "+s.criterion()+".")),
+func (s *Sweeper) verifiedDoc(o Outcome) jiramarkup.Doc {
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Strong("Verified in production. "), jiramarkup.Plain("After "), s.prRef(o),
+			jiramarkup.Plain(" merged (commit "+short(o.Merge.Commit)+"), the linked Sentry issues had "+s.criterion()+".")),
 		s.evidenceTable(o),
-		jiradoc.P(jiradoc.Text("fixproof resolved the Sentry issues in that commit (a regression reopens them) and closed this issue.")),
+		jiramarkup.P(jiramarkup.Plain("fixproof resolved the Sentry issues in that commit (a regression reopens them) and closed this issue.")),
 	}}
 }
 
-func (s *Sweeper) unverifiedDoc(o Outcome) jiradoc.Doc {
-	return jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Strong("Not verified. "), jiradoc.Text(fmt.Sprintf("%s after ", s.cfg.Params.Timeout)), s.prRef(o),
-			jiradoc.Text(" merged, the linked Sentry issues still did not have "+s.criterion()+".")),
+func (s *Sweeper) unverifiedDoc(o Outcome) jiramarkup.Doc {
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Strong("Not verified. "), jiramarkup.Plain(fmt.Sprintf("%s after ", s.cfg.Params.Timeout)), s.prRef(o),
+			jiramarkup.Plain(" merged, the linked Sentry issues still did not have "+s.criterion()+".")),
 		s.evidenceTable(o),
-		jiradoc.P(jiradoc.Text("Nothing was resolved. fixproof stopped watching and labelled this issue " + loop.LabelUnverified + ".")),
+		jiramarkup.P(jiramarkup.Plain("Nothing was resolved. fixproof stopped watching and labelled this issue " + loop.LabelUnverified + ".")),
 	}}
 }
 

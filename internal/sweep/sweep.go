@@ -22,7 +22,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -37,7 +37,7 @@ type Jira interface {
 	flow.Transitions
 	SetProperty(ctx context.Context, key, name string, value any) error
 	EditLabels(ctx context.Context, key string, add, remove []string) error
-	UpsertComment(ctx context.Context, key, marker string, doc jiradoc.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
+	UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
 	BrowseURL(key string) string
 }
 

@@ -10,7 +10,6 @@ package ticket
 import (
 	"bytes"
 	"fmt"
-	"html"
 	"maps"
 	"net/url"
 	"regexp"
@@ -20,16 +19,18 @@ import (
 	"text/template"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/alert"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // Ticket is what goes into Jira.
 type Ticket struct {
 	Summary     string
-	Description jiradoc.Doc
+	Description jiramarkup.Doc
 	Labels      []string
 }
 
@@ -87,11 +88,11 @@ var blankLine = regexp.MustCompile(`\n\s*\n`)
 
 // plainDoc turns template output into paragraphs, one per blank-line
 // separated block: text only, so a template cannot produce markup.
-func plainDoc(s string) jiradoc.Doc {
-	var d jiradoc.Doc
+func plainDoc(s string) jiramarkup.Doc {
+	var d jiramarkup.Doc
 	for _, para := range blankLine.Split(strings.TrimSpace(s), -1) {
 		if para = strings.TrimSpace(para); para != "" {
-			d.Blocks = append(d.Blocks, jiradoc.P(jiradoc.Text(para)))
+			d.Blocks = append(d.Blocks, jiramarkup.P(jiramarkup.Plain(para)))
 		}
 	}
 	return d
@@ -154,11 +155,10 @@ func invisible(r rune) bool {
 // cut shortens s to at most n characters on a rune boundary, ending with
 // an ellipsis when it cut.
 func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return textcut.Runes(s, n-1) + "…"
 }
 
 // Labels are fixproof's, the fingerprint's, the source's (the Sentry
@@ -230,10 +230,7 @@ func label(s string) string {
 		}
 		return r // strings.Map has already made bad bytes U+FFFD
 	}, s)
-	if len(s) > maxLabelBytes {
-		// Cut on bytes, then drop the half character the cut may leave.
-		s = strings.ToValidUTF8(s[:maxLabelBytes], "")
-	}
+	s = textcut.Bytes(s, maxLabelBytes)
 	if s == "" {
 		return fallbackLabel
 	}
@@ -245,44 +242,68 @@ func label(s string) string {
 const topFrames = 5
 
 // Description lays out everything an engineer needs first.
-func Description(a *alert.Alert, class string) jiradoc.Doc {
+func Description(a *alert.Alert, class string) jiramarkup.Doc {
 	switch a.Source {
 	case alert.Alertmanager:
 		return alertmanagerDescription(a)
 	case alert.Guance:
 		return guanceDescription(a)
 	}
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
 
 	if a.ExceptionType != "" || a.ExceptionValue != "" {
-		add(jiradoc.P(jiradoc.Strong(a.ExceptionType+": "), jiradoc.Text(a.ExceptionValue)))
+		add(jiramarkup.P(jiramarkup.Strong(a.ExceptionType+": "), jiramarkup.Plain(a.ExceptionValue)))
 	} else if a.Title != "" {
-		add(jiradoc.P(jiradoc.Strong(a.Title)))
+		add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	}
+	add(whereItFailed(a.Frames)...)
+	add(detailsTable(sentryDetails(a, class)))
+	if len(a.Breadcrumbs) > 0 {
+		items := make([]jiramarkup.Paragraph, 0, len(a.Breadcrumbs))
+		for _, bc := range a.Breadcrumbs {
+			items = append(items, breadcrumb(bc))
+		}
+		add(jiramarkup.Heading("Steps before the error"), jiramarkup.List{Ordered: true, Items: items})
+	}
+	add(links([][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}})...)
+	if how := investigate(a); len(how) > 0 {
+		add(jiramarkup.Heading("How to investigate"))
+		add(how...)
+	}
+	return d
+}
 
-	if len(a.Frames) > 0 {
-		// Sentry lists frames oldest call first; the crash is last.
-		var inApp, rest []alert.Frame
-		for i := len(a.Frames) - 1; i >= 0; i-- {
-			f := a.Frames[i]
-			if f.InApp && len(inApp) < topFrames {
-				inApp = append(inApp, f)
-			} else {
-				rest = append(rest, f)
-			}
-		}
-		if len(inApp) == 0 && len(rest) > 0 {
-			n := min(topFrames, len(rest))
-			inApp, rest = rest[:n], rest[n:]
-		}
-		add(jiradoc.Heading("Where it failed"))
-		add(frameList(inApp))
-		if len(rest) > 0 {
-			add(jiradoc.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiradoc.Block{frameList(rest)}})
+// whereItFailed lists the frames that matter, the crash first: up to
+// topFrames in-app frames (or, with none, the first frames), the rest
+// collapsed below them. No frames, no section.
+func whereItFailed(frames []alert.Frame) []jiramarkup.Block {
+	if len(frames) == 0 {
+		return nil
+	}
+	// Sentry lists frames oldest call first; the crash is last.
+	var top, rest []alert.Frame
+	for i := len(frames) - 1; i >= 0; i-- {
+		f := frames[i]
+		if f.InApp && len(top) < topFrames {
+			top = append(top, f)
+		} else {
+			rest = append(rest, f)
 		}
 	}
+	if len(top) == 0 && len(rest) > 0 {
+		n := min(topFrames, len(rest))
+		top, rest = rest[:n], rest[n:]
+	}
+	out := []jiramarkup.Block{jiramarkup.Heading("Where it failed"), frameList(top)}
+	if len(rest) > 0 {
+		out = append(out, jiramarkup.Expand{Title: fmt.Sprintf("%d more frames", len(rest)), Blocks: []jiramarkup.Block{frameList(rest)}})
+	}
+	return out
+}
 
+// sentryDetails are the rows of a Sentry issue's details table.
+func sentryDetails(a *alert.Alert, class string) [][2]string {
 	rows := [][2]string{
 		{"Culprit", a.Culprit}, {"Release", a.Release}, {"Environment", a.Environment},
 		{"First seen", stamp(a.FirstSeen)}, {"Last seen", stamp(a.LastSeen)},
@@ -295,38 +316,29 @@ func Description(a *alert.Alert, class string) jiradoc.Doc {
 	if a.User != nil && a.User.ID != "" {
 		rows = append(rows, [2]string{"User", a.User.ID})
 	}
-	add(detailsTable(rows))
-
-	if len(a.Breadcrumbs) > 0 {
-		items := make([]jiradoc.Paragraph, 0, len(a.Breadcrumbs))
-		for _, bc := range a.Breadcrumbs {
-			items = append(items, breadcrumb(bc))
-		}
-		add(jiradoc.Heading("Steps before the error"), jiradoc.List{Ordered: true, Items: items})
-	}
-
-	var links []jiradoc.Inline
-	for _, l := range [][2]string{{"Sentry issue", a.IssueURL}, {"Event", a.EventURL}, {"Replay", a.ReplayURL}} {
-		if l[1] != "" {
-			if len(links) > 0 {
-				links = append(links, jiradoc.Text(" · "))
-			}
-			links = append(links, jiradoc.Link(l[0], l[1]))
-		}
-	}
-	if len(links) > 0 {
-		add(jiradoc.Heading("Links"), jiradoc.P(links...))
-	}
-
-	if how := investigate(a); len(how) > 0 {
-		add(jiradoc.Heading("How to investigate"))
-		add(how...)
-	}
-	return d
+	return rows
 }
 
-func frameList(fs []alert.Frame) jiradoc.List {
-	l := jiradoc.List{}
+// links is a "Links" heading over the named links (name, URL) that have
+// a URL, separated by " · "; nothing when none has.
+func links(named [][2]string) []jiramarkup.Block {
+	var line []jiramarkup.Inline
+	for _, l := range named {
+		if l[1] != "" {
+			if len(line) > 0 {
+				line = append(line, jiramarkup.Plain(" · "))
+			}
+			line = append(line, jiramarkup.Link(l[0], l[1]))
+		}
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	return []jiramarkup.Block{jiramarkup.Heading("Links"), jiramarkup.P(line...)}
+}
+
+func frameList(fs []alert.Frame) jiramarkup.List {
+	l := jiramarkup.List{}
 	for _, f := range fs {
 		where := f.File
 		if where == "" {
@@ -335,23 +347,23 @@ func frameList(fs []alert.Frame) jiradoc.List {
 		if f.Line > 0 {
 			where += ":" + strconv.Itoa(f.Line)
 		}
-		l.Items = append(l.Items, jiradoc.P(jiradoc.Code(where), jiradoc.Text(" "+f.Function)))
+		l.Items = append(l.Items, jiramarkup.P(jiramarkup.Code(where), jiramarkup.Plain(" "+f.Function)))
 	}
 	return l
 }
 
-func detailsTable(rows [][2]string) jiradoc.Table {
-	t := jiradoc.Table{Header: []string{"", ""}}
+func detailsTable(rows [][2]string) jiramarkup.Table {
+	t := jiramarkup.Table{Header: []string{"", ""}}
 	for _, r := range rows {
 		if strings.TrimSpace(r[1]) == "" {
 			continue
 		}
-		t.Rows = append(t.Rows, []jiradoc.Paragraph{jiradoc.P(jiradoc.Strong(r[0])), jiradoc.P(jiradoc.Text(r[1]))})
+		t.Rows = append(t.Rows, []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Strong(r[0])), jiramarkup.P(jiramarkup.Plain(r[1]))})
 	}
 	return t
 }
 
-func breadcrumb(bc alert.Breadcrumb) jiradoc.Paragraph {
+func breadcrumb(bc alert.Breadcrumb) jiramarkup.Paragraph {
 	var parts []string
 	if !bc.Time.IsZero() {
 		parts = append(parts, bc.Time.UTC().Format("15:04:05"))
@@ -371,14 +383,14 @@ func breadcrumb(bc alert.Breadcrumb) jiradoc.Paragraph {
 	if head != "" {
 		head += ": "
 	}
-	return jiradoc.P(jiradoc.Text(head + msg))
+	return jiramarkup.P(jiramarkup.Plain(head + msg))
 }
 
 // investigate is the "how to investigate" block: the failing request as a
 // curl line (headers other than a few harmless ones left out: they may
 // carry credentials even after scrubbing) and where to search the trace.
-func investigate(a *alert.Alert) []jiradoc.Block {
-	var out []jiradoc.Block
+func investigate(a *alert.Alert) []jiramarkup.Block {
+	var out []jiramarkup.Block
 	if a.Request != nil && a.Request.URL != "" {
 		u := a.Request.URL
 		if a.Request.Query != "" && !strings.Contains(u, "?") {
@@ -395,12 +407,12 @@ func investigate(a *alert.Alert) []jiradoc.Block {
 				line += " -H " + shellQuote(h.Key+": "+h.Value)
 			}
 		}
-		out = append(out, jiradoc.P(jiradoc.Text("Replay the failing request:")), jiradoc.CodeBlock(line))
+		out = append(out, jiramarkup.P(jiramarkup.Plain("Replay the failing request:")), jiramarkup.CodeBlock(line))
 	}
 	if a.TraceID != "" {
-		out = append(out, jiradoc.P(jiradoc.Text("Search the trace: "), jiradoc.Code("trace:"+a.TraceID)))
+		out = append(out, jiramarkup.P(jiramarkup.Plain("Search the trace: "), jiramarkup.Code("trace:"+a.TraceID)))
 		if base := traceSearchURL(a); base != "" {
-			out = append(out, jiradoc.P(jiradoc.Link("Open the trace in Sentry", base)))
+			out = append(out, jiramarkup.P(jiramarkup.Link("Open the trace in Sentry", base)))
 		}
 	}
 	return out
@@ -438,12 +450,12 @@ func count(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiradoc.P(jiradoc.Strong(a.Title)))
+func alertmanagerDescription(a *alert.Alert) jiramarkup.Doc {
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	if s := a.Annotations["description"]; s != "" {
-		add(jiradoc.P(jiradoc.Text(s)))
+		add(jiramarkup.P(jiramarkup.Plain(s)))
 	}
 	rows := [][2]string{{"Status", a.Status}, {"Receiver", a.Receiver}, {"Alerts in the group", strconv.Itoa(len(a.Alerts))}}
 	for _, k := range sortedKeys(a.GroupLabels) {
@@ -456,7 +468,7 @@ func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
 	}
 	add(detailsTable(rows))
 	if len(a.Alerts) > 0 {
-		items := make([]jiradoc.Paragraph, 0, len(a.Alerts))
+		items := make([]jiramarkup.Paragraph, 0, len(a.Alerts))
 		for _, in := range a.Alerts {
 			var kv []string
 			for _, k := range sortedKeys(in.Labels) {
@@ -464,60 +476,25 @@ func alertmanagerDescription(a *alert.Alert) jiradoc.Doc {
 					kv = append(kv, k+"="+in.Labels[k])
 				}
 			}
-			p := jiradoc.P(jiradoc.Text(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
+			p := jiramarkup.P(jiramarkup.Plain(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
 			if in.GeneratorURL != "" {
-				p = append(p, jiradoc.Text(" "), jiradoc.Link("graph", in.GeneratorURL))
+				p = append(p, jiramarkup.Plain(" "), jiramarkup.Link("graph", in.GeneratorURL))
 			}
 			items = append(items, p)
 		}
-		add(jiradoc.Heading("Alerts"), jiradoc.List{Items: items})
+		add(jiramarkup.Heading("Alerts"), jiramarkup.List{Items: items})
 	}
-	var links []jiradoc.Inline
-	if r := a.Annotations["runbook_url"]; r != "" {
-		links = append(links, jiradoc.Link("Runbook", r))
-	}
-	if a.ExternalURL != "" {
-		if len(links) > 0 {
-			links = append(links, jiradoc.Text(" · "))
-		}
-		links = append(links, jiradoc.Link("Alertmanager", a.ExternalURL))
-	}
-	if len(links) > 0 {
-		add(jiradoc.Heading("Links"), jiradoc.P(links...))
-	}
+	add(links([][2]string{{"Runbook", a.Annotations["runbook_url"]}, {"Alertmanager", a.ExternalURL}})...)
 	return d
 }
 
-var (
-	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/p|/div|/li|/h[1-6])\s*/?>`)
-	htmlTag   = regexp.MustCompile(`<[^>]*>`)
-	spaces    = regexp.MustCompile(`[ \t]+`)
-)
-
-// TextFromHTML turns an HTML description (Guance stores them so) into
-// plain text: line breaks where blocks end, tags dropped, entities decoded.
-// The result only ever becomes text nodes, so no markup survives.
-func TextFromHTML(s string) string {
-	s = htmlBreak.ReplaceAllString(s, "\n")
-	s = htmlTag.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	lines := strings.Split(s, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if l = strings.TrimSpace(spaces.ReplaceAllString(l, " ")); l != "" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-func guanceDescription(a *alert.Alert) jiradoc.Doc {
-	var d jiradoc.Doc
-	add := func(b ...jiradoc.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiradoc.P(jiradoc.Strong(a.Title)))
+func guanceDescription(a *alert.Alert) jiramarkup.Doc {
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
 	for _, para := range strings.Split(a.Annotations["description"], "\n") {
 		if para != "" {
-			add(jiradoc.P(jiradoc.Text(para)))
+			add(jiramarkup.P(jiramarkup.Plain(para)))
 		}
 	}
 	add(detailsTable([][2]string{{"Guance status", a.Annotations["status"]}, {"Level", a.Level},

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/alert"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 )
 
 func sentryAlert() *alert.Alert {
@@ -74,7 +74,7 @@ func TestAlertTextCannotInjectMarkup(t *testing.T) {
 	a.ExceptionValue = "[~accountid:123] {code}x{code} *bold*"
 	a.Breadcrumbs = []alert.Breadcrumb{{Message: "h1. heading\n# item [link|javascript:x]"}}
 	d := Description(a, "other")
-	wiki := d.Wiki()
+	wiki := d.RenderWiki()
 	if strings.Contains(wiki, "[~accountid") || strings.Contains(wiki, " {code}") || strings.Contains(wiki, "\nh1.") {
 		t.Errorf("markup survived:\n%s", wiki)
 	}
@@ -107,8 +107,8 @@ func TestTemplatesOverrideButProduceOnlyText(t *testing.T) {
 	if tk.Summary != "web broke: TypeError" {
 		t.Errorf("summary %q", tk.Summary)
 	}
-	if len(tk.Description.Blocks) != 2 || !strings.Contains(tk.Description.Wiki(), `\*not bold\* \[\~admin\]`) {
-		t.Errorf("description %q", tk.Description.Wiki())
+	if len(tk.Description.Blocks) != 2 || !strings.Contains(tk.Description.RenderWiki(), `\*not bold\* \[\~admin\]`) {
+		t.Errorf("description %q", tk.Description.RenderWiki())
 	}
 	if _, err := New("{{.Alert.Nope", ""); err == nil {
 		t.Error("a broken template must fail at start")
@@ -130,15 +130,7 @@ func TestAlertmanagerDescription(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, text)
 		}
 	}
-	var _ jiradoc.Doc = Description(a, "")
-}
-
-func TestTextFromHTML(t *testing.T) {
-	in := `<p>Checkout <b>fails</b> &amp; retries</p><ul><li>pod api-1</li><li>pod api-2</li></ul><br/><script>alert(1)</script>`
-	want := "Checkout fails & retries\npod api-1\npod api-2\nalert(1)"
-	if got := TextFromHTML(in); got != want {
-		t.Errorf("TextFromHTML\n got %q\nwant %q", got, want)
-	}
+	var _ jiramarkup.Doc = Description(a, "")
 }
 
 func TestGuanceIssueTicket(t *testing.T) {
@@ -154,7 +146,7 @@ func TestGuanceIssueTicket(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, text)
 		}
 	}
-	if w := d.Wiki(); strings.Contains(w, "[~admin]") || strings.Contains(w, " {code}") {
+	if w := d.RenderWiki(); strings.Contains(w, "[~admin]") || strings.Contains(w, " {code}") {
 		t.Errorf("markup survived: %s", w)
 	}
 	if !contains(Labels(a, ""), "guance") {

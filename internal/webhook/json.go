@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // parseObject decodes body, which must be exactly one JSON object.
@@ -64,11 +64,7 @@ func short(s string) string {
 	if len(s) <= max {
 		return strconv.Quote(s)
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "..."
+	return strconv.Quote(textcut.Bytes(s, max)) + "..."
 }
 
 func join(path, key string) string {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/contract"
-	"github.com/fixproof/fixproof/internal/jiradoc"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
 
@@ -170,45 +170,45 @@ func handwrittenADF() []adfCase {
 func productADF(t *testing.T) []adfCase {
 	t.Helper()
 	var out []adfCase
-	add := func(name string, d jiradoc.Doc) {
+	add := func(name string, d jiramarkup.Doc) {
 		out = append(out, adfCase{name: name, doc: string(d.MarshalADF()), valid: true})
 	}
 	hostile := "[~admin] {code}x{code} *b* <script>\n\tline\u00a0two \u202e \x00"
-	pr := jiradoc.Link("acme/api#7", "https://github.com/acme/api/pull/7")
+	pr := jiramarkup.Link("acme/api#7", "https://github.com/acme/api/pull/7")
 
-	// jiradoc, block by block, including the empty and degenerate cases.
-	add("jiradoc empty", jiradoc.Doc{})
-	add("jiradoc paragraph kinds", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Text("plain "), jiradoc.Strong("strong"), jiradoc.Code("code"), pr),
-		jiradoc.P(jiradoc.Link("unsafe", "javascript:alert(1)"), jiradoc.Link("relative", "/x")),
-		jiradoc.P(jiradoc.Text(""), jiradoc.Text("   ")),
-		jiradoc.P(),
-		jiradoc.P(jiradoc.Inline{Text: "every style", Href: "https://x.example", Strong: true, Code: true}),
-		jiradoc.P(jiradoc.Inline{Text: "strong link", Href: "https://x.example", Strong: true}),
-		jiradoc.P(jiradoc.Text(hostile)),
+	// jiramarkup, block by block, including the empty and degenerate cases.
+	add("jiramarkup empty", jiramarkup.Doc{})
+	add("jiramarkup paragraph kinds", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Plain("plain "), jiramarkup.Strong("strong"), jiramarkup.Code("code"), pr),
+		jiramarkup.P(jiramarkup.Link("unsafe", "javascript:alert(1)"), jiramarkup.Link("relative", "/x")),
+		jiramarkup.P(jiramarkup.Plain(""), jiramarkup.Plain("   ")),
+		jiramarkup.P(),
+		jiramarkup.P(jiramarkup.Inline{Text: "every style", Href: "https://x.example", Strong: true, Code: true}),
+		jiramarkup.P(jiramarkup.Inline{Text: "strong link", Href: "https://x.example", Strong: true}),
+		jiramarkup.P(jiramarkup.Plain(hostile)),
 	}})
-	add("jiradoc headings", jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.Heading("Where"), jiradoc.Heading(""), jiradoc.Heading(hostile)}})
-	add("jiradoc tables", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.Table{Header: []string{"Key", "Result"}, Rows: [][]jiradoc.Paragraph{{jiradoc.P(jiradoc.Code("OPS-1")), jiradoc.P(jiradoc.Strong("moved"))}}},
-		jiradoc.Table{Header: []string{"", ""}},
-		jiradoc.Table{},
-		jiradoc.Table{Header: []string{"a"}, Rows: [][]jiradoc.Paragraph{{}, {jiradoc.P()}}},
+	add("jiramarkup headings", jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.Heading("Where"), jiramarkup.Heading(""), jiramarkup.Heading(hostile)}})
+	add("jiramarkup tables", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.Table{Header: []string{"Key", "Result"}, Rows: [][]jiramarkup.Paragraph{{jiramarkup.P(jiramarkup.Code("OPS-1")), jiramarkup.P(jiramarkup.Strong("moved"))}}},
+		jiramarkup.Table{Header: []string{"", ""}},
+		jiramarkup.Table{},
+		jiramarkup.Table{Header: []string{"a"}, Rows: [][]jiramarkup.Paragraph{{}, {jiramarkup.P()}}},
 	}})
-	add("jiradoc lists", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Text("a")), jiradoc.P()}},
-		jiradoc.List{Ordered: true, Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Code("x.go:1"), jiradoc.Text(" f"))}},
-		jiradoc.List{},
+	add("jiramarkup lists", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.List{Items: []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Plain("a")), jiramarkup.P()}},
+		jiramarkup.List{Ordered: true, Items: []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Code("x.go:1"), jiramarkup.Plain(" f"))}},
+		jiramarkup.List{},
 	}})
-	add("jiradoc code", jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.CodeBlock("a\nb\n"), jiradoc.CodeBlock(""), jiradoc.CodeBlock(hostile)}})
-	add("jiradoc expands", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.Expand{Title: "frames", Blocks: []jiradoc.Block{jiradoc.List{Items: []jiradoc.Paragraph{jiradoc.P(jiradoc.Text("f"))}}, jiradoc.CodeBlock("x")}},
-		jiradoc.Expand{Title: "table", Blocks: []jiradoc.Block{jiradoc.Table{Header: []string{"a"}}, jiradoc.Heading("h")}},
-		jiradoc.Expand{Title: "empty"},
-		jiradoc.Expand{Title: "", Blocks: []jiradoc.Block{jiradoc.List{}}},
-		jiradoc.Expand{Title: "outer", Blocks: []jiradoc.Block{
-			jiradoc.P(jiradoc.Text("before")),
-			jiradoc.Expand{Title: "inner", Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Text("x")), jiradoc.Table{Header: []string{"t"}}}},
-			jiradoc.Expand{Title: "inner empty"},
+	add("jiramarkup code", jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.CodeBlock("a\nb\n"), jiramarkup.CodeBlock(""), jiramarkup.CodeBlock(hostile)}})
+	add("jiramarkup expands", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.Expand{Title: "frames", Blocks: []jiramarkup.Block{jiramarkup.List{Items: []jiramarkup.Paragraph{jiramarkup.P(jiramarkup.Plain("f"))}}, jiramarkup.CodeBlock("x")}},
+		jiramarkup.Expand{Title: "table", Blocks: []jiramarkup.Block{jiramarkup.Table{Header: []string{"a"}}, jiramarkup.Heading("h")}},
+		jiramarkup.Expand{Title: "empty"},
+		jiramarkup.Expand{Title: "", Blocks: []jiramarkup.Block{jiramarkup.List{}}},
+		jiramarkup.Expand{Title: "outer", Blocks: []jiramarkup.Block{
+			jiramarkup.P(jiramarkup.Plain("before")),
+			jiramarkup.Expand{Title: "inner", Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain("x")), jiramarkup.Table{Header: []string{"t"}}}},
+			jiramarkup.Expand{Title: "inner empty"},
 		}},
 	}})
 
@@ -254,20 +254,20 @@ func productADF(t *testing.T) []adfCase {
 
 	// The comments the action, the sweep and the bot write (their shapes,
 	// built the way internal/action, internal/sweep and internal/bot do).
-	add("action comment", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Text("Pull request "), pr, jiradoc.Text(": "), jiradoc.Text(hostile)),
-		jiradoc.P(jiradoc.Text("State: "), jiradoc.Strong("merged")),
+	add("action comment", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Plain("Pull request "), pr, jiramarkup.Plain(": "), jiramarkup.Plain(hostile)),
+		jiramarkup.P(jiramarkup.Plain("State: "), jiramarkup.Strong("merged")),
 	}})
-	add("action revert comment", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Text("Pull request "), pr, jiradoc.Text(" reverted "), pr, jiradoc.Text(": "), jiradoc.Text("title")),
-		jiradoc.P(jiradoc.Text("The fix is no longer in the code, so this issue is open again.")),
+	add("action revert comment", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Plain("Pull request "), pr, jiramarkup.Plain(" reverted "), pr, jiramarkup.Plain(": "), jiramarkup.Plain("title")),
+		jiramarkup.P(jiramarkup.Plain("The fix is no longer in the code, so this issue is open again.")),
 	}})
-	add("sweep verdict", jiradoc.Doc{Blocks: []jiradoc.Block{
-		jiradoc.P(jiradoc.Strong("Verified in production. "), jiradoc.Text("After "), pr, jiradoc.Text(" merged.")),
-		jiradoc.Table{Header: []string{"Sentry issue", "Before the merge", "After the merge", "Result"},
-			Rows: [][]jiradoc.Paragraph{{jiradoc.P(jiradoc.Link("WEB-1", "https://acme.sentry.io/issues/1/"), jiradoc.Text(" title")), jiradoc.P(jiradoc.Text("12 events")), jiradoc.P(jiradoc.Text("0 events")), jiradoc.P(jiradoc.Text("fixed"))}}},
+	add("sweep verdict", jiramarkup.Doc{Blocks: []jiramarkup.Block{
+		jiramarkup.P(jiramarkup.Strong("Verified in production. "), jiramarkup.Plain("After "), pr, jiramarkup.Plain(" merged.")),
+		jiramarkup.Table{Header: []string{"Sentry issue", "Before the merge", "After the merge", "Result"},
+			Rows: [][]jiramarkup.Paragraph{{jiramarkup.P(jiramarkup.Link("WEB-1", "https://acme.sentry.io/issues/1/"), jiramarkup.Plain(" title")), jiramarkup.P(jiramarkup.Plain("12 events")), jiramarkup.P(jiramarkup.Plain("0 events")), jiramarkup.P(jiramarkup.Plain("fixed"))}}},
 	}})
-	add("bot comment", jiradoc.Doc{Blocks: []jiradoc.Block{jiradoc.P(jiradoc.Strong("Still happening. "), jiradoc.Text(hostile))}})
+	add("bot comment", jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Strong("Still happening. "), jiramarkup.Plain(hostile))}})
 
 	// What the simulator itself writes: v2 text shown through v3.
 	for _, s := range []string{"", "a", "a\n\nb\n", hostile} {

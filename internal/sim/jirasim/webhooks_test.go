@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/adftext"
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/jirahook"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 )
 
 const hookSecret = "webhook-secret"
@@ -176,10 +176,10 @@ func TestWebhookCommentsThroughAPI(t *testing.T) {
 					t.Errorf("webhook %d: body %s", i, ev.Comment.Body)
 				}
 			}
-			if md := adftext.Markdown(evs[0].Comment.Body); md != map[Flavor]string{Cloud: "hello world", DataCenter: "hello **world**"}[flavor] {
+			if md := jiramarkup.Text(evs[0].Comment.Body); md != map[Flavor]string{Cloud: "hello world", DataCenter: "hello **world**"}[flavor] {
 				t.Errorf("first body reads %q", md)
 			}
-			if md := adftext.Markdown(evs[1].Comment.Body); md != "edited" {
+			if md := jiramarkup.Text(evs[1].Comment.Body); md != "edited" {
 				t.Errorf("edited body reads %q", md)
 			}
 			for i, g := range rec.all() {
@@ -260,7 +260,7 @@ func TestWebhookCommentAs(t *testing.T) {
 				comments[1].Comment.Author != ident(ana) || comments[2].Kind != jirahook.CommentDeleted {
 				t.Errorf("comment webhooks: %+v", comments)
 			}
-			if md := adftext.Markdown(comments[0].Comment.Body); md != "**Looks fixed**" {
+			if md := jiramarkup.Text(comments[0].Comment.Body); md != "**Looks fixed**" {
 				t.Errorf("body reads %q", md)
 			}
 			types := []string{}
@@ -606,7 +606,7 @@ func TestWebhooksV2BodiesAndBaseURL(t *testing.T) {
 	}
 	waitHooks(t, srv)
 	evs := rec.decoded()
-	if len(evs) != 1 || evs[0].Comment.BodyIsADF() || adftext.Markdown(evs[0].Comment.Body) != "plain" {
+	if len(evs) != 1 || evs[0].Comment.BodyIsADF() || jiramarkup.Text(evs[0].Comment.Body) != "plain" {
 		t.Fatalf("webhooks: %+v", evs)
 	}
 	if b := string(rec.all()[0].body); !strings.Contains(b, `"self":"https://acme.atlassian.net/rest/api/2/issue/`) {

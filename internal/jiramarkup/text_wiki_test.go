@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestWiki(t *testing.T) {
+func TestWikiText(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
@@ -62,8 +62,8 @@ func TestWiki(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Wiki(tt.in); got != tt.want {
-				t.Errorf("Wiki(%q)\n got: %q\nwant: %q", tt.in, got, tt.want)
+			if got := WikiText(tt.in); got != tt.want {
+				t.Errorf("WikiText(%q)\n got: %q\nwant: %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -71,15 +71,15 @@ func TestWiki(t *testing.T) {
 
 // TestWikiManyMarkers checks that unmatched markers do not make the
 // conversion quadratic (the test times out if they do).
-func TestWikiManyMarkers(t *testing.T) {
+func TestWikiTextManyMarkers(t *testing.T) {
 	in := strings.Repeat("*a _b -c ", 20000)
-	out := Wiki(in)
+	out := WikiText(in)
 	if out != in {
 		t.Fatalf("unmatched markers changed: %.60q", out)
 	}
 }
 
-func FuzzWiki(f *testing.F) {
+func FuzzWikiText(f *testing.F) {
 	for _, s := range []string{
 		"*bold* _it_ -s- +u+ {{m}}",
 		"h1. T\n* a\n** b\n# c",
@@ -92,7 +92,7 @@ func FuzzWiki(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := Wiki(s)
+		out := WikiText(s)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8: %q", out)
 		}

@@ -1,10 +1,11 @@
-// Package jiradoc builds the text fixproof writes into Jira: one small
-// document model rendered as an Atlassian Document Format tree for Jira
-// Cloud or as wiki markup for Jira Data Center. Text from pull requests,
-// alerts and comments is attacker-controlled, so it only ever becomes a
-// plain text node (ADF) or escaped text (wiki): it cannot add mentions,
-// macros, links or formatting.
-package jiradoc
+// Writing to Jira (Doc, RenderADF, RenderWiki): one small document model
+// rendered as an Atlassian Document Format tree for Jira Cloud or as wiki
+// markup for Jira Data Center. Text from pull requests, alerts and comments
+// is attacker-controlled, so it only ever becomes a plain text node (ADF)
+// or escaped text (wiki): it cannot add mentions, macros, links or
+// formatting.
+
+package jiramarkup
 
 import (
 	"encoding/json"
@@ -64,8 +65,8 @@ type Inline struct {
 	Code   bool // in ADF, code text cannot also be strong: Code wins
 }
 
-// Text is plain text.
-func Text(s string) Inline { return Inline{Text: s} }
+// Plain is plain text.
+func Plain(s string) Inline { return Inline{Text: s} }
 
 // Strong is bold text.
 func Strong(s string) Inline { return Inline{Text: s, Strong: true} }
@@ -98,10 +99,10 @@ func oneLine(s string) string {
 	return space.ReplaceAllString(s, " ")
 }
 
-// ADF renders the document as an Atlassian Document Format tree, valid
+// RenderADF renders the document as an Atlassian Document Format tree, valid
 // under Atlassian's ADF schema whatever the document holds (Jira Cloud
 // refuses an invalid one, 400 INVALID_INPUT).
-func (d Doc) ADF() map[string]any {
+func (d Doc) RenderADF() map[string]any {
 	return map[string]any{"type": "doc", "version": 1, "content": adfBlocks(d.Blocks, false)}
 }
 
@@ -182,9 +183,9 @@ func nonEmpty(s string) string {
 	return s
 }
 
-// MarshalADF is ADF as JSON.
+// MarshalADF is RenderADF as JSON.
 func (d Doc) MarshalADF() json.RawMessage {
-	b, _ := json.Marshal(d.ADF()) // maps of strings cannot fail to marshal
+	b, _ := json.Marshal(d.RenderADF()) // maps of strings cannot fail to marshal
 	return b
 }
 
@@ -233,8 +234,8 @@ func adfTable(t Table) map[string]any {
 	return map[string]any{"type": "table", "content": rows}
 }
 
-// Wiki renders the document as Jira wiki markup.
-func (d Doc) Wiki() string {
+// RenderWiki renders the document as Jira wiki markup.
+func (d Doc) RenderWiki() string {
 	var b strings.Builder
 	wikiBlocks(&b, d.Blocks)
 	return b.String()
@@ -247,20 +248,11 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 		}
 		switch blk := blk.(type) {
 		case Paragraph:
-			b.WriteString(wikiInline(blk))
+			b.WriteString(wikiParagraph(blk))
 		case Heading:
 			b.WriteString("h3. " + EscapeWiki(oneLine(string(blk))))
 		case List:
-			mark := "* "
-			if blk.Ordered {
-				mark = "# "
-			}
-			for j, it := range blk.Items {
-				if j > 0 {
-					b.WriteString("\n")
-				}
-				b.WriteString(mark + wikiInline(it))
-			}
+			wikiList(b, blk)
 		case CodeBlock:
 			// Inside {noformat} nothing is markup, except the closing tag:
 			// break any copy of it in the text.
@@ -269,27 +261,44 @@ func wikiBlocks(b *strings.Builder, blocks []Block) {
 			b.WriteString("h3. " + EscapeWiki(oneLine(blk.Title)) + "\n\n")
 			wikiBlocks(b, blk.Blocks)
 		case Table:
-			b.WriteString("||")
-			for _, h := range blk.Header {
-				b.WriteString(EscapeWiki(h))
-				b.WriteString("||")
-			}
-			for _, r := range blk.Rows {
-				b.WriteString("\n|")
-				for _, c := range r {
-					cell := wikiInline(c)
-					if cell == "" {
-						cell = " "
-					}
-					b.WriteString(cell)
-					b.WriteString("|")
-				}
-			}
+			wikiTable(b, blk)
 		}
 	}
 }
 
-func wikiInline(p Paragraph) string {
+func wikiList(b *strings.Builder, l List) {
+	mark := "* "
+	if l.Ordered {
+		mark = "# "
+	}
+	for j, it := range l.Items {
+		if j > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(mark + wikiParagraph(it))
+	}
+}
+
+func wikiTable(b *strings.Builder, t Table) {
+	b.WriteString("||")
+	for _, h := range t.Header {
+		b.WriteString(EscapeWiki(h))
+		b.WriteString("||")
+	}
+	for _, r := range t.Rows {
+		b.WriteString("\n|")
+		for _, c := range r {
+			cell := wikiParagraph(c)
+			if cell == "" {
+				cell = " "
+			}
+			b.WriteString(cell)
+			b.WriteString("|")
+		}
+	}
+}
+
+func wikiParagraph(p Paragraph) string {
 	var b strings.Builder
 	for _, in := range p {
 		text := EscapeWiki(oneLine(in.Text))
@@ -352,9 +361,7 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 		}
 		switch blk := blk.(type) {
 		case Paragraph:
-			for _, in := range blk {
-				b.WriteString(oneLine(in.Text))
-			}
+			plainParagraph(b, blk)
 		case Heading:
 			b.WriteString(oneLine(string(blk)))
 		case List:
@@ -362,9 +369,7 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 				if j > 0 {
 					b.WriteString("\n")
 				}
-				for _, in := range it {
-					b.WriteString(oneLine(in.Text))
-				}
+				plainParagraph(b, it)
 			}
 		case CodeBlock:
 			b.WriteString(string(blk))
@@ -372,18 +377,26 @@ func plainBlocks(b *strings.Builder, blocks []Block) {
 			b.WriteString(oneLine(blk.Title) + "\n")
 			plainBlocks(b, blk.Blocks)
 		case Table:
-			b.WriteString(strings.Join(blk.Header, " | "))
-			for _, r := range blk.Rows {
-				b.WriteString("\n")
-				for j, c := range r {
-					if j > 0 {
-						b.WriteString(" | ")
-					}
-					for _, in := range c {
-						b.WriteString(oneLine(in.Text))
-					}
-				}
+			plainTable(b, blk)
+		}
+	}
+}
+
+func plainParagraph(b *strings.Builder, p Paragraph) {
+	for _, in := range p {
+		b.WriteString(oneLine(in.Text))
+	}
+}
+
+func plainTable(b *strings.Builder, t Table) {
+	b.WriteString(strings.Join(t.Header, " | "))
+	for _, r := range t.Rows {
+		b.WriteString("\n")
+		for j, c := range r {
+			if j > 0 {
+				b.WriteString(" | ")
 			}
+			plainParagraph(b, c)
 		}
 	}
 }

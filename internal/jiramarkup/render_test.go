@@ -1,4 +1,4 @@
-package jiradoc
+package jiramarkup
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 
 func sample(title string) Doc {
 	return Doc{Blocks: []Block{
-		P(Text("Pull request "), Link("acme/api#7", "https://github.com/acme/api/pull/7"), Text(": "), Text(title)),
+		P(Plain("Pull request "), Link("acme/api#7", "https://github.com/acme/api/pull/7"), Plain(": "), Plain(title)),
 		Table{Header: []string{"Key", "Result"}, Rows: [][]Paragraph{{P(Code("OPS-1")), P(Strong("moved"))}}},
 	}}
 }
@@ -57,7 +57,7 @@ var hostile = []string{
 
 func TestWikiTextCannotInjectMarkup(t *testing.T) {
 	for _, h := range hostile {
-		got := Doc{Blocks: []Block{P(Text("Title: "), Text(h))}}.Wiki()
+		got := Doc{Blocks: []Block{P(Plain("Title: "), Plain(h))}}.RenderWiki()
 		if strings.Contains(got, "\n") {
 			t.Errorf("%q: line break survived: %q", h, got)
 		}
@@ -79,7 +79,7 @@ func TestWikiTextCannotInjectMarkup(t *testing.T) {
 
 func TestADFTextCannotInjectNodes(t *testing.T) {
 	for _, h := range hostile {
-		raw := Doc{Blocks: []Block{P(Text(h))}}.MarshalADF()
+		raw := Doc{Blocks: []Block{P(Plain(h))}}.MarshalADF()
 		var doc struct {
 			Content []struct {
 				Content []map[string]any `json:"content"`
@@ -98,7 +98,7 @@ func TestADFTextCannotInjectNodes(t *testing.T) {
 func TestUnsafeLinksKeepTheirTextOnly(t *testing.T) {
 	for _, href := range []string{"javascript:alert(1)", "/relative", "data:text/html,x", "mailto:a@b.c", "https://"} {
 		d := Doc{Blocks: []Block{P(Link("click", href))}}
-		if w := d.Wiki(); w != "click" {
+		if w := d.RenderWiki(); w != "click" {
 			t.Errorf("wiki for %q = %q, want plain text", href, w)
 		}
 		if a := string(d.MarshalADF()); strings.Contains(a, "link") {
@@ -108,15 +108,15 @@ func TestUnsafeLinksKeepTheirTextOnly(t *testing.T) {
 }
 
 func TestWikiRendersLinksTablesAndStyles(t *testing.T) {
-	got := sample("Fix [login]").Wiki()
+	got := sample("Fix [login]").RenderWiki()
 	want := "Pull request [acme/api\\#7|https://github.com/acme/api/pull/7]: Fix \\[login\\]\n\n||Key||Result||\n|{{OPS\\-1}}|*moved*|"
 	if got != want {
-		t.Errorf("Wiki()\n got %q\nwant %q", got, want)
+		t.Errorf("RenderWiki()\n got %q\nwant %q", got, want)
 	}
 }
 
 func TestLinkURLCannotBreakOutOfWikiLink(t *testing.T) {
-	got := Doc{Blocks: []Block{P(Link("x", "https://example.com/a|b]c"))}}.Wiki()
+	got := Doc{Blocks: []Block{P(Link("x", "https://example.com/a|b]c"))}}.RenderWiki()
 	if got != "[x|https://example.com/a%7Cb%5Dc]" {
 		t.Errorf("got %q", got)
 	}
@@ -133,14 +133,14 @@ func TestPlainText(t *testing.T) {
 func TestListsCodeAndExpandRenderInBothFormats(t *testing.T) {
 	d := Doc{Blocks: []Block{
 		Heading("Steps before the error"),
-		List{Ordered: true, Items: []Paragraph{P(Text("GET /cart")), P(Text("click #pay [~admin]"))}},
+		List{Ordered: true, Items: []Paragraph{P(Plain("GET /cart")), P(Plain("click #pay [~admin]"))}},
 		CodeBlock("curl 'https://x/{noformat}' -H 'X: 1'"),
 		Expand{Title: "12 more frames", Blocks: []Block{P(Code("a.go:1 f"))}},
 	}}
-	wiki := d.Wiki()
+	wiki := d.RenderWiki()
 	want := "h3. Steps before the error\n\n# GET /cart\n# click \\#pay \\[\\~admin\\]\n\n{noformat}\ncurl 'https://x/{ noformat}' -H 'X: 1'\n{noformat}\n\nh3. 12 more frames\n\n{{a.go:1 f}}"
 	if wiki != want {
-		t.Errorf("Wiki()\n got %q\nwant %q", wiki, want)
+		t.Errorf("RenderWiki()\n got %q\nwant %q", wiki, want)
 	}
 	raw := string(d.MarshalADF())
 	for _, part := range []string{`"type":"orderedList"`, `"type":"listItem"`, `"type":"codeBlock"`, `"type":"expand"`, `"title":"12 more frames"`, `"type":"heading"`} {
@@ -229,7 +229,7 @@ func TestExpandsNestAsADFAllows(t *testing.T) {
 	d := Doc{Blocks: []Block{
 		Expand{Title: "empty"},
 		Expand{Title: "outer", Blocks: []Block{
-			Expand{Title: "list inside", Blocks: []Block{List{Items: []Paragraph{P(Text("a"))}}}},
+			Expand{Title: "list inside", Blocks: []Block{List{Items: []Paragraph{P(Plain("a"))}}}},
 			Expand{Title: "table inside", Blocks: []Block{Table{Header: []string{"h"}}}},
 		}},
 	}}

@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"regexp"
@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// Wiki renders Jira wiki markup (Data Center comments, Cloud REST v2
-// bodies) as markdown:
+// WikiText reads Jira wiki markup (Data Center comments, Cloud REST v2
+// bodies) back as markdown:
 //
 //   - *bold* is **bold**, _italic_ *italic*, -strike- ~~strike~~,
 //     {{mono}} `mono`; +underline+ loses its markers;
@@ -28,7 +28,7 @@ import (
 //     forced line break \\ is a newline.
 //
 // Anything else is left as written. Invalid UTF-8 is replaced.
-func Wiki(s string) string {
+func WikiText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
@@ -94,7 +94,7 @@ func (w *wikiWriter) closeCode() {
 	text := strings.Join(w.codeBuf, "\n")
 	lang := w.out[w.fenceAt]
 	w.out = w.out[:w.fenceAt]
-	for _, l := range strings.Split(codeBlock(lang, strings.Trim(text, "\n")), "\n") {
+	for _, l := range strings.Split(fencedCode(lang, strings.Trim(text, "\n")), "\n") {
 		w.emit(l)
 	}
 	w.code, w.codeBuf = "", nil
@@ -105,84 +105,23 @@ func (w *wikiWriter) closeCode() {
 func (w *wikiWriter) line(line string) {
 	for {
 		if w.code != "" {
-			i := strings.Index(line, "{"+w.code+"}")
-			if i < 0 {
-				w.codeBuf = append(w.codeBuf, line)
+			rest, more := w.codeLine(line)
+			if !more {
 				return
 			}
-			if before := line[:i]; strings.TrimSpace(before) != "" || len(w.codeBuf) > 0 {
-				w.codeBuf = append(w.codeBuf, before)
-			}
-			line = line[i+len(w.code)+2:]
-			w.closeCode()
-			if strings.TrimSpace(line) == "" {
-				return
-			}
+			line = rest
 			continue
 		}
-		// The first block macro in the line, if any.
-		type hit struct {
-			at, end int
-			kind    string
-			arg     string
-		}
-		var first *hit
-		consider := func(h hit) {
-			if first == nil || h.at < first.at {
-				first = &h
-			}
-		}
-		if m := codeOpenRE.FindStringSubmatchIndex(line); m != nil {
-			consider(hit{m[0], m[1], line[m[2]:m[3]], line[m[4]:m[5]]})
-		}
-		if i := strings.Index(line, "{quote}"); i >= 0 {
-			consider(hit{i, i + len("{quote}"), "quote", ""})
-		}
-		if m := panelRE.FindStringSubmatchIndex(line); m != nil {
-			arg := ""
-			if m[2] >= 0 {
-				arg = line[m[2]:m[3]]
-			}
-			consider(hit{m[0], m[1], "panel", arg})
-		}
-		if first == nil {
+		m, ok := firstMacro(line)
+		if !ok {
 			w.text(line)
 			return
 		}
-		if before := line[:first.at]; strings.TrimSpace(before) != "" {
+		if before := line[:m.at]; strings.TrimSpace(before) != "" {
 			w.text(before)
 		}
-		rest := line[first.end:]
-		switch first.kind {
-		case "code", "noformat":
-			w.endBlocks()
-			lang := ""
-			if first.kind == "code" && first.arg != "" {
-				for _, p := range strings.Split(strings.TrimPrefix(first.arg, ":"), "|") {
-					if !strings.Contains(p, "=") {
-						lang = strings.TrimSpace(p)
-						break
-					}
-				}
-			}
-			w.code = first.kind
-			w.fenceAt = len(w.out)
-			w.out = append(w.out, lang) // replaced by closeCode
-		case "quote":
-			w.endBlocks()
-			w.quote = !w.quote
-			if !w.quote {
-				// A blank line, or what follows would continue the quote.
-				w.out = append(w.out, "")
-			}
-		case "panel":
-			w.endBlocks()
-			for _, p := range strings.Split(first.arg, "|") {
-				if k, v, ok := strings.Cut(p, "="); ok && strings.TrimSpace(k) == "title" && strings.TrimSpace(v) != "" {
-					w.emit("**" + strings.TrimSpace(v) + "**")
-				}
-			}
-		}
+		w.macro(m)
+		rest := line[m.end:]
 		if strings.TrimSpace(rest) == "" {
 			return
 		}
@@ -191,6 +130,98 @@ func (w *wikiWriter) line(line string) {
 		}
 		line = rest
 	}
+}
+
+// codeLine takes a line inside a code block: up to the closing macro it
+// is code. What follows the macro is returned as rest, to be read as
+// markup; more is false when there is nothing after it.
+func (w *wikiWriter) codeLine(line string) (rest string, more bool) {
+	i := strings.Index(line, "{"+w.code+"}")
+	if i < 0 {
+		w.codeBuf = append(w.codeBuf, line)
+		return "", false
+	}
+	if before := line[:i]; strings.TrimSpace(before) != "" || len(w.codeBuf) > 0 {
+		w.codeBuf = append(w.codeBuf, before)
+	}
+	rest = line[i+len(w.code)+2:]
+	w.closeCode()
+	return rest, strings.TrimSpace(rest) != ""
+}
+
+// blockMacro is a block macro found in a line: {code...}, {noformat},
+// {quote} or {panel...}, at line[at:end], with its parameters.
+type blockMacro struct {
+	at, end int
+	kind    string // "code", "noformat", "quote" or "panel"
+	arg     string
+}
+
+// firstMacro finds the block macro that comes first in line.
+func firstMacro(line string) (blockMacro, bool) {
+	var found []blockMacro
+	if m := codeOpenRE.FindStringSubmatchIndex(line); m != nil {
+		found = append(found, blockMacro{m[0], m[1], line[m[2]:m[3]], line[m[4]:m[5]]})
+	}
+	if i := strings.Index(line, "{quote}"); i >= 0 {
+		found = append(found, blockMacro{i, i + len("{quote}"), "quote", ""})
+	}
+	if m := panelRE.FindStringSubmatchIndex(line); m != nil {
+		arg := ""
+		if m[2] >= 0 {
+			arg = line[m[2]:m[3]]
+		}
+		found = append(found, blockMacro{m[0], m[1], "panel", arg})
+	}
+	if len(found) == 0 {
+		return blockMacro{}, false
+	}
+	first := found[0]
+	for _, m := range found[1:] {
+		if m.at < first.at {
+			first = m
+		}
+	}
+	return first, true
+}
+
+// macro opens a code block, opens or closes a quote, or writes a panel's
+// title.
+func (w *wikiWriter) macro(m blockMacro) {
+	w.endBlocks()
+	switch m.kind {
+	case "code", "noformat":
+		w.code = m.kind
+		w.fenceAt = len(w.out)
+		w.out = append(w.out, codeLang(m.kind, m.arg)) // replaced by closeCode
+	case "quote":
+		w.quote = !w.quote
+		if !w.quote {
+			// A blank line, or what follows would continue the quote.
+			w.out = append(w.out, "")
+		}
+	case "panel":
+		for _, p := range strings.Split(m.arg, "|") {
+			if k, v, ok := strings.Cut(p, "="); ok && strings.TrimSpace(k) == "title" && strings.TrimSpace(v) != "" {
+				w.emit("**" + strings.TrimSpace(v) + "**")
+			}
+		}
+	}
+}
+
+// codeLang is the language of a {code:...} macro: its first parameter
+// that is not key=value ({code:java}, {code:title=x|java}); "" for
+// {noformat} and a {code} without one.
+func codeLang(kind, arg string) string {
+	if kind != "code" || arg == "" {
+		return ""
+	}
+	for _, p := range strings.Split(strings.TrimPrefix(arg, ":"), "|") {
+		if !strings.Contains(p, "=") {
+			return strings.TrimSpace(p)
+		}
+	}
+	return ""
 }
 
 // endBlocks ends open lists and tables.
@@ -209,12 +240,12 @@ func (w *wikiWriter) text(line string) {
 	}
 	if m := headingRE.FindStringSubmatch(t); m != nil {
 		w.endBlocks()
-		w.emit(strings.Repeat("#", int(m[1][0]-'0')) + " " + inlineWiki(m[2]))
+		w.emit(strings.Repeat("#", int(m[1][0]-'0')) + " " + wikiInlineText(m[2]))
 		return
 	}
 	if m := bqRE.FindStringSubmatch(t); m != nil {
 		w.endBlocks()
-		w.emit("> " + inlineWiki(m[1]))
+		w.emit("> " + wikiInlineText(m[1]))
 		return
 	}
 	if ruleRE.MatchString(t) {
@@ -232,7 +263,7 @@ func (w *wikiWriter) text(line string) {
 		cells := tableCells(t)
 		row := make([]string, len(cells))
 		for i, c := range cells {
-			row[i] = inlineWiki(c)
+			row[i] = wikiInlineText(c)
 		}
 		// The first row is the header, whether marked with "||" or not.
 		lines := strings.Split(tableText([][]string{row}), "\n")
@@ -246,7 +277,7 @@ func (w *wikiWriter) text(line string) {
 		return
 	}
 	w.endBlocks()
-	w.emit(inlineWiki(line))
+	w.emit(wikiInlineText(line))
 }
 
 // listItem writes a list item with markers (e.g. "*#").
@@ -276,7 +307,7 @@ func (w *wikiWriter) listItem(markers, text string) {
 	if ordered {
 		marker = strconv.Itoa(lv.num) + ". "
 	}
-	w.emit(strings.Repeat(" ", lv.indent) + marker + inlineWiki(text))
+	w.emit(strings.Repeat(" ", lv.indent) + marker + wikiInlineText(text))
 }
 
 // width is the width of a level's marker, which its children indent by.
@@ -321,8 +352,8 @@ func tableCells(row string) (cells []string) {
 // wikiMarks maps wiki emphasis markers to markdown ones.
 var wikiMarks = map[byte]string{'*': "**", '_': "*", '-': "~~", '+': ""}
 
-// inlineWiki converts inline wiki markup in s.
-func inlineWiki(s string) string {
+// wikiInlineText converts inline wiki markup in s.
+func wikiInlineText(s string) string {
 	s = colorRE.ReplaceAllString(s, "")
 	// closers[c] lists where marker c could close a span, in order.
 	closers := map[byte][]int{}
@@ -333,55 +364,71 @@ func inlineWiki(s string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && s[i+1] == '\\':
-			b.WriteString("\n")
-			i += 2
+		if out, next, ok := wikiInlineAt(s, i, closers); ok {
+			b.WriteString(out)
+			i = next
 			continue
-		case c == '\\' && i+1 < len(s):
-			_, size := utf8.DecodeRuneInString(s[i+1:])
-			b.WriteString(s[i : i+1+size])
-			i += 1 + size
-			continue
-		case strings.HasPrefix(s[i:], "{{"):
-			if j := strings.Index(s[i+2:], "}}"); j > 0 {
-				b.WriteString(codeSpan(s[i+2 : i+2+j]))
-				i += j + 4
-				continue
-			}
-		case c == '[':
-			if j := strings.IndexByte(s[i+1:], ']'); j > 0 {
-				if out, ok := wikiLink(s[i+1 : i+1+j]); ok {
-					b.WriteString(out)
-					i += j + 2
-					continue
-				}
-			}
-		case c == '!':
-			if j := strings.IndexByte(s[i+1:], '!'); j > 0 {
-				if out, ok := wikiImage(s[i+1 : i+1+j]); ok {
-					b.WriteString(out)
-					i += j + 2
-					continue
-				}
-			}
-		default:
-			if md, ok := wikiMarks[c]; ok && canOpen(s, i) {
-				list := closers[c]
-				k := sort.SearchInts(list, i+2)
-				if k < len(list) {
-					j := list[k]
-					b.WriteString(md + inlineWiki(s[i+1:j]) + md)
-					i = j + 1
-					continue
-				}
-			}
 		}
-		b.WriteByte(c)
+		b.WriteByte(s[i])
 		i++
 	}
 	return b.String()
+}
+
+// wikiInlineAt converts the markup that starts at s[i], if any: a forced
+// line break, an escaped character, {{monospace}}, a [link], an !image! or
+// an emphasis span. next is where the text after it starts.
+func wikiInlineAt(s string, i int, closers map[byte][]int) (out string, next int, ok bool) {
+	c := s[i]
+	switch {
+	case c == '\\' && i+1 < len(s) && s[i+1] == '\\':
+		return "\n", i + 2, true
+	case c == '\\' && i+1 < len(s):
+		_, size := utf8.DecodeRuneInString(s[i+1:])
+		return s[i : i+1+size], i + 1 + size, true
+	case strings.HasPrefix(s[i:], "{{"):
+		if j := strings.Index(s[i+2:], "}}"); j > 0 {
+			return codeSpan(s[i+2 : i+2+j]), i + j + 4, true
+		}
+	case c == '[':
+		return enclosed(s, i, ']', wikiLink)
+	case c == '!':
+		return enclosed(s, i, '!', wikiImage)
+	default:
+		return wikiEmphasis(s, i, closers)
+	}
+	return "", 0, false
+}
+
+// enclosed converts what s[i] opens and the next end byte closes (at
+// least one byte apart) with convert, unless convert says it is not
+// markup.
+func enclosed(s string, i int, end byte, convert func(string) (string, bool)) (out string, next int, ok bool) {
+	j := strings.IndexByte(s[i+1:], end)
+	if j <= 0 {
+		return "", 0, false
+	}
+	if out, ok := convert(s[i+1 : i+1+j]); ok {
+		return out, i + j + 2, true
+	}
+	return "", 0, false
+}
+
+// wikiEmphasis converts an emphasis span (*bold*, _italic_, -strike-,
+// +underline+) that opens at s[i] and closes at the first closer of the
+// same marker at least one character later.
+func wikiEmphasis(s string, i int, closers map[byte][]int) (out string, next int, ok bool) {
+	md, isMark := wikiMarks[s[i]]
+	if !isMark || !canOpen(s, i) {
+		return "", 0, false
+	}
+	list := closers[s[i]]
+	k := sort.SearchInts(list, i+2)
+	if k == len(list) {
+		return "", 0, false
+	}
+	j := list[k]
+	return md + wikiInlineText(s[i+1:j]) + md, j + 1, true
 }
 
 // canOpen reports whether the marker at i may open a span: after the
@@ -446,22 +493,22 @@ func wikiLink(in string) (string, bool) {
 	case strings.HasPrefix(target, "^"):
 		name := strings.TrimSpace(target[1:])
 		if text != "" {
-			return inlineWiki(text), true
+			return wikiInlineText(text), true
 		}
 		return name, name != ""
 	case strings.HasPrefix(target, "#"):
 		if text != "" {
-			return inlineWiki(text), true
+			return wikiInlineText(text), true
 		}
 		return target[1:], len(target) > 1
 	case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
 		if text == "" {
 			return target, true
 		}
-		return linkTo(inlineWiki(text), target), true
+		return linkTo(wikiInlineText(text), target), true
 	case piped && target != "":
 		// [text|PROJ-12] and the like: the text and what it points to.
-		return inlineWiki(text) + " (" + target + ")", true
+		return wikiInlineText(text) + " (" + target + ")", true
 	}
 	return "", false
 }

@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"encoding/json"
@@ -29,7 +29,7 @@ func item(blocks ...string) string {
 	return `{"type":"listItem","content":[` + strings.Join(blocks, ",") + `]}`
 }
 
-func TestMarkdown(t *testing.T) {
+func TestText(t *testing.T) {
 	const link = `{"type":"link","attrs":{"href":"https://example.com/a b"}}`
 	tests := []struct {
 		name string
@@ -110,16 +110,16 @@ func TestMarkdown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Markdown(tt.in)
+			got := Text(tt.in)
 			if got != tt.want {
-				t.Errorf("Markdown(%s)\n got: %q\nwant: %q", tt.in, got, tt.want)
+				t.Errorf("Text(%s)\n got: %q\nwant: %q", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
 // TestMarkdownDeepNesting checks that pathological nesting stays bounded.
-func TestMarkdownDeepNesting(t *testing.T) {
+func TestTextDeepNesting(t *testing.T) {
 	const depth = 2000
 	var b strings.Builder
 	b.WriteString(`{"type":"doc","version":1,"content":[`)
@@ -131,7 +131,7 @@ func TestMarkdownDeepNesting(t *testing.T) {
 		b.WriteString(`]}]}`)
 	}
 	b.WriteString(`]}`)
-	out := Markdown(json.RawMessage(b.String()))
+	out := Text(json.RawMessage(b.String()))
 	if len(out) > 100_000 {
 		t.Fatalf("output is %d bytes", len(out))
 	}
@@ -181,7 +181,7 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
-func FuzzMarkdown(f *testing.F) {
+func FuzzText(f *testing.F) {
 	f.Add([]byte(doc(para(text("hi", `{"type":"strong"}`)), `{"type":"bulletList","content":[`+item(para(text("a")))+`]}`)))
 	f.Add([]byte(doc(`{"type":"table","content":[{"type":"tableRow","content":[{"type":"tableCell","content":[` + para(text("c")) + `]}]}]}`)))
 	f.Add([]byte(doc(`{"type":"codeBlock","attrs":{"language":"go"},"content":[` + text("x") + `]}`)))
@@ -189,7 +189,7 @@ func FuzzMarkdown(f *testing.F) {
 	f.Add([]byte(`{"type":"doc","content":[{"type":"mention","attrs":{"text":5}}]}`))
 	f.Add([]byte(`{"type":"text","text":"\xff"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out := Markdown(b)
+		out := Text(b)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8: %q", out)
 		}

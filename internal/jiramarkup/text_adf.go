@@ -1,4 +1,4 @@
-package adftext
+package jiramarkup
 
 import (
 	"bytes"
@@ -82,7 +82,8 @@ func (n *node) attrInt(name string, def int) int {
 	return def
 }
 
-// Markdown renders an ADF document as markdown:
+// Text reads a Jira comment body (as JSON) back as markdown. An ADF
+// document renders so:
 //
 //   - paragraphs are separated by a blank line; a hard break is a newline;
 //   - headings are "#" to "######";
@@ -103,27 +104,27 @@ func (n *node) attrInt(name string, def int) int {
 //   - any other node is its text content.
 //
 // A JSON string (a REST v2 or Data Center body) is wiki markup and is
-// rendered by Wiki. Anything else that is not an ADF node (invalid JSON,
+// read by WikiText. Anything else that is not an ADF node (invalid JSON,
 // null, a number) renders as "". Lists and quotes nested deeper than 16
 // levels are flattened, and content nested deeper than 256 levels is
 // dropped.
-func Markdown(adf json.RawMessage) string {
-	adf = bytes.TrimSpace(adf)
-	if len(adf) == 0 {
+func Text(body json.RawMessage) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
 		return ""
 	}
 	var v any
-	if json.Unmarshal(adf, &v) != nil {
+	if json.Unmarshal(body, &v) != nil {
 		return ""
 	}
 	if s, ok := v.(string); ok {
-		return Wiki(s)
+		return WikiText(s)
 	}
 	root := parse(v, 0)
 	if root == nil {
 		return ""
 	}
-	r := renderer{}
+	r := adfReader{}
 	var out string
 	if isInline(root.typ) {
 		out = r.inline([]*node{root})
@@ -133,7 +134,7 @@ func Markdown(adf json.RawMessage) string {
 	return strings.ToValidUTF8(strings.Trim(out, "\n"), "\uFFFD")
 }
 
-type renderer struct{}
+type adfReader struct{}
 
 // isInline reports whether nodes of type typ live inside paragraphs.
 func isInline(typ string) bool {
@@ -147,7 +148,7 @@ func isInline(typ string) bool {
 
 // blocks renders children as blocks; runs of inline children (which
 // belong in a paragraph) become one block.
-func (r renderer) blocks(children []*node, depth int) []string {
+func (r adfReader) blocks(children []*node, depth int) []string {
 	var out []string
 	var run []*node
 	flush := func() {
@@ -173,7 +174,7 @@ func (r renderer) blocks(children []*node, depth int) []string {
 }
 
 // block renders one block node; depth counts enclosing lists and quotes.
-func (r renderer) block(n *node, depth int) string {
+func (r adfReader) block(n *node, depth int) string {
 	switch n.typ {
 	case "doc", "panel", "layoutSection", "layoutColumn", "bodiedExtension", "extensionFrame",
 		"multiBodiedExtension", "mediaGroup", "mediaSingle", "tableCell", "tableHeader", "listItem":
@@ -181,42 +182,21 @@ func (r renderer) block(n *node, depth int) string {
 	case "paragraph":
 		return r.inline(n.content)
 	case "heading":
-		level := min(max(n.attrInt("level", 1), 1), 6)
-		text := r.inline(n.content)
-		if strings.TrimSpace(text) == "" {
-			return ""
-		}
-		return strings.Repeat("#", level) + " " + strings.ReplaceAll(text, "\n", " ")
+		return r.heading(n)
 	case "bulletList", "orderedList", "taskList", "decisionList":
-		if depth >= maxNest {
-			return r.plain(n)
-		}
 		return r.list(n, depth)
 	case "codeBlock":
-		return codeBlock(n.attr("language"), r.plain(n))
+		return fencedCode(n.attr("language"), r.plain(n))
 	case "blockquote":
-		if depth >= maxNest {
-			return r.plain(n)
-		}
-		return quoteLines(strings.Join(r.blocks(n.content, depth+1), "\n\n"))
+		return r.quote(n, depth)
 	case "rule":
 		return "---"
 	case "expand", "nestedExpand":
-		parts := r.blocks(n.content, depth)
-		if t := strings.TrimSpace(n.attr("title")); t != "" {
-			parts = append([]string{"**" + t + "**"}, parts...)
-		}
-		return strings.Join(parts, "\n\n")
+		return r.expand(n, depth)
 	case "table":
 		return r.table(n, depth)
 	case "media":
-		if u := n.attr("url"); u != "" && n.attr("type") == "external" {
-			return u
-		}
-		if alt := n.attr("alt"); alt != "" {
-			return "[attachment: " + alt + "]"
-		}
-		return "[attachment]"
+		return media(n)
 	case "blockCard", "embedCard":
 		return cardURL(n)
 	}
@@ -226,8 +206,54 @@ func (r renderer) block(n *node, depth int) string {
 	return r.plain(n)
 }
 
-// list renders a bullet, ordered, task or decision list.
-func (r renderer) list(n *node, depth int) string {
+func (r adfReader) heading(n *node) string {
+	level := min(max(n.attrInt("level", 1), 1), 6)
+	text := r.inline(n.content)
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	return strings.Repeat("#", level) + " " + strings.ReplaceAll(text, "\n", " ")
+}
+
+// quote renders a blockquote, as text when it is nested too deep.
+func (r adfReader) quote(n *node, depth int) string {
+	if depth >= maxNest {
+		return r.plain(n)
+	}
+	return quoteLines(strings.Join(r.blocks(n.content, depth+1), "\n\n"))
+}
+
+// expand renders an expand's content under its title in bold.
+func (r adfReader) expand(n *node, depth int) string {
+	parts := r.blocks(n.content, depth)
+	if t := strings.TrimSpace(n.attr("title")); t != "" {
+		parts = append([]string{"**" + t + "**"}, parts...)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// media is an external media node's URL, or else names the attachment.
+func media(n *node) string {
+	if u := n.attr("url"); u != "" && n.attr("type") == "external" {
+		return u
+	}
+	return attachment(n)
+}
+
+// attachment names a media node that is not shown by its URL.
+func attachment(n *node) string {
+	if alt := n.attr("alt"); alt != "" {
+		return "[attachment: " + alt + "]"
+	}
+	return "[attachment]"
+}
+
+// list renders a bullet, ordered, task or decision list, as text when it
+// is nested too deep.
+func (r adfReader) list(n *node, depth int) string {
+	if depth >= maxNest {
+		return r.plain(n)
+	}
 	num := 1
 	if n.typ == "orderedList" {
 		num = n.attrInt("order", 1)
@@ -263,7 +289,7 @@ func (r renderer) list(n *node, depth int) string {
 }
 
 // table renders a table; each cell's blocks are joined on one line.
-func (r renderer) table(n *node, depth int) string {
+func (r adfReader) table(n *node, depth int) string {
 	var rows [][]string
 	for _, row := range n.content {
 		if row.typ != "tableRow" {
@@ -280,7 +306,7 @@ func (r renderer) table(n *node, depth int) string {
 
 // inline renders inline nodes; adjacent text nodes with the same marks are
 // merged first, so "**ab**" is not written "**a****b**".
-func (r renderer) inline(nodes []*node) string {
+func (r adfReader) inline(nodes []*node) string {
 	var b strings.Builder
 	for i := 0; i < len(nodes); i++ {
 		n := nodes[i]
@@ -299,21 +325,14 @@ func (r renderer) inline(nodes []*node) string {
 }
 
 // leaf renders an inline node other than text, without marks.
-func (r renderer) leaf(n *node) string {
+func (r adfReader) leaf(n *node) string {
 	switch n.typ {
 	case "text":
 		return n.text
 	case "hardBreak":
 		return "\n"
 	case "mention":
-		name := strings.TrimPrefix(strings.TrimSpace(n.attr("text")), "@")
-		if name == "" {
-			name = n.attr("id")
-		}
-		if name == "" {
-			return ""
-		}
-		return "@" + name
+		return mention(n)
 	case "emoji":
 		if t := n.attr("text"); t != "" {
 			return t
@@ -327,16 +346,9 @@ func (r renderer) leaf(n *node) string {
 		}
 		return ""
 	case "date":
-		ts := n.attr("timestamp")
-		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			return time.UnixMilli(ms).UTC().Format("2006-01-02")
-		}
-		return ts
+		return date(n)
 	case "mediaInline":
-		if alt := n.attr("alt"); alt != "" {
-			return "[attachment: " + alt + "]"
-		}
-		return "[attachment]"
+		return attachment(n)
 	case "placeholder":
 		return ""
 	}
@@ -344,6 +356,29 @@ func (r renderer) leaf(n *node) string {
 		return strings.ReplaceAll(r.plain(n), "\n", " ")
 	}
 	return r.plain(n)
+}
+
+// mention is "@" and the mentioned person's name (attrs.text, which may
+// start with "@"), else their id; "" when it has neither.
+func mention(n *node) string {
+	name := strings.TrimPrefix(strings.TrimSpace(n.attr("text")), "@")
+	if name == "" {
+		name = n.attr("id")
+	}
+	if name == "" {
+		return ""
+	}
+	return "@" + name
+}
+
+// date is a date node's day, YYYY-MM-DD in UTC, from its timestamp in
+// milliseconds (as written when it is not a number).
+func date(n *node) string {
+	ts := n.attr("timestamp")
+	if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC().Format("2006-01-02")
+	}
+	return ts
 }
 
 // cardURL is a smart card's address: attrs.url, else the url of its
@@ -362,7 +397,7 @@ func cardURL(n *node) string {
 
 // plain is the text content of a node: text and inline leaves, a line per
 // block.
-func (r renderer) plain(n *node) string {
+func (r adfReader) plain(n *node) string {
 	var b strings.Builder
 	var walk func(n *node)
 	walk = func(n *node) {

@@ -1,10 +1,11 @@
-// Package adftext turns Jira rich text into readable markdown-ish text for
-// places that show markdown or plain text: Sentry notes and Guance replies.
+// Reading Jira's text back (Text, WikiText) turns Jira rich text into
+// readable markdown for places that show markdown or plain text: Sentry
+// notes and Guance replies.
 //
 // Jira Cloud writes comments as Atlassian Document Format (ADF) documents,
 // JSON trees of nodes (doc, paragraph, text, ...) with marks (strong, link,
-// ...); Markdown renders one. Jira Data Center writes wiki markup strings
-// (*bold*, {code}, [text|url], ...); Wiki renders one.
+// ...); Text reads one. Jira Data Center writes wiki markup strings
+// (*bold*, {code}, [text|url], ...); WikiText reads one.
 //
 // Both are best effort and total: any input, however malformed, gives a
 // string (possibly empty) that is valid UTF-8, and never a panic. Neither
@@ -15,11 +16,13 @@
 // The text is not markdown-escaped: a literal "*" in a Jira comment stays a
 // "*". The output is meant to be read by people (in plain text or rendered
 // as markdown), not to round-trip.
-package adftext
+
+package jiramarkup
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // TruncatedNote ends text that Truncate cut.
@@ -36,11 +39,11 @@ func Truncate(s string, max int) string {
 		return s
 	}
 	if max < len(TruncatedNote)+8 {
-		return cutRunes(s, max)
+		return textcut.Bytes(s, max)
 	}
 	budget := max - len(TruncatedNote)
 	for budget > 0 {
-		kept := cutRunes(s, budget)
+		kept := textcut.Bytes(s, budget)
 		if i := strings.LastIndexByte(kept, '\n'); i >= budget/2 {
 			kept = kept[:i]
 		}
@@ -54,21 +57,7 @@ func Truncate(s string, max int) string {
 		}
 		budget -= len(kept) + len(suffix) - max
 	}
-	return cutRunes(s, max)
-}
-
-// cutRunes cuts s to at most n bytes without splitting a character.
-func cutRunes(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return textcut.Bytes(s, max)
 }
 
 // openFence returns the backtick fence of a fenced code block that s
@@ -118,8 +107,8 @@ func codeSpan(s string) string {
 	return f + s + f
 }
 
-// codeBlock renders a fenced code block.
-func codeBlock(lang, text string) string {
+// fencedCode renders a fenced code block.
+func fencedCode(lang, text string) string {
 	text = strings.TrimRight(text, "\n")
 	f := fence(text, 3)
 	lang = strings.Map(func(r rune) rune {
