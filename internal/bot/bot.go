@@ -6,6 +6,14 @@
 // the problem comes back. It also mirrors comments both ways between that
 // Jira issue and its Sentry or Guance issue, and serves health checks,
 // /metrics and the dashboard.
+//
+// Reading order: bot.go (the service and its workers), routes.go (every
+// HTTP endpoint, storing each delivery as a job), jobs.go (the kinds of
+// job and the one dispatcher of a fingerprint's batch), alerts.go (an
+// alert's issue: created, reopened, resolved, escalated, counted),
+// comments.go and reconcile.go (comment sync both ways), guance.go (the
+// Guance poller), failure.go (what a failed batch's error means), policy.go
+// (the pure decisions).
 package bot
 
 import (
@@ -92,7 +100,6 @@ type Deps struct {
 // Bot is the service.
 type Bot struct {
 	Deps
-	cfg     botconfig.Config
 	metrics *metrics
 	// lease is how long a worker holds a fingerprint before another may
 	// take it over (after a crash, its deliveries wait at most this long).
@@ -136,7 +143,7 @@ func New(d Deps) (*Bot, error) {
 	if d.SearchLag <= 0 {
 		d.SearchLag = 2 * time.Minute
 	}
-	b := &Bot{Deps: d, cfg: d.Config, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
+	b := &Bot{Deps: d, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
 	if b.lease <= 0 {
 		b.lease = 2 * time.Minute
 	}
@@ -154,7 +161,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); b.runGuance(ctx) }()
 	go func() { defer wg.Done(); b.runReconcile(ctx) }()
-	for i := range b.cfg.Workers {
+	for i := range b.Config.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

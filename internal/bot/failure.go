@@ -3,6 +3,9 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/store"
 )
 
 // failure is what a failed batch's error says about trying again.
@@ -131,4 +135,71 @@ func mayHaveCreated(err error) bool {
 	}
 	var ue *url.Error
 	return errors.As(err, &ue)
+}
+
+// fail puts a failed batch back, or into the dead letters, as planRetry
+// decides, and says why in one log line.
+func (b *Bot) fail(ctx context.Context, r *run, err error) {
+	kind := classify(err, b.jiraHost)
+	attempts := 0
+	for _, j := range r.batch.Jobs {
+		attempts = max(attempts, j.Attempts)
+	}
+	var lagUntil time.Time
+	var lag *lagError
+	if errors.As(err, &lag) {
+		lagUntil = lag.Until
+	}
+	plan := planRetry(kind, kind == unavailable && b.jiraUp(ctx), attempts, r.base.Outages, lagUntil, r.now, rand.Float64())
+	keep := durable(r.base, r.st)
+	if plan.Uncounted && kind == unavailable {
+		keep.Outages = r.base.Outages + 1
+	}
+	dies := plan.Dead || !plan.Uncounted && b.Config.MaxAttempts > 0 && attempts+1 >= b.Config.MaxAttempts
+	logFailure(r.log, kind, plan, dies, attempts+1, err)
+	f := store.Failure{Error: err.Error(), NotBefore: r.now.Add(plan.Wait), Uncounted: plan.Uncounted, MaxAttempts: b.Config.MaxAttempts, Dead: plan.Dead}
+	if rerr := b.Store.Retry(ctx, r.batch, r.key, mustJSON(keep), f); rerr != nil {
+		b.leaseError(r.log, rerr)
+		return
+	}
+	b.metrics.jobs.WithLabelValues("retried").Inc()
+}
+
+// jiraUp asks Jira one cheap question: an answer tells a request Jira
+// fails on its own (which counts, so a poison delivery ends) from an
+// outage (which waits, uncounted).
+func (b *Bot) jiraUp(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := b.Jira.Myself(ctx)
+	return err == nil
+}
+
+// logFailure says in one line what became of a failed batch and why.
+func logFailure(log *slog.Logger, kind failure, plan retryPlan, dies bool, attempt int, err error) {
+	switch {
+	case dies:
+		why := "Jira refused the request as invalid"
+		if !plan.Dead {
+			why = fmt.Sprintf("failed %d times (max_attempts)", attempt)
+		}
+		log.Error("dead letter: "+why+"; the deliveries are kept in the dead letters (table dead_jobs, metric fixproof_dead_letters, the dashboard); fix the cause, then run fixproof bot redrive",
+			"error", err.Error(), "attempts", attempt)
+	case kind == lagging:
+		log.Info("waiting for Jira's search before creating again", "error", err.Error(), "retry_in", plan.Wait.String())
+	case plan.Uncounted:
+		log.Warn("Jira is unavailable; will retry without counting an attempt", "error", err.Error(), "retry_in", plan.Wait.String())
+	default:
+		log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempt, "retry_in", plan.Wait.String())
+	}
+}
+
+// leaseError logs a batch's end that the store refused.
+func (b *Bot) leaseError(log *slog.Logger, err error) {
+	if errors.Is(err, store.ErrLeaseLost) {
+		b.metrics.jobs.WithLabelValues("lease_lost").Inc()
+		log.Warn("lease lost: another worker took this fingerprint over; it redoes the batch")
+		return
+	}
+	log.Error("store: finishing a batch", "error", err.Error())
 }

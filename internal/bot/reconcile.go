@@ -16,8 +16,8 @@ import (
 // runReconcile heals missed Jira webhooks every reconcile.interval, in
 // one replica at a time, until ctx ends.
 func (b *Bot) runReconcile(ctx context.Context) {
-	every := b.cfg.Reconcile.Interval.D()
-	if every <= 0 || b.cfg.Jira.WebhookSecret == "" {
+	every := b.Config.Reconcile.Interval.D()
+	if every <= 0 || b.Config.Jira.WebhookSecret == "" {
 		return
 	}
 	for pause(ctx, every) {
@@ -41,7 +41,7 @@ func (b *Bot) runReconcile(ctx context.Context) {
 // not know, and a relative one is the same everywhere.
 func (b *Bot) reconcile(ctx context.Context) (int, error) {
 	now := b.Now()
-	every := b.cfg.Reconcile.Interval.D()
+	every := b.Config.Reconcile.Interval.D()
 	if ok, err := b.Store.TryLease(ctx, "reconcile:jira", b.Owner, now, now.Add(2*every)); err != nil || !ok {
 		return 0, err
 	}
@@ -51,7 +51,7 @@ func (b *Bot) reconcile(ctx context.Context) (int, error) {
 	} else if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
 		from = t
 	}
-	from = from.Add(-b.cfg.Reconcile.Overlap.D())
+	from = from.Add(-b.Config.Reconcile.Overlap.D())
 	minutes := int(math.Ceil(now.Sub(from).Minutes()))
 	jql := fmt.Sprintf(`labels = %q AND updated >= "-%dm" ORDER BY updated ASC`, loop.LabelBot, max(minutes, 1))
 	queued := 0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/bearer"
+	"github.com/fixproof/fixproof/internal/jirahook"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
@@ -69,11 +70,11 @@ func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([
 		b.reject(w, source, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.cfg.MaxBody)))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.Config.MaxBody)))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		b.reject(w, source, http.StatusRequestEntityTooLarge, "too_large", "body over the limit of "+itoa(b.cfg.MaxBody)+" bytes (max_body_bytes)")
+		b.reject(w, source, http.StatusRequestEntityTooLarge, "too_large", "body over the limit of "+itoa(b.Config.MaxBody)+" bytes (max_body_bytes)")
 		return nil, false
 	case err != nil:
 		b.reject(w, source, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
@@ -84,12 +85,12 @@ func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([
 
 func (b *Bot) handleSentry() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const source = "sentry"
+		const source = kindSentry
 		body, ok := b.readBody(w, r, source)
 		if !ok {
 			return
 		}
-		if !webhook.VerifySentry(body, b.cfg.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature")) {
+		if !webhook.VerifySentry(body, b.Config.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature")) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
 			return
 		}
@@ -97,7 +98,7 @@ func (b *Bot) handleSentry() http.Handler {
 			b.acceptSentryComment(w, r, body)
 			return
 		}
-		d, err := webhook.DecodeSentryDelivery(r.Header.Get("Sentry-Hook-Resource"), body, b.cfg.Sentry.Org)
+		d, err := webhook.DecodeSentryDelivery(r.Header.Get("Sentry-Hook-Resource"), body, b.Config.Sentry.Org)
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
@@ -124,7 +125,7 @@ const clockSkew = time.Hour
 // one has only its id against a replay.
 func (b *Bot) onceOf(d webhook.SentryDelivery) once {
 	keep := undatedOnceFor
-	if maxAge := b.cfg.Sentry.MaxAge.D(); maxAge > 0 && !d.Dated.IsZero() {
+	if maxAge := b.Config.Sentry.MaxAge.D(); maxAge > 0 && !d.Dated.IsZero() {
 		keep = maxAge + clockSkew
 	}
 	return once{id: d.Once, keep: keep}
@@ -134,7 +135,7 @@ func (b *Bot) onceOf(d webhook.SentryDelivery) once {
 // sentry.max_age: Sentry signs only the body, so an old signed body is a
 // replay, or a delivery held up for longer than anyone should act on.
 func (b *Bot) tooOld(w http.ResponseWriter, r *http.Request, source string, d webhook.SentryDelivery) bool {
-	maxAge := b.cfg.Sentry.MaxAge.D()
+	maxAge := b.Config.Sentry.MaxAge.D()
 	if !webhook.TooOld(d.Dated, b.Now(), maxAge) {
 		return false
 	}
@@ -151,8 +152,8 @@ func (b *Bot) tooOld(w http.ResponseWriter, r *http.Request, source string, d we
 // acceptSentryComment queues a Sentry note (created, updated, deleted)
 // under its issue's fingerprint, for comment sync.
 func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body []byte) {
-	const source = "sentry"
-	c, err := webhook.DecodeSentryComment(body, b.cfg.Sentry.Org)
+	const source = kindSentry
+	c, err := webhook.DecodeSentryComment(body, b.Config.Sentry.Org)
 	if err != nil {
 		b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 		return
@@ -172,8 +173,8 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 
 func (b *Bot) handleSentryLegacy() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const source = "sentry_legacy"
-		if !bearer.Equal(r.URL.Query().Get("token"), b.cfg.Sentry.LegacyToken) {
+		const source = kindSentryLegacy
+		if !bearer.Equal(r.URL.Query().Get("token"), b.Config.Sentry.LegacyToken) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "the token query parameter does not match sentry.legacy_token")
 			return
 		}
@@ -181,7 +182,7 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 		if !ok {
 			return
 		}
-		d, err := webhook.DecodeSentryLegacyDelivery(body, b.cfg.Sentry.Org)
+		d, err := webhook.DecodeSentryLegacyDelivery(body, b.Config.Sentry.Org)
 		if err != nil {
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
@@ -195,8 +196,8 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 
 func (b *Bot) handleAlertmanager() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const source = "alertmanager"
-		if !bearer.Valid(r, b.cfg.Alertmanager.Token) {
+		const source = kindAlertmanager
+		if !bearer.Valid(r, b.Config.Alertmanager.Token) {
 			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <alertmanager.token> is missing or wrong")
 			return
 		}
@@ -219,7 +220,7 @@ func (b *Bot) handleAlertmanager() http.Handler {
 func (b *Bot) notOwn(alerts []alert.Alert) []alert.Alert {
 	out := alerts[:0]
 	for _, a := range alerts {
-		if a.ActorType == "application" && b.cfg.Sentry.Installation != "" && a.ActorID == b.cfg.Sentry.Installation {
+		if a.ActorType == "application" && b.Config.Sentry.Installation != "" && a.ActorID == b.Config.Sentry.Installation {
 			continue
 		}
 		out = append(out, a)
@@ -289,11 +290,11 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 // one is set.
 func (b *Bot) handleMetrics() http.Handler {
 	h := promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{})
-	if b.cfg.Metrics.Token == "" {
+	if b.Config.Metrics.Token == "" {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !bearer.Valid(r, b.cfg.Metrics.Token) {
+		if !bearer.Valid(r, b.Config.Metrics.Token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fixproof metrics"`)
 			encode(w, http.StatusUnauthorized, map[string]string{"error": "Authorization: Bearer <metrics.token> is missing or wrong"})
 			return
@@ -324,4 +325,74 @@ func encode(w http.ResponseWriter, status int, v any) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// seenFor is how long delivery ids are remembered for de-duplication:
+// longer than any sender keeps retrying.
+const seenFor = 7 * 24 * time.Hour
+
+// handleJira receives Jira's webhooks for comment sync. A delivery about
+// an issue fixproof does not link is acknowledged and dropped; one it
+// links is queued under the linked alert's fingerprint, so that it is
+// handled in turn with that alert's other deliveries (a Sentry webhook
+// about a note the bot just wrote waits until the bot has recorded the
+// note as its own).
+func (b *Bot) handleJira() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const source = kindJira
+		body, ok := b.readBody(w, r, source)
+		if !ok {
+			return
+		}
+		if !jirahook.Verify(body, b.Config.Jira.WebhookSecret, r.Header.Get("X-Hub-Signature")) {
+			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "X-Hub-Signature does not match the body signed with jira.webhook_secret")
+			return
+		}
+		id := r.Header.Get("X-Atlassian-Webhook-Identifier")
+		ev, err := jirahook.Decode(body, id)
+		if err != nil {
+			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
+		defer cancel()
+		if ev.Kind == "" || ev.IssueKey == "" {
+			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
+			encode(w, http.StatusOK, map[string]any{"accepted": 0})
+			return
+		}
+		rec, linked, err := b.Store.LookupByJiraKey(ctx, ev.IssueKey)
+		if err != nil {
+			b.unavailable(w, source, err)
+			return
+		}
+		if !linked {
+			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
+			encode(w, http.StatusOK, map[string]any{"accepted": 0})
+			return
+		}
+		payload, _ := json.Marshal(ev)
+		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindJira, Fingerprint: rec.Fingerprint, Payload: payload, Received: b.Now()}); err != nil {
+			b.unavailable(w, source, err)
+			return
+		}
+		if id != "" {
+			// Jira re-sends with the same identifier. The id is marked only
+			// after the delivery is stored, so a failure between the two
+			// can never lose one; a re-sent copy is queued again and its
+			// mirror records make it change nothing.
+			if first, err := b.Store.MarkSeen(ctx, "jira:"+id, b.Now(), seenFor); err == nil && !first {
+				b.metrics.webhooks.WithLabelValues(source, "duplicate").Inc()
+			}
+		}
+		b.notify()
+		b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
+		encode(w, http.StatusAccepted, map[string]any{"accepted": 1})
+	})
+}
+
+func (b *Bot) unavailable(w http.ResponseWriter, source string, err error) {
+	b.Log.Error("store", "source", source, "error", err.Error())
+	w.Header().Set("Retry-After", "5")
+	b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
 }

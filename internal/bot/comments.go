@@ -1,129 +1,29 @@
 package bot
 
+// Comment sync both ways: a person's Jira comment becomes a note on the
+// Sentry issue or a reply on the Guance issue the alert came from (edits
+// and deletions follow), and Sentry notes and Guance replies become Jira
+// comments. Every copy is recorded as a store.Mirror, so a replay never
+// posts twice and a copy coming back is known as the bot's own. The jobs
+// are queued by the Jira webhook (routes.go), the Sentry webhook and the
+// Guance poller (guance.go); reconcile.go heals missed Jira webhooks.
+
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirahook"
 	"github.com/fixproof/fixproof/internal/jiramarkup"
 	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/ticket"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
-
-// Kinds of jobs that carry comments rather than alerts.
-const (
-	kindJira          = "jira"
-	kindSentryComment = "sentry_comment"
-)
-
-// seenFor is how long delivery ids are remembered for de-duplication:
-// longer than any sender keeps retrying.
-const seenFor = 7 * 24 * time.Hour
-
-// handleJira receives Jira's webhooks for comment sync. A delivery about
-// an issue fixproof does not link is acknowledged and dropped; one it
-// links is queued under the linked alert's fingerprint, so that it is
-// handled in turn with that alert's other deliveries (a Sentry webhook
-// about a note the bot just wrote waits until the bot has recorded the
-// note as its own).
-func (b *Bot) handleJira() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const source = "jira"
-		body, ok := b.readBody(w, r, source)
-		if !ok {
-			return
-		}
-		if !jirahook.Verify(body, b.cfg.Jira.WebhookSecret, r.Header.Get("X-Hub-Signature")) {
-			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "X-Hub-Signature does not match the body signed with jira.webhook_secret")
-			return
-		}
-		id := r.Header.Get("X-Atlassian-Webhook-Identifier")
-		ev, err := jirahook.Decode(body, id)
-		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
-		defer cancel()
-		if ev.Kind == "" || ev.IssueKey == "" {
-			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
-			encode(w, http.StatusOK, map[string]any{"accepted": 0})
-			return
-		}
-		rec, linked, err := b.Store.LookupByJiraKey(ctx, ev.IssueKey)
-		if err != nil {
-			b.unavailable(w, source, err)
-			return
-		}
-		if !linked {
-			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
-			encode(w, http.StatusOK, map[string]any{"accepted": 0})
-			return
-		}
-		payload, _ := json.Marshal(ev)
-		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindJira, Fingerprint: rec.Fingerprint, Payload: payload, Received: b.Now()}); err != nil {
-			b.unavailable(w, source, err)
-			return
-		}
-		if id != "" {
-			// Jira re-sends with the same identifier. The id is marked only
-			// after the delivery is stored, so a failure between the two
-			// can never lose one; a re-sent copy is queued again and its
-			// mirror records make it change nothing.
-			if first, err := b.Store.MarkSeen(ctx, "jira:"+id, b.Now(), seenFor); err == nil && !first {
-				b.metrics.webhooks.WithLabelValues(source, "duplicate").Inc()
-			}
-		}
-		b.notify()
-		b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
-		encode(w, http.StatusAccepted, map[string]any{"accepted": 1})
-	})
-}
-
-func (b *Bot) unavailable(w http.ResponseWriter, source string, err error) {
-	b.Log.Error("store", "source", source, "error", err.Error())
-	w.Header().Set("Retry-After", "5")
-	b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
-}
-
-// syncComments handles a batch's comment jobs after its alerts.
-func (b *Bot) syncComments(ctx context.Context, batch *store.Batch, key string) error {
-	for _, j := range batch.Jobs {
-		var err error
-		switch j.Kind {
-		case kindJira:
-			var ev jirahook.Event
-			if json.Unmarshal(j.Payload, &ev) != nil {
-				continue
-			}
-			err = b.fromJira(ctx, batch.Record.Fingerprint, ev)
-		case kindSentryComment:
-			var c webhook.SentryComment
-			if json.Unmarshal(j.Payload, &c) != nil {
-				continue
-			}
-			err = b.fromSentry(ctx, key, c)
-		case kindGuanceReply:
-			var r guance.Reply
-			if json.Unmarshal(j.Payload, &r) != nil {
-				continue
-			}
-			err = b.fromGuanceReply(ctx, key, r)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // self is the bot's own Jira account, read once.
 func (b *Bot) self(ctx context.Context) (jira.User, error) {
@@ -149,7 +49,7 @@ func (b *Bot) isSelf(ctx context.Context, u jirahook.User) (bool, error) {
 }
 
 // fromJira mirrors one Jira event to the system the issue's alert came
-// from.
+// from: a status change, or a comment created, edited or deleted.
 func (b *Bot) fromJira(ctx context.Context, fingerprint string, ev jirahook.Event) error {
 	t := b.targetFor(fingerprint)
 	if t == nil {
@@ -167,56 +67,83 @@ func (b *Bot) fromJira(ctx context.Context, fingerprint string, ev jirahook.Even
 		return err
 	}
 	if ev.Kind == jirahook.CommentDeleted {
-		if !found || m.TargetID == "" || m.Deleted {
-			return nil
-		}
-		if err := t.remove(ctx, m.TargetID); err != nil {
-			return err
-		}
-		m.Deleted, m.Updated = true, b.Now()
-		return b.Store.SaveMirror(ctx, m)
+		return b.deleteCopy(ctx, t, m, found)
 	}
-	author := ev.Comment.Author
-	if ev.Kind == jirahook.CommentUpdated && (ev.Comment.UpdateAuthor.AccountID != "" || ev.Comment.UpdateAuthor.Name != "") {
-		author = ev.Comment.UpdateAuthor
-	}
+	author := commentAuthor(ev)
 	if mine, err := b.isSelf(ctx, author); err != nil || mine {
 		return err // the bot's own comment (a copy of a Sentry or Guance one)
 	}
-	text := b.mirrorText(ev.IssueKey, ev.Comment, author, srcID)
+	return b.writeCopy(ctx, t, m, found, srcID, b.mirrorText(ev.IssueKey, ev.Comment, author, srcID))
+}
+
+// commentAuthor is who wrote what the event carries: the comment's
+// editor for an edit, else its author.
+func commentAuthor(ev jirahook.Event) jirahook.User {
+	if ev.Kind == jirahook.CommentUpdated && (ev.Comment.UpdateAuthor.AccountID != "" || ev.Comment.UpdateAuthor.Name != "") {
+		return ev.Comment.UpdateAuthor
+	}
+	return ev.Comment.Author
+}
+
+// deleteCopy removes the copy of a deleted Jira comment, once.
+func (b *Bot) deleteCopy(ctx context.Context, t target, m store.Mirror, found bool) error {
+	if !found || m.TargetID == "" || m.Deleted {
+		return nil
+	}
+	if err := t.remove(ctx, m.TargetID); err != nil {
+		return err
+	}
+	m.Deleted, m.Updated = true, b.Now()
+	return b.Store.SaveMirror(ctx, m)
+}
+
+// writeCopy makes the target's copy of Jira comment srcID say text:
+// nothing when it already does (a replayed or duplicate delivery), an
+// edit when the copy exists, else a new copy (see postCopy).
+func (b *Bot) writeCopy(ctx context.Context, t target, m store.Mirror, found bool, srcID, text string) error {
 	digest := digestOf(text)
 	switch {
 	case found && m.TargetID != "" && m.Digest == digest && !m.Deleted:
-		return nil // a replayed or duplicate delivery
+		return nil
 	case found && m.TargetID != "":
 		if err := t.update(ctx, m.TargetID, text); err != nil {
 			return err
 		}
 	default:
-		if found {
-			// A previous attempt meant to write the copy: it may have.
-			if id, ok, err := t.find(ctx, srcID); err != nil {
-				return err
-			} else if ok {
-				m.TargetID = id
-				if err := t.update(ctx, id, text); err != nil {
-					return err
-				}
-				break
-			}
-		}
-		m = store.Mirror{Source: "jira", SourceID: srcID, Target: t.name(), Updated: b.Now()}
-		if err := b.Store.SaveMirror(ctx, m); err != nil {
+		var err error
+		if m, err = b.postCopy(ctx, t, m, found, srcID, text); err != nil {
 			return err
 		}
-		id, err := t.post(ctx, text)
-		if err != nil {
-			return err
-		}
-		m.TargetID = id
 	}
 	m.Digest, m.Deleted, m.Updated = digest, false, b.Now()
 	return b.Store.SaveMirror(ctx, m)
+}
+
+// postCopy writes a copy the mirror record does not hold yet. A record
+// without a copy is an earlier attempt's intent, which may have written
+// it: the target is searched first. Otherwise the intent is recorded, and
+// then the copy posted.
+func (b *Bot) postCopy(ctx context.Context, t target, m store.Mirror, found bool, srcID, text string) (store.Mirror, error) {
+	if found {
+		id, ok, err := t.find(ctx, srcID)
+		if err != nil {
+			return m, err
+		}
+		if ok {
+			m.TargetID = id
+			return m, t.update(ctx, id, text)
+		}
+	}
+	m = store.Mirror{Source: "jira", SourceID: srcID, Target: t.name(), Updated: b.Now()}
+	if err := b.Store.SaveMirror(ctx, m); err != nil {
+		return m, err
+	}
+	id, err := t.post(ctx, text)
+	if err != nil {
+		return m, err
+	}
+	m.TargetID = id
+	return m, nil
 }
 
 // mirrorText is a Jira comment as it appears in Sentry or Guance: who
@@ -252,7 +179,7 @@ func (b *Bot) fromSentry(ctx context.Context, key string, c webhook.SentryCommen
 		b.Log.Info("Sentry comment on an issue with no Jira issue yet; not mirrored", "sentry_issue", c.IssueID, "comment", c.CommentID)
 		return nil
 	}
-	if c.ActorType == "application" && b.cfg.Sentry.Installation != "" && c.ActorID == b.cfg.Sentry.Installation {
+	if c.ActorType == "application" && b.Config.Sentry.Installation != "" && c.ActorID == b.Config.Sentry.Installation {
 		return nil // written by the bot's own integration
 	}
 	if _, ours, err := b.Store.LookupMirrorByTarget(ctx, "sentry", c.CommentID); err != nil || ours {
@@ -341,3 +268,80 @@ func (t sentryTarget) find(ctx context.Context, srcID string) (string, bool, err
 }
 
 func (sentryTarget) status(context.Context, string) error { return nil }
+
+// guanceTarget mirrors Jira comments to a Guance issue as replies.
+// Guance replies cannot be edited or deleted through the documented API,
+// so an edit or a deletion in Jira is told as a new reply.
+type guanceTarget struct {
+	b    *Bot
+	uuid string
+}
+
+func (guanceTarget) name() string { return "guance" }
+
+func (t guanceTarget) post(ctx context.Context, text string) (string, error) {
+	r, err := t.b.Guance.Reply(ctx, t.uuid, text, map[string]any{"fixproof": true})
+	return r.UUID, err
+}
+
+func (t guanceTarget) update(ctx context.Context, _ string, text string) error {
+	_, err := t.b.Guance.Reply(ctx, t.uuid, "(edited in Jira) "+text, map[string]any{"fixproof": true})
+	return err
+}
+
+func (t guanceTarget) remove(ctx context.Context, _ string) error {
+	_, err := t.b.Guance.Reply(ctx, t.uuid, "(a Jira comment mirrored here was deleted)", map[string]any{"fixproof": true})
+	return err
+}
+
+func (t guanceTarget) find(ctx context.Context, srcID string) (string, bool, error) {
+	replies, err := t.b.Guance.Replies(ctx, t.uuid)
+	if err != nil {
+		return "", false, err
+	}
+	for _, r := range replies {
+		if strings.HasSuffix(strings.TrimSpace(r.Content), trailer(srcID)) {
+			return r.UUID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// status sets the Guance issue's status from a Jira status category.
+func (t guanceTarget) status(ctx context.Context, category string) error {
+	st, ok := t.b.Config.Guance.Status[strings.ToLower(category)]
+	if !ok {
+		return nil
+	}
+	return t.b.Guance.SetStatus(ctx, t.uuid, st)
+}
+
+// fromGuanceReply mirrors a Guance reply to the linked Jira issue, as one
+// comment found again by its marker.
+func (b *Bot) fromGuanceReply(ctx context.Context, key string, r guance.Reply) error {
+	if key == "" {
+		return nil
+	}
+	if r.Type != "" && r.Type != "reply" {
+		return nil // a system entry (a status change), not something a person wrote
+	}
+	if isOurs(r.Extend) {
+		return nil // a copy of a Jira comment, written by the bot
+	}
+	if _, ours, err := b.Store.LookupMirrorByTarget(ctx, "guance", r.UUID); err != nil || ours {
+		return err
+	}
+	who := r.Creator
+	if who == "" {
+		who = "Someone"
+	}
+	doc := jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Strong(who+" replied in Guance: "), jiramarkup.Plain(ticket.TextFromHTML(r.Content)))}}
+	_, err := b.Jira.UpsertComment(ctx, key, "guance-reply:"+r.UUID, doc, nil)
+	return err
+}
+
+// isOurs reads the extend field fixproof puts on its own replies.
+func isOurs(extend json.RawMessage) bool {
+	var e map[string]any
+	return json.Unmarshal(extend, &e) == nil && e["fixproof"] == true
+}

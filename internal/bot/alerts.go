@@ -3,10 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -21,153 +18,6 @@ import (
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
-
-// kindFlush is a deferred job that writes coalesced counters to Jira when
-// no new delivery comes to do it.
-const kindFlush = "flush"
-
-// process handles one fingerprint's batch: every delivery is counted,
-// then Jira is brought up to date once for all of them, in the order the
-// deliveries came.
-func (b *Bot) process(ctx context.Context, batch *store.Batch) {
-	fp := batch.Record.Fingerprint
-	key := batch.Record.JiraKey
-	log := b.Log.With("fingerprint", fp, "jira_key", key, "deliveries", len(batch.Jobs))
-	var base State
-	if len(batch.Record.State) > 0 {
-		if err := json.Unmarshal(batch.Record.State, &base); err != nil {
-			log.Error("state unreadable; starting afresh", "error", err.Error())
-			base = State{}
-		}
-	}
-	st := base
-	st.Previous = append([]string(nil), base.Previous...)
-	st.Minutes = make(map[int64]int64, len(base.Minutes))
-	for k, v := range base.Minutes {
-		st.Minutes[k] = v
-	}
-	now := b.Now()
-	var counted []received
-	for _, j := range batch.Jobs {
-		if j.Kind == kindFlush || j.Kind == kindJira || j.Kind == kindSentryComment || j.Kind == kindGuanceReply {
-			continue
-		}
-		var a alert.Alert
-		if err := json.Unmarshal(j.Payload, &a); err != nil {
-			b.metrics.alerts.WithLabelValues("undecodable").Inc()
-			log.Error("delivery unreadable; dropped from the batch", "job", j.ID, "error", err.Error())
-			continue
-		}
-		if j.Kind == kindGuance {
-			// A poll sees an issue again until it changes: count each
-			// update once.
-			if !a.LastSeen.After(st.GuanceUpdate) {
-				continue
-			}
-			st.GuanceUpdate = a.LastSeen
-		}
-		if silenced(b.cfg.Silences, &a, now) || muted(st, b.cfg.MuteAfter.D(), now) {
-			st.Suppressed++
-			b.metrics.suppressed.Inc()
-			b.metrics.alerts.WithLabelValues("suppressed").Inc()
-			continue
-		}
-		b.metrics.alerts.WithLabelValues("counted").Inc()
-		st.observe(&a, now)
-		counted = append(counted, received{&a, j.ID})
-	}
-	p := planBatch(counted, base.Applied)
-	if a := p.fresh; a != nil {
-		if a.Source == alert.Alertmanager {
-			a = b.scrubbed(a) // its alerts' labels reach the counters comment
-		}
-		st.describe(a)
-		st.Applied = p.freshJob
-	}
-
-	newKey, err := b.act(ctx, batch, base, &st, key, p, now)
-	if newKey != "" {
-		key = newKey
-		log = log.With("jira_key", key)
-	}
-	if err == nil {
-		err = b.syncComments(ctx, batch, key)
-	}
-	if err != nil {
-		b.fail(ctx, log, batch, base, st, key, err, now)
-		return
-	}
-	st.Outages = 0
-	if err := b.Store.Finish(ctx, batch, key, mustJSON(st)); err != nil {
-		b.leaseError(log, err)
-		return
-	}
-	b.metrics.jobs.WithLabelValues("done").Inc()
-	log.Debug("batch done", "events", st.Events)
-}
-
-// fail puts a failed batch back, or into the dead letters, as planRetry
-// decides, and says why in one log line.
-func (b *Bot) fail(ctx context.Context, log *slog.Logger, batch *store.Batch, base, st State, key string, err error, now time.Time) {
-	kind := classify(err, b.jiraHost)
-	jiraUp := false
-	if kind == unavailable {
-		// One cheap read tells an outage (wait, uncounted) from a request
-		// Jira fails on its own (count it, so a poison delivery ends).
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, perr := b.Jira.Myself(pctx)
-		cancel()
-		jiraUp = perr == nil
-	}
-	attempts := 0
-	for _, j := range batch.Jobs {
-		attempts = max(attempts, j.Attempts)
-	}
-	var lagUntil time.Time
-	var lag *lagError
-	if errors.As(err, &lag) {
-		lagUntil = lag.Until
-	}
-	plan := planRetry(kind, jiraUp, attempts, base.Outages, lagUntil, now, rand.Float64())
-	keep := durable(base, st)
-	if plan.Uncounted && kind == unavailable {
-		keep.Outages = base.Outages + 1
-	}
-	dies := plan.Dead || !plan.Uncounted && b.cfg.MaxAttempts > 0 && attempts+1 >= b.cfg.MaxAttempts
-	switch {
-	case dies:
-		why := "Jira refused the request as invalid"
-		if !plan.Dead {
-			why = fmt.Sprintf("failed %d times (max_attempts)", attempts+1)
-		}
-		log.Error("dead letter: "+why+"; the deliveries are kept in the dead letters (table dead_jobs, metric fixproof_dead_letters, the dashboard); fix the cause, then run fixproof bot redrive",
-			"error", err.Error(), "attempts", attempts+1)
-	case kind == lagging:
-		log.Info("waiting for Jira's search before creating again", "error", err.Error(), "retry_in", plan.Wait.String())
-	case plan.Uncounted:
-		log.Warn("Jira is unavailable; will retry without counting an attempt", "error", err.Error(), "retry_in", plan.Wait.String())
-	default:
-		log.Warn("batch failed; will retry", "error", err.Error(), "attempt", attempts+1, "retry_in", plan.Wait.String())
-	}
-	f := store.Failure{Error: err.Error(), NotBefore: now.Add(plan.Wait), Uncounted: plan.Uncounted, MaxAttempts: b.cfg.MaxAttempts, Dead: plan.Dead}
-	if rerr := b.Store.Retry(ctx, batch, key, mustJSON(keep), f); rerr != nil {
-		b.leaseError(log, rerr)
-		return
-	}
-	b.metrics.jobs.WithLabelValues("retried").Inc()
-}
-
-func (b *Bot) leaseError(log interface {
-	Error(string, ...any)
-	Warn(string, ...any)
-}, err error) {
-	if errors.Is(err, store.ErrLeaseLost) {
-		b.metrics.jobs.WithLabelValues("lease_lost").Inc()
-		log.Warn("lease lost: another worker took this fingerprint over; it redoes the batch")
-		return
-	}
-	log.Error("store: finishing a batch", "error", err.Error())
-}
 
 // received is a counted alert with its job's id: the store numbers jobs in
 // the order it took them (one sequence for all replicas on Postgres), the
@@ -228,55 +78,64 @@ func planBatch(alerts []received, since int64) batchPlan {
 	return p
 }
 
-// act brings Jira up to date for the batch. It returns the issue key when
-// it created one.
-func (b *Bot) act(ctx context.Context, batch *store.Batch, base State, st *State, key string, p batchPlan, now time.Time) (string, error) {
+// act brings Jira up to date for the batch: the issue exists, or is
+// reopened or replaced, as the batch's alerts ask; then it is linked back,
+// resolved, escalated and its counters written as they ask.
+func (b *Bot) act(ctx context.Context, r *run, p batchPlan) error {
 	rt := b.routeFor(p.latest)
-	created := ""
-	firing := p.last == alert.Fired || p.last == alert.Regressed
-	switch {
-	case p.firing != nil && key == "":
-		// Whatever the batch ends with, it fired: the problem gets its
-		// issue (and a resolve after it closes it below).
-		k, err := b.create(ctx, batch, base, st, p.firing, rt, "")
-		if err != nil {
-			return "", err
-		}
-		key, created = k, k
-	case firing && key != "":
-		k, err := b.revive(ctx, batch, base, st, key, p.firing, rt, p.regressed, now)
-		if err != nil {
-			return "", err
-		}
-		if k != key {
-			key, created = k, k
-		}
+	if err := b.ensureIssue(ctx, r, p, rt); err != nil {
+		return err
 	}
-	if key == "" {
-		return created, nil // nothing in Jira yet (only suppressed or resolved alerts)
+	if r.key == "" {
+		return nil // nothing in Jira yet (only suppressed or resolved alerts)
 	}
-	if p.latest != nil && !st.Linked {
-		b.linkBack(ctx, st, key, p.latest)
+	if p.latest != nil && !r.st.Linked {
+		b.linkBack(ctx, &r.st, r.key, p.latest)
 	}
 	if p.last == alert.Resolved && rt.AutoResolve {
-		if err := b.resolve(ctx, st, key, p.fresh, rt, now); err != nil {
-			return created, err
+		if err := b.resolve(ctx, r, p.fresh, rt); err != nil {
+			return err
 		}
 	}
-	if err := b.escalate(ctx, st, key, now); err != nil {
-		return created, err
+	if err := b.escalate(ctx, &r.st, r.key, r.now); err != nil {
+		return err
 	}
-	return created, b.pushCounters(ctx, batch, st, key, now)
+	return b.pushCounters(ctx, r)
+}
+
+// ensureIssue gives a problem that fired its issue: created when it has
+// none, whatever the batch ends with (a resolve after it closes it), or
+// revived under the reopen policy when the batch ends firing.
+func (b *Bot) ensureIssue(ctx context.Context, r *run, p batchPlan, rt effectiveRoute) error {
+	firing := p.last == alert.Fired || p.last == alert.Regressed
+	var key string
+	var err error
+	switch {
+	case p.firing != nil && r.key == "":
+		key, err = b.create(ctx, r, p.firing, rt, "")
+	case firing && r.key != "":
+		key, err = b.revive(ctx, r, p.firing, rt, p.regressed)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if key != r.key {
+		r.setKey(key)
+	}
+	return nil
 }
 
 // resolve moves the issue of an alert its source resolved to a done
 // status (auto_resolve), and says so on the issue and in the log.
-func (b *Bot) resolve(ctx context.Context, st *State, key string, a *alert.Alert, rt effectiveRoute, now time.Time) error {
+func (b *Bot) resolve(ctx context.Context, r *run, a *alert.Alert, rt effectiveRoute) error {
+	key, now := r.key, r.now
 	moved, err := b.move(ctx, key, rt.StatusDone, loop.Done)
 	if err != nil {
 		return err
 	}
-	st.Closed = now
+	r.st.Closed = now
 	if !moved {
 		return nil
 	}
@@ -299,11 +158,11 @@ type effectiveRoute struct {
 }
 
 func (b *Bot) routeFor(a *alert.Alert) effectiveRoute {
-	r := effectiveRoute{Project: b.cfg.Jira.Project, IssueType: b.cfg.Jira.IssueType, Labels: b.cfg.Jira.Labels, StatusDone: b.cfg.Jira.StatusDone}
+	r := effectiveRoute{Project: b.Config.Jira.Project, IssueType: b.Config.Jira.IssueType, Labels: b.Config.Jira.Labels, StatusDone: b.Config.Jira.StatusDone}
 	if a == nil {
 		return r
 	}
-	if m := route(b.cfg.Routes, a); m != nil {
+	if m := route(b.Config.Routes, a); m != nil {
 		r = applyRoute(r, m)
 	}
 	return r
@@ -326,40 +185,21 @@ func applyRoute(r effectiveRoute, m *botconfig.Route) effectiveRoute {
 }
 
 // create makes the Jira issue for a fingerprint, exactly once: the
-// intent is saved first, so a worker that finds it after a crash looks
-// the fingerprint's label up in Jira (retrying while Jira's search may
-// lag) before creating again. previous, when set, is the issue this one
-// replaces.
+// intent is saved first, so a worker that finds it after a crash (or a
+// create whose answer was lost) looks the fingerprint's label up in Jira,
+// waiting while Jira's search may lag, before creating again. previous,
+// when set, is the issue this one replaces.
 //
 // The saves in between write base with only the durable facts of st (see
 // durable), so a retry of the batch does not count its deliveries twice.
-func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *State, a *alert.Alert, rt effectiveRoute, previous string) (string, error) {
-	fp := batch.Record.Fingerprint
-	now := b.Now()
-	if !st.CreatingSince.IsZero() {
-		// An earlier create may have made the issue: its worker died, or
-		// Jira may have acted on a request whose answer was lost.
-		keys, err := b.Jira.FindByLabel(ctx, alert.Label(fp))
-		if err != nil {
-			return "", err
-		}
-		for _, k := range keys {
-			if k != previous && !contains(st.Previous, k) {
-				st.CreatingSince, st.CreateError = time.Time{}, ""
-				b.Log.Info("found the issue an earlier create made", "fingerprint", fp, "jira_key", k)
-				return k, b.Store.Save(ctx, batch, k, mustJSON(durable(base, *st)), now.Add(b.lease))
-			}
-		}
-		if until := st.CreatingSince.Add(b.SearchLag); now.Before(until) {
-			cause := st.CreateError
-			if cause == "" {
-				cause = "a worker stopped while creating it"
-			}
-			return "", &lagError{Until: until, Cause: cause}
+func (b *Bot) create(ctx context.Context, r *run, a *alert.Alert, rt effectiveRoute, previous string) (string, error) {
+	if !r.st.CreatingSince.IsZero() {
+		if key, err := b.earlierCreate(ctx, r, previous); key != "" || err != nil {
+			return key, err
 		}
 	}
-	st.CreatingSince, st.CreateError = now, ""
-	if err := b.Store.Save(ctx, batch, batch.Record.JiraKey, mustJSON(durable(base, *st)), now.Add(b.lease)); err != nil {
+	r.st.CreatingSince, r.st.CreateError = b.Now(), ""
+	if err := b.save(ctx, r, r.batch.Record.JiraKey); err != nil {
 		return "", err
 	}
 	scrubbed := b.scrubbed(a)
@@ -367,57 +207,104 @@ func (b *Bot) create(ctx context.Context, batch *store.Batch, base State, st *St
 	if err != nil {
 		return "", err
 	}
-	prop := loop.Property{Fingerprint: fp}
-	if a.Source == alert.Sentry && a.IssueID != "" {
-		prop.Sentry = []loop.SentryRef{{Org: a.Org, IssueID: loop.ID(a.IssueID)}}
-	}
-	key, err := b.Jira.CreateIssue(ctx, jira.NewIssue{
-		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,
-		Labels: unique(slices.Concat(t.Labels, b.alertLabels(scrubbed), rt.Labels)), Components: rt.Components,
-		Properties: map[string]any{loop.PropertyKey: prop},
-	})
+	key, err := b.Jira.CreateIssue(ctx, b.newIssue(r.fp, a, scrubbed, t, rt))
 	if err != nil {
 		if mayHaveCreated(err) {
 			// Keep the intent: the next attempt looks the issue up,
 			// waiting for Jira's search, before creating again.
-			st.CreateError = err.Error()
+			r.st.CreateError = err.Error()
 		} else {
-			st.CreatingSince = time.Time{}
+			r.st.CreatingSince = time.Time{}
 		}
 		return "", err
 	}
-	st.CreatingSince, st.CreateError = time.Time{}, ""
-	if err := b.Store.Save(ctx, batch, key, mustJSON(durable(base, *st)), b.Now().Add(b.lease)); err != nil {
+	r.st.CreatingSince, r.st.CreateError = time.Time{}, ""
+	if err := b.save(ctx, r, key); err != nil {
 		return key, err
 	}
 	b.metrics.created.Inc()
-	b.Log.Info("created", "fingerprint", fp, "jira_key", key, "project", rt.Project)
+	b.Log.Info("created", "fingerprint", r.fp, "jira_key", key, "project", rt.Project)
+	b.linkNew(ctx, r.fp, key, a, t.Summary, previous)
+	return key, nil
+}
+
+// earlierCreate looks for the issue an earlier create of the fingerprint
+// may have made (its worker died, or Jira acted on a request whose answer
+// was lost). It returns the key when Jira's search shows the issue, a
+// lagError while the search may still be catching up, and "" with no
+// error once it has waited long enough to create again.
+func (b *Bot) earlierCreate(ctx context.Context, r *run, previous string) (string, error) {
+	keys, err := b.Jira.FindByLabel(ctx, alert.Label(r.fp))
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		if k != previous && !contains(r.st.Previous, k) {
+			r.st.CreatingSince, r.st.CreateError = time.Time{}, ""
+			b.Log.Info("found the issue an earlier create made", "fingerprint", r.fp, "jira_key", k)
+			return k, b.save(ctx, r, k)
+		}
+	}
+	if until := r.st.CreatingSince.Add(b.SearchLag); b.Now().Before(until) {
+		cause := r.st.CreateError
+		if cause == "" {
+			cause = "a worker stopped while creating it"
+		}
+		return "", &lagError{Until: until, Cause: cause}
+	}
+	return "", nil
+}
+
+// save writes the key and the durable facts of the run's state while the
+// batch is still being worked on, and extends its lease.
+func (b *Bot) save(ctx context.Context, r *run, key string) error {
+	return b.Store.Save(ctx, r.batch, key, mustJSON(durable(r.base, r.st)), b.Now().Add(b.lease))
+}
+
+// newIssue is the Jira issue for an alert (a scrubbed, its ticket t): in
+// the route's project, with the fixproof property naming the problem and
+// its Sentry issue, so the issue never exists without them.
+func (b *Bot) newIssue(fp string, a, scrubbed *alert.Alert, t ticket.Ticket, rt effectiveRoute) jira.NewIssue {
+	prop := loop.Property{Fingerprint: fp}
+	if a.Source == alert.Sentry && a.IssueID != "" {
+		prop.Sentry = []loop.SentryRef{{Org: a.Org, IssueID: loop.ID(a.IssueID)}}
+	}
+	return jira.NewIssue{
+		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,
+		Labels: unique(slices.Concat(t.Labels, b.alertLabels(scrubbed), rt.Labels)), Components: rt.Components,
+		Properties: map[string]any{loop.PropertyKey: prop},
+	}
+}
+
+// linkNew links a new issue to its Sentry issue and to the issue it
+// replaces. A failure is logged: the issue stands without the link.
+func (b *Bot) linkNew(ctx context.Context, fp, key string, a *alert.Alert, summary, previous string) {
 	if a.IssueURL != "" {
 		title := a.ShortID
 		if title == "" {
 			title = "Sentry issue " + a.IssueID
 		}
 		if err := b.Jira.UpsertRemoteLink(ctx, key, jira.RemoteLink{GlobalID: a.IssueURL, URL: a.IssueURL,
-			Title: title + ": " + t.Summary, Relationship: "Sentry issue"}); err != nil {
+			Title: title + ": " + summary, Relationship: "Sentry issue"}); err != nil {
 			b.Log.Warn("remote link to Sentry not written", "fingerprint", fp, "jira_key", key, "error", err.Error())
 		}
 	}
 	if previous != "" {
-		if err := b.Jira.LinkIssues(ctx, b.cfg.Jira.LinkType, key, previous); err != nil {
+		if err := b.Jira.LinkIssues(ctx, b.Config.Jira.LinkType, key, previous); err != nil {
 			b.Log.Warn("link to the previous issue not written", "fingerprint", fp, "jira_key", key, "previous", previous, "error", err.Error())
 		}
 	}
-	return key, nil
 }
 
 // revive applies the reopen policy when an alert fires for a fingerprint
 // that already has an issue.
-func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *State, key string, a *alert.Alert, rt effectiveRoute, regressed bool, now time.Time) (string, error) {
+func (b *Bot) revive(ctx context.Context, r *run, a *alert.Alert, rt effectiveRoute, regressed bool) (string, error) {
+	key, now, st := r.key, r.now, &r.st
 	js, err := b.Jira.IssueState(ctx, key)
 	if err != nil {
 		return key, err
 	}
-	verdict := decideReopen(js.Category, js.Resolution, js.Resolved, now, b.cfg.Jira.ReopenWindow.D(), b.cfg.Jira.WontFix)
+	verdict := decideReopen(js.Category, js.Resolution, js.Resolved, now, b.Config.Jira.ReopenWindow.D(), b.Config.Jira.WontFix)
 	if regressed && verdict == replace && !strings.EqualFold(js.Category, "done") {
 		verdict = stayOpen
 	}
@@ -427,7 +314,7 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 	}
 	switch verdict {
 	case reopen:
-		if _, err := b.move(ctx, key, b.cfg.Jira.StatusOpen, loop.Open); err != nil {
+		if _, err := b.move(ctx, key, b.Config.Jira.StatusOpen, loop.Open); err != nil {
 			return key, err
 		}
 		why := "The alert fired again"
@@ -436,14 +323,14 @@ func (b *Bot) revive(ctx context.Context, batch *store.Batch, base State, st *St
 		}
 		st.Closed = time.Time{}
 		st.Level = 0
-		b.Log.Info("reopened", "fingerprint", batch.Record.Fingerprint, "jira_key", key)
+		b.Log.Info("reopened", "fingerprint", r.fp, "jira_key", key)
 		return key, b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(
 			jiramarkup.Strong("Reopened by fixproof. "), jiramarkup.Plain(fmt.Sprintf("%s at %s (%s was resolved %s).",
 				why, now.UTC().Format("2006-01-02 15:04 MST"), key, js.Resolved.UTC().Format("2006-01-02 15:04 MST"))))}})
 	case replace:
 		st.Previous = append(st.Previous, key)
 		st.Closed, st.Level, st.Linked = time.Time{}, 0, false
-		return b.create(ctx, batch, base, st, a, rt, key)
+		return b.create(ctx, r, a, rt, key)
 	}
 	return key, nil
 }
@@ -460,8 +347,8 @@ func (b *Bot) move(ctx context.Context, key string, target []string, stage loop.
 			return false, nil
 		}
 	}
-	statuses := loop.Statuses{loop.Open: b.cfg.Jira.StatusOpen, loop.InProgress: b.cfg.Jira.StatusInProgress,
-		loop.InReview: b.cfg.Jira.StatusInReview, loop.Done: b.cfg.Jira.StatusDone}
+	statuses := loop.Statuses{loop.Open: b.Config.Jira.StatusOpen, loop.InProgress: b.Config.Jira.StatusInProgress,
+		loop.InReview: b.Config.Jira.StatusInReview, loop.Done: b.Config.Jira.StatusDone}
 	statuses[stage] = target
 	_, err = flow.Walk(ctx, b.Jira, key, js.Status, nil, flow.Goal{Target: target, Stage: stage, Statuses: statuses})
 	return err == nil, err
@@ -477,8 +364,8 @@ func (b *Bot) linkBack(ctx context.Context, st *State, key string, a *alert.Aler
 	}
 	url := b.Jira.BrowseURL(key)
 	var err error
-	if b.cfg.Sentry.Installation != "" {
-		_, err = b.Sentry.CreateExternalIssue(ctx, b.cfg.Sentry.Installation, a.IssueID, url, strings.SplitN(key, "-", 2)[0], key)
+	if b.Config.Sentry.Installation != "" {
+		_, err = b.Sentry.CreateExternalIssue(ctx, b.Config.Sentry.Installation, a.IssueID, url, strings.SplitN(key, "-", 2)[0], key)
 	} else {
 		_, err = b.Sentry.AddNote(ctx, a.IssueID, "Jira: "+key+" "+url)
 	}
@@ -492,11 +379,11 @@ func (b *Bot) linkBack(ctx context.Context, st *State, key string, a *alert.Aler
 // escalate raises the priority one level per threshold newly crossed,
 // with one comment per level.
 func (b *Bot) escalate(ctx context.Context, st *State, key string, now time.Time) error {
-	th := b.cfg.Escalation.Thresholds
+	th := b.Config.Escalation.Thresholds
 	if len(th) == 0 {
 		return nil
 	}
-	window := b.cfg.Escalation.Window.D()
+	window := b.Config.Escalation.Window.D()
 	rate := st.rate(window, now)
 	lvl := level(th, rate)
 	for st.Level < lvl {
@@ -563,21 +450,20 @@ func (b *Bot) higher(ctx context.Context, current string) (string, error) {
 // update_every: one comment edited in place. When it is too early, a
 // flush job is queued for the moment it is due, so the last events of a
 // storm are not left unwritten.
-func (b *Bot) pushCounters(ctx context.Context, batch *store.Batch, st *State, key string, now time.Time) error {
-	due, at := pushDue(*st, b.cfg.UpdateEvery.D(), now)
+func (b *Bot) pushCounters(ctx context.Context, r *run) error {
+	due, at := pushDue(r.st, b.Config.UpdateEvery.D(), r.now)
 	if !due {
 		if !at.IsZero() {
-			_, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindFlush, Fingerprint: batch.Record.Fingerprint,
-				Payload: []byte("{}"), Received: now, NotBefore: at, Unique: true})
+			_, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindFlush, Fingerprint: r.fp,
+				Payload: []byte("{}"), Received: r.now, NotBefore: at, Unique: true})
 			return err
 		}
 		return nil
 	}
-	doc := counters(*st)
-	if _, err := b.Jira.UpsertComment(ctx, key, "counters", doc, nil); err != nil {
+	if _, err := b.Jira.UpsertComment(ctx, r.key, "counters", counters(r.st), nil); err != nil {
 		return err
 	}
-	st.Pushed, st.Pending = now, false
+	r.st.Pushed, r.st.Pending = r.now, false
 	return nil
 }
 
@@ -660,7 +546,7 @@ func (b *Bot) alertLabels(a *alert.Alert) []string {
 	if a.Source != alert.Alertmanager {
 		return nil
 	}
-	return ticket.AlertLabels(a, b.cfg.Alertmanager.JiraLabels)
+	return ticket.AlertLabels(a, b.Config.Alertmanager.JiraLabels)
 }
 
 func mustJSON(v any) []byte {
