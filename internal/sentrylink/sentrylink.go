@@ -33,7 +33,6 @@ type Finder struct {
 var (
 	urlInText = regexp.MustCompile(`https?://[^\s<>"'\]\[()|{}\\^` + "`" + `]+`)
 	digits    = regexp.MustCompile(`^[0-9]{1,20}$`)
-	orgSlug   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
 )
 
 // InURL reads one URL: https://ORG.sentry.io/issues/ID/,
@@ -58,7 +57,7 @@ func (f Finder) InURL(raw string) (Link, bool) {
 	default:
 		return Link{}, false
 	}
-	if !digits.MatchString(id) || !orgSlug.MatchString(org) {
+	if !digits.MatchString(id) || !loop.ValidOrgSlug(org) {
 		return Link{}, false
 	}
 	return Link{Org: org, IssueID: id}, true
@@ -142,7 +141,7 @@ func FromProperty(p loop.Property, defaultOrg string) []Link {
 		if org == "" {
 			org = defaultOrg
 		}
-		if l.IssueID.Numeric() && orgSlug.MatchString(org) {
+		if l.IssueID.Numeric() && loop.ValidOrgSlug(org) {
 			out = append(out, Link{Org: org, IssueID: string(l.IssueID)})
 		}
 	}
