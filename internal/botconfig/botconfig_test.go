@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/clients"
 )
 
 func write(t *testing.T, text string) string {
@@ -231,5 +233,21 @@ func TestZeroIsADurationAndTooManyDaysIsNot(t *testing.T) {
 	}
 	if _, err := Load(write(t, minimal), env("FIXPROOF_JIRA_REOPEN_WINDOW", "200000d")); err == nil || !strings.Contains(err.Error(), `FIXPROOF_JIRA_REOPEN_WINDOW: jira.reopen_window: "200000d" is not a duration`) {
 		t.Errorf("200000d from the environment: %v", err)
+	}
+}
+
+func TestClientsCarriesEachServicesSettings(t *testing.T) {
+	c, err := Load(write(t, minimal+"  token: sentry-tok\n  base_url: https://sentry.example.com\nguance:\n  api_key: gk\n  workspace: w\n  base_url: https://us1-openapi.guance.com\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clients.Settings{
+		UserAgent: "fixproof-bot/1.2.3",
+		Jira:      clients.JiraSettings{BaseURL: "https://acme.atlassian.net", Email: "bot@acme.io", APIToken: "tok"},
+		Sentry:    clients.SentrySettings{BaseURL: "https://sentry.example.com", Token: "sentry-tok", Org: "acme"},
+		Guance:    clients.GuanceSettings{BaseURL: "https://us1-openapi.guance.com", APIKey: "gk"},
+	}
+	if got := c.Clients("fixproof-bot/1.2.3"); got != want {
+		t.Errorf("Clients =\n%+v\nwant\n%+v", got, want)
 	}
 }
