@@ -119,17 +119,17 @@ func withToken(token string, hc *http.Client) *http.Client {
 		base = http.DefaultTransport
 	}
 	out := *hc
-	out.Transport = &bearer{token: token, base: base}
+	out.Transport = &tokenTransport{token: token, base: base}
 	return &out
 }
 
-// bearer adds the GitHub token to each request.
-type bearer struct {
+// tokenTransport adds the GitHub token to each request.
+type tokenTransport struct {
 	token string
 	base  http.RoundTripper
 }
 
-func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+func (b *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "bearer "+b.token)
 	return b.base.RoundTrip(req)
