@@ -14,8 +14,8 @@ import (
 
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/dashboard"
-	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -74,72 +74,103 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: logLevel(getenv("FIXPROOF_LOG_LEVEL"))}))
+	return serveBot(ctx, cfg, logLevel(getenv("FIXPROOF_LOG_LEVEL")), stdout)
+}
 
+// serveBot runs the bot cfg describes, logging JSON at level to stdout,
+// until ctx ends.
+func serveBot(ctx context.Context, cfg botconfig.Config, level slog.Level, stdout io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 	st, err := openStore(ctx, cfg.Store, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &retry.Transport{Policy: retry.Default(),
-		OnRetry: func(req *http.Request, d retry.Decision) {
-			log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
-		}}}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: cfg.Jira.Email, APIToken: cfg.Jira.APIToken,
-		PAT: cfg.Jira.PAT, HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
+	deps, err := botDeps(cfg, st, log)
 	if err != nil {
 		return err
 	}
-	// Both the bot and the dashboard read Sentry: one client, and an
-	// untyped nil for each when there is no token.
-	var (
-		sc  bot.Sentry
-		dsc dashboard.Sentry
-	)
-	if cfg.Sentry.Token != "" && cfg.Sentry.Org != "" {
-		c, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: cfg.Sentry.Token, Org: cfg.Sentry.Org,
-			HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
-		if err != nil {
-			return err
-		}
-		sc, dsc = c, c
-	}
-	var gc bot.Guance
-	if cfg.Guance.APIKey != "" {
-		c, err := guance.New(guance.Config{BaseURL: cfg.Guance.BaseURL, APIKey: cfg.Guance.APIKey,
-			HTTPClient: httpc, UserAgent: "fixproof-bot/" + version})
-		if err != nil {
-			return err
-		}
-		gc = c
-	}
-	scrubber, err := scrub.New(scrub.Options{Extra: cfg.Scrub.Extra, KeepUser: cfg.Scrub.KeepUser})
-	if err != nil {
-		return fmt.Errorf("scrub.extra: %w", err)
-	}
-	summary, description, err := readTemplates(cfg.Templates)
+	b, err := bot.New(deps)
 	if err != nil {
 		return err
 	}
-	tickets, err := ticket.New(summary, description)
-	if err != nil {
-		return err
-	}
-	host, _ := os.Hostname()
-	b, err := bot.New(bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, st, log)})
-	if err != nil {
-		return err
-	}
-
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	log.Info("fixproof bot listening", "address", ln.Addr().String(), "store", storeKind(cfg.Store), "workers", cfg.Workers, "version", version)
+	return serveUntilDone(ctx, b, ln, log)
+}
 
+// botDeps builds what the bot works with from its configuration: the
+// clients (Sentry and Guance only when configured), the issue text and
+// the scrubber.
+func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, error) {
+	settings := cfg.Clients("fixproof-bot/" + version)
+	httpc := clients.HTTP(clients.HTTPOptions{Timeout: 30 * time.Second, OnRetry: func(req *http.Request, d retry.Decision) {
+		log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
+	}})
+	jc, err := clients.Jira(settings, httpc)
+	if err != nil {
+		return bot.Deps{}, err
+	}
+	sc, err := botSentry(settings, httpc)
+	if err != nil {
+		return bot.Deps{}, err
+	}
+	gc, err := botGuance(settings, httpc)
+	if err != nil {
+		return bot.Deps{}, err
+	}
+	scrubber, err := scrub.New(scrub.Options{Extra: cfg.Scrub.Extra, KeepUser: cfg.Scrub.KeepUser})
+	if err != nil {
+		return bot.Deps{}, fmt.Errorf("scrub.extra: %w", err)
+	}
+	summary, description, err := readTemplates(cfg.Templates)
+	if err != nil {
+		return bot.Deps{}, err
+	}
+	tickets, err := ticket.New(summary, description)
+	if err != nil {
+		return bot.Deps{}, err
+	}
+	host, _ := os.Hostname()
+	// Both the bot and the dashboard read Sentry: one client, and an
+	// untyped nil for each when there is none.
+	var (
+		bsc bot.Sentry
+		dsc dashboard.Sentry
+	)
+	if sc != nil {
+		bsc, dsc = sc, sc
+	}
+	return bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: bsc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, st, log)}, nil
+}
+
+// botSentry is the bot's Sentry client, or nil without a token and an
+// organization.
+func botSentry(s clients.Settings, httpc *http.Client) (*sentry.Client, error) {
+	if !s.Sentry.Configured() {
+		return nil, nil
+	}
+	return clients.Sentry(s, httpc)
+}
+
+// botGuance is the bot's Guance client, or an untyped nil (no Guance)
+// without an API key.
+func botGuance(s clients.Settings, httpc *http.Client) (bot.Guance, error) {
+	if !s.Guance.Configured() {
+		return nil, nil
+	}
+	return clients.Guance(s, httpc)
+}
+
+// serveUntilDone serves the bot's webhooks on ln and runs its workers
+// until ctx ends (SIGINT or SIGTERM); then it stops taking webhooks and
+// lets the batches in flight finish.
+func serveUntilDone(ctx context.Context, b *bot.Bot, ln net.Listener, log *slog.Logger) error {
+	srv := &http.Server{Handler: b.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
 	go func() { _ = b.Run(workCtx); close(workDone) }()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
@@ -86,13 +87,10 @@ func Run(ctx context.Context, d Deps) error {
 	if r.ctx, err = gha.Context(); err != nil {
 		return r.abort(fmt.Errorf("read the GitHub context (GITHUB_EVENT_PATH and the GITHUB_* variables): %w", err), true)
 	}
-	policy := d.Retry
-	if policy.Attempts == 0 {
-		policy = retry.Default()
-	}
-	r.httpc = &http.Client{Transport: &retry.Transport{Base: d.Transport, Policy: policy, OnRetry: func(req *http.Request, dec retry.Decision) {
+	r.httpc = clients.HTTP(clients.HTTPOptions{Transport: d.Transport, Policy: d.Retry, OnRetry: func(req *http.Request, dec retry.Decision) {
 		gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
-	}}}
+	}})
+	r.clients = cfg.clients(d.Version, r.ctx)
 	return r.run(ctx)
 }
 
@@ -102,6 +100,7 @@ type runner struct {
 	ctx     *githubactions.GitHubContext
 	getenv  func(string) string
 	httpc   *http.Client
+	clients clients.Settings
 	version string
 	now     func() time.Time
 	github  *githubpr.Client
@@ -123,11 +122,8 @@ type plan struct {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	r.github = githubpr.New(r.ctx.GraphqlURL, r.githubHTTP())
-	jc, err := jira.New(jira.Config{
-		BaseURL: r.cfg.JiraBaseURL, Email: r.cfg.JiraEmail, APIToken: r.cfg.JiraAPIToken, PAT: r.cfg.JiraPAT,
-		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version,
-	})
+	r.github = clients.GitHub(r.clients, r.httpc)
+	jc, err := clients.Jira(r.clients, r.httpc)
 	if err != nil {
 		return r.abort(fmt.Errorf("%w: check jira_base_url", err), true)
 	}
@@ -501,18 +497,6 @@ func eventPRNumber(ev map[string]any) int {
 		return int(n)
 	}
 	return 0
-}
-
-// bearer adds the GitHub token to each request.
-type bearer struct {
-	token string
-	base  http.RoundTripper
-}
-
-func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("Authorization", "bearer "+b.token)
-	return b.base.RoundTrip(req)
 }
 
 type lockedWriter struct {

@@ -3,15 +3,20 @@ package action
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/fixproof/fixproof/internal/baseurl"
+	"github.com/fixproof/fixproof/internal/clients"
+	"github.com/fixproof/fixproof/internal/duration"
+	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirakey"
 	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -116,179 +121,275 @@ func secrets(get func(string) string) []string {
 // value (empty when unset). All problems are reported at once, each naming
 // the input to fix.
 func LoadConfig(get func(string) string) (Config, error) {
-	val := func(name string) string {
-		v := strings.TrimSpace(get(name))
-		if v == "" {
-			for _, in := range Inputs {
-				if in.Name == name && !strings.HasPrefix(in.Default, "${{") {
-					return in.Default
-				}
-			}
-		}
-		return v
-	}
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("input %s: "+format, append([]any{name}, args...)...))
-	}
-	boolean := func(name string) bool {
-		v := val(name)
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(name, "%q is not true or false", v)
-		}
-		return b
-	}
-
+	in := &inputReader{get: get}
 	c := Config{
-		GitHubToken:  val("github_token"),
-		JiraEmail:    val("jira_email"),
-		JiraAPIToken: val("jira_api_token"),
-		JiraPAT:      val("jira_pat"),
-		Mode:         strings.ToLower(val("mode")),
-		TargetStatus: val("target_status"),
-		DryRun:       boolean("dry_run"),
-		FailOnError:  boolean("fail_on_error"),
-		JiraComment:  boolean("jira_comment"),
+		GitHubToken:  in.val("github_token"),
+		JiraEmail:    in.val("jira_email"),
+		JiraAPIToken: in.val("jira_api_token"),
+		JiraPAT:      in.val("jira_pat"),
+		Mode:         strings.ToLower(in.val("mode")),
+		TargetStatus: in.val("target_status"),
+		DryRun:       in.boolean("dry_run"),
+		FailOnError:  in.boolean("fail_on_error"),
+		JiraComment:  in.boolean("jira_comment"),
 	}
-
-	base := val("jira_base_url")
-	if u, err := url.Parse(base); base == "" {
-		bad("jira_base_url", "required: the address of your Jira site, e.g. https://acme.atlassian.net")
-	} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("jira_base_url", "%q is not an http(s) URL like https://acme.atlassian.net", base)
-	} else {
-		c.JiraBaseURL = strings.TrimRight(base, "/")
-	}
-
-	cloud := c.JiraEmail != "" || c.JiraAPIToken != ""
-	switch {
-	case cloud && c.JiraPAT != "":
-		bad("jira_pat", "set either jira_email + jira_api_token (Jira Cloud) or jira_pat (Jira Data Center), not both")
-	case cloud && c.JiraEmail == "":
-		bad("jira_email", "required with jira_api_token: the email of the Atlassian account the token belongs to")
-	case cloud && c.JiraAPIToken == "":
-		bad("jira_api_token", "required with jira_email: create one at https://id.atlassian.com/manage-profile/security/api-tokens")
-	case !cloud && c.JiraPAT == "":
-		bad("jira_api_token", "no Jira credentials: set jira_email + jira_api_token (Jira Cloud) or jira_pat (Jira Data Center)")
-	}
-
-	projects, err := jirakey.ParseProjects(val("jira_projects"))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("input %w", err))
-	}
-	c.Projects = projects
-
-	for _, s := range splitList(val("key_sources")) {
-		s = strings.ToLower(s)
-		if !slices.Contains(allSources, s) {
-			bad("key_sources", "unknown source %q; use any of %s", s, strings.Join(allSources, ", "))
-			continue
-		}
-		if !slices.Contains(c.Sources, s) {
-			c.Sources = append(c.Sources, s)
-		}
-	}
-	if len(c.Sources) == 0 {
-		bad("key_sources", "empty; use any of %s", strings.Join(allSources, ", "))
-	}
-
-	c.Statuses = loop.Statuses{}
-	for stage, name := range map[loop.Stage]string{loop.Open: "status_open", loop.InProgress: "status_in_progress", loop.InReview: "status_in_review", loop.Done: "status_done"} {
-		list := splitStatuses(val(name))
-		if len(list) == 0 {
-			bad(name, "empty; list the Jira status names for this stage, e.g. %q", inputDefault(name))
-		}
-		c.Statuses[stage] = list
-	}
-
-	switch c.Mode {
-	case "auto", "pr", "sweep":
-	default:
-		bad("mode", "%q is not a mode; use auto, pr or sweep", c.Mode)
-	}
-
-	c.Statuses[loop.Closed] = splitStatuses(val("status_closed"))
-	if len(c.Statuses[loop.Closed]) == 0 {
-		bad("status_closed", "empty; name the status a verified issue goes to, e.g. Closed")
-	}
-	c.SentryBaseURL = strings.TrimRight(val("sentry_base_url"), "/")
-	if u, err := url.Parse(c.SentryBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("sentry_base_url", "%q is not an http(s) URL like https://sentry.io or https://sentry.example.com", c.SentryBaseURL)
-	}
-	c.SentryToken = val("sentry_token")
-	c.SentryOrg = strings.ToLower(val("sentry_org"))
-	if c.SentryOrg != "" && !orgSlug.MatchString(c.SentryOrg) {
-		bad("sentry_org", "%q is not a Sentry organization slug (lower-case letters, digits, - and _)", c.SentryOrg)
-	}
-	c.VerifyLabel = val("verify_label")
-	if strings.ContainsAny(c.VerifyLabel, " \t\n\"") || len(c.VerifyLabel) > 255 {
-		bad("verify_label", "%q is not a Jira label: no spaces or quotes, at most 255 characters", c.VerifyLabel)
-	}
-	if v := val("error_rate_threshold"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			bad("error_rate_threshold", "%q is not a number of events per hour", v)
-		}
-		c.Verify.Threshold = f
-	}
-	c.Verify.Window = duration(val, bad, "verify_window")
-	c.Verify.Timeout = duration(val, bad, "verify_timeout")
-	if v := val("verify_windows"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			bad("verify_windows", "%q is not a whole number of windows", v)
-		}
-		c.Verify.Windows = n
-	}
-	if err := c.Verify.Validate(); err != nil && len(errs) == 0 {
-		errs = append(errs, fmt.Errorf("input %w", err))
-	}
-
-	if v := val("pr_number"); v != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
-		if err != nil || n <= 0 {
-			bad("pr_number", "%q is not a pull request number", v)
-		}
-		c.PRNumber = n
-	}
-	if v := val("issue_keys"); v != "" {
-		for _, k := range splitList(v) {
-			k = strings.ToUpper(k)
-			if !jirakey.Valid(k) {
-				bad("issue_keys", "%q is not a Jira issue key like OPS-123", k)
-				continue
-			}
-			if !slices.Contains(c.IssueKeys, k) {
-				c.IssueKeys = append(c.IssueKeys, k)
-			}
-		}
-	}
-	if (len(c.IssueKeys) > 0) != (c.TargetStatus != "") {
-		bad("target_status", "issue_keys and target_status go together: give both or neither")
-	}
-	if c.PRNumber > 0 && len(c.IssueKeys) > 0 {
-		bad("pr_number", "give pr_number or issue_keys + target_status, not both")
-	}
-	return c, errors.Join(errs...)
+	c.JiraBaseURL = in.jiraBaseURL()
+	in.jiraCredentials(c.JiraEmail, c.JiraAPIToken, c.JiraPAT)
+	c.Projects = in.projects()
+	c.Sources = in.sources()
+	c.Statuses = in.statuses()
+	in.mode(c.Mode)
+	c.Statuses[loop.Closed] = in.closedStatuses()
+	c.SentryBaseURL = in.sentryBaseURL()
+	c.SentryToken = in.val("sentry_token")
+	c.SentryOrg = in.sentryOrg()
+	c.VerifyLabel = in.verifyLabel()
+	c.Verify = in.verify()
+	c.PRNumber = in.prNumber()
+	c.IssueKeys = in.issueKeys()
+	in.dispatch(c)
+	return c, errors.Join(in.errs...)
 }
 
-var orgSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
+// inputReader reads inputs with their defaults applied and collects every
+// problem, each naming its input.
+type inputReader struct {
+	get  func(string) string
+	errs []error
+}
 
-// duration reads a duration input: Go's form (90m, 1h30m) or whole days
-// (7d), which people write for timeouts.
-func duration(val func(string) string, bad func(string, string, ...any), name string) time.Duration {
-	v := val(name)
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour
+// val is an input's value, or its action.yml default when it is unset
+// (except defaults the runner computes, like ${{ github.token }}).
+func (in *inputReader) val(name string) string {
+	v := strings.TrimSpace(in.get(name))
+	if def := inputDefault(name); v == "" && !strings.HasPrefix(def, "${{") {
+		return def
+	}
+	return v
+}
+
+func (in *inputReader) bad(name, format string, args ...any) {
+	in.errs = append(in.errs, fmt.Errorf("input %s: "+format, append([]any{name}, args...)...))
+}
+
+func (in *inputReader) boolean(name string) bool {
+	v := in.val(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		in.bad(name, "%q is not true or false", v)
+	}
+	return b
+}
+
+// baseURL checks a base URL input with the rule of the client that will
+// use it, and reports whether it passed; example shows the input's form.
+func (in *inputReader) baseURL(name string, rule baseurl.Rule, raw, example string) bool {
+	_, err := rule.Parse(raw)
+	var e *baseurl.Error
+	switch {
+	case !errors.As(err, &e):
+		return true
+	case e.NotAnHTTPURL():
+		in.bad(name, "%q is not an http(s) URL like %s", e.URL, example)
+	default:
+		in.bad(name, "%s", e.Detail())
+	}
+	return false
+}
+
+func (in *inputReader) jiraBaseURL() string {
+	base := in.val("jira_base_url")
+	if base == "" {
+		in.bad("jira_base_url", "required: the address of your Jira site, e.g. https://acme.atlassian.net")
+		return ""
+	}
+	if !in.baseURL("jira_base_url", jira.BaseURLRule, base, "https://acme.atlassian.net") {
+		return ""
+	}
+	return strings.TrimRight(base, "/")
+}
+
+func (in *inputReader) jiraCredentials(email, apiToken, pat string) {
+	switch jira.CheckCredentials(email, apiToken, pat) {
+	case jira.CredentialsBoth:
+		in.bad("jira_pat", "set either jira_email + jira_api_token (Jira Cloud) or jira_pat (Jira Data Center), not both")
+	case jira.CredentialsNoEmail:
+		in.bad("jira_email", "required with jira_api_token: the email of the Atlassian account the token belongs to")
+	case jira.CredentialsNoAPIToken:
+		in.bad("jira_api_token", "required with jira_email: create one at https://id.atlassian.com/manage-profile/security/api-tokens")
+	case jira.CredentialsNone:
+		in.bad("jira_api_token", "no Jira credentials: set jira_email + jira_api_token (Jira Cloud) or jira_pat (Jira Data Center)")
+	}
+}
+
+func (in *inputReader) projects() []string {
+	projects, err := jirakey.ParseProjects(in.val("jira_projects"))
+	if err != nil {
+		in.errs = append(in.errs, fmt.Errorf("input %w", err))
+	}
+	return projects
+}
+
+func (in *inputReader) sources() []string {
+	var out []string
+	for _, s := range splitList(in.val("key_sources")) {
+		s = strings.ToLower(s)
+		if !slices.Contains(allSources, s) {
+			in.bad("key_sources", "unknown source %q; use any of %s", s, strings.Join(allSources, ", "))
+			continue
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		bad(name, "%q is not a duration like 1h, 90m or 7d", v)
+	if len(out) == 0 {
+		in.bad("key_sources", "empty; use any of %s", strings.Join(allSources, ", "))
+	}
+	return out
+}
+
+// statusInputs are the inputs of the stages a pull request moves issues
+// through, in workflow order.
+var statusInputs = []struct {
+	stage loop.Stage
+	name  string
+}{{loop.Open, "status_open"}, {loop.InProgress, "status_in_progress"}, {loop.InReview, "status_in_review"}, {loop.Done, "status_done"}}
+
+func (in *inputReader) statuses() loop.Statuses {
+	out := loop.Statuses{}
+	for _, si := range statusInputs {
+		list := splitStatuses(in.val(si.name))
+		if len(list) == 0 {
+			in.bad(si.name, "empty; list the Jira status names for this stage, e.g. %q", inputDefault(si.name))
+		}
+		out[si.stage] = list
+	}
+	return out
+}
+
+func (in *inputReader) mode(mode string) {
+	switch mode {
+	case "auto", "pr", "sweep":
+	default:
+		in.bad("mode", "%q is not a mode; use auto, pr or sweep", mode)
+	}
+}
+
+func (in *inputReader) closedStatuses() []string {
+	list := splitStatuses(in.val("status_closed"))
+	if len(list) == 0 {
+		in.bad("status_closed", "empty; name the status a verified issue goes to, e.g. Closed")
+	}
+	return list
+}
+
+func (in *inputReader) sentryBaseURL() string {
+	base := strings.TrimRight(in.val("sentry_base_url"), "/")
+	in.baseURL("sentry_base_url", sentry.BaseURLRule, base, "https://sentry.io or https://sentry.example.com")
+	return base
+}
+
+func (in *inputReader) sentryOrg() string {
+	org := strings.ToLower(in.val("sentry_org"))
+	if org != "" && !loop.ValidOrgSlug(org) {
+		in.bad("sentry_org", "%q is not a Sentry organization slug (lower-case letters, digits, - and _)", org)
+	}
+	return org
+}
+
+func (in *inputReader) verifyLabel() string {
+	label := in.val("verify_label")
+	if strings.ContainsAny(label, " \t\n\"") || len(label) > 255 {
+		in.bad("verify_label", "%q is not a Jira label: no spaces or quotes, at most 255 characters", label)
+	}
+	return label
+}
+
+// verify reads the verification inputs. Their combination is checked only
+// when every input so far is valid: one wrong input should not also be
+// reported as a wrong combination.
+func (in *inputReader) verify() verify.Params {
+	var p verify.Params
+	if v := in.val("error_rate_threshold"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			in.bad("error_rate_threshold", "%q is not a number of events per hour", v)
+		}
+		p.Threshold = f
+	}
+	p.Window = in.duration("verify_window")
+	p.Timeout = in.duration("verify_timeout")
+	if v := in.val("verify_windows"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			in.bad("verify_windows", "%q is not a whole number of windows", v)
+		}
+		p.Windows = n
+	}
+	if err := p.Validate(); err != nil && len(in.errs) == 0 {
+		in.errs = append(in.errs, fmt.Errorf("input %w", err))
+	}
+	return p
+}
+
+// duration reads a duration input: Go's form (90m, 1h30m) or whole days
+// (7d), which people write for timeouts. Zero is refused: a window or a
+// timeout of nothing verifies nothing.
+func (in *inputReader) duration(name string) time.Duration {
+	v := in.val(name)
+	d, ok := duration.Parse(v)
+	if !ok || d == 0 {
+		in.bad(name, "%q is not a duration like 1h, 90m or 7d", v)
 	}
 	return d
+}
+
+func (in *inputReader) prNumber() int {
+	v := in.val("pr_number")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
+	if err != nil || n <= 0 {
+		in.bad("pr_number", "%q is not a pull request number", v)
+	}
+	return n
+}
+
+func (in *inputReader) issueKeys() []string {
+	var out []string
+	for _, k := range splitList(in.val("issue_keys")) {
+		k = strings.ToUpper(k)
+		if !jirakey.Valid(k) {
+			in.bad("issue_keys", "%q is not a Jira issue key like OPS-123", k)
+			continue
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// dispatch checks the inputs of a workflow_dispatch go together.
+func (in *inputReader) dispatch(c Config) {
+	if (len(c.IssueKeys) > 0) != (c.TargetStatus != "") {
+		in.bad("target_status", "issue_keys and target_status go together: give both or neither")
+	}
+	if c.PRNumber > 0 && len(c.IssueKeys) > 0 {
+		in.bad("pr_number", "give pr_number or issue_keys + target_status, not both")
+	}
+}
+
+// clients are the settings the action's clients are built from: the
+// inputs, and GitHub's APIs as the runner names them.
+func (c Config) clients(version string, gh *githubactions.GitHubContext) clients.Settings {
+	return clients.Settings{
+		UserAgent: "fixproof/" + version,
+		Jira:      clients.JiraSettings{BaseURL: c.JiraBaseURL, Email: c.JiraEmail, APIToken: c.JiraAPIToken, PAT: c.JiraPAT},
+		Sentry:    clients.SentrySettings{BaseURL: c.SentryBaseURL, Token: c.SentryToken, Org: c.SentryOrg},
+		GitHub:    clients.GitHubSettings{Token: c.GitHubToken, GraphQLURL: gh.GraphqlURL, APIURL: gh.APIURL},
+	}
 }
 
 // sweepReady reports what a sweep still needs.

@@ -230,3 +230,50 @@ func TestResultsJSONStaysUnderGitHubsOutputLimit(t *testing.T) {
 		t.Errorf("no results: %q", js)
 	}
 }
+
+// The base URL inputs are checked with the rule of the client that uses
+// them, so a URL the client would refuse is refused up front, naming the
+// input; an address that carries a password is never repeated.
+func TestLoadConfigChecksBaseURLsWithTheClientsRule(t *testing.T) {
+	for _, tt := range []struct {
+		name, input, value string
+		want               string
+	}{
+		{"jira API root", "jira_base_url", "https://acme.atlassian.net/rest/api/3", `input jira_base_url: base URL "https://acme.atlassian.net/rest/api/3": give the site (without /rest/api)`},
+		{"jira with a query", "jira_base_url", "https://acme.atlassian.net/?x=1", `input jira_base_url: base URL "https://acme.atlassian.net/?x=1" must not have a query or fragment`},
+		{"jira with credentials", "jira_base_url", "https://bot:s3cret@acme.atlassian.net", "input jira_base_url: base URL must not carry credentials"},
+		{"sentry API root", "sentry_base_url", "https://sentry.io/api/0/", `input sentry_base_url: base URL "https://sentry.io/api/0": give the site (without /api/0)`},
+		{"sentry not http", "sentry_base_url", "ftp://u:s3cret@sentry.io", `input sentry_base_url: "ftp://u:xxxxx@sentry.io" is not an http(s) URL like https://sentry.io`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := append(slices.Clone(cloud), tt.input, tt.value)
+			if tt.input == "jira_base_url" {
+				in = append(slices.Clone(cloud[2:]), tt.input, tt.value)
+			}
+			_, err := LoadConfig(inputs(in...))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q repeats the password", err)
+			}
+		})
+	}
+	for _, ok := range []string{"https://jira.acme.io/jira/", "http://127.0.0.1:8080"} {
+		c, err := LoadConfig(inputs(append(slices.Clone(cloud[2:]), "jira_base_url", ok)...))
+		if err != nil || c.JiraBaseURL != strings.TrimRight(ok, "/") {
+			t.Errorf("jira_base_url %q: %q, %v", ok, c.JiraBaseURL, err)
+		}
+	}
+}
+
+// A verification window or timeout of zero verifies nothing: the action
+// refuses it, in every spelling, and a number of days too large to hold.
+func TestLoadConfigRefusesDurationsOfNothingOrTooManyDays(t *testing.T) {
+	for _, v := range []string{"0", "0s", "0d", "-1h", "200000d"} {
+		_, err := LoadConfig(inputs(append(slices.Clone(cloud), "verify_timeout", v)...))
+		if want := fmt.Sprintf("input verify_timeout: %q is not a duration like 1h, 90m or 7d", v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("verify_timeout %q: %v, want %q", v, err, want)
+		}
+	}
+}

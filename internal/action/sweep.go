@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/chart"
+	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
-	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sweep"
@@ -35,12 +35,11 @@ func (r *runner) sweep(ctx context.Context) error {
 		}
 		return r.abort(err, false)
 	}
-	prs, err := prcomment.New(r.ctx.APIURL, r.githubHTTP())
+	prs, err := clients.PRComments(r.clients, r.httpc)
 	if err != nil {
 		return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 	}
-	sentries := &sentryOrgs{cfg: sentry.Config{BaseURL: r.cfg.SentryBaseURL, Token: r.cfg.SentryToken,
-		HTTPClient: r.httpc, UserAgent: "fixproof/" + r.version}}
+	sentries := &sentryOrgs{settings: r.clients, hc: r.httpc}
 	start := r.now()
 	sw := sweep.New(sweep.Config{
 		Params: r.cfg.Verify, Label: r.cfg.VerifyLabel, Projects: r.cfg.Projects,
@@ -223,9 +222,10 @@ func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
 // sentryOrgs is a Sentry client for every organization a link names; one
 // per organization, made when first needed.
 type sentryOrgs struct {
-	cfg     sentry.Config
-	mu      sync.Mutex
-	clients map[string]*sentry.Client
+	settings clients.Settings
+	hc       *http.Client
+	mu       sync.Mutex
+	clients  map[string]*sentry.Client
 }
 
 func (s *sentryOrgs) client(org string) (*sentry.Client, error) {
@@ -234,9 +234,9 @@ func (s *sentryOrgs) client(org string) (*sentry.Client, error) {
 	if c, ok := s.clients[org]; ok {
 		return c, nil
 	}
-	cfg := s.cfg
-	cfg.Org = org
-	c, err := sentry.New(cfg)
+	settings := s.settings
+	settings.Sentry.Org = org
+	c, err := clients.Sentry(settings, s.hc)
 	if err != nil {
 		return nil, err
 	}
@@ -272,8 +272,3 @@ func (s *sentryOrgs) EventCounts(ctx context.Context, org, id string, start, end
 }
 
 var _ sweep.Sentry = (*sentryOrgs)(nil)
-
-// githubHTTP is an HTTP client for GitHub: the token, then the retries.
-func (r *runner) githubHTTP() *http.Client {
-	return &http.Client{Transport: &bearer{token: r.cfg.GitHubToken, base: r.httpc.Transport}}
-}

@@ -10,17 +10,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/loop"
-	"github.com/fixproof/fixproof/internal/verify"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fixproof/fixproof/internal/baseurl"
+	"github.com/fixproof/fixproof/internal/clients"
+	"github.com/fixproof/fixproof/internal/duration"
+	"github.com/fixproof/fixproof/internal/guance"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // Config is the whole configuration.
@@ -225,16 +233,13 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // D is the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// parseDuration is duration.Parse, with the message the bot's settings
+// give: zero is a duration here (0 turns reconcile.interval and
+// sentry.max_age off).
 func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration like 90s, 1h or 7d", s)
+	d, ok := duration.Parse(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a duration like 90s, 1h or 7d", strings.TrimSpace(s))
 	}
 	return d, nil
 }
@@ -463,132 +468,205 @@ func readSecretFiles(v reflect.Value, keyPrefix string) error {
 	return errors.Join(errs...)
 }
 
-var (
-	projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,9}$`)
-	orgSlug    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
-)
+var projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,9}$`)
+
+// problems collects what validate finds, each naming the file and the key.
+type problems struct {
+	file string
+	errs []error
+}
+
+func (p *problems) add(key, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s: "+format, append([]any{p.file, key}, args...)...))
+}
+
+// baseURL checks a base URL setting with the rule of the client that uses
+// it. The bot's defaults are in Default, so an empty setting is one the
+// file emptied, and wrong.
+func (p *problems) baseURL(key string, rule baseurl.Rule, raw string) {
+	rule.Default = ""
+	_, err := rule.Parse(raw)
+	var e *baseurl.Error
+	switch {
+	case !errors.As(err, &e):
+	case e.NotAnHTTPURL():
+		p.add(key, "%q is not an http(s) URL", e.URL)
+	default:
+		p.add(key, "%s", e.Detail())
+	}
+}
 
 // validate checks the configuration; every error names file and key.
 func (c *Config) validate(file string) []error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s: "+format, append([]any{file, key}, args...)...))
-	}
+	p := &problems{file: file}
+	c.validateServer(p)
+	c.Jira.validate(p)
+	c.Sentry.validate(p)
+	c.validateAlertSources(p)
+	c.Guance.validate(p)
+	validateRoutes(p, c.Routes)
+	c.Escalation.validate(p)
+	validateSilences(p, c.Silences)
+	c.Scrub.validate(p)
+	c.Templates.validate(p)
+	return p.errs
+}
+
+// validateServer checks the settings of the bot itself.
+func (c *Config) validateServer(p *problems) {
 	if c.Listen == "" {
-		bad("listen", "required, e.g. \":8080\"")
+		p.add("listen", "required, e.g. \":8080\"")
 	}
 	if !strings.HasPrefix(c.Store, "sqlite://") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
-		bad("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
+		p.add("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
 	}
 	if err := c.Dashboard.Params().Validate(); err != nil {
-		bad("dashboard", "%v", err)
+		p.add("dashboard", "%v", err)
 	}
 	if c.Workers < 1 || c.Workers > 256 {
-		bad("workers", "%d: between 1 and 256", c.Workers)
+		p.add("workers", "%d: between 1 and 256", c.Workers)
 	}
 	if c.MaxAttempts < 1 {
-		bad("max_attempts", "%d: at least 1", c.MaxAttempts)
+		p.add("max_attempts", "%d: at least 1", c.MaxAttempts)
 	}
 	if c.Lease.D() < time.Second {
-		bad("lease", "%s: at least 1s", c.Lease.D())
+		p.add("lease", "%s: at least 1s", c.Lease.D())
 	}
 	if c.MaxBody < 1024 {
-		bad("max_body_bytes", "%d: at least 1024", c.MaxBody)
+		p.add("max_body_bytes", "%d: at least 1024", c.MaxBody)
 	}
-	if u, err := url.Parse(c.Jira.BaseURL); c.Jira.BaseURL == "" {
-		bad("jira.base_url", "required, e.g. https://acme.atlassian.net")
-	} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("jira.base_url", "%q is not an http(s) URL", c.Jira.BaseURL)
+}
+
+func (j *Jira) validate(p *problems) {
+	if j.BaseURL == "" {
+		p.add("jira.base_url", "required, e.g. https://acme.atlassian.net")
+	} else {
+		p.baseURL("jira.base_url", jira.BaseURLRule, j.BaseURL)
 	}
-	cloud := c.Jira.Email != "" || c.Jira.APIToken != ""
-	switch {
-	case cloud && c.Jira.PAT != "":
-		bad("jira.pat", "set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both")
-	case cloud && (c.Jira.Email == "" || c.Jira.APIToken == ""):
-		bad("jira.api_token", "Jira Cloud needs both jira.email and jira.api_token (or api_token_file)")
-	case !cloud && c.Jira.PAT == "":
-		bad("jira.api_token", "no Jira credentials: set jira.email + jira.api_token (Cloud) or jira.pat (Data Center)")
+	switch jira.CheckCredentials(j.Email, j.APIToken, j.PAT) {
+	case jira.CredentialsBoth:
+		p.add("jira.pat", "set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both")
+	case jira.CredentialsNoEmail, jira.CredentialsNoAPIToken:
+		p.add("jira.api_token", "Jira Cloud needs both jira.email and jira.api_token (or api_token_file)")
+	case jira.CredentialsNone:
+		p.add("jira.api_token", "no Jira credentials: set jira.email + jira.api_token (Cloud) or jira.pat (Data Center)")
 	}
-	if !projectKey.MatchString(c.Jira.Project) {
-		bad("jira.project", "%q is not a Jira project key like OPS", c.Jira.Project)
+	if !projectKey.MatchString(j.Project) {
+		p.add("jira.project", "%q is not a Jira project key like OPS", j.Project)
 	}
-	if c.Jira.IssueType == "" {
-		bad("jira.issue_type", "required, e.g. Bug")
+	if j.IssueType == "" {
+		p.add("jira.issue_type", "required, e.g. Bug")
 	}
-	if len(c.Jira.StatusOpen) == 0 {
-		bad("jira.status_open", "required: the statuses a reopened issue may go to")
+	if len(j.StatusOpen) == 0 {
+		p.add("jira.status_open", "required: the statuses a reopened issue may go to")
 	}
-	if c.Sentry.Org != "" && !orgSlug.MatchString(c.Sentry.Org) {
-		bad("sentry.org", "%q is not a Sentry organization slug", c.Sentry.Org)
+}
+
+func (s *Sentry) validate(p *problems) {
+	if s.Org != "" && !loop.ValidOrgSlug(s.Org) {
+		p.add("sentry.org", "%q is not a Sentry organization slug", s.Org)
 	}
-	if u, err := url.Parse(c.Sentry.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("sentry.base_url", "%q is not an http(s) URL", c.Sentry.BaseURL)
+	p.baseURL("sentry.base_url", sentry.BaseURLRule, s.BaseURL)
+	if m := s.MaxAge.D(); m != 0 && m < time.Minute {
+		p.add("sentry.max_age", "%s: 0 (no limit) or at least 1m: Sentry's clock and this machine's differ by seconds", m)
 	}
-	if m := c.Sentry.MaxAge.D(); m != 0 && m < time.Minute {
-		bad("sentry.max_age", "%s: 0 (no limit) or at least 1m: Sentry's clock and this machine's differ by seconds", m)
-	}
+}
+
+// validateAlertSources wants at least one way for alerts to come in.
+func (c *Config) validateAlertSources(p *problems) {
 	if c.Sentry.ClientSecret == "" && c.Sentry.LegacyToken == "" && c.Alertmanager.Token == "" && c.Guance.APIKey == "" {
-		bad("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token, alertmanager.token or guance.api_key")
+		p.add("sentry.client_secret", "no alert source is configured: set sentry.client_secret, sentry.legacy_token, alertmanager.token or guance.api_key")
 	}
-	if c.Guance.APIKey != "" {
-		if c.Guance.Workspace == "" {
-			bad("guance.workspace", "required with guance.api_key: the workspace uuid (it names the fingerprints)")
-		}
-		if c.Guance.Interval.D() < 10*time.Second {
-			bad("guance.interval", "%s: at least 10s", c.Guance.Interval.D())
-		}
-		if u, err := url.Parse(c.Guance.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad("guance.base_url", "%q is not an http(s) URL", c.Guance.BaseURL)
-		}
-		for cat, st := range c.Guance.Status {
-			if st != 10 && st != 15 && st != 20 && st != 25 && st != 30 {
-				bad("guance.status."+cat, "%d: a Guance statusType is 10, 15, 20, 25 or 30", st)
-			}
+}
+
+// guanceStatusTypes are the issue statusType values Guance documents.
+var guanceStatusTypes = []int{guance.StatusOpen, guance.StatusWorking, guance.StatusResolved, guance.StatusClosed, guance.StatusPending}
+
+// validate checks Guance's settings when Guance is used (an API key).
+func (g *Guance) validate(p *problems) {
+	if g.APIKey == "" {
+		return
+	}
+	if g.Workspace == "" {
+		p.add("guance.workspace", "required with guance.api_key: the workspace uuid (it names the fingerprints)")
+	}
+	if g.Interval.D() < 10*time.Second {
+		p.add("guance.interval", "%s: at least 10s", g.Interval.D())
+	}
+	p.baseURL("guance.base_url", guance.BaseURLRule, g.BaseURL)
+	for _, cat := range slices.Sorted(maps.Keys(g.Status)) {
+		if st := g.Status[cat]; !slices.Contains(guanceStatusTypes, st) {
+			p.add("guance.status."+cat, "%d: a Guance statusType is 10, 15, 20, 25 or 30", st)
 		}
 	}
-	for i, r := range c.Routes {
+}
+
+func validateRoutes(p *problems, routes []Route) {
+	for i, r := range routes {
 		key := fmt.Sprintf("routes[%d]", i)
 		switch r.Match.Source {
 		case "", "sentry", "alertmanager", "guance":
 		default:
-			bad(key+".match.source", "%q: use sentry, alertmanager or guance", r.Match.Source)
+			p.add(key+".match.source", "%q: use sentry, alertmanager or guance", r.Match.Source)
 		}
 		if r.Project != "" && !projectKey.MatchString(r.Project) {
-			bad(key+".project", "%q is not a Jira project key", r.Project)
+			p.add(key+".project", "%q is not a Jira project key", r.Project)
 		}
 	}
+}
+
+func (e *Escalation) validate(p *problems) {
 	prev := 0
-	for i, th := range c.Escalation.Thresholds {
+	for i, th := range e.Thresholds {
 		if th <= prev {
-			bad(fmt.Sprintf("escalation.thresholds[%d]", i), "%d: thresholds must increase and be above 0", th)
+			p.add(fmt.Sprintf("escalation.thresholds[%d]", i), "%d: thresholds must increase and be above 0", th)
 		}
 		prev = th
 	}
-	if len(c.Escalation.Thresholds) > 0 && c.Escalation.Window.D() < time.Minute {
-		bad("escalation.window", "%s: at least 1m", c.Escalation.Window.D())
+	if len(e.Thresholds) > 0 && e.Window.D() < time.Minute {
+		p.add("escalation.window", "%s: at least 1m", e.Window.D())
 	}
-	for i, s := range c.Silences {
+}
+
+func validateSilences(p *problems, silences []Silence) {
+	for i, s := range silences {
 		if len(s.Matchers) == 0 {
-			bad(fmt.Sprintf("silences[%d].matchers", i), "required: a silence without matchers would silence everything")
+			p.add(fmt.Sprintf("silences[%d].matchers", i), "required: a silence without matchers would silence everything")
 		}
 		if s.Until.IsZero() {
-			bad(fmt.Sprintf("silences[%d].until", i), "required: an expiry like 2026-12-31T00:00:00Z")
+			p.add(fmt.Sprintf("silences[%d].until", i), "required: an expiry like 2026-12-31T00:00:00Z")
 		}
 	}
-	for i, p := range c.Scrub.Extra {
-		if _, err := regexp.Compile(p); err != nil {
-			bad(fmt.Sprintf("scrub.extra[%d]", i), "%v", err)
+}
+
+func (s *Scrub) validate(p *problems) {
+	for i, pattern := range s.Extra {
+		if _, err := regexp.Compile(pattern); err != nil {
+			p.add(fmt.Sprintf("scrub.extra[%d]", i), "%v", err)
 		}
 	}
-	for key, path := range map[string]string{"templates.summary": c.Templates.Summary, "templates.description": c.Templates.Description} {
-		if path == "" {
+}
+
+func (t *Templates) validate(p *problems) {
+	for _, f := range []struct{ key, path string }{{"templates.summary", t.Summary}, {"templates.description", t.Description}} {
+		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(path); err != nil {
-			bad(key, "%v", err)
+		if _, err := os.Stat(f.path); err != nil {
+			p.add(f.key, "%v", err)
 		}
 	}
-	return errs
+}
+
+// Clients are the settings the bot's clients are built from; userAgent
+// names the program and its version.
+func (c *Config) Clients(userAgent string) clients.Settings {
+	return clients.Settings{
+		UserAgent: userAgent,
+		Jira:      clients.JiraSettings{BaseURL: c.Jira.BaseURL, Email: c.Jira.Email, APIToken: c.Jira.APIToken, PAT: c.Jira.PAT},
+		Sentry:    clients.SentrySettings{BaseURL: c.Sentry.BaseURL, Token: c.Sentry.Token, Org: c.Sentry.Org},
+		Guance:    clients.GuanceSettings{BaseURL: c.Guance.BaseURL, APIKey: c.Guance.APIKey},
+	}
 }
 
 // Secrets lists the secret values, so that logs can be checked for them.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/clients"
 )
 
 func write(t *testing.T, text string) string {
@@ -180,5 +182,72 @@ func TestExampleConfigHasEveryKeyAndLoads(t *testing.T) {
 	walk(reflect.TypeOf(Config{}), "")
 	if len(missing) > 0 {
 		t.Errorf("fixproof.example.yml does not document %v", missing)
+	}
+}
+
+// The settings the clients use are checked with the clients' own rules
+// (base URLs, Jira credentials, the organization slug), with messages
+// that name the file and the key and never repeat a password.
+func TestClientSettingsAreCheckedWithTheClientsRules(t *testing.T) {
+	guanceOn := minimal + "guance:\n  api_key: k\n  workspace: wksp_1\n"
+	for _, tt := range []struct {
+		name, yaml, want string
+	}{
+		{"jira not a URL", strings.Replace(minimal, "https://acme.atlassian.net", "acme.atlassian.net", 1), `fixproof.yml: jira.base_url: "acme.atlassian.net" is not an http(s) URL`},
+		{"jira API root", strings.Replace(minimal, "https://acme.atlassian.net", "https://acme.atlassian.net/rest/api/2", 1), `fixproof.yml: jira.base_url: base URL "https://acme.atlassian.net/rest/api/2": give the site (without /rest/api)`},
+		{"jira with a password", strings.Replace(minimal, "https://acme.atlassian.net", "https://bot:s3cret-pw@acme.atlassian.net", 1), "fixproof.yml: jira.base_url: base URL must not carry credentials"},
+		{"both kinds of credentials", strings.Replace(minimal, "  api_token: tok\n", "  api_token: tok\n  pat: p\n", 1), "fixproof.yml: jira.pat: set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both"},
+		{"token without email", strings.Replace(minimal, "  email: bot@acme.io\n", "", 1), "fixproof.yml: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
+		{"email without token", strings.Replace(minimal, "  api_token: tok\n", "", 1), "fixproof.yml: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
+		{"no credentials", strings.Replace(strings.Replace(minimal, "  api_token: tok\n", "", 1), "  email: bot@acme.io\n", "", 1), "fixproof.yml: jira.api_token: no Jira credentials"},
+		{"sentry emptied", minimal + "  base_url: ''\n", `fixproof.yml: sentry.base_url: "" is not an http(s) URL`},
+		{"sentry API root", minimal + "  base_url: https://sentry.example.com/api/0/\n", `fixproof.yml: sentry.base_url: base URL "https://sentry.example.com/api/0/": give the site (without /api/0)`},
+		{"sentry org", strings.Replace(minimal, "org: acme", "org: Acme", 1), `fixproof.yml: sentry.org: "Acme" is not a Sentry organization slug`},
+		{"guance API root", guanceOn + "  base_url: https://openapi.guance.com/api/v1\n", `fixproof.yml: guance.base_url: base URL "https://openapi.guance.com/api/v1": give the endpoint (without /api/v1)`},
+		{"guance not a URL", guanceOn + "  base_url: openapi.guance.com\n", `fixproof.yml: guance.base_url: "openapi.guance.com" is not an http(s) URL`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(write(t, tt.yaml), env())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("error %q repeats the password", err)
+			}
+		})
+	}
+}
+
+// Zero is a duration for the bot (it turns reconcile and the age limit of
+// Sentry deliveries off), in every spelling; a number of days too large
+// to hold is not.
+func TestZeroIsADurationAndTooManyDaysIsNot(t *testing.T) {
+	for _, zero := range []string{"0", "0s", "0d"} {
+		c, err := Load(write(t, minimal+"reconcile: {interval: "+zero+"}\n"), env("FIXPROOF_SENTRY_MAX_AGE", zero))
+		if err != nil || c.Reconcile.Interval != 0 || c.Sentry.MaxAge != 0 {
+			t.Errorf("%s: reconcile.interval %s, sentry.max_age %s, %v; want both off", zero, c.Reconcile.Interval.D(), c.Sentry.MaxAge.D(), err)
+		}
+	}
+	if _, err := Load(write(t, minimal+"mute_after_close: 200000d\n"), env()); err == nil || !strings.Contains(err.Error(), `"200000d" is not a duration like 90s, 1h or 7d`) {
+		t.Errorf("200000d: %v", err)
+	}
+	if _, err := Load(write(t, minimal), env("FIXPROOF_JIRA_REOPEN_WINDOW", "200000d")); err == nil || !strings.Contains(err.Error(), `FIXPROOF_JIRA_REOPEN_WINDOW: jira.reopen_window: "200000d" is not a duration`) {
+		t.Errorf("200000d from the environment: %v", err)
+	}
+}
+
+func TestClientsCarriesEachServicesSettings(t *testing.T) {
+	c, err := Load(write(t, minimal+"  token: sentry-tok\n  base_url: https://sentry.example.com\nguance:\n  api_key: gk\n  workspace: w\n  base_url: https://us1-openapi.guance.com\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clients.Settings{
+		UserAgent: "fixproof-bot/1.2.3",
+		Jira:      clients.JiraSettings{BaseURL: "https://acme.atlassian.net", Email: "bot@acme.io", APIToken: "tok"},
+		Sentry:    clients.SentrySettings{BaseURL: "https://sentry.example.com", Token: "sentry-tok", Org: "acme"},
+		Guance:    clients.GuanceSettings{BaseURL: "https://us1-openapi.guance.com", APIKey: "gk"},
+	}
+	if got := c.Clients("fixproof-bot/1.2.3"); got != want {
+		t.Errorf("Clients =\n%+v\nwant\n%+v", got, want)
 	}
 }

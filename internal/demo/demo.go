@@ -24,13 +24,12 @@ import (
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/dashboard"
 	"github.com/fixproof/fixproof/internal/guance"
-	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
-	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
 	"github.com/fixproof/fixproof/internal/sim/guancesim"
@@ -141,149 +140,27 @@ type world struct {
 // Run plays the story and returns what happened.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	began := time.Now()
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	if o.Logs == nil {
-		o.Logs = io.Discard
-	}
-	if o.Storm <= 0 {
-		o.Storm = 300
-	}
+	o = o.withDefaults()
 	w, err := start(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer w.stop()
 
-	res := &Result{}
-	crash := Loop{SentryID: "101", Title: "TypeError: Cannot read properties of null (reading 'id')"}
-	leak := Loop{SentryID: "102", Title: "TimeoutError: payment gateway did not answer in 5s"}
-
-	// Errors fall to nothing after the first fix; the second fix does not help.
-	w.sentry.AddIssue(sentrysim.Issue{ID: crash.SentryID, ShortID: "SHOP-2F", Title: crash.Title, Project: "shop", Culprit: "app/cart.js in pay"})
-	w.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240), sentrysim.Rate(0)))
-	w.sentry.AddIssue(sentrysim.Issue{ID: leak.SentryID, ShortID: "SHOP-2G", Title: leak.Title, Project: "shop", Culprit: "app/pay.js in charge"})
-	w.sentry.SetTimeline(leak.SentryID, sentrysim.Rate(60))
-
-	w.say("An error storm: Sentry sends %d alerts for %s (%s).", o.Storm, "SHOP-2F", crash.Title)
-	if crash.Alerts, err = w.storm(ctx, crash.SentryID, o.Storm, nullSession); err != nil {
-		return nil, err
+	s := &story{world: w,
+		crash: Loop{SentryID: "101", Title: "TypeError: Cannot read properties of null (reading 'id')"},
+		leak:  Loop{SentryID: "102", Title: "TimeoutError: payment gateway did not answer in 5s"},
+		slow:  Loop{Source: "Guance", Title: "Checkout latency p99 above 2s"},
 	}
-	if crash.Key, err = w.jiraKeyOf(ctx, crash.SentryID); err != nil {
-		return nil, err
-	}
-	w.say("The bot stored all %d, and made one Jira issue: %s %q (%s).", crash.Alerts, crash.Key, w.summary(crash.Key), w.status(crash.Key))
-
-	w.clock.Advance(10 * time.Minute)
-	w.say("A second error: %d alerts for SHOP-2G (%s).", o.Storm/3, leak.Title)
-	if leak.Alerts, err = w.storm(ctx, leak.SentryID, o.Storm/3, gatewayTimeout); err != nil {
-		return nil, err
-	}
-	if leak.Key, err = w.jiraKeyOf(ctx, leak.SentryID); err != nil {
-		return nil, err
-	}
-	w.say("One Jira issue for it too: %s.", leak.Key)
-
-	w.clock.Advance(5 * time.Minute)
-	slow := Loop{Source: "Guance", Title: "Checkout latency p99 above 2s"}
-	slow.SentryID = w.guance.AddIssue(guancesim.IssueInput{Name: slow.Title, Level: "critical",
-		Description: "<p>p99 of <b>POST /api/pay</b> is 2.8s over 5 minutes (threshold 2s).</p>", CreateAt: w.clock.Now()})
-	w.say("Guance (观测云) exception tracking opens an issue: %s.", slow.Title)
-	w.clock.Advance(time.Minute) // the poller's next window covers it
-	if slow.Key, err = w.waitForLabel(ctx, "guance"); err != nil {
-		return nil, err
-	}
-	w.say("The bot's Guance poller found it and made %s %q.", slow.Key, w.summary(slow.Key))
-
-	// The fixes: a PR each, named after the key in the branch only.
-	crash.PR, leak.PR = 7, 8
-	for _, l := range []*Loop{&crash, &leak} {
-		w.clock.Advance(15 * time.Minute)
-		branch := "fix/" + l.Key + "-" + map[int]string{7: "null-session", 8: "gateway-timeout"}[l.PR]
-		w.gh.AddPullRequest(owner, repo, githubsim.PullRequest{Number: l.PR, Title: "Guard the checkout path", HeadRefName: branch, BaseRefName: "main",
-			Author: "jane", Commits: []githubsim.Commit{{Message: "Guard against a missing session", CommittedDate: w.clock.Now()}}})
-		if err := w.action(ctx, "pull_request", map[string]any{"action": "opened", "number": l.PR}); err != nil {
+	for _, chapter := range []func(context.Context) error{
+		func(ctx context.Context) error { return s.sentryErrors(ctx, o.Storm) },
+		s.guanceIssue, s.pullRequests, s.merges, s.sweeps, s.regression,
+	} {
+		if err := chapter(ctx); err != nil {
 			return nil, err
 		}
-		w.say("PR #%d opened from branch %s: the action found %s and moved it to %s.", l.PR, branch, l.Key, w.status(l.Key))
 	}
-	w.clock.Set(mergedAt)
-	for i, l := range []*Loop{&crash, &leak} {
-		pr, _ := w.gh.PullRequest(owner, repo, l.PR)
-		at := mergedAt
-		pr.State, pr.MergedAt, pr.MergeCommitOID = "MERGED", &at, fmt.Sprintf("9f86d081884c7d659a2feaa0c55ad015a3bf4f1%d", i)
-		w.gh.AddPullRequest(owner, repo, pr)
-		if err := w.action(ctx, "pull_request", map[string]any{"action": "closed", "number": l.PR}); err != nil {
-			return nil, err
-		}
-		w.say("PR #%d merged: %s is %s and labelled %s; the hourly sweep now watches its error rate.", l.PR, l.Key, w.status(l.Key), watchLabel(w.labels(l.Key)))
-	}
-
-	// The scheduled sweep, once an hour, on the compressed clock.
-	// It says something only when a loop changes.
-	last := ""
-	for h := 1; h <= 7; h++ {
-		w.clock.Set(mergedAt.Add(time.Duration(h)*time.Hour + 5*time.Minute))
-		if err := w.action(ctx, "schedule", nil); err != nil {
-			return nil, err
-		}
-		now := fmt.Sprintf("%s is %s (Sentry %s); %s is %s (Sentry %s).", crash.Key, w.state(crash.Key), w.sentryStatus(crash.SentryID),
-			leak.Key, w.state(leak.Key), w.sentryStatus(leak.SentryID))
-		if now != last {
-			w.say("Sweep %d: %s", h, now)
-		}
-		last = now
-	}
-	states, err := w.states(ctx)
-	if err != nil {
-		return nil, err
-	}
-	crash.Verdict, leak.Verdict = outcome[states[crash.Key]], outcome[states[leak.Key]]
-	if prc := w.gh.Comments(owner, repo, crash.PR); len(prc) > 0 {
-		w.say("PR #%d now says: %s", crash.PR, firstLine(prc[len(prc)-1].Body))
-	}
-	if prc := w.gh.Comments(owner, repo, leak.PR); len(prc) > 0 {
-		w.say("PR #%d now says: %s", leak.PR, firstLine(prc[len(prc)-1].Body))
-	}
-
-	// A regression: the verified error comes back a day later.
-	w.clock.Set(mergedAt.Add(26 * time.Hour))
-	w.sentry.SetStatus(crash.SentryID, "unresolved")
-	w.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30)))
-	w.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
-	n, err := w.storm(ctx, crash.SentryID, 20, nullSession)
-	if err != nil {
-		return nil, err
-	}
-	crash.Alerts += n
-	w.say("The bot reopened %s: it is %s again, with no new Jira issue.", crash.Key, w.status(crash.Key))
-	if states, err = w.states(ctx); err != nil {
-		return nil, err
-	}
-	if states[crash.Key] == loop.StateReopened {
-		crash.Verdict += ", then regressed and reopened"
-	}
-
-	for _, l := range []*Loop{&crash, &leak} {
-		l.Source, l.JiraStatus, l.SentryState = "Sentry", w.status(l.Key), w.sentryStatus(l.SentryID)
-		res.Loops = append(res.Loops, *l)
-	}
-	slow.JiraStatus, slow.Verdict = w.status(slow.Key), "open: no fix yet"
-	if st, ok := w.guance.Issue(slow.SentryID); ok {
-		slow.SentryState = guance.StatusName(st.StatusType)
-	}
-	res.Loops = append(res.Loops, slow)
-	res.Requests = map[string]int{"github": w.gh.Control.Total(), "jira": w.jira.Control.Total(), "sentry": w.sentry.Control.Total(),
-		"guance": w.guance.Control.Total()}
-	for i := 1; ; i++ {
-		if _, ok := w.jira.Issue(fmt.Sprintf("%s-%d", project, i)); !ok {
-			res.JiraIssues = i - 1
-			break
-		}
-	}
-	res.Wall = time.Since(began)
-	res.Dashboard = w.urls["bot"] + "/"
+	res := s.result(began)
 	w.table(res)
 	if o.AfterStory != nil {
 		o.AfterStory(res)
@@ -295,6 +172,190 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	fmt.Fprintf(w.out, "\nRun `fixproof demo -serve` to keep the dashboard running at the end.\n")
 	return res, nil
+}
+
+// withDefaults fills in what the caller left out.
+func (o Options) withDefaults() Options {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
+	if o.Storm <= 0 {
+		o.Storm = 300
+	}
+	return o
+}
+
+// story is the demo's three loops as the chapters play them.
+type story struct {
+	*world
+	crash, leak, slow Loop
+}
+
+// sentryErrors: two Sentry errors storm the bot, which makes one Jira issue
+// each. Errors fall to nothing after the first fix; the second fix does
+// not help.
+func (s *story) sentryErrors(ctx context.Context, storm int) error {
+	crash, leak := &s.crash, &s.leak
+	s.sentry.AddIssue(sentrysim.Issue{ID: crash.SentryID, ShortID: "SHOP-2F", Title: crash.Title, Project: "shop", Culprit: "app/cart.js in pay"})
+	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240), sentrysim.Rate(0)))
+	s.sentry.AddIssue(sentrysim.Issue{ID: leak.SentryID, ShortID: "SHOP-2G", Title: leak.Title, Project: "shop", Culprit: "app/pay.js in charge"})
+	s.sentry.SetTimeline(leak.SentryID, sentrysim.Rate(60))
+
+	s.say("An error storm: Sentry sends %d alerts for %s (%s).", storm, "SHOP-2F", crash.Title)
+	if err := s.alert(ctx, crash, storm, nullSession); err != nil {
+		return err
+	}
+	s.say("The bot stored all %d, and made one Jira issue: %s %q (%s).", crash.Alerts, crash.Key, s.summary(crash.Key), s.status(crash.Key))
+
+	s.clock.Advance(10 * time.Minute)
+	s.say("A second error: %d alerts for SHOP-2G (%s).", storm/3, leak.Title)
+	if err := s.alert(ctx, leak, storm/3, gatewayTimeout); err != nil {
+		return err
+	}
+	s.say("One Jira issue for it too: %s.", leak.Key)
+	return nil
+}
+
+// alert storms the bot with n alerts for l's Sentry issue and learns the
+// Jira issue it made.
+func (s *story) alert(ctx context.Context, l *Loop, n int, ev sentrysim.Event) (err error) {
+	if l.Alerts, err = s.storm(ctx, l.SentryID, n, ev); err != nil {
+		return err
+	}
+	l.Key, err = s.jiraKeyOf(ctx, l.SentryID)
+	return err
+}
+
+// guanceIssue: Guance opens an issue, and the bot's poller makes it a
+// Jira issue.
+func (s *story) guanceIssue(ctx context.Context) (err error) {
+	s.clock.Advance(5 * time.Minute)
+	slow := &s.slow
+	slow.SentryID = s.guance.AddIssue(guancesim.IssueInput{Name: slow.Title, Level: "critical",
+		Description: "<p>p99 of <b>POST /api/pay</b> is 2.8s over 5 minutes (threshold 2s).</p>", CreateAt: s.clock.Now()})
+	s.say("Guance (观测云) exception tracking opens an issue: %s.", slow.Title)
+	s.clock.Advance(time.Minute) // the poller's next window covers it
+	if slow.Key, err = s.waitForLabel(ctx, "guance"); err != nil {
+		return err
+	}
+	s.say("The bot's Guance poller found it and made %s %q.", slow.Key, s.summary(slow.Key))
+	return nil
+}
+
+// pullRequests: the fixes, a PR each, named after the key in the branch
+// only; the action moves each issue to review.
+func (s *story) pullRequests(ctx context.Context) error {
+	s.crash.PR, s.leak.PR = 7, 8
+	for _, l := range []*Loop{&s.crash, &s.leak} {
+		s.clock.Advance(15 * time.Minute)
+		branch := "fix/" + l.Key + "-" + map[int]string{7: "null-session", 8: "gateway-timeout"}[l.PR]
+		s.gh.AddPullRequest(owner, repo, githubsim.PullRequest{Number: l.PR, Title: "Guard the checkout path", HeadRefName: branch, BaseRefName: "main",
+			Author: "jane", Commits: []githubsim.Commit{{Message: "Guard against a missing session", CommittedDate: s.clock.Now()}}})
+		if err := s.action(ctx, "pull_request", map[string]any{"action": "opened", "number": l.PR}); err != nil {
+			return err
+		}
+		s.say("PR #%d opened from branch %s: the action found %s and moved it to %s.", l.PR, branch, l.Key, s.status(l.Key))
+	}
+	return nil
+}
+
+// merges: both PRs merge; the action puts each issue under verification.
+func (s *story) merges(ctx context.Context) error {
+	s.clock.Set(mergedAt)
+	for i, l := range []*Loop{&s.crash, &s.leak} {
+		pr, _ := s.gh.PullRequest(owner, repo, l.PR)
+		at := mergedAt
+		pr.State, pr.MergedAt, pr.MergeCommitOID = "MERGED", &at, fmt.Sprintf("9f86d081884c7d659a2feaa0c55ad015a3bf4f1%d", i)
+		s.gh.AddPullRequest(owner, repo, pr)
+		if err := s.action(ctx, "pull_request", map[string]any{"action": "closed", "number": l.PR}); err != nil {
+			return err
+		}
+		s.say("PR #%d merged: %s is %s and labelled %s; the hourly sweep now watches its error rate.", l.PR, l.Key, s.status(l.Key), watchLabel(s.labels(l.Key)))
+	}
+	return nil
+}
+
+// sweeps: the scheduled sweep, once an hour, on the compressed clock. It
+// says something only when a loop changes.
+func (s *story) sweeps(ctx context.Context) error {
+	crash, leak := &s.crash, &s.leak
+	last := ""
+	for h := 1; h <= 7; h++ {
+		s.clock.Set(mergedAt.Add(time.Duration(h)*time.Hour + 5*time.Minute))
+		if err := s.action(ctx, "schedule", nil); err != nil {
+			return err
+		}
+		now := fmt.Sprintf("%s is %s (Sentry %s); %s is %s (Sentry %s).", crash.Key, s.state(crash.Key), s.sentryStatus(crash.SentryID),
+			leak.Key, s.state(leak.Key), s.sentryStatus(leak.SentryID))
+		if now != last {
+			s.say("Sweep %d: %s", h, now)
+		}
+		last = now
+	}
+	states, err := s.states(ctx)
+	if err != nil {
+		return err
+	}
+	crash.Verdict, leak.Verdict = outcome[states[crash.Key]], outcome[states[leak.Key]]
+	for _, l := range []*Loop{crash, leak} {
+		if prc := s.gh.Comments(owner, repo, l.PR); len(prc) > 0 {
+			s.say("PR #%d now says: %s", l.PR, firstLine(prc[len(prc)-1].Body))
+		}
+	}
+	return nil
+}
+
+// regression: the verified error comes back a day later, and the bot
+// reopens its issue.
+func (s *story) regression(ctx context.Context) error {
+	crash := &s.crash
+	s.clock.Set(mergedAt.Add(26 * time.Hour))
+	s.sentry.SetStatus(crash.SentryID, "unresolved")
+	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30)))
+	s.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
+	n, err := s.storm(ctx, crash.SentryID, 20, nullSession)
+	if err != nil {
+		return err
+	}
+	crash.Alerts += n
+	s.say("The bot reopened %s: it is %s again, with no new Jira issue.", crash.Key, s.status(crash.Key))
+	states, err := s.states(ctx)
+	if err != nil {
+		return err
+	}
+	if states[crash.Key] == loop.StateReopened {
+		crash.Verdict += ", then regressed and reopened"
+	}
+	return nil
+}
+
+// result is what the story did, as the table and tests read it.
+func (s *story) result(began time.Time) *Result {
+	res := &Result{}
+	for _, l := range []*Loop{&s.crash, &s.leak} {
+		l.Source, l.JiraStatus, l.SentryState = "Sentry", s.status(l.Key), s.sentryStatus(l.SentryID)
+		res.Loops = append(res.Loops, *l)
+	}
+	slow := s.slow
+	slow.JiraStatus, slow.Verdict = s.status(slow.Key), "open: no fix yet"
+	if st, ok := s.guance.Issue(slow.SentryID); ok {
+		slow.SentryState = guance.StatusName(st.StatusType)
+	}
+	res.Loops = append(res.Loops, slow)
+	res.Requests = map[string]int{"github": s.gh.Control.Total(), "jira": s.jira.Control.Total(), "sentry": s.sentry.Control.Total(),
+		"guance": s.guance.Control.Total()}
+	for i := 1; ; i++ {
+		if _, ok := s.jira.Issue(fmt.Sprintf("%s-%d", project, i)); !ok {
+			res.JiraIssues = i - 1
+			break
+		}
+	}
+	res.Wall = time.Since(began)
+	res.Dashboard = s.urls["bot"] + "/"
+	return res
 }
 
 // outcome words the dashboard's states for the table.
@@ -381,16 +442,16 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	cfg.Sentry.BaseURL, cfg.Sentry.Org, cfg.Sentry.Token, cfg.Sentry.ClientSecret = w.urls["sentry"], org, sentryToken, clientSecret
 	cfg.Sentry.Installation = sentrysim.DefaultInstallation
 	cfg.Guance.BaseURL, cfg.Guance.APIKey, cfg.Guance.Workspace = w.urls["guance"], guanceKey, workspace
-	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &retry.Transport{Policy: retry.Default()}}
-	jc, err := jira.New(jira.Config{BaseURL: cfg.Jira.BaseURL, Email: jiraEmail, APIToken: jiraToken, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	settings, httpc := cfg.Clients("fixproof-demo"), clients.HTTP(clients.HTTPOptions{Timeout: 10 * time.Second})
+	jc, err := clients.Jira(settings, httpc)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := sentry.New(sentry.Config{BaseURL: cfg.Sentry.BaseURL, Token: sentryToken, Org: org, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	sc, err := clients.Sentry(settings, httpc)
 	if err != nil {
 		return nil, err
 	}
-	gc, err := guance.New(guance.Config{BaseURL: cfg.Guance.BaseURL, APIKey: guanceKey, HTTPClient: httpc, UserAgent: "fixproof-demo"})
+	gc, err := clients.Guance(settings, httpc)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,10 @@ import (
 // deployment's own address for a private deployment).
 const DefaultBaseURL = "https://openapi.guance.com"
 
+// BaseURLRule is what a Guance base URL must be: the Open API endpoint,
+// never its API root; empty means DefaultBaseURL.
+var BaseURLRule = baseurl.Rule{Service: "guance", Default: DefaultBaseURL, APIPath: "/api/v1", Names: "endpoint", Credential: "API key"}
+
 // Config says which Guance to talk to and how.
 type Config struct {
 	// BaseURL is the Open API endpoint of the workspace's region, e.g.
@@ -85,7 +89,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, errors.New("guance: API key has characters a header cannot carry")
 		}
 	}
-	base, err := baseurl.Rule{Service: "guance", Default: DefaultBaseURL, APIPath: "/api/v1", Names: "endpoint", Credential: "API key"}.Parse(cfg.BaseURL)
+	base, err := BaseURLRule.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}

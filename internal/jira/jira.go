@@ -21,6 +21,7 @@ import (
 	v3 "github.com/ctreminiom/go-atlassian/v2/jira/v3"
 	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 
+	"github.com/fixproof/fixproof/internal/baseurl"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
 )
@@ -51,22 +52,31 @@ type Client struct {
 	base  string
 }
 
-// New builds a client. It fails when the configuration names neither or
-// both kinds of credentials.
+// BaseURLRule is what a Jira base URL must be: the site (a Data Center
+// context path such as /jira is part of it), never its REST API root.
+var BaseURLRule = baseurl.Rule{Service: "jira", APIPath: "/rest/api", Names: "site",
+	Credential: "email and API token, or the personal access token"}
+
+// New builds a client. It fails when the base URL is not a Jira site's
+// (BaseURLRule) or the configuration names neither or both kinds of
+// credentials (CheckCredentials).
 func New(cfg Config) (*Client, error) {
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
+	if cfg.BaseURL == "" {
 		return nil, errors.New("jira: no base URL")
 	}
-	cloudAuth := cfg.Email != "" || cfg.APIToken != ""
-	switch {
-	case cloudAuth && cfg.PAT != "":
+	base, err := BaseURLRule.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	switch CheckCredentials(cfg.Email, cfg.APIToken, cfg.PAT) {
+	case CredentialsBoth:
 		return nil, errors.New("jira: both Cloud credentials (email and API token) and a Data Center personal access token given; use one")
-	case cloudAuth && (cfg.Email == "" || cfg.APIToken == ""):
+	case CredentialsNoEmail, CredentialsNoAPIToken:
 		return nil, errors.New("jira: Jira Cloud needs both an email and an API token")
-	case !cloudAuth && cfg.PAT == "":
+	case CredentialsNone:
 		return nil, errors.New("jira: no credentials: give an email and API token (Jira Cloud) or a personal access token (Data Center)")
 	}
+	cloudAuth := cfg.PAT == ""
 	// A nil *http.Client would reach go-atlassian as a non-nil interface
 	// holding nil, which it does not replace with its default: set it here.
 	httpClient := cfg.HTTPClient

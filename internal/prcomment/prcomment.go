@@ -54,6 +54,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/fixproof/fixproof/internal/baseurl"
 	"github.com/fixproof/fixproof/internal/githublimit"
 )
 
@@ -95,6 +96,11 @@ type identity struct {
 	integration bool
 }
 
+// apiURLRule is the base URL rule for GitHub's REST API. Unlike a site's
+// address, it is the API root itself (/api/v3 on GitHub Enterprise
+// Server), so no API path is refused.
+var apiURLRule = baseurl.Rule{Service: "prcomment", Names: "API URL", Credential: "token"}
+
 // New returns a client for the REST API at apiURL (GITHUB_API_URL:
 // "https://api.github.com", or "https://HOST/api/v3" on GitHub Enterprise
 // Server), used as given. httpClient must add the token (Authorization
@@ -107,7 +113,7 @@ func New(apiURL string, httpClient *http.Client) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prcomment: API URL: %w", err)
 	}
-	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if _, err := apiURLRule.Parse(strings.TrimSpace(apiURL)); err != nil {
 		return nil, fmt.Errorf("prcomment: API URL %q: want http(s)://host[/path], e.g. https://api.github.com", apiURL)
 	}
 	if !strings.HasSuffix(u.Path, "/") {

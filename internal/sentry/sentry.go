@@ -29,6 +29,10 @@ import (
 // DefaultBaseURL is sentry.io, used when Config.BaseURL is empty.
 const DefaultBaseURL = "https://sentry.io"
 
+// BaseURLRule is what a Sentry base URL must be: the site, never its API
+// root; empty means DefaultBaseURL.
+var BaseURLRule = baseurl.Rule{Service: "sentry", Default: DefaultBaseURL, APIPath: "/api/0", Names: "site", Credential: "token"}
+
 // Config says which Sentry to talk to and how.
 type Config struct {
 	// BaseURL is the Sentry site: "https://sentry.io" when empty. A
@@ -64,7 +68,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Org == "" {
 		return nil, errors.New("sentry: no organization slug")
 	}
-	base, err := baseurl.Rule{Service: "sentry", Default: DefaultBaseURL, APIPath: "/api/0", Names: "site", Credential: "token"}.Parse(cfg.BaseURL)
+	base, err := BaseURLRule.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}

@@ -30,11 +30,7 @@ type Finder struct {
 	Org     string // sentry_org: the org of URLs that do not name one
 }
 
-var (
-	urlInText = regexp.MustCompile(`https?://[^\s<>"'\]\[()|{}\\^` + "`" + `]+`)
-	digits    = regexp.MustCompile(`^[0-9]{1,20}$`)
-	orgSlug   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,49}$`)
-)
+var urlInText = regexp.MustCompile(`https?://[^\s<>"'\]\[()|{}\\^` + "`" + `]+`)
 
 // InURL reads one URL: https://ORG.sentry.io/issues/ID/,
 // https://sentry.io/organizations/ORG/issues/ID/, and on a self-hosted
@@ -46,7 +42,7 @@ func (f Finder) InURL(raw string) (Link, bool) {
 		return Link{}, false
 	}
 	org, id, ok := f.issuePath(strings.ToLower(u.Hostname()), strings.Split(strings.Trim(u.Path, "/"), "/"))
-	if !ok || !digits.MatchString(id) || !orgSlug.MatchString(org) {
+	if !ok || !loop.ID(id).Numeric() || !loop.ValidOrgSlug(org) {
 		return Link{}, false
 	}
 	return Link{Org: org, IssueID: id}, true
@@ -148,7 +144,7 @@ func FromProperty(p loop.Property, defaultOrg string) []Link {
 		if org == "" {
 			org = defaultOrg
 		}
-		if l.IssueID.Numeric() && orgSlug.MatchString(org) {
+		if l.IssueID.Numeric() && loop.ValidOrgSlug(org) {
 			out = append(out, Link{Org: org, IssueID: string(l.IssueID)})
 		}
 	}

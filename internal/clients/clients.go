@@ -1,0 +1,136 @@
+// Package clients is the one place that turns settings into the clients
+// fixproof talks to services with: the action, the bot and the demo fill
+// one Settings and build every Jira, Sentry, Guance and GitHub client, and
+// the HTTP client under them with the retry policy, through these
+// functions.
+package clients
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/githubpr"
+	"github.com/fixproof/fixproof/internal/guance"
+	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/prcomment"
+	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/sentry"
+)
+
+// Settings are what the clients need to know: where each service is and
+// the credentials for it. The action fills them from its inputs and the
+// GitHub context, the bot from its configuration.
+type Settings struct {
+	// UserAgent names the program and its version on every request.
+	UserAgent string
+	Jira      JiraSettings
+	Sentry    SentrySettings
+	Guance    GuanceSettings
+	GitHub    GitHubSettings
+}
+
+// JiraSettings: Email and APIToken for Jira Cloud, PAT for Data Center
+// (jira.CheckCredentials).
+type JiraSettings struct {
+	BaseURL, Email, APIToken, PAT string
+}
+
+// SentrySettings name one Sentry organization and an auth token for it.
+type SentrySettings struct {
+	BaseURL, Token, Org string
+}
+
+// Configured reports whether there is a Sentry to read: a token and an
+// organization. Without them the bot and the dashboard do without Sentry.
+func (s SentrySettings) Configured() bool { return s.Token != "" && s.Org != "" }
+
+// GuanceSettings name a Guance Open API endpoint and an API key (which
+// selects the workspace).
+type GuanceSettings struct {
+	BaseURL, APIKey string
+}
+
+// Configured reports whether Guance is used at all: it is when there is an
+// API key.
+func (s GuanceSettings) Configured() bool { return s.APIKey != "" }
+
+// GitHubSettings are GitHub's APIs (GITHUB_GRAPHQL_URL, GITHUB_API_URL)
+// and the token for both.
+type GitHubSettings struct {
+	Token, GraphQLURL, APIURL string
+}
+
+// HTTPOptions tune the one HTTP client.
+type HTTPOptions struct {
+	// Timeout bounds each request, retries included; zero means none.
+	Timeout time.Duration
+	// Transport sends each try; nil means http.DefaultTransport. Tests
+	// pass their own.
+	Transport http.RoundTripper
+	// Policy is how to retry; the zero Policy means retry.Default().
+	Policy retry.Policy
+	// OnRetry, when set, hears of each retry, for the log.
+	OnRetry func(*http.Request, retry.Decision)
+}
+
+// HTTP is the HTTP client every service client sends with: fixproof's
+// retry policy over the transport.
+func HTTP(o HTTPOptions) *http.Client {
+	if o.Policy.Attempts == 0 {
+		o.Policy = retry.Default()
+	}
+	return &http.Client{Timeout: o.Timeout, Transport: &retry.Transport{Base: o.Transport, Policy: o.Policy, OnRetry: o.OnRetry}}
+}
+
+// Jira is the Jira client of the settings.
+func Jira(s Settings, hc *http.Client) (*jira.Client, error) {
+	return jira.New(jira.Config{BaseURL: s.Jira.BaseURL, Email: s.Jira.Email, APIToken: s.Jira.APIToken, PAT: s.Jira.PAT,
+		HTTPClient: hc, UserAgent: s.UserAgent})
+}
+
+// Sentry is the Sentry client of the settings' organization.
+func Sentry(s Settings, hc *http.Client) (*sentry.Client, error) {
+	return sentry.New(sentry.Config{BaseURL: s.Sentry.BaseURL, Token: s.Sentry.Token, Org: s.Sentry.Org,
+		HTTPClient: hc, UserAgent: s.UserAgent})
+}
+
+// Guance is the Guance client of the settings.
+func Guance(s Settings, hc *http.Client) (*guance.Client, error) {
+	return guance.New(guance.Config{BaseURL: s.Guance.BaseURL, APIKey: s.Guance.APIKey, HTTPClient: hc, UserAgent: s.UserAgent})
+}
+
+// GitHub is the client that reads pull requests (GraphQL), sending the
+// token with every request.
+func GitHub(s Settings, hc *http.Client) *githubpr.Client {
+	return githubpr.New(s.GitHub.GraphQLURL, withToken(s.GitHub.Token, hc))
+}
+
+// PRComments is the client that writes pull request comments (REST),
+// sending the token with every request.
+func PRComments(s Settings, hc *http.Client) (*prcomment.Client, error) {
+	return prcomment.New(s.GitHub.APIURL, withToken(s.GitHub.Token, hc))
+}
+
+// withToken is hc with GitHub's token added to each request before the
+// retries see it.
+func withToken(token string, hc *http.Client) *http.Client {
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	out := *hc
+	out.Transport = &tokenTransport{token: token, base: base}
+	return &out
+}
+
+// tokenTransport adds the GitHub token to each request.
+type tokenTransport struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "bearer "+b.token)
+	return b.base.RoundTrip(req)
+}
