@@ -176,77 +176,101 @@ func cut(doc jiramarkup.Doc, n int) jiramarkup.Doc {
 
 // cutBlocks keeps blocks while *budget (runes of text) lasts.
 func cutBlocks(blocks []jiramarkup.Block, budget *int) []jiramarkup.Block {
-	take := func(s string) string {
-		if *budget <= 0 {
-			return ""
-		}
-		kept := textcut.Runes(s, *budget)
-		*budget -= utf8.RuneCountInString(kept)
-		return kept
-	}
-	inlines := func(p jiramarkup.Paragraph) jiramarkup.Paragraph {
-		out := make(jiramarkup.Paragraph, 0, len(p))
-		for _, in := range p {
-			if *budget <= 0 {
-				break
-			}
-			in.Text = take(in.Text)
-			out = append(out, in)
-		}
-		return out
-	}
+	c := cutter{budget}
 	var out []jiramarkup.Block
 	for _, b := range blocks {
-		if *budget <= 0 {
+		if c.spent() {
 			break
 		}
-		switch b := b.(type) {
-		case jiramarkup.Paragraph:
-			out = append(out, inlines(b))
-		case jiramarkup.Heading:
-			out = append(out, jiramarkup.Heading(take(string(b))))
-		case jiramarkup.CodeBlock:
-			out = append(out, jiramarkup.CodeBlock(take(string(b))))
-		case jiramarkup.List:
-			l := jiramarkup.List{Ordered: b.Ordered}
-			for _, it := range b.Items {
-				if *budget <= 0 {
-					break
-				}
-				l.Items = append(l.Items, inlines(it))
-			}
-			out = append(out, l)
-		case jiramarkup.Expand:
-			e := jiramarkup.Expand{Title: take(b.Title)}
-			e.Blocks = cutBlocks(b.Blocks, budget)
-			out = append(out, e)
-		case jiramarkup.Table:
-			t := jiramarkup.Table{Header: make([]string, len(b.Header))}
-			for i, h := range b.Header {
-				t.Header[i] = take(h)
-			}
-			for _, row := range b.Rows {
-				if *budget <= 0 {
-					break
-				}
-				cells := make([]jiramarkup.Paragraph, len(row))
-				for i, cell := range row {
-					cells[i] = inlines(cell)
-				}
-				t.Rows = append(t.Rows, cells)
-			}
-			out = append(out, t)
-		default:
-			cost := docRunes(jiramarkup.Doc{Blocks: []jiramarkup.Block{b}})
-			if cost > *budget {
-				*budget = 0
-				break
-			}
-			*budget -= cost
-			out = append(out, b)
+		if kept, ok := c.block(b); ok {
+			out = append(out, kept)
 		}
 	}
 	return out
+}
+
+// cutter cuts a document's text to a budget of runes, in document order.
+type cutter struct{ budget *int }
+
+func (c cutter) spent() bool { return *c.budget <= 0 }
+
+// take keeps as much of s as the budget allows.
+func (c cutter) take(s string) string {
+	if c.spent() {
+		return ""
+	}
+	kept := textcut.Runes(s, *c.budget)
+	*c.budget -= utf8.RuneCountInString(kept)
+	return kept
+}
+
+func (c cutter) inlines(p jiramarkup.Paragraph) jiramarkup.Paragraph {
+	out := make(jiramarkup.Paragraph, 0, len(p))
+	for _, in := range p {
+		if c.spent() {
+			break
+		}
+		in.Text = c.take(in.Text)
+		out = append(out, in)
+	}
+	return out
+}
+
+// block is b cut to the budget; false when b, a block with no text to
+// cut, does not fit whole (the budget is then spent).
+func (c cutter) block(b jiramarkup.Block) (jiramarkup.Block, bool) {
+	switch b := b.(type) {
+	case jiramarkup.Paragraph:
+		return c.inlines(b), true
+	case jiramarkup.Heading:
+		return jiramarkup.Heading(c.take(string(b))), true
+	case jiramarkup.CodeBlock:
+		return jiramarkup.CodeBlock(c.take(string(b))), true
+	case jiramarkup.List:
+		return c.list(b), true
+	case jiramarkup.Expand:
+		e := jiramarkup.Expand{Title: c.take(b.Title)}
+		e.Blocks = cutBlocks(b.Blocks, c.budget)
+		return e, true
+	case jiramarkup.Table:
+		return c.table(b), true
+	}
+	cost := docRunes(jiramarkup.Doc{Blocks: []jiramarkup.Block{b}})
+	if cost > *c.budget {
+		*c.budget = 0
+		return nil, false
+	}
+	*c.budget -= cost
+	return b, true
+}
+
+func (c cutter) list(b jiramarkup.List) jiramarkup.List {
+	l := jiramarkup.List{Ordered: b.Ordered}
+	for _, it := range b.Items {
+		if c.spent() {
+			break
+		}
+		l.Items = append(l.Items, c.inlines(it))
+	}
+	return l
+}
+
+func (c cutter) table(b jiramarkup.Table) jiramarkup.Table {
+	t := jiramarkup.Table{Header: make([]string, len(b.Header))}
+	for i, h := range b.Header {
+		t.Header[i] = c.take(h)
+	}
+	for _, row := range b.Rows {
+		if c.spent() {
+			break
+		}
+		cells := make([]jiramarkup.Paragraph, len(row))
+		for i, cell := range row {
+			cells[i] = c.inlines(cell)
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return t
 }
 
 // FindByLabel returns the keys of the issues carrying label, oldest first,

@@ -242,58 +242,74 @@ func (c *Client) searchKeys(ctx context.Context, keys []string) (issues []Issue,
 	jql := "key in (" + strings.Join(quoted, ", ") + ")"
 	var res *models.ResponseScheme
 	if c.cloud != nil {
-		token := ""
-		for {
-			var page *models.IssueSearchJQLScheme
-			page, res, err = c.cloud.Issue.Search.SearchJQL(ctx, jql, searchFields, searchExpand, len(keys), token)
-			if err != nil {
-				break
-			}
-			for _, is := range page.Issues {
-				issues = append(issues, fromV3(is))
-			}
-			if page.NextPageToken == "" {
-				break
-			}
-			token = page.NextPageToken
-		}
+		issues, res, err = c.searchCloud(ctx, jql, len(keys))
 	} else {
-		for start := 0; ; {
-			var page *models.IssueSearchSchemeV2
-			// POST /rest/api/2/search is the search Data Center has; the
-			// deprecation is Cloud's.
-			//lint:ignore SA1019 Data Center has no other search.
-			page, res, err = c.dc.Issue.Search.Post(ctx, jql, searchFields, searchExpand, start, len(keys), "")
-			if err != nil {
-				break
-			}
-			for _, is := range page.Issues {
-				issues = append(issues, fromV2(is))
-			}
-			start += len(page.Issues)
-			if len(page.Issues) == 0 || start >= page.Total {
-				break
-			}
-		}
+		issues, res, err = c.searchDC(ctx, jql, len(keys))
 	}
 	if err == nil {
 		return issues, nil, nil
 	}
-	apiErr := &APIError{}
-	if errors.As(check("search", res, err), &apiErr) && apiErr.Status == http.StatusBadRequest {
-		for _, m := range apiErr.Messages {
-			for _, sub := range quotedKey.FindAllStringSubmatch(m, -1) {
-				k := strings.ToUpper(sub[1])
-				if slices.Contains(keys, k) && !slices.Contains(bad, k) {
-					bad = append(bad, k)
-				}
-			}
-		}
-		if len(bad) > 0 {
-			return nil, bad, nil
-		}
+	if bad := missingKeys(check("search", res, err), keys); len(bad) > 0 {
+		return nil, bad, nil
 	}
 	return nil, nil, check("search "+jql, res, err)
+}
+
+// searchCloud reads every page of a JQL search on Cloud (page tokens).
+func (c *Client) searchCloud(ctx context.Context, jql string, n int) (issues []Issue, res *models.ResponseScheme, err error) {
+	for token := ""; ; {
+		var page *models.IssueSearchJQLScheme
+		page, res, err = c.cloud.Issue.Search.SearchJQL(ctx, jql, searchFields, searchExpand, n, token)
+		if err != nil {
+			return nil, res, err
+		}
+		for _, is := range page.Issues {
+			issues = append(issues, fromV3(is))
+		}
+		if token = page.NextPageToken; token == "" {
+			return issues, res, nil
+		}
+	}
+}
+
+// searchDC reads every page of a JQL search on Data Center (startAt).
+func (c *Client) searchDC(ctx context.Context, jql string, n int) (issues []Issue, res *models.ResponseScheme, err error) {
+	for start := 0; ; {
+		var page *models.IssueSearchSchemeV2
+		// POST /rest/api/2/search is the search Data Center has; the
+		// deprecation is Cloud's.
+		//lint:ignore SA1019 Data Center has no other search.
+		page, res, err = c.dc.Issue.Search.Post(ctx, jql, searchFields, searchExpand, start, n, "")
+		if err != nil {
+			return nil, res, err
+		}
+		for _, is := range page.Issues {
+			issues = append(issues, fromV2(is))
+		}
+		start += len(page.Issues)
+		if len(page.Issues) == 0 || start >= page.Total {
+			return issues, res, nil
+		}
+	}
+}
+
+// missingKeys are the keys among keys that a 400 from a search names as
+// not existing (Jira fails a whole key in (...) query for one of them).
+func missingKeys(err error, keys []string) []string {
+	apiErr := &APIError{}
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		return nil
+	}
+	var bad []string
+	for _, m := range apiErr.Messages {
+		for _, sub := range quotedKey.FindAllStringSubmatch(m, -1) {
+			k := strings.ToUpper(sub[1])
+			if slices.Contains(keys, k) && !slices.Contains(bad, k) {
+				bad = append(bad, k)
+			}
+		}
+	}
+	return bad
 }
 
 func fromV3(is *models.IssueScheme) Issue {

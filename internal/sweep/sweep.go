@@ -176,6 +176,35 @@ type Report struct {
 // label, which would shift the later pages of the same query under the
 // page token and skip issues.
 func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
+	var tally tally
+	stop := s.progress(tally.counts)
+	defer stop()
+	all, err := s.watched(ctx)
+	if err != nil {
+		return nil, err
+	}
+	work := make(chan jira.Detail)
+	var wg sync.WaitGroup
+	for range s.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				tally.record(s.one(ctx, d))
+			}
+		}()
+	}
+	for _, d := range all {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	return s.report(tally.outcomes, tally.counts()), nil
+}
+
+// query is the JQL of the watched issues: the label, within the project
+// allow-list.
+func (s *Sweeper) query() string {
 	jql := "labels = " + jira.QuoteJQL(s.cfg.Label)
 	if len(s.cfg.Projects) > 0 {
 		quoted := make([]string, len(s.cfg.Projects))
@@ -184,34 +213,12 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 		}
 		jql += " AND project in (" + strings.Join(quoted, ", ") + ")"
 	}
-	jql += " ORDER BY key ASC"
+	return jql + " ORDER BY key ASC"
+}
 
-	var (
-		mu       sync.Mutex
-		outcomes []Outcome
-		counts   Counts
-	)
-	record := func(o Outcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		outcomes = append(outcomes, o)
-		counts.Seen++
-		switch o.Result() {
-		case ResultVerified:
-			counts.Verified++
-		case ResultWaiting, ResultElsewhere:
-			counts.Waiting++
-		case ResultUnverified:
-			counts.Unverified++
-		case ResultReleased:
-			counts.Released++
-		default:
-			counts.Errors++
-		}
-	}
-	stop := s.progress(func() Counts { mu.Lock(); defer mu.Unlock(); return counts })
-	defer stop()
-
+// watched reads every page of the watched issues, each issue once.
+func (s *Sweeper) watched(ctx context.Context) ([]jira.Detail, error) {
+	jql := s.query()
 	var all []jira.Detail
 	seen := map[string]bool{}
 	for next := ""; ; {
@@ -226,33 +233,52 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 			}
 		}
 		if next = page.Next; next == "" {
-			break
+			return all, nil
 		}
 	}
+}
 
-	work := make(chan jira.Detail)
-	var wg sync.WaitGroup
-	for range s.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range work {
-				record(s.one(ctx, d))
-			}
-		}()
-	}
-	for _, d := range all {
-		work <- d
-	}
-	close(work)
-	wg.Wait()
+// tally gathers the outcomes of the issues swept at once.
+type tally struct {
+	mu       sync.Mutex
+	outcomes []Outcome
+	c        Counts
+}
 
+func (t *tally) record(o Outcome) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.outcomes = append(t.outcomes, o)
+	t.c.Seen++
+	switch o.Result() {
+	case ResultVerified:
+		t.c.Verified++
+	case ResultWaiting, ResultElsewhere:
+		t.c.Waiting++
+	case ResultUnverified:
+		t.c.Unverified++
+	case ResultReleased:
+		t.c.Released++
+	default:
+		t.c.Errors++
+	}
+}
+
+func (t *tally) counts() Counts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.c
+}
+
+// report sorts the outcomes and lists what the sweep changed (nothing in
+// a dry run).
+func (s *Sweeper) report(outcomes []Outcome, counts Counts) *Report {
 	r := &Report{Outcomes: outcomes, Counts: counts}
 	sort.Slice(r.Outcomes, func(i, j int) bool { return r.Outcomes[i].Key < r.Outcomes[j].Key })
+	if s.cfg.DryRun {
+		return r // nothing was closed, resolved or labelled
+	}
 	for _, o := range r.Outcomes {
-		if s.cfg.DryRun {
-			break // nothing was closed, resolved or labelled
-		}
 		switch o.Result() {
 		case ResultVerified:
 			r.JiraClosed = append(r.JiraClosed, o.Key)
@@ -265,7 +291,7 @@ func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
 			}
 		}
 	}
-	return r, nil
+	return r
 }
 
 // progress calls Config.Progress every ProgressEvery until stopped.
