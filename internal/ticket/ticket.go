@@ -450,59 +450,6 @@ func count(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-func alertmanagerDescription(a *alert.Alert) jiramarkup.Doc {
-	var d jiramarkup.Doc
-	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
-	if s := a.Annotations["description"]; s != "" {
-		add(jiramarkup.P(jiramarkup.Plain(s)))
-	}
-	rows := [][2]string{{"Status", a.Status}, {"Receiver", a.Receiver}, {"Alerts in the group", strconv.Itoa(len(a.Alerts))}}
-	for _, k := range sortedKeys(a.GroupLabels) {
-		rows = append(rows, [2]string{"Group label " + k, a.GroupLabels[k]})
-	}
-	for _, k := range sortedKeys(a.CommonLabels) {
-		if _, dup := a.GroupLabels[k]; !dup {
-			rows = append(rows, [2]string{"Label " + k, a.CommonLabels[k]})
-		}
-	}
-	add(detailsTable(rows))
-	if len(a.Alerts) > 0 {
-		items := make([]jiramarkup.Paragraph, 0, len(a.Alerts))
-		for _, in := range a.Alerts {
-			var kv []string
-			for _, k := range sortedKeys(in.Labels) {
-				if _, common := a.CommonLabels[k]; !common {
-					kv = append(kv, k+"="+in.Labels[k])
-				}
-			}
-			p := jiramarkup.P(jiramarkup.Plain(in.Status + " since " + stamp(in.StartsAt) + " " + strings.Join(kv, " ")))
-			if in.GeneratorURL != "" {
-				p = append(p, jiramarkup.Plain(" "), jiramarkup.Link("graph", in.GeneratorURL))
-			}
-			items = append(items, p)
-		}
-		add(jiramarkup.Heading("Alerts"), jiramarkup.List{Items: items})
-	}
-	add(links([][2]string{{"Runbook", a.Annotations["runbook_url"]}, {"Alertmanager", a.ExternalURL}})...)
-	return d
-}
-
-func guanceDescription(a *alert.Alert) jiramarkup.Doc {
-	var d jiramarkup.Doc
-	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
-	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
-	for _, para := range strings.Split(a.Annotations["description"], "\n") {
-		if para != "" {
-			add(jiramarkup.P(jiramarkup.Plain(para)))
-		}
-	}
-	add(detailsTable([][2]string{{"Guance status", a.Annotations["status"]}, {"Level", a.Level},
-		{"Channels", a.Tag("channels")}, {"Created", stamp(a.FirstSeen)}, {"Updated", stamp(a.LastSeen)},
-		{"Guance issue", a.IssueID}}))
-	return d
-}
-
 func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }

@@ -5,6 +5,9 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/jiramarkup"
 )
 
 // TextFromHTML turns an HTML description or reply (Guance stores them so)
@@ -74,4 +77,21 @@ func textLines(s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// guanceDescription is a Guance issue's text: its description (read from
+// HTML by TextFromHTML when it was polled) and its details.
+func guanceDescription(a *alert.Alert) jiramarkup.Doc {
+	var d jiramarkup.Doc
+	add := func(b ...jiramarkup.Block) { d.Blocks = append(d.Blocks, b...) }
+	add(jiramarkup.P(jiramarkup.Strong(a.Title)))
+	for _, para := range strings.Split(a.Annotations["description"], "\n") {
+		if para != "" {
+			add(jiramarkup.P(jiramarkup.Plain(para)))
+		}
+	}
+	add(detailsTable([][2]string{{"Guance status", a.Annotations["status"]}, {"Level", a.Level},
+		{"Channels", a.Tag("channels")}, {"Created", stamp(a.FirstSeen)}, {"Updated", stamp(a.LastSeen)},
+		{"Guance issue", a.IssueID}}))
+	return d
 }
