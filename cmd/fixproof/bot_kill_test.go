@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
 )
@@ -145,8 +145,8 @@ alertmanager: {token: am-secret}
 	}
 	keys := map[string]bool{}
 	for g := range groups {
-		fp := alert.AlertmanagerFingerprint("ops", map[string]string{"alertname": fmt.Sprintf("A%d", g)})
-		rec, ok, err := st.Lookup(context.Background(), fp)
+		fp := loop.AlertmanagerFingerprint("ops", map[string]string{"alertname": fmt.Sprintf("A%d", g)})
+		rec, ok, err := st.Lookup(context.Background(), string(fp))
 		if err != nil || !ok || rec.JiraKey == "" {
 			t.Errorf("group %d: no issue (%v)", g, err)
 			continue

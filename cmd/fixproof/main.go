@@ -20,6 +20,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -286,7 +287,7 @@ func keys(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(lists) == 0 {
 		return badUsage("keys", keysHelp.usage[0], "give a TEXT, -branch, -body or -event")
 	}
-	for _, k := range jirakey.Merge(lists...) {
+	for _, k := range uniq.Concat(lists...) {
 		fmt.Fprintln(stdout, k)
 	}
 	return nil

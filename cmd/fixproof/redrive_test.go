@@ -17,7 +17,7 @@ import (
 func killJob(t *testing.T, st store.Store, fp, why string) {
 	t.Helper()
 	now := time.Now()
-	if _, _, err := st.Enqueue(t.Context(), store.Delivery{Kind: "alertmanager", Fingerprint: fp, Payload: []byte("{}"), Received: now}); err != nil {
+	if _, _, err := st.Enqueue(t.Context(), store.Delivery{Kind: "alertmanager", Fingerprint: string(fp), Payload: []byte("{}"), Received: now}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := st.Next(t.Context(), "bot", now, time.Minute, 10)

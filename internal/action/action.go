@@ -30,6 +30,7 @@ import (
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/retry"
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 // Deps is what the action needs from its surroundings, so a test runs the
@@ -291,7 +292,7 @@ func (r *runner) keysOf(pr *githubpr.PR) []string {
 			lists = append(lists, ex.Text(c.Message))
 		}
 	}
-	return jirakey.Merge(lists...)
+	return uniq.Concat(lists...)
 }
 
 func (r *runner) filter(keys []string) []string {

@@ -6,11 +6,10 @@
 package alert
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // Sources.
@@ -40,7 +39,7 @@ const (
 // Alert is one problem as one delivery reports it.
 type Alert struct {
 	Source      string
-	Fingerprint string
+	Fingerprint loop.Fingerprint
 	Action      Action
 	// Actor is who caused the delivery, as the source says ("application"
 	// names an integration, possibly fixproof itself).
@@ -129,48 +128,6 @@ type Instance struct {
 	Fingerprint  string
 }
 
-// SentryFingerprint names a Sentry issue: sentry:<org>:<issue id>.
-func SentryFingerprint(org, issueID string) string {
-	return "sentry:" + org + ":" + issueID
-}
-
-// GuanceFingerprint names a Guance (观测云) issue: guance:<workspace>:<uuid>.
-func GuanceFingerprint(workspace, uuid string) string {
-	return "guance:" + workspace + ":" + uuid
-}
-
-// AlertmanagerFingerprint names an Alertmanager group:
-// alertmanager:<receiver>:<sha256 of the sorted group labels>.
-func AlertmanagerFingerprint(receiver string, groupLabels map[string]string) string {
-	labels := make([][2]string, 0, len(groupLabels))
-	for k, v := range groupLabels {
-		labels = append(labels, [2]string{k, v})
-	}
-	return groupFingerprint(receiver, labels)
-}
-
-// groupFingerprint is AlertmanagerFingerprint over labels in any order:
-// the order the caller gives (a map's, which Go varies from run to run)
-// must not matter, so the labels are sorted by name first.
-func groupFingerprint(receiver string, labels [][2]string) string {
-	labels = slices.Clone(labels)
-	slices.SortFunc(labels, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	h := sha256.New()
-	for _, l := range labels {
-		// Length-prefixed, so {"a":"b=c"} and {"a=b":"c"} differ.
-		h.Write([]byte(itoa(len(l[0])) + ":" + l[0] + "=" + itoa(len(l[1])) + ":" + l[1] + "\n"))
-	}
-	return "alertmanager:" + receiver + ":" + hex.EncodeToString(h.Sum(nil))
-}
-
-// Label is the Jira label that carries a fingerprint: labels cannot hold
-// spaces or be longer than 255, so it is a short hash, "fixproof-fp-" and
-// 16 hex digits; the full fingerprint goes in the issue property.
-func Label(fingerprint string) string {
-	sum := sha256.Sum256([]byte(fingerprint))
-	return "fixproof-fp-" + hex.EncodeToString(sum[:8])
-}
-
 // Tag returns the value of a tag, "" when absent.
 func (a *Alert) Tag(key string) string {
 	for _, t := range a.Tags {
@@ -179,18 +136,4 @@ func (a *Alert) Tag(key string) string {
 		}
 	}
 	return ""
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

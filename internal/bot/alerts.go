@@ -234,7 +234,7 @@ func (b *Bot) create(ctx context.Context, r *run, a *alert.Alert, rt effectiveRo
 // lagError while the search may still be catching up, and "" with no
 // error once it has waited long enough to create again.
 func (b *Bot) earlierCreate(ctx context.Context, r *run, previous string) (string, error) {
-	keys, err := b.Jira.FindByLabel(ctx, alert.Label(r.fp))
+	keys, err := b.Jira.FindByLabel(ctx, loop.Fingerprint(r.fp).Label())
 	if err != nil {
 		return "", err
 	}

@@ -15,16 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/store/postgres"
 )
 
-var fp101 = alert.SentryFingerprint("acme", "101")
+var fp101 = loop.SentryFingerprint("acme", "101")
 
 func TestSentryAlertBecomesOneWellFilledIssue(t *testing.T) {
 	w := newWorld(t)
@@ -33,7 +33,7 @@ func TestSentryAlertBecomesOneWellFilledIssue(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	w.drain()
-	got := w.issues(alert.Label(fp101))
+	got := w.issues(fp101.Label())
 	if len(got) != 1 {
 		t.Fatalf("%d issues, want 1\n%s", len(got), tail(w.logs.String(), 2000))
 	}
@@ -52,7 +52,7 @@ func TestSentryAlertBecomesOneWellFilledIssue(t *testing.T) {
 			t.Errorf("personal data %q reached Jira", private)
 		}
 	}
-	if !strings.Contains(string(is.Properties["fixproof"]), fp101) {
+	if !strings.Contains(string(is.Properties["fixproof"]), string(fp101)) {
 		t.Errorf("property %s", is.Properties["fixproof"])
 	}
 	for _, l := range []string{"fixproof", "sentry-web"} {
@@ -204,14 +204,14 @@ func TestAlertStormMakesOneIssueAndNoCommentPerEvent(t *testing.T) {
 	}
 	t.Logf("answers: %v (503 means the store could not take it within %s; the sender retried)", codes, answerWithin)
 	w.drain()
-	got := w.issues(alert.Label(fp101))
+	got := w.issues(fp101.Label())
 	if len(got) != 1 {
 		t.Fatalf("%d issues for one fingerprint", len(got))
 	}
 	if n := len(got[0].Comments); n > 1 {
 		t.Errorf("%d comments: the storm must be coalesced into one counters comment", n)
 	}
-	rec, _, _ := w.store.Lookup(context.Background(), fp101)
+	rec, _, _ := w.store.Lookup(context.Background(), string(fp101))
 	var st State
 	_ = json.Unmarshal(rec.State, &st)
 	if st.Deliveries != int64(senders*each) {
@@ -227,15 +227,15 @@ func TestJiraOutageEventuallyLandsOnce(t *testing.T) {
 	if code := w.eventAlert("101"); code != http.StatusAccepted {
 		t.Fatal(code)
 	}
-	for i := 0; i < 20 && len(w.issues(alert.Label(fp101))) == 0; i++ {
+	for i := 0; i < 20 && len(w.issues(fp101.Label())) == 0; i++ {
 		w.drain()
 		w.clock.Advance(10 * time.Minute) // let the retry become due
 	}
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(fp101.Label()); len(got) != 1 {
 		t.Fatalf("%d issues after the outage\n%s", len(got), tail(w.logs.String(), 2000))
 	}
 	// Every failed attempt was retried whole: the delivery still counts once.
-	rec, _, _ := w.store.Lookup(context.Background(), fp101)
+	rec, _, _ := w.store.Lookup(context.Background(), string(fp101))
 	var st State
 	_ = json.Unmarshal(rec.State, &st)
 	if st.Deliveries != 1 {
@@ -256,14 +256,14 @@ func TestLostCreateAnswerDoesNotDuplicate(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		w.drain()
 		w.clock.Advance(10 * time.Second)
-		if rec, _, _ := w.store.Lookup(context.Background(), fp101); rec.JiraKey != "" {
+		if rec, _, _ := w.store.Lookup(context.Background(), string(fp101)); rec.JiraKey != "" {
 			break
 		}
 	}
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(fp101.Label()); len(got) != 1 {
 		t.Fatalf("%d issues after a lost create answer, want 1\n%s", len(got), tail(w.logs.String(), 3000))
 	}
-	if rec, _, _ := w.store.Lookup(context.Background(), fp101); rec.JiraKey == "" {
+	if rec, _, _ := w.store.Lookup(context.Background(), string(fp101)); rec.JiraKey == "" {
 		t.Error("the key was never saved")
 	}
 }
@@ -273,7 +273,7 @@ func TestCountersAreCoalescedAndFlushed(t *testing.T) {
 	w.sentryIssue("101", "boom")
 	w.eventAlert("101")
 	w.drain()
-	key := w.issues(alert.Label(fp101))[0].Key
+	key := w.issues(fp101.Label())[0].Key
 	for range 3 {
 		w.eventAlert("101")
 	}
@@ -295,7 +295,7 @@ func TestRegressionReopensTheIssue(t *testing.T) {
 	w.sentryIssue("101", "boom")
 	w.eventAlert("101")
 	w.drain()
-	key := w.issues(alert.Label(fp101))[0].Key
+	key := w.issues(fp101.Label())[0].Key
 	if err := w.jira.SetStatus(key, "Done"); err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +306,8 @@ func TestRegressionReopensTheIssue(t *testing.T) {
 	}
 	w.drain()
 	is, _ := w.jira.Issue(key)
-	if is.Status != "Open" || len(w.issues(alert.Label(fp101))) != 1 {
-		t.Errorf("regression: %s, %d issues", is.Status, len(w.issues(alert.Label(fp101))))
+	if is.Status != "Open" || len(w.issues(fp101.Label())) != 1 {
+		t.Errorf("regression: %s, %d issues", is.Status, len(w.issues(fp101.Label())))
 	}
 }
 
@@ -316,7 +316,7 @@ func TestReopenWindow(t *testing.T) {
 	w.sentryIssue("101", "boom")
 	w.eventAlert("101")
 	w.drain()
-	first := w.issues(alert.Label(fp101))[0].Key
+	first := w.issues(fp101.Label())[0].Key
 	_ = w.jira.SetStatus(first, "Done")
 
 	// A day later: reopened.
@@ -332,7 +332,7 @@ func TestReopenWindow(t *testing.T) {
 	w.clock.Advance(30 * 24 * time.Hour)
 	w.eventAlert("101")
 	w.drain()
-	got := w.issues(alert.Label(fp101))
+	got := w.issues(fp101.Label())
 	if len(got) != 2 {
 		t.Fatalf("%d issues, want the old and a new one", len(got))
 	}
@@ -351,7 +351,7 @@ func TestEscalationRaisesPriorityOncePerLevel(t *testing.T) {
 		w.eventAlert("101")
 		w.drain()
 	}
-	is := w.issues(alert.Label(fp101))[0]
+	is := w.issues(fp101.Label())[0]
 	escalations := 0
 	for _, c := range is.Comments {
 		if strings.Contains(string(c.Body), "Escalated") {
@@ -402,14 +402,14 @@ func TestAlertmanagerGroupFiresAndResolves(t *testing.T) {
 		c.Routes = []botconfig.Route{{Match: botconfig.Match{Source: "alertmanager", Labels: map[string]string{"team": "pay"}},
 			Project: "WEB", IssueType: "Incident", AutoResolve: true, StatusDone: []string{"Done"}}}
 	}))
-	fp := alert.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
+	fp := loop.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
 	for range 3 { // HA pairs deliver the same group more than once
 		if code := w.alertmanager(alertmanagerBody("firing")); code != http.StatusAccepted {
 			t.Fatal(code)
 		}
 	}
 	w.drain()
-	got := w.issues(alert.Label(fp))
+	got := w.issues(fp.Label())
 	if len(got) != 1 || !strings.HasPrefix(got[0].Key, "WEB-") || got[0].IssueType != "Incident" {
 		t.Fatalf("issues %+v", got)
 	}
@@ -431,11 +431,11 @@ func TestSilencedAlertsAreCountedNotTicketed(t *testing.T) {
 		w.alertmanager(alertmanagerBody("firing"))
 	}
 	w.drain()
-	fp := alert.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
-	if got := w.issues(alert.Label(fp)); len(got) != 0 {
+	fp := loop.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
+	if got := w.issues(fp.Label()); len(got) != 0 {
 		t.Errorf("%d issues for a silenced alert", len(got))
 	}
-	rec, _, _ := w.store.Lookup(context.Background(), fp)
+	rec, _, _ := w.store.Lookup(context.Background(), string(fp))
 	var st State
 	_ = json.Unmarshal(rec.State, &st)
 	if st.Suppressed != 4 {
@@ -515,10 +515,10 @@ func TestTwoBotsOnOnePostgresMakeOneIssue(t *testing.T) {
 		t.Fatalf("%d accepted", accepted.Load())
 	}
 	w.drain()
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(fp101.Label()); len(got) != 1 {
 		t.Fatalf("%d issues from two replicas, want 1", len(got))
 	}
-	rec, _, _ := w.store.Lookup(context.Background(), fp101)
+	rec, _, _ := w.store.Lookup(context.Background(), string(fp101))
 	var st State
 	_ = json.Unmarshal(rec.State, &st)
 	if st.Deliveries != senders*each {
@@ -567,17 +567,17 @@ func TestJiraTimeoutsAreRetriedUntilItAnswers(t *testing.T) {
 		w.drain()
 		w.clock.Advance(10 * time.Minute)
 	}
-	if got := w.issues(alert.Label(fp101)); len(got) > 1 {
+	if got := w.issues(fp101.Label()); len(got) > 1 {
 		t.Fatalf("%d issues while Jira timed out", len(got))
 	}
 	w.jira.Control.SetLatency(0) // Jira recovers
-	for i := 0; i < 10 && len(w.issues(alert.Label(fp101))) == 0; i++ {
+	for i := 0; i < 10 && len(w.issues(fp101.Label())) == 0; i++ {
 		w.drain()
 		w.clock.Advance(10 * time.Minute)
 	}
 	// A create that timed out may still have happened; the look-up before
 	// creating again keeps it to one.
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(fp101.Label()); len(got) != 1 {
 		t.Fatalf("%d issues after Jira recovered, want 1\n%s", len(got), tail(w.logs.String(), 2000))
 	}
 }
@@ -590,7 +590,7 @@ func TestWebhooksCausedByTheBotItselfAreIgnored(t *testing.T) {
 		t.Errorf("own webhook: %d, want 200 with nothing accepted", code)
 	}
 	w.drain()
-	if got := w.issues(alert.Label(fp101)); len(got) != 0 {
+	if got := w.issues(fp101.Label()); len(got) != 0 {
 		t.Errorf("the bot reacted to its own change: %d issues", len(got))
 	}
 	other := w.sentry.IssueWebhook("created", "101", sentrysim.Actor{Type: "user", ID: "7", Name: "Jane"})

@@ -18,6 +18,7 @@ import (
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
@@ -50,7 +51,7 @@ func (w *world) dead() []store.DeadJob {
 // state is what the bot keeps for fp.
 func (w *world) state(fp string) State {
 	w.t.Helper()
-	rec, _, err := w.store.Lookup(context.Background(), fp)
+	rec, _, err := w.store.Lookup(context.Background(), string(fp))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -96,10 +97,10 @@ func TestAJiraOutageUsesUpNoAttempts(t *testing.T) {
 	if d := w.dead(); len(d) != 0 {
 		t.Fatalf("%d dead letters after a one-minute outage: %+v\n%s", len(d), d, tail(w.logs.String(), 3000))
 	}
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(loop.Fingerprint(fp101).Label()); len(got) != 1 {
 		t.Fatalf("%d issues after Jira recovered, want 1\n%s", len(got), tail(w.logs.String(), 3000))
 	}
-	if st := w.state(fp101); st.Deliveries != 3 {
+	if st := w.state(string(fp101)); st.Deliveries != 3 {
 		t.Errorf("%d deliveries counted, want 3", st.Deliveries)
 	}
 	if n := len(w.logLines("WARN", "Jira is unavailable")); n == 0 {
@@ -159,7 +160,7 @@ func TestA400IsADeadLetterAtOnceAndARedriveCreatesOnce(t *testing.T) {
 		t.Fatalf("second Redrive = %d, %v; want nothing left", n, err)
 	}
 	w.passTime(time.Minute, 10*time.Second)
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(loop.Fingerprint(fp101).Label()); len(got) != 1 {
 		t.Fatalf("%d issues after the redrive, want 1", len(got))
 	}
 	if d := w.dead(); len(d) != 0 {
@@ -178,10 +179,10 @@ func TestAnUncertainCreateWaitsForJirasSearchUncounted(t *testing.T) {
 	// Second by second, so the bot looks while the new issue is still
 	// hidden from Jira's search (jiraSearchLag).
 	w.passTime(botSearchLag+10*time.Second, time.Second)
-	if got := w.issues(alert.Label(fp101)); len(got) != 1 {
+	if got := w.issues(loop.Fingerprint(fp101).Label()); len(got) != 1 {
 		t.Fatalf("%d issues after a lost create answer, want 1\n%s", len(got), tail(w.logs.String(), 3000))
 	}
-	if rec, _, _ := w.store.Lookup(context.Background(), fp101); rec.JiraKey == "" {
+	if rec, _, _ := w.store.Lookup(context.Background(), string(fp101)); rec.JiraKey == "" {
 		t.Error("the key of the issue Jira made was never saved")
 	}
 	if d := w.dead(); len(d) != 0 {
@@ -205,7 +206,7 @@ func alertmanagerGroup(status string, instances ...string) []byte {
 "commonAnnotations":{},"externalURL":"https://am.example","alerts":[` + strings.Join(alerts, ",") + `]}`)
 }
 
-var fpGroup = alert.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
+var fpGroup = loop.AlertmanagerFingerprint("payments", map[string]string{"alertname": "HighErrorRate"})
 
 func autoResolving(c *botconfig.Config) {
 	// No status_done of its own: jira.status_done applies.
@@ -229,7 +230,7 @@ func TestABatchEndsInTheStateOfItsLastDelivery(t *testing.T) {
 			w := newWorld(t, withConfig(autoResolving))
 			w.alertmanager(alertmanagerGroup("firing", "api-1"))
 			w.drain()
-			got := w.issues(alert.Label(fpGroup))
+			got := w.issues(loop.Fingerprint(fpGroup).Label())
 			if len(got) != 1 {
 				t.Fatalf("%d issues", len(got))
 			}
@@ -257,7 +258,7 @@ func TestAlertmanagerIssuesSpeakAlertmanager(t *testing.T) {
 	w := newWorld(t, withConfig(autoResolving))
 	w.alertmanager(alertmanagerGroup("firing", "api-1"))
 	w.drain()
-	got := w.issues(alert.Label(fpGroup))
+	got := w.issues(loop.Fingerprint(fpGroup).Label())
 	if len(got) != 1 {
 		t.Fatalf("%d issues", len(got))
 	}
@@ -373,7 +374,7 @@ func TestAnOlderDeliveryProcessedLaterChangesNothing(t *testing.T) {
 	w := newWorld(t, withConfig(autoResolving))
 	w.alertmanager(alertmanagerGroup("firing", "api-1"))
 	w.drain()
-	key := w.issues(alert.Label(fpGroup))[0].Key
+	key := w.issues(loop.Fingerprint(fpGroup).Label())[0].Key
 	w.clock.Advance(time.Minute)
 	// The resolve came first and failed; it is due again in ten minutes.
 	resolved, err := webhook.DecodeAlertmanager(alertmanagerGroup("resolved", "api-1"))
@@ -381,7 +382,7 @@ func TestAnOlderDeliveryProcessedLaterChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	payload, _ := json.Marshal(resolved[0])
-	if _, _, err := w.store.Enqueue(context.Background(), store.Delivery{Kind: "alertmanager", Fingerprint: fpGroup, Payload: payload,
+	if _, _, err := w.store.Enqueue(context.Background(), store.Delivery{Kind: "alertmanager", Fingerprint: string(fpGroup), Payload: payload,
 		Received: w.clock.Now(), NotBefore: w.clock.Now().Add(10 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +395,7 @@ func TestAnOlderDeliveryProcessedLaterChangesNothing(t *testing.T) {
 	if is.Status != "Open" {
 		t.Errorf("issue %s is %q: an older resolve undid a newer firing", key, is.Status)
 	}
-	if st := w.state(fpGroup); st.Deliveries != 3 || len(st.Firing) != 2 {
+	if st := w.state(string(fpGroup)); st.Deliveries != 3 || len(st.Firing) != 2 {
 		t.Errorf("state: %d deliveries and %d firing, want 3 counted and the newer notification's 2 alerts", st.Deliveries, len(st.Firing))
 	}
 }
@@ -494,8 +495,8 @@ func TestJirasRateLimitDelaysButLosesNothing(t *testing.T) {
 		}
 	}
 	for g := range groups {
-		fp := alert.AlertmanagerFingerprint("ops", map[string]string{"alertname": fmt.Sprintf("A%d", g)})
-		if n := perLabel[alert.Label(fp)]; n != 1 {
+		fp := loop.AlertmanagerFingerprint("ops", map[string]string{"alertname": fmt.Sprintf("A%d", g)})
+		if n := perLabel[loop.Fingerprint(fp).Label()]; n != 1 {
 			t.Fatalf("group %d has %d issues, want 1\n%s", g, n, tail(w.logs.String(), 2000))
 		}
 	}

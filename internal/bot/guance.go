@@ -8,6 +8,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/guance"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
@@ -105,7 +106,7 @@ func (b *Bot) guanceChannels(ctx context.Context) ([]string, error) {
 func (b *Bot) queueGuanceIssue(ctx context.Context, ws string, is guance.Issue, now time.Time) error {
 	a := guanceAlert(ws, is)
 	payload, _ := json.Marshal(&a)
-	if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindGuance, Fingerprint: a.Fingerprint, Payload: payload, Received: now}); err != nil {
+	if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindGuance, Fingerprint: string(a.Fingerprint), Payload: payload, Received: now}); err != nil {
 		return err
 	}
 	replies, err := b.Guance.Replies(ctx, is.UUID)
@@ -114,7 +115,7 @@ func (b *Bot) queueGuanceIssue(ctx context.Context, ws string, is guance.Issue, 
 	}
 	for _, r := range replies {
 		payload, _ := json.Marshal(r)
-		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindGuanceReply, Fingerprint: a.Fingerprint, Payload: payload, Received: now}); err != nil {
+		if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindGuanceReply, Fingerprint: string(a.Fingerprint), Payload: payload, Received: now}); err != nil {
 			return err
 		}
 	}
@@ -124,7 +125,7 @@ func (b *Bot) queueGuanceIssue(ctx context.Context, ws string, is guance.Issue, 
 // guanceAlert is a Guance issue as an alert.
 func guanceAlert(ws string, is guance.Issue) alert.Alert {
 	a := alert.Alert{
-		Source: alert.Guance, Fingerprint: alert.GuanceFingerprint(ws, is.UUID), Action: alert.Fired,
+		Source: alert.Guance, Fingerprint: loop.GuanceFingerprint(ws, is.UUID), Action: alert.Fired,
 		Org: ws, Title: is.Name, Level: is.Level, FirstSeen: is.CreateAt, LastSeen: is.UpdateAt, IssueID: is.UUID,
 		Annotations: map[string]string{"description": ticket.TextFromHTML(is.Description), "status": guance.StatusName(is.StatusType)},
 	}

@@ -11,16 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 )
 
 // deliveries is how many deliveries the bot has counted for fp.
 func (w *world) deliveries(fp string) int64 {
 	w.t.Helper()
-	return w.state(fp).Deliveries
+	return w.state(string(fp)).Deliveries
 }
 
 // sendSentry signs and sends a body as Sentry does (a fresh Request-ID and
@@ -85,10 +85,10 @@ func TestAReplayedSentryEventIsCountedOnce(t *testing.T) {
 		t.Errorf("the same event as an error: %d %s, want 200", code, msg)
 	}
 	w.drain()
-	if n := w.deliveries(fp101); n != 1 {
+	if n := w.deliveries(string(fp101)); n != 1 {
 		t.Errorf("%d deliveries counted, want 1", n)
 	}
-	if got := len(w.issues(alert.Label(fp101))); got != 1 {
+	if got := len(w.issues(loop.Fingerprint(fp101).Label())); got != 1 {
 		t.Errorf("%d issues", got)
 	}
 	// A new event is news.
@@ -97,7 +97,7 @@ func TestAReplayedSentryEventIsCountedOnce(t *testing.T) {
 		t.Errorf("a new event: %d %s", code, msg)
 	}
 	w.drain()
-	if n := w.deliveries(fp101); n != 2 {
+	if n := w.deliveries(string(fp101)); n != 2 {
 		t.Errorf("%d deliveries counted after a new event, want 2", n)
 	}
 	if m := metricsText(t, w.urls[0]); !strings.Contains(m, `fixproof_webhooks_total{result="duplicate",source="sentry"} 4`) {
@@ -129,7 +129,7 @@ func TestAnOldSignedSentryDeliveryIsRefused(t *testing.T) {
 				t.Errorf("the refusal does not say why: %s", msg)
 			}
 			w.drain()
-			if got := len(w.issues(alert.Label(fp101))); got != map[bool]int{true: 0, false: 1}[code == http.StatusBadRequest] {
+			if got := len(w.issues(loop.Fingerprint(fp101).Label())); got != map[bool]int{true: 0, false: 1}[code == http.StatusBadRequest] {
 				t.Errorf("%d issues after answer %d", got, code)
 			}
 		})
@@ -159,7 +159,7 @@ func TestSentryIssueWebhookCopiesCountOnce(t *testing.T) {
 		t.Errorf("the resolve replayed 20 days later: %d %s, want 200", code, msg)
 	}
 	w.drain()
-	if n := w.deliveries(fp101); n != 2 {
+	if n := w.deliveries(string(fp101)); n != 2 {
 		t.Errorf("%d deliveries counted, want 2 (created, resolved)", n)
 	}
 }

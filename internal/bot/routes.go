@@ -14,6 +14,7 @@ import (
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/bearer"
 	"github.com/fixproof/fixproof/internal/jirahook"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/webhook"
 )
@@ -83,15 +84,28 @@ func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([
 	return body, true
 }
 
+// signedBody reads the body and checks its signature; false means an error
+// has been answered, 401 with what to fix when the signature does not
+// match.
+func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, source string, valid func(body []byte) bool, mismatch string) ([]byte, bool) {
+	body, ok := b.readBody(w, r, source)
+	if !ok {
+		return nil, false
+	}
+	if !valid(body) {
+		b.reject(w, source, http.StatusUnauthorized, "unauthorized", mismatch)
+		return nil, false
+	}
+	return body, true
+}
+
 func (b *Bot) handleSentry() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindSentry
-		body, ok := b.readBody(w, r, source)
+		body, ok := b.signedBody(w, r, source, func(body []byte) bool {
+			return webhook.VerifySentry(body, b.Config.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature"))
+		}, "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
 		if !ok {
-			return
-		}
-		if !webhook.VerifySentry(body, b.Config.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature")) {
-			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
 			return
 		}
 		if r.Header.Get("Sentry-Hook-Resource") == "comment" {
@@ -161,7 +175,7 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
 	defer cancel()
 	payload, _ := json.Marshal(c)
-	if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindSentryComment, Fingerprint: alert.SentryFingerprint(c.Org, c.IssueID),
+	if _, _, err := b.Store.Enqueue(ctx, store.Delivery{Kind: kindSentryComment, Fingerprint: string(loop.SentryFingerprint(c.Org, c.IssueID)),
 		Payload: payload, Received: b.Now()}); err != nil {
 		b.unavailable(w, source, err)
 		return
@@ -256,7 +270,7 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
-		d := store.Delivery{Kind: source, Fingerprint: alerts[i].Fingerprint, Payload: payload, Received: now}
+		d := store.Delivery{Kind: source, Fingerprint: string(alerts[i].Fingerprint), Payload: payload, Received: now}
 		if o.id != "" {
 			d.Once, d.OnceFor = o.id, o.keep
 			if len(alerts) > 1 {
@@ -340,12 +354,10 @@ const seenFor = 7 * 24 * time.Hour
 func (b *Bot) handleJira() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindJira
-		body, ok := b.readBody(w, r, source)
+		body, ok := b.signedBody(w, r, source, func(body []byte) bool {
+			return jirahook.Verify(body, b.Config.Jira.WebhookSecret, r.Header.Get("X-Hub-Signature"))
+		}, "X-Hub-Signature does not match the body signed with jira.webhook_secret")
 		if !ok {
-			return
-		}
-		if !jirahook.Verify(body, b.Config.Jira.WebhookSecret, r.Header.Get("X-Hub-Signature")) {
-			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "X-Hub-Signature does not match the body signed with jira.webhook_secret")
 			return
 		}
 		id := r.Header.Get("X-Atlassian-Webhook-Identifier")

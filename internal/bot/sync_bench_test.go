@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
 	"github.com/fixproof/fixproof/internal/store"
 )
@@ -136,7 +136,7 @@ func arrangeLinked(b testing.TB, w *world, n int) {
 		}
 	}
 	run(func(i int) error {
-		_, _, err := w.store.Enqueue(ctx, store.Delivery{Kind: "arrange", Fingerprint: alert.SentryFingerprint("acme", fmt.Sprint(100000+i)), Payload: []byte("{}"), Received: w.clock.Now()})
+		_, _, err := w.store.Enqueue(ctx, store.Delivery{Kind: "arrange", Fingerprint: string(loop.SentryFingerprint("acme", fmt.Sprint(100000+i))), Payload: []byte("{}"), Received: w.clock.Now()})
 		return err
 	})
 	run(func(i int) error {

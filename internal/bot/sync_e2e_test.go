@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/guance"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/guancesim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
@@ -33,7 +33,7 @@ func (w *world) sentryLinked(id string) string {
 		w.t.Fatal(code)
 	}
 	w.drain()
-	got := w.issues(alert.Label(alert.SentryFingerprint("acme", id)))
+	got := w.issues(loop.SentryFingerprint("acme", id).Label())
 	if len(got) != 1 {
 		w.t.Fatalf("%d issues", len(got))
 	}
@@ -218,7 +218,7 @@ func TestGuanceIssuesAreAlertsAcrossPagesAndLateRuns(t *testing.T) {
 	}
 	w.drain()
 	for _, u := range uuids {
-		if got := w.issues(alert.Label(alert.GuanceFingerprint("wksp_acme", u))); len(got) != 1 {
+		if got := w.issues(loop.GuanceFingerprint("wksp_acme", u).Label()); len(got) != 1 {
 			t.Fatalf("guance issue %s: %d Jira issues", u, len(got))
 		}
 	}
@@ -247,7 +247,7 @@ func TestGuanceRepliesAndStatusBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.drain()
-	key := w.issues(alert.Label(alert.GuanceFingerprint("wksp_acme", u)))[0].Key
+	key := w.issues(loop.GuanceFingerprint("wksp_acme", u).Label())[0].Key
 
 	// Jira -> Guance: a comment becomes a reply; a status change sets the status.
 	cid, err := w.jira.CommentAs(key, jane, adf("on it"))
@@ -334,7 +334,7 @@ func TestTwoReplicasMirrorOnceAndPollOnce(t *testing.T) {
 	}
 	wg.Wait()
 	w.drain()
-	if got := w.issues(alert.Label(alert.GuanceFingerprint("wksp_acme", u))); len(got) != 1 {
+	if got := w.issues(loop.GuanceFingerprint("wksp_acme", u).Label()); len(got) != 1 {
 		t.Errorf("%d Jira issues for one Guance issue polled by two replicas", len(got))
 	}
 }

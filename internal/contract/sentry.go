@@ -82,27 +82,42 @@ func prepareSentry(doc *openapi3.T) error {
 // bodySchemas calls fn with the schema of every request and response body
 // of every operation in doc.
 func bodySchemas(doc *openapi3.T, fn func(*openapi3.SchemaRef)) {
+	eachOperation(doc, func(op *openapi3.Operation) {
+		if rb := op.RequestBody; rb != nil && rb.Value != nil {
+			for _, mt := range rb.Value.Content {
+				fn(mt.Schema)
+			}
+		}
+	})
+	responseSchemas(doc, fn)
+}
+
+// responseSchemas calls fn with the schema of every response body of every
+// operation in doc.
+func responseSchemas(doc *openapi3.T, fn func(*openapi3.SchemaRef)) {
+	eachOperation(doc, func(op *openapi3.Operation) {
+		if op.Responses == nil {
+			return
+		}
+		for _, resp := range op.Responses.Map() {
+			if resp == nil || resp.Value == nil {
+				continue
+			}
+			for _, mt := range resp.Value.Content {
+				fn(mt.Schema)
+			}
+		}
+	})
+}
+
+// eachOperation calls fn with every operation in doc.
+func eachOperation(doc *openapi3.T, fn func(*openapi3.Operation)) {
 	if doc.Paths == nil {
 		return
 	}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
-			if rb := op.RequestBody; rb != nil && rb.Value != nil {
-				for _, mt := range rb.Value.Content {
-					fn(mt.Schema)
-				}
-			}
-			if op.Responses == nil {
-				continue
-			}
-			for _, resp := range op.Responses.Map() {
-				if resp == nil || resp.Value == nil {
-					continue
-				}
-				for _, mt := range resp.Value.Content {
-					fn(mt.Schema)
-				}
-			}
+			fn(op)
 		}
 	}
 }
@@ -163,24 +178,7 @@ func widenInCommit(doc *openapi3.T) int {
 		details.Value.Properties["inCommit"] = openapi3.NewSchemaRef("", inCommitSchema())
 		n++
 	}
-	if doc.Paths == nil {
-		return 0
-	}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			if op.Responses == nil {
-				continue
-			}
-			for _, resp := range op.Responses.Map() {
-				if resp == nil || resp.Value == nil {
-					continue
-				}
-				for _, mt := range resp.Value.Content {
-					walkSchema(mt.Schema, seen, visit)
-				}
-			}
-		}
-	}
+	responseSchemas(doc, func(ref *openapi3.SchemaRef) { walkSchema(ref, seen, visit) })
 	return n
 }
 
@@ -195,23 +193,18 @@ var accessErrors = map[int]string{
 // them (see SentrySpec), and returns how many it added.
 func addAccessErrors(doc *openapi3.T) int {
 	n := 0
-	if doc.Paths == nil {
-		return 0
-	}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			if op.Responses == nil {
-				op.Responses = openapi3.NewResponses()
-			}
-			for status, text := range accessErrors {
-				if op.Responses.Status(status) != nil {
-					continue
-				}
-				op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(text)})
-				n++
-			}
+	eachOperation(doc, func(op *openapi3.Operation) {
+		if op.Responses == nil {
+			op.Responses = openapi3.NewResponses()
 		}
-	}
+		for status, text := range accessErrors {
+			if op.Responses.Status(status) != nil {
+				continue
+			}
+			op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(text)})
+			n++
+		}
+	})
 	return n
 }
 

@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 func Example() {
 	var e jirakey.Extractor
-	keys := jirakey.Merge(
+	keys := uniq.Concat(
 		e.Text("OPS-12: store dates as ISO-8601"),
 		e.Branch("feature/ops-12-web-7-dates"),
 		e.Body("Also fixes https://acme.atlassian.net/browse/ops-3.\n<!-- e.g. ABC-123 -->"),

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 func FuzzFind(f *testing.F) {
@@ -47,7 +49,7 @@ func FuzzFind(f *testing.F) {
 						t.Errorf("%s(%q) returned %q, whose project is not in %q", r.method, s, k, e.Projects)
 					}
 				}
-				if m := Merge(r.keys, r.keys); !slices.Equal(m, r.keys) {
+				if m := uniq.Concat(r.keys, r.keys); !slices.Equal(m, r.keys) {
 					t.Errorf("Merge of %q with itself = %q", r.keys, m)
 				}
 			}

@@ -63,20 +63,3 @@ func (e Extractor) Body(markdown string) []string {
 	}
 	return sc.keys
 }
-
-// Merge concatenates lists of keys, dropping repeats and keeping each key
-// where it first appears, so keys from the title, branch, body and commits
-// can be combined in the order a reader meets them.
-func Merge(lists ...[]string) []string {
-	var merged []string
-	seen := make(map[string]bool)
-	for _, list := range lists {
-		for _, key := range list {
-			if !seen[key] {
-				seen[key] = true
-				merged = append(merged, key)
-			}
-		}
-	}
-	return merged
-}

@@ -421,24 +421,6 @@ func TestLargeInputs(t *testing.T) {
 	})
 }
 
-func TestMerge(t *testing.T) {
-	tests := []struct {
-		lists [][]string
-		want  []string
-	}{
-		{nil, nil},
-		{[][]string{nil, {}}, nil},
-		{[][]string{{"OPS-1"}}, keys("OPS-1")},
-		{[][]string{{"OPS-1", "WEB-2"}, {"WEB-2", "OPS-3"}, {"OPS-1"}}, keys("OPS-1", "WEB-2", "OPS-3")},
-		{[][]string{{"OPS-2", "OPS-1"}, {"OPS-1", "OPS-2"}}, keys("OPS-2", "OPS-1")},
-	}
-	for _, tt := range tests {
-		if got := Merge(tt.lists...); !slices.Equal(got, tt.want) {
-			t.Errorf("Merge(%q) = %q, want %q", tt.lists, got, tt.want)
-		}
-	}
-}
-
 func TestValid(t *testing.T) {
 	tests := []struct {
 		key  string

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 // Link names one Sentry issue.
@@ -93,7 +94,7 @@ func (f Finder) InText(s string) []Link {
 			out = append(out, l)
 		}
 	}
-	return Unique(out)
+	return uniq.Concat(out)
 }
 
 // InDescription reads a Jira description: an ADF document (Cloud) or a
@@ -146,21 +147,6 @@ func FromProperty(p loop.Property, defaultOrg string) []Link {
 		}
 		if l.IssueID.Numeric() && loop.ValidOrgSlug(org) {
 			out = append(out, Link{Org: org, IssueID: string(l.IssueID)})
-		}
-	}
-	return out
-}
-
-// Unique concatenates and de-duplicates, keeping first appearances.
-func Unique(lists ...[]Link) []Link {
-	seen := map[Link]bool{}
-	var out []Link
-	for _, list := range lists {
-		for _, l := range list {
-			if !seen[l] {
-				seen[l] = true
-				out = append(out, l)
-			}
 		}
 	}
 	return out

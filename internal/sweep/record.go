@@ -10,6 +10,7 @@ import (
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/uniq"
 )
 
 // Watch is an issue the merge put under verification.
@@ -89,7 +90,7 @@ func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label stri
 			fromLinks = append(fromLinks, l)
 		}
 	}
-	w.Links = sentrylink.Unique(finder.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, finder.Org))
+	w.Links = uniq.Concat(finder.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, finder.Org))
 	if len(w.Links) == 0 {
 		return w
 	}

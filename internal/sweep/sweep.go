@@ -27,6 +27,7 @@ import (
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/uniq"
 	"github.com/fixproof/fixproof/internal/verify"
 )
 
@@ -388,7 +389,7 @@ func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop loop.Property) 
 			fromLinks = append(fromLinks, l)
 		}
 	}
-	return sentrylink.Unique(s.cfg.Links.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, s.cfg.Links.Org)), nil
+	return uniq.Concat(s.cfg.Links.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, s.cfg.Links.Org)), nil
 }
 
 // evidence reads one Sentry issue: its status, and its event counts per

@@ -115,7 +115,7 @@ func Summary(a *alert.Alert) string {
 		}
 	}
 	if what == "" {
-		what = "alert " + a.Fingerprint
+		what = "alert " + string(a.Fingerprint)
 	}
 	s := what
 	if where != "" {
@@ -165,7 +165,7 @@ func cut(s string, n int) string {
 // project, the Alertmanager receiver, the Guance workspace) and the error
 // class's. Every label made from alert data goes through label.
 func Labels(a *alert.Alert, class string) []string {
-	out := []string{loop.LabelBot, alert.Label(a.Fingerprint)}
+	out := []string{loop.LabelBot, loop.Fingerprint(a.Fingerprint).Label()}
 	if a.Project != "" {
 		out = append(out, label("sentry-"+a.Project))
 	}

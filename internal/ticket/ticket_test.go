@@ -7,6 +7,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/jiramarkup"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 func sentryAlert() *alert.Alert {
@@ -16,7 +17,7 @@ func sentryAlert() *alert.Alert {
 		frames = append(frames, alert.Frame{File: "app/cart.js", Function: "step" + string(rune('0'+i)), Line: 100 + i, InApp: true})
 	}
 	return &alert.Alert{
-		Source: alert.Sentry, Fingerprint: alert.SentryFingerprint("acme", "101"), Project: "web",
+		Source: alert.Sentry, Fingerprint: loop.SentryFingerprint("acme", "101"), Project: "web",
 		ExceptionType: "TypeError", ExceptionValue: "Cannot read properties of null (reading 'id')",
 		Frames: frames, Culprit: "app/cart.js in step8", Release: "web@1.4.2", Environment: "production",
 		FirstSeen: seen, LastSeen: seen.Add(time.Hour), Count: 1234, Users: 56,
@@ -82,7 +83,7 @@ func TestAlertTextCannotInjectMarkup(t *testing.T) {
 
 func TestLabels(t *testing.T) {
 	got := Labels(sentryAlert(), "network")
-	want := []string{"fixproof", alert.Label(alert.SentryFingerprint("acme", "101")), "sentry-web", "error-network"}
+	want := []string{"fixproof", loop.SentryFingerprint("acme", "101").Label(), "sentry-web", "error-network"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("labels %q, want %q", got, want)
 	}
@@ -134,7 +135,7 @@ func TestAlertmanagerDescription(t *testing.T) {
 }
 
 func TestGuanceIssueTicket(t *testing.T) {
-	a := &alert.Alert{Source: alert.Guance, Fingerprint: alert.GuanceFingerprint("wksp_1", "issue_9"), Title: "Checkout errors up",
+	a := &alert.Alert{Source: alert.Guance, Fingerprint: loop.GuanceFingerprint("wksp_1", "issue_9"), Title: "Checkout errors up",
 		Level: "critical", IssueID: "issue_9", Annotations: map[string]string{"description": "5xx on /pay\n[~admin] {code}", "status": "Open"}}
 	if got := Summary(a); got != "[guance] Checkout errors up" {
 		t.Errorf("summary %q", got)

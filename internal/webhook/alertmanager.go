@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // DecodeAlertmanager decodes an Alertmanager webhook: the <webhook_config>
@@ -14,7 +15,7 @@ import (
 // alert group, so it gives exactly one alert:
 //
 //   - Source alert.Alertmanager; Fingerprint
-//     alert.AlertmanagerFingerprint(receiver, groupLabels), which does not
+//     loop.AlertmanagerFingerprint(receiver, groupLabels), which does not
 //     depend on the order of the labels; receiver is required.
 //   - Action Fired for status "firing", Resolved for "resolved"; Status as
 //     sent. Any other status is an error.
@@ -77,7 +78,7 @@ func decodeAlertmanager(w *walker, root map[string]any) alert.Alert {
 		return a
 	}
 	a.Count = groupCount(len(a.Alerts), truncated)
-	a.Fingerprint = alert.AlertmanagerFingerprint(a.Receiver, a.GroupLabels)
+	a.Fingerprint = loop.AlertmanagerFingerprint(a.Receiver, a.GroupLabels)
 	a.Title = amTitle(a.CommonLabels["alertname"], a.Annotations["summary"], a.Annotations["description"], groupKey, a.Receiver)
 	return a
 }

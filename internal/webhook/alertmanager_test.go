@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // The payloads below are written from the <webhook_config> section of
@@ -88,7 +89,7 @@ func TestDecodeAlertmanagerFiring(t *testing.T) {
 	groupLabels := map[string]string{"alertname": "HighLatency", "service": "api"}
 	want := alert.Alert{
 		Source:       alert.Alertmanager,
-		Fingerprint:  alert.AlertmanagerFingerprint("fixproof", groupLabels),
+		Fingerprint:  loop.AlertmanagerFingerprint("fixproof", groupLabels),
 		Action:       alert.Fired,
 		Receiver:     "fixproof",
 		Title:        "HighLatency: API p99 latency above 2s",

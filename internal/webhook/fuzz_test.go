@@ -27,7 +27,7 @@ func checkAlerts(t *testing.T, got []alert.Alert, err error, prefix string) {
 		return
 	}
 	for _, a := range got {
-		if a.Fingerprint == "" || !strings.HasPrefix(a.Fingerprint, prefix) {
+		if a.Fingerprint == "" || !strings.HasPrefix(string(a.Fingerprint), prefix) {
 			t.Fatalf("fingerprint %q", a.Fingerprint)
 		}
 		if !validAction(a.Action) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fixproof/fixproof/internal/alert"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // ErrSentryOrgUnknown is returned when neither the payload nor the caller
@@ -25,7 +26,7 @@ var ErrSentryOrgUnknown = errors.New("sentry org unknown: set sentry.org in the 
 // be a JSON object whatever the resource.
 //
 // Every alert has Source alert.Sentry and Fingerprint
-// alert.SentryFingerprint(org, issue id). The org is read from the
+// loop.SentryFingerprint(org, issue id). The org is read from the
 // payload's own URLs (https://sentry.io/organizations/<org>/...,
 // https://<org>.sentry.io/..., API URLs /api/0/projects/<org>/...), else
 // defaultOrg; with neither the error wraps ErrSentryOrgUnknown. Actor*
@@ -142,7 +143,7 @@ func DecodeSentryLegacy(body []byte, defaultOrg string) ([]alert.Alert, error) {
 	}
 	a.Org = org
 	a.IssueID = id
-	a.Fingerprint = alert.SentryFingerprint(org, id)
+	a.Fingerprint = loop.SentryFingerprint(org, id)
 	fillLegacyLinks(&a, issueURL, replayID)
 	if a.Title == "" {
 		a.Title = "Sentry issue " + id
@@ -270,7 +271,7 @@ func decodeIssue(w *walker, root map[string]any, defaultOrg string) alert.Alert 
 		return a
 	}
 	a.Org = org
-	a.Fingerprint = alert.SentryFingerprint(org, id)
+	a.Fingerprint = loop.SentryFingerprint(org, id)
 	web := webURL
 	if web == "" {
 		web = permalink
@@ -307,7 +308,7 @@ func decodeEventResource(w *walker, root map[string]any, key, defaultOrg string)
 	}
 	a.Org = org
 	a.IssueID = id
-	a.Fingerprint = alert.SentryFingerprint(org, id)
+	a.Fingerprint = loop.SentryFingerprint(org, id)
 	if a.Project == "" {
 		a.Project = projectInURL(apiURL)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/loop"
 )
 
 // example reads one of Sentry's example payloads from the shared
@@ -210,7 +211,7 @@ func TestDecodeSentryExamples(t *testing.T) {
 				t.Fatalf("got %d alerts, want 1", len(got))
 			}
 			a := got[0]
-			if a.Source != alert.Sentry || a.Fingerprint != tt.fingerprint || a.Action != tt.action {
+			if a.Source != alert.Sentry || string(a.Fingerprint) != tt.fingerprint || a.Action != tt.action {
 				t.Errorf("source %q fingerprint %q action %q; want sentry %q %q", a.Source, a.Fingerprint, a.Action, tt.fingerprint, tt.action)
 			}
 			if a.Title != tt.title || a.ExceptionType != tt.excType || a.ExceptionValue != tt.excValue {
@@ -312,7 +313,7 @@ func TestDecodeSentryIssueOrgFromPayload(t *testing.T) {
 			t.Errorf("%s: %v", tt.url, err)
 			continue
 		}
-		if a := got[0]; a.Org != tt.org || a.Fingerprint != alert.SentryFingerprint(tt.org, "1170820242") || a.IssueURL != tt.issueURL {
+		if a := got[0]; a.Org != tt.org || a.Fingerprint != loop.SentryFingerprint(tt.org, "1170820242") || a.IssueURL != tt.issueURL {
 			t.Errorf("%s=%s: org %q fp %q url %q; want %q %q", tt.key, tt.url, a.Org, a.Fingerprint, a.IssueURL, tt.org, tt.issueURL)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/fixproof/fixproof/internal/alert"
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/jiramarkup"
+	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/ticket"
 )
 
@@ -219,7 +220,7 @@ func productADF(t *testing.T) []adfCase {
 		frames = append(frames, alert.Frame{File: "app/cart.js", Function: fmt.Sprintf("step%d", i), Line: 100 + i, InApp: true})
 	}
 	sentry := &alert.Alert{
-		Source: alert.Sentry, Fingerprint: alert.SentryFingerprint("acme", "101"), Project: "web",
+		Source: alert.Sentry, Fingerprint: loop.SentryFingerprint("acme", "101"), Project: "web",
 		ExceptionType: "TypeError", ExceptionValue: hostile, Frames: frames, Culprit: "app/cart.js",
 		Release: "web@1.4.2", Environment: "production", FirstSeen: seen, LastSeen: seen, Count: 12, Users: 3,
 		Tags:        []alert.Tag{{Key: "url", Value: "https://shop.example/cart"}},

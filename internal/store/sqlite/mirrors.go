@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -91,20 +89,11 @@ func (s *Store) LookupByJiraKey(ctx context.Context, jiraKey string) (store.Reco
 // LookupMirror finds the copy of a source comment in a target.
 func (s *Store) LookupMirror(ctx context.Context, source, sourceID, target string) (store.Mirror, bool, error) {
 	m := store.Mirror{Source: source, SourceID: sourceID, Target: target}
-	found := false
-	err := s.read(ctx, func(q querier) error {
-		var upd int64
-		err := q.queryRow(qLookupMirror, source, sourceID, target).Scan(&m.TargetID, &m.Digest, &m.Deleted, &upd)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		m.Updated = fromUS(upd)
-		return nil
+	var upd int64
+	found, err := s.readOne(ctx, func(q querier) error {
+		return q.queryRow(qLookupMirror, source, sourceID, target).Scan(&m.TargetID, &m.Digest, &m.Deleted, &upd)
 	})
+	m.Updated = fromUS(upd)
 	if err != nil {
 		return store.Mirror{}, false, fmt.Errorf("sqlite store: lookup mirror %s %s in %s: %w", source, sourceID, target, err)
 	}
@@ -121,20 +110,11 @@ func (s *Store) LookupMirrorByTarget(ctx context.Context, target, targetID strin
 		return store.Mirror{}, false, nil
 	}
 	m := store.Mirror{Target: target, TargetID: targetID}
-	found := false
-	err := s.read(ctx, func(q querier) error {
-		var upd int64
-		err := q.queryRow(qLookupMirrorByTarget, target, targetID).Scan(&m.Source, &m.SourceID, &m.Digest, &m.Deleted, &upd)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		m.Updated = fromUS(upd)
-		return nil
+	var upd int64
+	found, err := s.readOne(ctx, func(q querier) error {
+		return q.queryRow(qLookupMirrorByTarget, target, targetID).Scan(&m.Source, &m.SourceID, &m.Digest, &m.Deleted, &upd)
 	})
+	m.Updated = fromUS(upd)
 	if err != nil {
 		return store.Mirror{}, false, fmt.Errorf("sqlite store: lookup mirror of %s %s: %w", target, targetID, err)
 	}
@@ -207,14 +187,7 @@ func purgeDue(last, now int64) bool {
 // Cursor reads a named cursor, "" when never set.
 func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
 	var value string
-	err := s.read(ctx, func(q querier) error {
-		value = ""
-		err := q.queryRow(qCursor, name).Scan(&value)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		return err
-	})
+	_, err := s.readOne(ctx, func(q querier) error { return q.queryRow(qCursor, name).Scan(&value) })
 	if err != nil {
 		return "", fmt.Errorf("sqlite store: cursor %s: %w", name, err)
 	}

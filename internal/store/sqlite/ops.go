@@ -506,23 +506,26 @@ func (s *Store) Lookup(ctx context.Context, fingerprint string) (store.Record, b
 // lookupRecord reads one record with a query selecting fingerprint,
 // jira_key, state, created_at and updated_at.
 func (s *Store) lookupRecord(ctx context.Context, query, arg string) (rec store.Record, found bool, err error) {
+	var cre, upd int64
+	found, err = s.readOne(ctx, func(q querier) error {
+		return q.queryRow(query, arg).Scan(&rec.Fingerprint, &rec.JiraKey, &rec.State, &cre, &upd)
+	})
+	rec.Created, rec.Updated = fromUS(cre), fromUS(upd)
+	return rec, found, err
+}
+
+// readOne runs a read that scans one row: found is false, and the error
+// nil, when there is no row.
+func (s *Store) readOne(ctx context.Context, scan func(q querier) error) (found bool, err error) {
 	err = s.read(ctx, func(q querier) error {
-		var cre, upd int64
-		err := q.queryRow(query, arg).Scan(&rec.Fingerprint, &rec.JiraKey, &rec.State, &cre, &upd)
+		err := scan(q)
+		found = err == nil
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		found = true
-		rec.Created, rec.Updated = fromUS(cre), fromUS(upd)
-		return nil
+		return err
 	})
-	if err != nil || !found {
-		return store.Record{}, false, err
-	}
-	return rec, true, nil
+	return found, err
 }
 
 // Stats counts the queue at now: Ready and Delayed split all queued jobs by

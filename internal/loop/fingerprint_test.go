@@ -1,4 +1,4 @@
-package alert
+package loop
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ func TestAlertmanagerFingerprintIsStable(t *testing.T) {
 	for _, tt := range []struct {
 		receiver string
 		labels   map[string]string
-		want     string
+		want     Fingerprint
 	}{
 		{"payments", map[string]string{"alertname": "HighErrorRate"},
 			"alertmanager:payments:7d170f37dcf14825289ce441d6bf01abb8b5dec4d1bd12230891b22eea798847"},
@@ -77,5 +77,17 @@ func TestAlertmanagerFingerprintIgnoresLabelOrder(t *testing.T) {
 func TestAlertmanagerFingerprintSeparatesNamesFromValues(t *testing.T) {
 	if AlertmanagerFingerprint("r", map[string]string{"a": "b=c"}) == AlertmanagerFingerprint("r", map[string]string{"a=b": "c"}) {
 		t.Error(`{"a":"b=c"} and {"a=b":"c"} share a fingerprint`)
+	}
+}
+
+// The label is what the bot searches Jira for after a crash: its value for
+// a fingerprint must never change (checked by hand with
+// printf 'sentry:acme:101' | sha256sum | cut -c1-16).
+func TestFingerprintLabelIsStable(t *testing.T) {
+	if got, want := SentryFingerprint("acme", "101").Label(), "fixproof-fp-5ba8966972190890"; got != want {
+		t.Errorf("Label = %s, want %s", got, want)
+	}
+	if SentryFingerprint("acme", "101").Label() == GuanceFingerprint("acme", "101").Label() {
+		t.Error("a Sentry and a Guance issue with the same ids share a label")
 	}
 }
