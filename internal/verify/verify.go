@@ -1,7 +1,11 @@
-// Package verify decides whether a fix worked in production: given a
-// Sentry issue's event counts per time window around the merge, is the
-// error rate below the threshold for long enough, still being watched, or
-// past the time allowed? Pure functions only; the sweep does the I/O.
+// Package verify decides whether a fix worked in production. Evaluate is
+// the count decision: were a Sentry issue's events per window below the
+// threshold for long enough since the merge? DecideRate is the rate
+// decision: did errors per unit of traffic (per hour, per 1,000 sessions
+// or transactions) fall by enough, proved at a stated confidence with
+// exact bounds on the ratio of the rates (RateRatio)? Both say verified,
+// still watching, or unverified. Pure functions only; the sweep does the
+// I/O.
 package verify
 
 import (
