@@ -10,7 +10,7 @@ import (
 	"github.com/fixproof/fixproof/internal/loop"
 )
 
-// The defaults of the rate decision's settings, used where RateParams
+// The defaults of the rate decision's settings, used where Params
 // leaves them 0.
 const (
 	DefaultConfidence = 0.95
@@ -22,35 +22,8 @@ const (
 	DefaultFailRatio = 0.7
 )
 
-// RateParams are the settings of the rate decision (DecideRate).
-type RateParams struct {
-	// Threshold is what the after-rate must stay below, in the basis unit:
-	// errors per hour, or per 1,000 sessions or transactions
-	// (error_rate_threshold).
-	Threshold float64
-	// Window is the length of one window (verify_window).
-	Window time.Duration
-	// Windows is how many whole windows since the clock start must have
-	// passed before anything is decided (verify_windows).
-	Windows int
-	// Timeout is how long after RateInput.TimeoutFrom to keep watching
-	// (verify_timeout).
-	Timeout time.Duration
-	// Confidence is the level of every bound (verify_confidence); 0 means
-	// DefaultConfidence.
-	Confidence float64
-	// MaxRatio is the most the after-rate may be, as a fraction of the
-	// before-rate, proved at Confidence, to verify (max_rate_ratio); 0
-	// means DefaultMaxRatio.
-	MaxRatio float64
-	// FailRatio is the fraction of the before-rate the after-rate is proved
-	// to be at least, at Confidence, to call the fix not fixed before the
-	// timeout (fail_rate_ratio); 0 means DefaultFailRatio.
-	FailRatio float64
-}
-
 // WithDefaults fills the settings left 0 that have defaults.
-func (p RateParams) WithDefaults() RateParams {
+func (p Params) WithDefaults() Params {
 	if p.Confidence == 0 {
 		p.Confidence = DefaultConfidence
 	}
@@ -63,33 +36,8 @@ func (p RateParams) WithDefaults() RateParams {
 	return p
 }
 
-// Validate reports settings that cannot work, naming the input to fix.
-// Settings left 0 that have defaults are valid (they take the default).
-// Comparisons are written so that NaN fails them.
-func (p RateParams) Validate() error {
-	p = p.WithDefaults()
-	switch {
-	case !(p.Threshold > 0) || math.IsInf(p.Threshold, 0):
-		return fmt.Errorf("error_rate_threshold must be above 0 (errors per hour, or per 1,000 sessions or transactions), got %g", p.Threshold)
-	case p.Window < time.Minute:
-		return fmt.Errorf("verify_window must be at least 1m, got %s", p.Window)
-	case p.Windows < 1:
-		return fmt.Errorf("verify_windows must be at least 1, got %d", p.Windows)
-	case p.Timeout < time.Duration(p.Windows)*p.Window:
-		return fmt.Errorf("verify_timeout %s is shorter than verify_windows x verify_window (%s): nothing could ever verify", p.Timeout, time.Duration(p.Windows)*p.Window)
-	case !(p.Confidence >= 0.5 && p.Confidence < 1):
-		// Below 0.5 a one-sided "upper" bound falls below the lower one.
-		return fmt.Errorf("verify_confidence must be at least 0.5 and below 1 (0.95 is 95%%), got %g", p.Confidence)
-	case !(p.MaxRatio > 0 && p.MaxRatio < 1):
-		return fmt.Errorf("max_rate_ratio must be above 0 and below 1 (0.2 needs a cut of 80%%), got %g", p.MaxRatio)
-	case !(p.FailRatio > p.MaxRatio) || math.IsInf(p.FailRatio, 0):
-		return fmt.Errorf("fail_rate_ratio must be above max_rate_ratio (%g), got %g", p.MaxRatio, p.FailRatio)
-	}
-	return nil
-}
-
 // Window is the errors and traffic in one window starting at Start and
-// lasting RateParams.Window.
+// lasting Params.Window.
 type Window struct {
 	Start time.Time
 	// Count is the number of error events in the window.
@@ -179,7 +127,7 @@ type RateResult struct {
 
 // DecideRate decides whether a fix cut an error's rate, from the windows
 // before and after the clock start. Settings left 0 take their defaults;
-// the caller validates them (RateParams.Validate).
+// the caller validates them (Params.Validate).
 //
 // Verified needs Windows whole windows since the clock start, the
 // after-rate proved at most MaxRatio of the before-rate at Confidence, and
@@ -193,7 +141,7 @@ type RateResult struct {
 // is judged by the threshold alone, once the whole timeout has passed
 // (the thin-evidence outcomes): its early windows cannot tell a fix from
 // luck.
-func DecideRate(p RateParams, in RateInput) RateResult {
+func DecideRate(p Params, in RateInput) RateResult {
 	p = p.WithDefaults()
 	r := measure(p, in)
 	if !provable(p, in, r) {
@@ -204,7 +152,7 @@ func DecideRate(p RateParams, in RateInput) RateResult {
 
 // measure pools the windows that count on each side of the clock start
 // and bounds the ratio of their rates.
-func measure(p RateParams, in RateInput) RateResult {
+func measure(p Params, in RateInput) RateResult {
 	from := in.TimeoutFrom
 	if from.IsZero() {
 		from = in.Start
@@ -249,7 +197,7 @@ func rate(count, exposure float64) float64 {
 // the traffic seen so far (after the clock start when there is some, else
 // before). Without a baseline (no before events or traffic) nothing is
 // provable.
-func provable(p RateParams, in RateInput, r RateResult) bool {
+func provable(p Params, in RateInput, r RateResult) bool {
 	perHour := 0.0
 	switch {
 	case r.AfterExposure > 0:
@@ -262,7 +210,7 @@ func provable(p RateParams, in RateInput, r RateResult) bool {
 }
 
 // decideRatio is the decision by the rate ratio's bounds.
-func decideRatio(p RateParams, in RateInput, r RateResult) RateResult {
+func decideRatio(p Params, in RateInput, r RateResult) RateResult {
 	enough := r.WindowsPassed >= p.Windows
 	cut := r.Interval.OneSided.Upper <= p.MaxRatio
 	below := r.AfterRate < p.Threshold // false for NaN: no traffic proves nothing
@@ -282,7 +230,7 @@ func decideRatio(p RateParams, in RateInput, r RateResult) RateResult {
 }
 
 // needed lists what verified still lacks, joined by "and".
-func needed(p RateParams, in RateInput, r RateResult) string {
+func needed(p Params, in RateInput, r RateResult) string {
 	var out []string
 	if r.WindowsPassed < p.Windows {
 		out = append(out, fmt.Sprintf("%d whole windows of %s (%d so far)", p.Windows, short(p.Window), r.WindowsPassed))
@@ -303,7 +251,7 @@ func needed(p RateParams, in RateInput, r RateResult) string {
 
 // evidence says what the windows since the clock start show, for a person
 // to check against the counts.
-func evidence(p RateParams, in RateInput, r RateResult) string {
+func evidence(p Params, in RateInput, r RateResult) string {
 	windows := fmt.Sprintf("%d windows of %s since %s", r.WindowsPassed, short(p.Window), since(in))
 	if !(r.AfterExposure > 0) {
 		return windows + " had no traffic"
@@ -316,7 +264,7 @@ func evidence(p RateParams, in RateInput, r RateResult) string {
 
 // decideThin judges an error too rare to prove a cut by the threshold over
 // the whole timeout.
-func decideThin(p RateParams, in RateInput, r RateResult) RateResult {
+func decideThin(p Params, in RateInput, r RateResult) RateResult {
 	why := fmt.Sprintf("too few errors before %s to prove a cut at %s (%s), so judged by the threshold over the whole %s timeout",
 		since(in), pct(p.Confidence), amount(r.BeforeCount, r.BeforeExposure, in.Basis), short(p.Timeout))
 	switch {

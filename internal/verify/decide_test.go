@@ -16,7 +16,7 @@ var (
 	// deploy is on a window boundary; TestDecideRate also starts a clock
 	// mid-window.
 	deploy     = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	rateParams = RateParams{Threshold: 1, Window: hour, Windows: 3, Timeout: 72 * hour}
+	rateParams = Params{Threshold: 1, Window: hour, Windows: 3, Timeout: 72 * hour}
 )
 
 // spread makes n hourly windows from start holding total whole events,
@@ -42,7 +42,7 @@ func sinceDeploy(n int, total, exp float64) []Window { return spread(deploy, n, 
 // decideRateCases are the rules of the issue, one case each.
 var decideRateCases = []struct {
 	name    string
-	p       RateParams
+	p       Params
 	in      RateInput
 	want    Outcome
 	windows int
@@ -87,13 +87,13 @@ var decideRateCases = []struct {
 	},
 	{
 		name: "halved, neither proved cut nor proved not, at the timeout: unverified",
-		p:    RateParams{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour},
+		p:    Params{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour},
 		in:   RateInput{Start: deploy, Now: deploy.Add(72 * hour), Before: baseline(10, 100, 1), After: sinceDeploy(72, 360, 1)},
 		want: OutcomeTimedOut, windows: 72, reason: "at most max_rate_ratio 20%",
 	},
 	{
 		name: "the timeout counts from TimeoutFrom (the merge, a day before the deploy)",
-		p:    RateParams{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour},
+		p:    Params{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour},
 		in: RateInput{Start: deploy, TimeoutFrom: deploy.Add(-24 * hour), Now: deploy.Add(48 * hour),
 			Before: baseline(10, 100, 1), After: sinceDeploy(48, 240, 1)},
 		want: OutcomeTimedOut, windows: 48,
@@ -229,7 +229,7 @@ func TestDecideRateCountsRatesNotEvents(t *testing.T) {
 		t.Fatalf("the count decision should be fooled here (5 events an hour is below 6): %s: %s", r.State, r.Reason)
 	}
 
-	p := RateParams{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour}
+	p := Params{Threshold: 6, Window: hour, Windows: 3, Timeout: 72 * hour}
 	bySessions := DecideRate(p, RateInput{Start: deploy, Now: now, Basis: BasisSessions, Before: before, After: after})
 	if bySessions.State == loop.StateVerified || bySessions.Outcome != OutcomeNotFixed || bySessions.Interval.Ratio != 1 {
 		t.Errorf("per 1,000 sessions: %s with ratio %g, want not fixed with ratio 1\n%s", bySessions.Outcome, bySessions.Interval.Ratio, bySessions.Reason)
@@ -258,7 +258,7 @@ func TestDecideRateInvariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 11))
 	seen := map[Outcome]int{}
 	for range 3000 {
-		p := RateParams{Threshold: []float64{0.001, 0.01, 0.1, 1, 10}[rng.IntN(5)], Window: hour, Windows: 1 + rng.IntN(5), Timeout: time.Duration(10+rng.IntN(60)) * hour}
+		p := Params{Threshold: []float64{0.001, 0.01, 0.1, 1, 10}[rng.IntN(5)], Window: hour, Windows: 1 + rng.IntN(5), Timeout: time.Duration(10+rng.IntN(60)) * hour}
 		in := RateInput{Start: deploy, Now: deploy.Add(time.Duration(rng.IntN(80)) * hour), Basis: BasisTransactions}
 		// Rare to frequent errors, and fixes from none to making it worse.
 		before := []float64{0.005, 0.05, 0.5, 5}[rng.IntN(4)]
@@ -281,7 +281,7 @@ func TestDecideRateInvariants(t *testing.T) {
 }
 
 // keepsPromise reports whether r's state holds what it promises.
-func keepsPromise(p RateParams, in RateInput, r RateResult) bool {
+func keepsPromise(p Params, in RateInput, r RateResult) bool {
 	switch r.State {
 	case loop.StateVerified:
 		cut := r.Outcome == OutcomeThinVerified || r.Interval.OneSided.Upper <= DefaultMaxRatio
@@ -318,38 +318,38 @@ func randomWindows(rng *rand.Rand, start time.Time, n int, rate float64) []Windo
 	return out
 }
 
-func TestRateParamsWithDefaults(t *testing.T) {
-	got := RateParams{}.WithDefaults()
+func TestParamsWithDefaults(t *testing.T) {
+	got := Params{}.WithDefaults()
 	if got.Confidence != 0.95 || got.MaxRatio != 0.2 || got.FailRatio != 0.7 {
 		t.Errorf("defaults %+v", got)
 	}
-	set := RateParams{Confidence: 0.99, MaxRatio: 0.1, FailRatio: 0.5}
+	set := Params{Confidence: 0.99, MaxRatio: 0.1, FailRatio: 0.5}
 	if got := set.WithDefaults(); got != set {
 		t.Errorf("WithDefaults changed settings given: %+v", got)
 	}
 }
 
-func TestRateParamsValidateNamesTheInput(t *testing.T) {
-	with := func(f func(*RateParams)) RateParams {
+func TestParamsValidateNamesTheInput(t *testing.T) {
+	with := func(f func(*Params)) Params {
 		p := rateParams
 		f(&p)
 		return p
 	}
 	for _, tt := range []struct {
-		p    RateParams
+		p    Params
 		want string
 	}{
-		{with(func(p *RateParams) { p.Threshold = 0 }), "error_rate_threshold"},
-		{with(func(p *RateParams) { p.Threshold = math.NaN() }), "error_rate_threshold"},
-		{with(func(p *RateParams) { p.Window = time.Second }), "verify_window"},
-		{with(func(p *RateParams) { p.Windows = 0 }), "verify_windows"},
-		{with(func(p *RateParams) { p.Timeout = 2 * hour }), "verify_timeout"},
-		{with(func(p *RateParams) { p.Confidence = 1 }), "verify_confidence"},
-		{with(func(p *RateParams) { p.Confidence = 0.3 }), "verify_confidence"},
-		{with(func(p *RateParams) { p.MaxRatio = -0.2 }), "max_rate_ratio"},
-		{with(func(p *RateParams) { p.MaxRatio = 1 }), "max_rate_ratio"},
-		{with(func(p *RateParams) { p.MaxRatio, p.FailRatio = 0.5, 0.4 }), "fail_rate_ratio"},
-		{with(func(p *RateParams) { p.FailRatio = math.Inf(1) }), "fail_rate_ratio"},
+		{with(func(p *Params) { p.Threshold = 0 }), "error_rate_threshold"},
+		{with(func(p *Params) { p.Threshold = math.NaN() }), "error_rate_threshold"},
+		{with(func(p *Params) { p.Window = time.Second }), "verify_window"},
+		{with(func(p *Params) { p.Windows = 0 }), "verify_windows"},
+		{with(func(p *Params) { p.Timeout = 2 * hour }), "verify_timeout"},
+		{with(func(p *Params) { p.Confidence = 1 }), "verify_confidence"},
+		{with(func(p *Params) { p.Confidence = 0.3 }), "verify_confidence"},
+		{with(func(p *Params) { p.MaxRatio = -0.2 }), "max_rate_ratio"},
+		{with(func(p *Params) { p.MaxRatio = 1 }), "max_rate_ratio"},
+		{with(func(p *Params) { p.MaxRatio, p.FailRatio = 0.5, 0.4 }), "fail_rate_ratio"},
+		{with(func(p *Params) { p.FailRatio = math.Inf(1) }), "fail_rate_ratio"},
 	} {
 		if err := tt.p.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate(%+v) = %v, want an error naming %s", tt.p, err, tt.want)
