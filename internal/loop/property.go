@@ -21,6 +21,10 @@ type Property struct {
 	Sentry []SentryRef `json:"sentry,omitempty"`
 	// Merge is the merge that fixed the issue, recorded by the PR action.
 	Merge *Merge `json:"merge,omitempty"`
+	// Deploy is when the merge first reached the verified environment,
+	// recorded by the sweep the first time it finds it, so later sweeps do
+	// not look it up again.
+	Deploy *Deploy `json:"deploy,omitempty"`
 	// Closing marks an issue a sweep has claimed (by transitioning it) and
 	// not yet finished with, so a later sweep can complete the work.
 	Closing *Claim `json:"closing,omitempty"`
@@ -72,6 +76,25 @@ type Merge struct {
 	URL    string `json:"url"`
 }
 
+// Deploy is the earliest successful deployment to an environment that
+// contains a merge commit.
+type Deploy struct {
+	At          string `json:"at"`          // RFC 3339
+	Commit      string `json:"commit"`      // the deployed commit (the merge or a descendant)
+	Environment string `json:"environment"` // e.g. production
+	// Source is where it was found: DeploySourceGitHub or DeploySourceSentry.
+	Source string `json:"source"`
+	// Ref names it in its source: "deployment #812", "release 1.4.2".
+	Ref string `json:"ref,omitempty"`
+	URL string `json:"url,omitempty"`
+}
+
+// The sources a deploy is found in.
+const (
+	DeploySourceGitHub = "github"
+	DeploySourceSentry = "sentry"
+)
+
 // Claim is a sweep's claim on an issue it verified.
 type Claim struct {
 	Run string `json:"run"`
@@ -79,7 +102,7 @@ type Claim struct {
 }
 
 // known are the property's fields this type reads; the rest go to Extra.
-var known = []string{"fingerprint", "sentry", "merge", "closing"}
+var known = []string{"fingerprint", "sentry", "merge", "deploy", "closing"}
 
 // ParseProperty reads the property (nil or JSON null is an empty one),
 // keeping unknown fields.
@@ -117,6 +140,9 @@ func (p Property) MarshalJSON() ([]byte, error) {
 	}
 	if p.Merge != nil {
 		out["merge"] = p.Merge
+	}
+	if p.Deploy != nil {
+		out["deploy"] = p.Deploy
 	}
 	if p.Closing != nil {
 		out["closing"] = p.Closing

@@ -18,16 +18,17 @@ func TestPropertyRoundTripsKeepingUnknownFields(t *testing.T) {
 		t.Fatalf("parsed %+v", p)
 	}
 	p.Merge = &Merge{At: "2026-11-20T10:20:00Z", Commit: "abc", Repo: "acme/api", PR: 7}
+	p.Deploy = &Deploy{At: "2026-11-20T14:00:00Z", Commit: "def", Environment: "production", Source: DeploySourceGitHub, Ref: "deployment #812"}
 	p.Closing = &Claim{Run: "https://github.com/acme/api/actions/runs/1", At: "2026-11-21T04:00:00Z"}
 	out, _ := json.Marshal(p)
 	for _, want := range []string{`"owner":"team-a"`, `"merge":{`, `"issue_id":101`, `"issue_id":102`, `"issue_id":"x"`,
-		`"fingerprint":"sentry:acme:101"`, `"closing":{"run":"https://github.com/acme/api/actions/runs/1","at":"2026-11-21T04:00:00Z"}`} {
+		`"fingerprint":"sentry:acme:101"`, `"deploy":{"at":"2026-11-20T14:00:00Z","commit":"def","environment":"production","source":"github","ref":"deployment #812"}`, `"closing":{"run":"https://github.com/acme/api/actions/runs/1","at":"2026-11-21T04:00:00Z"}`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("%s lacks %s", out, want)
 		}
 	}
 	again, err := ParseProperty(out)
-	if err != nil || again.Extra["owner"] == nil || again.Merge == nil || *again.Merge != *p.Merge {
+	if err != nil || again.Extra["owner"] == nil || again.Merge == nil || *again.Merge != *p.Merge || again.Deploy == nil || *again.Deploy != *p.Deploy || again.Extra["deploy"] != nil {
 		t.Errorf("round trip: %+v, %v", again, err)
 	}
 }
