@@ -57,6 +57,12 @@ var Inputs = []Input{
 	{Name: "verify_window", Default: "1h"},
 	{Name: "verify_windows", Default: "3"},
 	{Name: "verify_timeout", Default: "168h"},
+	{Name: "verify_from", Default: string(verify.FromAuto)},
+	{Name: "deploy_environment", Default: "production"},
+	{Name: "rate_basis", Default: string(verify.BasisAuto)},
+	{Name: "verify_confidence", Default: "0.95"},
+	{Name: "max_rate_ratio", Default: "0.2"},
+	{Name: "fail_rate_ratio", Default: "0.7"},
 	{Name: "status_closed", Default: defaultStatuses(loop.Closed)},
 	{Name: "verify_label", Default: loop.LabelVerify},
 }
@@ -87,6 +93,11 @@ type Config struct {
 	SentryOrg     string
 	Verify        verify.Params
 	VerifyLabel   string
+	// VerifyFrom, DeployEnvironment and RateBasis say where the
+	// verification's clock starts and what errors are divided by.
+	VerifyFrom        verify.From
+	DeployEnvironment string
+	RateBasis         verify.Basis
 }
 
 // failOnError reads fail_on_error on its own, before the other inputs are
@@ -145,6 +156,7 @@ func LoadConfig(get func(string) string) (Config, error) {
 	c.SentryOrg = in.sentryOrg()
 	c.VerifyLabel = in.verifyLabel()
 	c.Verify = in.verify()
+	c.VerifyFrom, c.DeployEnvironment, c.RateBasis = in.verifyFrom()
 	c.PRNumber = in.prNumber()
 	c.IssueKeys = in.issueKeys()
 	in.dispatch(c)
@@ -313,7 +325,7 @@ func (in *inputReader) verify() verify.Params {
 	if v := in.val("error_rate_threshold"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			in.bad("error_rate_threshold", "%q is not a number of events per hour", v)
+			in.bad("error_rate_threshold", "%q is not a number of errors per hour (or per 1,000 sessions or transactions, following rate_basis)", v)
 		}
 		p.Threshold = f
 	}
@@ -326,10 +338,41 @@ func (in *inputReader) verify() verify.Params {
 		}
 		p.Windows = n
 	}
+	p.Confidence = in.fraction("verify_confidence", "a confidence like 0.95")
+	p.MaxRatio = in.fraction("max_rate_ratio", "a fraction of the rate before the fix like 0.2")
+	p.FailRatio = in.fraction("fail_rate_ratio", "a fraction of the rate before the fix like 0.7")
 	if err := p.Validate(); err != nil && len(in.errs) == 0 {
 		in.errs = append(in.errs, fmt.Errorf("input %w", err))
 	}
 	return p
+}
+
+// fraction reads a number input such as verify_confidence; the range is
+// checked with the other verification settings.
+func (in *inputReader) fraction(name, what string) float64 {
+	v := in.val(name)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		in.bad(name, "%q is not a number: write %s", v, what)
+	}
+	return f
+}
+
+// verifyFrom reads where the clock starts and what errors are divided by.
+func (in *inputReader) verifyFrom() (verify.From, string, verify.Basis) {
+	from, err := verify.ParseFrom(in.val("verify_from"))
+	if err != nil {
+		in.bad("verify_from", "%s", strings.TrimPrefix(err.Error(), "verify_from "))
+	}
+	basis, err := verify.ParseBasis(in.val("rate_basis"))
+	if err != nil {
+		in.bad("rate_basis", "%s", strings.TrimPrefix(err.Error(), "rate_basis "))
+	}
+	env := in.val("deploy_environment")
+	if env == "" || strings.ContainsAny(env, "\n\r\t") || len(env) > 255 {
+		in.bad("deploy_environment", "%q is not an environment name like production", env)
+	}
+	return from, env, basis
 }
 
 // duration reads a duration input: Go's form (90m, 1h30m) or whole days

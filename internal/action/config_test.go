@@ -45,8 +45,8 @@ func TestLoadConfigAppliesTheActionYmlDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.Sources, []string{"title", "branch", "body", "commits"}) || c.Mode != "auto" || c.DryRun || !c.FailOnError || !c.JiraComment {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	wantVerify := verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour}
-	if c.Verify != wantVerify || c.VerifyLabel != "fixproof-verify" || c.SentryBaseURL != "https://sentry.io" || !reflect.DeepEqual(c.Statuses[loop.Closed], []string{"Closed"}) {
+	wantVerify := verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour, Confidence: 0.95, MaxRatio: 0.2, FailRatio: 0.7}
+	if c.Verify != wantVerify || c.VerifyFrom != verify.FromAuto || c.DeployEnvironment != "production" || c.RateBasis != verify.BasisAuto || c.VerifyLabel != "fixproof-verify" || c.SentryBaseURL != "https://sentry.io" || !reflect.DeepEqual(c.Statuses[loop.Closed], []string{"Closed"}) {
 		t.Errorf("sweep defaults not applied: %+v", c)
 	}
 	if err := c.sweepReady(); err == nil || !strings.Contains(err.Error(), "sentry_token") || !strings.Contains(err.Error(), "sentry_org") {

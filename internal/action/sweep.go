@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sweep"
-	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // sweeping reports whether this run sweeps rather than handles a PR.
@@ -44,13 +44,14 @@ func (r *runner) sweep(ctx context.Context) error {
 	sw := sweep.New(sweep.Config{
 		Params: r.cfg.Verify, Label: r.cfg.VerifyLabel, Projects: r.cfg.Projects,
 		Closed: r.cfg.Statuses[loop.Closed], Statuses: r.cfg.Statuses, Links: r.finder(),
+		From: r.cfg.VerifyFrom, Environment: r.cfg.DeployEnvironment, Basis: r.cfg.RateBasis,
 		DryRun: r.cfg.DryRun, Run: r.getenv("GITHUB_RUN_ID"),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(c sweep.Counts) {
 			r.gha.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
 				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 		},
-	}, r.jira, sentries, prs, r.now)
+	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Now: r.now})
 	rep, err := sw.Run(ctx)
 	if err != nil {
 		// The labelled issues could not even be listed: no keys to report.
@@ -134,9 +135,9 @@ const maxSummaryRows = 100
 func (r *runner) sweepSummary(rep *sweep.Report) string {
 	var b strings.Builder
 	c := rep.Counts
-	p := r.cfg.Verify
-	fmt.Fprintf(&b, "### fixproof sweep\n\nVerified means fewer than %g events per %s in each of the last %d windows after the merge; unverified means not so within %s.",
-		p.Limit(), p.Window, p.Windows, p.Timeout)
+	p := r.cfg.Verify.WithDefaults()
+	fmt.Fprintf(&b, "### fixproof sweep\n\nVerified means that, after at least %d windows of %s since the fix reached %s, the error rate is proved at most %s of the rate before (at %s confidence) and is below %g; unverified means the rate is proved not cut (at least %s of before) or nothing was proved within %s.",
+		p.Windows, p.Window, r.cfg.DeployEnvironment, percent(p.MaxRatio), percent(p.Confidence), p.Threshold, percent(p.FailRatio), p.Timeout)
 	if r.cfg.DryRun {
 		b.WriteString(" Dry run: nothing was changed.")
 	}
@@ -148,7 +149,7 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 			continue
 		}
 		if rows == 0 {
-			b.WriteString("| Issue | Result | Events per window after the merge | Why |\n|---|---|---|---|\n")
+			b.WriteString("| Issue | Result | Error rate per window | Why |\n|---|---|---|---|\n")
 		}
 		if rows == maxSummaryRows {
 			fmt.Fprintf(&b, "\n%d more rows not shown.\n", countNot(rep.Outcomes, sweep.ResultWaiting)-rows)
@@ -157,9 +158,11 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 		rows++
 		var spark []string
 		for _, ev := range o.Evidence {
-			vals := make([]float64, 0, len(ev.Before)+len(ev.Result.After))
-			for _, w := range append(append([]verify.Bucket{}, ev.Before...), ev.Result.After...) {
-				vals = append(vals, w.Count)
+			vals := make([]float64, len(ev.Windows))
+			for i, w := range ev.Windows {
+				if w.Exposure > 0 {
+					vals[i] = w.Count / w.Exposure
+				}
 			}
 			spark = append(spark, chart.Sparkline(vals))
 		}
@@ -171,6 +174,9 @@ func (r *runner) sweepSummary(rep *sweep.Report) string {
 	}
 	return b.String()
 }
+
+// percent prints a fraction as a percentage.
+func percent(x float64) string { return strconv.FormatFloat(100*x, 'f', -1, 64) + "%" }
 
 func countNot(os []sweep.Outcome, result string) int {
 	n := 0

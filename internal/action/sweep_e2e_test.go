@@ -130,7 +130,11 @@ func TestMergedFixIsVerifiedAndTheLoopCloses(t *testing.T) {
 					verified = append(verified, text)
 				}
 			}
-			if len(verified) != 1 || !strings.Contains(verified[0], "0, 0, 0") || !strings.Contains(verified[0], "30, 30") {
+			// 30 an hour until 10:20, none since: the evidence sentence with
+			// the exact bounds (0 after in 3h against 30 in the hour
+			// before), and the counts per window on each side.
+			if len(verified) != 1 || !strings.Contains(verified[0], "0, 0, 0") || !strings.Contains(verified[0], "30") ||
+				!strings.Contains(verified[0], "Errors fell 100% per hour (95% CI 96% to 100%) in the 3h since 9f86d08 merged at Nov 20 10:20 UTC; no deployments recorded for production, so counting from the merge.") {
 				t.Errorf("want one evidence comment with counts before and after, got %q", verified)
 			}
 			prc := w.gh.Comments(repoOwner, repoName, 7)

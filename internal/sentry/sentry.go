@@ -249,8 +249,9 @@ type Issue struct {
 	Substatus string
 	// Permalink is the issue's page in Sentry's web UI.
 	Permalink string
-	// Project is the project slug.
-	Project string
+	// Project is the project slug, ProjectID its numeric id (what the
+	// sessions and releases endpoints take).
+	Project, ProjectID string
 	// Count is the number of events of the issue (Sentry sends it as a
 	// string).
 	Count int
@@ -273,18 +274,18 @@ type Commit struct {
 
 // apiIssue is the part of Sentry's serialized issue the client reads.
 type apiIssue struct {
-	ID            string                `json:"id"`
-	ShortID       string                `json:"shortId"`
-	Title         string                `json:"title"`
-	Culprit       string                `json:"culprit"`
-	Level         string                `json:"level"`
-	Status        string                `json:"status"`
-	Substatus     string                `json:"substatus"`
-	Permalink     string                `json:"permalink"`
-	Project       struct{ Slug string } `json:"project"`
-	Count         json.RawMessage       `json:"count"`
-	FirstSeen     string                `json:"firstSeen"`
-	LastSeen      string                `json:"lastSeen"`
+	ID            string                    `json:"id"`
+	ShortID       string                    `json:"shortId"`
+	Title         string                    `json:"title"`
+	Culprit       string                    `json:"culprit"`
+	Level         string                    `json:"level"`
+	Status        string                    `json:"status"`
+	Substatus     string                    `json:"substatus"`
+	Permalink     string                    `json:"permalink"`
+	Project       struct{ ID, Slug string } `json:"project"`
+	Count         json.RawMessage           `json:"count"`
+	FirstSeen     string                    `json:"firstSeen"`
+	LastSeen      string                    `json:"lastSeen"`
 	StatusDetails struct {
 		InCommit json.RawMessage `json:"inCommit"`
 	} `json:"statusDetails"`
@@ -293,7 +294,7 @@ type apiIssue struct {
 func (a *apiIssue) issue() (Issue, error) {
 	is := Issue{
 		ID: a.ID, ShortID: a.ShortID, Title: a.Title, Culprit: a.Culprit, Level: a.Level,
-		Status: a.Status, Substatus: a.Substatus, Permalink: a.Permalink, Project: a.Project.Slug,
+		Status: a.Status, Substatus: a.Substatus, Permalink: a.Permalink, Project: a.Project.Slug, ProjectID: a.Project.ID,
 		ResolvedInCommit: inCommit(a.StatusDetails.InCommit),
 	}
 	var err error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop
 	if len(notes) > 0 {
 		o.Reason += "; " + strings.Join(notes, "; ")
 	}
-	if _, err := s.jira.UpsertComment(ctx, d.Key, "verified", s.verifiedDoc(o), nil); err != nil {
+	if _, err := s.jira.UpsertComment(ctx, d.Key, "verified", s.evidenceDoc(o, true), nil); err != nil {
 		return o.fail(err)
 	}
 	if err := s.commentPR(ctx, o, "verified:"+o.Key, s.prBody(o, true)); err != nil {
@@ -97,12 +98,14 @@ func (s *Sweeper) closedMeanwhile(ctx context.Context, key string, err error) bo
 // nothing resolved.
 func (s *Sweeper) giveUp(ctx context.Context, o Outcome) Outcome {
 	o.State = loop.StateUnverified
-	o.Reason = fmt.Sprintf("not below %g events per %s within %s of the merge", s.cfg.Params.Limit(), s.cfg.Params.Window, s.cfg.Params.Timeout)
+	if o.Reason == "" {
+		o.Reason = waitingReason(o.Evidence)
+	}
 	if s.cfg.DryRun {
 		o.Reason = "dry run: " + o.Reason
 		return o
 	}
-	if _, err := s.jira.UpsertComment(ctx, o.Key, "unverified", s.unverifiedDoc(o), nil); err != nil {
+	if _, err := s.jira.UpsertComment(ctx, o.Key, "unverified", s.evidenceDoc(o, false), nil); err != nil {
 		return o.fail(err)
 	}
 	if err := s.commentPR(ctx, o, "unverified:"+o.Key, s.prBody(o, false)); err != nil {
@@ -135,19 +138,22 @@ func (s *Sweeper) commentPR(ctx context.Context, o Outcome, marker, body string)
 	return err
 }
 
-// counts lists a window's counts as text.
-func counts(bs []verify.Bucket) string {
-	parts := make([]string, len(bs))
-	for i, b := range bs {
-		parts[i] = strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", b.Count), "0"), ".")
+// counts lists windows' error counts as text.
+func counts(ws []verify.Window) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = trim(math.Round(w.Count*100) / 100)
 	}
 	return strings.Join(parts, ", ")
 }
 
-func values(bs []verify.Bucket) []float64 {
-	out := make([]float64, len(bs))
-	for i, b := range bs {
-		out[i] = b.Count
+// rates are windows' error rates in the basis unit (0 without traffic).
+func rates(ws []verify.Window, basis verify.Basis) []float64 {
+	out := make([]float64, len(ws))
+	for i, w := range ws {
+		if w.Exposure > 0 {
+			out[i] = w.Count / w.Exposure
+		}
 	}
 	return out
 }
@@ -159,28 +165,39 @@ func short(sha string) string {
 	return sha
 }
 
-func (s *Sweeper) criterion() string {
-	p := s.cfg.Params
-	return fmt.Sprintf("fewer than %g events per %s in each of the last %d windows after the merge", p.Limit(), p.Window, p.Windows)
+// sentences is every linked Sentry issue's evidence sentence.
+func (s *Sweeper) sentences(o Outcome) []string {
+	out := make([]string, len(o.Evidence))
+	for i, ev := range o.Evidence {
+		out[i] = Sentence(ev, o.Clock, s.cfg.Params)
+		if len(o.Evidence) > 1 {
+			out[i] = name(ev) + ": " + out[i]
+		}
+	}
+	return out
+}
+
+func name(ev LinkEvidence) string {
+	if ev.ShortID != "" {
+		return ev.ShortID
+	}
+	return ev.Link.String()
 }
 
 // evidenceTable is one row per Sentry issue. Titles are Sentry's event
 // titles: attacker-controlled text, kept as plain text nodes.
 func (s *Sweeper) evidenceTable(o Outcome) jiramarkup.Table {
-	t := jiramarkup.Table{Header: []string{"Sentry issue", "Before the merge", "After the merge", "Result"}}
+	t := jiramarkup.Table{Header: []string{"Sentry issue", "Before", "Since " + o.Clock.Since(), "Result"}}
 	for _, ev := range o.Evidence {
-		name := ev.ShortID
-		if name == "" {
-			name = ev.Link.String()
-		}
-		result := ev.Result.Reason
+		before, after := ev.Split(o.Clock.Start)
+		result := ev.Rate.Reason
 		if ev.Resolved {
 			result = "resolved in commit " + short(o.Merge.Commit)
 		}
 		t.Rows = append(t.Rows, []jiramarkup.Paragraph{
-			jiramarkup.P(jiramarkup.Link(name, ev.URL), jiramarkup.Plain(" "+ev.Title)),
-			jiramarkup.P(jiramarkup.Plain(counts(ev.Before))),
-			jiramarkup.P(jiramarkup.Plain(counts(ev.Result.After))),
+			jiramarkup.P(jiramarkup.Link(name(ev), ev.URL), jiramarkup.Plain(" "+ev.Title)),
+			jiramarkup.P(jiramarkup.Plain(counts(before))),
+			jiramarkup.P(jiramarkup.Plain(counts(after))),
 			jiramarkup.P(jiramarkup.Plain(result)),
 		})
 	}
@@ -191,72 +208,86 @@ func (s *Sweeper) prRef(o Outcome) jiramarkup.Inline {
 	return jiramarkup.Link(fmt.Sprintf("%s#%d", o.Merge.Repo, o.Merge.PR), o.Merge.URL)
 }
 
-func (s *Sweeper) verifiedDoc(o Outcome) jiramarkup.Doc {
-	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
-		jiramarkup.P(jiramarkup.Strong("Verified in production. "), jiramarkup.Plain("After "), s.prRef(o),
-			jiramarkup.Plain(" merged (commit "+short(o.Merge.Commit)+"), the linked Sentry issues had "+s.criterion()+".")),
-		s.evidenceTable(o),
-		jiramarkup.P(jiramarkup.Plain("fixproof resolved the Sentry issues in that commit (a regression reopens them) and closed this issue.")),
-	}}
+// evidenceDoc is the Jira comment: the headline, one sentence per Sentry
+// issue, the table, and what fixproof did.
+func (s *Sweeper) evidenceDoc(o Outcome, verified bool) jiramarkup.Doc {
+	head, did := "Not verified. ", "Nothing was resolved. fixproof stopped watching and labelled this issue "+loop.LabelUnverified+"."
+	if verified {
+		head, did = "Verified in production. ", "fixproof resolved the Sentry issues in that commit (a regression reopens them) and closed this issue."
+	}
+	blocks := []jiramarkup.Block{jiramarkup.P(jiramarkup.Strong(head), jiramarkup.Plain("The fix is "), s.prRef(o),
+		jiramarkup.Plain(" (commit "+short(o.Merge.Commit)+")."))}
+	for _, line := range s.sentences(o) {
+		blocks = append(blocks, jiramarkup.P(jiramarkup.Plain(line)))
+	}
+	if o.Reason != "" && len(o.Evidence) == 0 {
+		blocks = append(blocks, jiramarkup.P(jiramarkup.Plain(upperFirst(o.Reason)+".")))
+	}
+	if len(o.Evidence) > 0 {
+		blocks = append(blocks, s.evidenceTable(o))
+	}
+	return jiramarkup.Doc{Blocks: append(blocks, jiramarkup.P(jiramarkup.Plain(did)))}
 }
 
-func (s *Sweeper) unverifiedDoc(o Outcome) jiramarkup.Doc {
-	return jiramarkup.Doc{Blocks: []jiramarkup.Block{
-		jiramarkup.P(jiramarkup.Strong("Not verified. "), jiramarkup.Plain(fmt.Sprintf("%s after ", s.cfg.Params.Timeout)), s.prRef(o),
-			jiramarkup.Plain(" merged, the linked Sentry issues still did not have "+s.criterion()+".")),
-		s.evidenceTable(o),
-		jiramarkup.P(jiramarkup.Plain("Nothing was resolved. fixproof stopped watching and labelled this issue " + loop.LabelUnverified + ".")),
-	}}
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// prBody is the pull request comment, in markdown: the evidence, a
-// sparkline per Sentry issue and a chart of events per window.
+// prBody is the pull request comment, in markdown: the evidence sentences,
+// a table with sparklines per Sentry issue and a chart of the rate per
+// window.
 func (s *Sweeper) prBody(o Outcome, verified bool) string {
 	var b strings.Builder
 	if verified {
 		fmt.Fprintf(&b, "### Verified in production: [%s](%s) %s\n\n", o.Key, o.URL, markdown.Escape(o.Summary))
-		fmt.Fprintf(&b, "After this pull request merged, the linked Sentry issues had %s. fixproof resolved them in %s and closed %s.\n\n",
-			s.criterion(), short(o.Merge.Commit), o.Key)
 	} else {
 		fmt.Fprintf(&b, "### Not verified: [%s](%s) %s\n\n", o.Key, o.URL, markdown.Escape(o.Summary))
-		fmt.Fprintf(&b, "%s after this pull request merged, the linked Sentry issues still did not have %s. Nothing was resolved; %s is labelled `%s`.\n\n",
-			s.cfg.Params.Timeout, s.criterion(), o.Key, loop.LabelUnverified)
 	}
-	b.WriteString("| Sentry issue | before the merge | after the merge | result |\n|---|---|---|---|\n")
+	for _, line := range s.sentences(o) {
+		b.WriteString(markdown.Escape(line) + "\n\n")
+	}
+	if len(o.Evidence) == 0 {
+		b.WriteString(markdown.Escape(upperFirst(o.Reason)) + ".\n\n")
+	}
+	if verified {
+		fmt.Fprintf(&b, "fixproof resolved the Sentry issues in %s and closed %s.\n\n", short(o.Merge.Commit), o.Key)
+	} else {
+		fmt.Fprintf(&b, "Nothing was resolved; %s is labelled `%s`.\n\n", o.Key, loop.LabelUnverified)
+	}
+	if len(o.Evidence) == 0 {
+		return b.String()
+	}
+	b.WriteString("| Sentry issue | errors per window before | since " + markdown.Escape(o.Clock.Since()) + " | result |\n|---|---|---|---|\n")
 	for _, ev := range o.Evidence {
-		name := ev.ShortID
-		if name == "" {
-			name = ev.Link.String()
-		}
-		result := ev.Result.Reason
+		before, after := ev.Split(o.Clock.Start)
+		result := ev.Rate.Reason
 		if ev.Resolved {
 			result = "resolved in " + short(o.Merge.Commit)
 		}
-		fmt.Fprintf(&b, "| [%s](%s) %s | %s %s | %s %s | %s |\n", markdown.Escape(name), ev.URL, markdown.Escape(ev.Title),
-			chart.Sparkline(values(ev.Before)), counts(ev.Before), chart.Sparkline(values(ev.Result.After)), counts(ev.Result.After),
+		fmt.Fprintf(&b, "| [%s](%s) %s | %s %s | %s %s | %s |\n", markdown.Escape(name(ev)), ev.URL, markdown.Escape(ev.Title),
+			chart.Sparkline(rates(before, ev.Basis)), counts(before), chart.Sparkline(rates(after, ev.Basis)), counts(after),
 			markdown.Escape(result))
 	}
 	for _, ev := range o.Evidence {
-		all := append(append([]verify.Bucket{}, ev.Before...), ev.Result.After...)
-		labels := make([]string, len(all))
-		for i, w := range all {
-			labels[i] = w.Start.UTC().Format("Jan 2 15:04")
-		}
-		name := ev.ShortID
-		if name == "" {
-			name = ev.Link.String()
-		}
-		fmt.Fprintf(&b, "\n<details><summary>Events per %s: %s</summary>\n\n%s\n\n</details>\n",
-			s.cfg.Params.Window, markdown.Escape(name),
-			chart.Mermaid("Events per "+s.cfg.Params.Window.String()+", merge between "+labelAt(ev.Before, len(ev.Before)-1)+" and "+labelAt(ev.Result.After, 0),
-				labels, values(all), ev.Result.Limit))
+		fmt.Fprintf(&b, "\n<details><summary>Errors %s per %s: %s</summary>\n\n%s\n\n</details>\n",
+			unitOf(ev.Basis), s.cfg.Params.Window, markdown.Escape(name(ev)), s.chart(o, ev))
 	}
 	return b.String()
 }
 
-func labelAt(bs []verify.Bucket, i int) string {
-	if i < 0 || i >= len(bs) {
-		return "?"
+// chart is a Mermaid chart of one Sentry issue's rate per window, titled
+// with where the merge and the deploy fall, with the threshold line.
+func (s *Sweeper) chart(o Outcome, ev LinkEvidence) string {
+	labels := make([]string, len(ev.Windows))
+	for i, w := range ev.Windows {
+		labels[i] = w.Start.UTC().Format("Jan 2 15:04")
 	}
-	return bs[i].Start.UTC().Format("Jan 2 15:04")
+	title := "Errors " + unitOf(ev.Basis) + "; merged " + clockTime(o.Clock.Merged)
+	if o.Clock.Deployed {
+		title += ", deployed " + clockTime(o.Clock.Start)
+	}
+	return chart.Mermaid(title, labels, rates(ev.Windows, ev.Basis), s.cfg.Params.Threshold)
 }

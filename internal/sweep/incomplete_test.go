@@ -56,7 +56,7 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 			Params: params, Label: "fixproof-verify", Closed: []string{"Closed"},
 			Statuses: loop.Statuses{loop.Done: {"Done"}, loop.Closed: {"Closed"}},
 			Links:    sentrylink.Finder{BaseURL: ssrv.URL, Org: "acme"},
-		}, jc, oneOrg{sc}, nil, func() time.Time { return now })
+		}, Deps{Jira: jc, Sentry: oneOrg{sc}, Now: func() time.Time { return now }})
 		rep, err := sw.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +90,7 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 	if o.Result() != ResultWaiting {
 		t.Fatalf("state %s (%s), want waiting: the 13:00 window is incomplete in Sentry", o.Result(), o.Reason)
 	}
-	if got := len(o.Evidence[0].Result.After); got != 2 {
+	if got := o.Evidence[0].Rate.WindowsPassed; got != 2 {
 		t.Errorf("%d windows after the merge counted, want 2 (11:00 and 12:00)", got)
 	}
 	if is, _ := js.Issue("OPS-1"); is.Status != "Done" {

@@ -62,7 +62,12 @@ type Config struct {
 	Closed   []string // status_closed candidates
 	Statuses loop.Statuses
 	Links    sentrylink.Finder
-	DryRun   bool
+	// From is verify_from; Environment is deploy_environment (default
+	// production); Basis is rate_basis.
+	From        verify.From
+	Environment string
+	Basis       verify.Basis
+	DryRun      bool
 	// Concurrency bounds the issues handled at once.
 	Concurrency int
 	// Run names this sweep in the claim it leaves on an issue it closes.
@@ -73,21 +78,42 @@ type Config struct {
 	ProgressEvery time.Duration
 }
 
-// Sweeper runs sweeps.
-type Sweeper struct {
-	cfg    Config
-	jira   Jira
-	sentry Sentry
-	prs    PRComments // nil: no PR comments
-	now    func() time.Time
+// Deps are what a sweep talks to.
+type Deps struct {
+	Jira   Jira
+	Sentry Sentry
+	// PRs keeps the comment on the fix's pull request; nil: none.
+	PRs PRComments
+	// Traffic counts sessions and transactions (rate_basis); nil: errors
+	// are counted per hour.
+	Traffic Traffic
+	// Deploys are the sources asked when the merge reached the
+	// environment (verify_from); none: the clock starts at the merge.
+	Deploys []Deploys
+	// Now is the clock (time.Now in production).
+	Now func() time.Time
 }
 
-// New returns a sweeper. now is the clock (time.Now in production).
-func New(cfg Config, j Jira, s Sentry, prs PRComments, now func() time.Time) *Sweeper {
+// Sweeper runs sweeps.
+type Sweeper struct {
+	cfg     Config
+	jira    Jira
+	sentry  Sentry
+	prs     PRComments
+	traffic *trafficCache
+	deploys []Deploys
+	now     func() time.Time
+}
+
+// New returns a sweeper.
+func New(cfg Config, d Deps) *Sweeper {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 16
 	}
-	return &Sweeper{cfg: cfg, jira: j, sentry: s, prs: prs, now: now}
+	if cfg.Environment == "" {
+		cfg.Environment = "production"
+	}
+	return &Sweeper{cfg: cfg, jira: d.Jira, sentry: d.Sentry, prs: d.PRs, traffic: newTrafficCache(d.Traffic), deploys: d.Deploys, now: d.Now}
 }
 
 // The words a sweep reports an issue's outcome in (results_json, the step
@@ -106,19 +132,6 @@ const (
 	ResultElsewhere = "taken by another sweep"
 )
 
-// LinkEvidence is what one Sentry issue showed.
-type LinkEvidence struct {
-	Link     sentrylink.Link
-	URL      string
-	Title    string
-	ShortID  string
-	Status   string // Sentry's status before the sweep acted
-	Result   verify.Result
-	Before   []verify.Bucket // windows before the merge, for the chart
-	Resolved bool            // resolved by this sweep
-	Err      error
-}
-
 // Outcome is what happened to one Jira issue.
 type Outcome struct {
 	Key     string
@@ -132,9 +145,11 @@ type Outcome struct {
 	// issue and closed it first.
 	Elsewhere bool
 	// Failed: the sweep could not decide or act; Reason says why.
-	Failed   bool
-	Reason   string
-	Merge    *loop.Merge
+	Failed bool
+	Reason string
+	Merge  *loop.Merge
+	// Clock is where the verification counts from: the deploy or the merge.
+	Clock    Clock
 	Evidence []LinkEvidence
 }
 
@@ -350,15 +365,26 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	}
 
 	now := s.now()
+	issues, err := s.sentryIssues(ctx, links)
+	if err != nil {
+		return o.fail(err)
+	}
+	clock, err := s.clock(ctx, d.Key, prop, merged, links, issues)
+	if err != nil {
+		return o.fail(err)
+	}
+	o.Clock = clock
+	if clock.Wait {
+		return s.awaitDeploy(ctx, o, merged, now)
+	}
 	states := make([]loop.State, 0, len(links))
-	for _, l := range links {
-		ev := s.evidence(ctx, l, merged, now)
+	for i, l := range links {
+		ev := s.evidence(ctx, l, issues[i], clock, now)
+		o.Evidence = append(o.Evidence, ev)
 		if ev.Err != nil {
-			o.Evidence = append(o.Evidence, ev)
 			return o.fail(ev.Err)
 		}
-		o.Evidence = append(o.Evidence, ev)
-		states = append(states, ev.Result.State)
+		states = append(states, ev.Rate.State)
 	}
 	switch verify.Combine(states...) {
 	case loop.StateVerified:
@@ -392,56 +418,11 @@ func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop loop.Property) 
 	return uniq.Concat(s.cfg.Links.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, s.cfg.Links.Org)), nil
 }
 
-// evidence reads one Sentry issue: its status, and its event counts per
-// window from as many windows before the merge as are checked after it
-// (for the chart) until now.
-func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, merged, now time.Time) LinkEvidence {
-	ev := LinkEvidence{Link: l, URL: sentrylink.IssueURL(s.cfg.Links.BaseURL, l)}
-	is, err := s.sentry.Issue(ctx, l.Org, l.IssueID)
-	if errors.Is(err, sentry.ErrNotFound) {
-		ev.Err = fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", l)
-		return ev
-	}
-	if err != nil {
-		ev.Err = fmt.Errorf("Sentry issue %s: %w", l, err)
-		return ev
-	}
-	ev.Title, ev.ShortID, ev.Status = is.Title, is.ShortID, is.Status
-	if is.Permalink != "" {
-		ev.URL = is.Permalink
-	}
-	p := s.cfg.Params
-	start := merged.Add(-time.Duration(p.Windows) * p.Window)
-	buckets, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, start, now, p.Window)
-	if err != nil {
-		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
-		return ev
-	}
-	vb := make([]verify.Bucket, 0, len(buckets))
-	for _, b := range buckets {
-		if b.Incomplete {
-			// Sentry still counts events into it: it decides nothing yet.
-			continue
-		}
-		vb = append(vb, verify.Bucket{Start: b.Start, Count: b.Count})
-		if b.Start.Add(p.Window).Before(merged) || b.Start.Add(p.Window).Equal(merged) {
-			ev.Before = append(ev.Before, verify.Bucket{Start: b.Start, Count: b.Count})
-		}
-	}
-	ev.Result = verify.Evaluate(p, merged, now, vb)
-	if is.Status == "resolved" && ev.Result.State != loop.StateVerified {
-		// Someone resolved it in Sentry: their call stands.
-		ev.Result.State = loop.StateVerified
-		ev.Result.Reason = "resolved in Sentry by someone else"
-	}
-	return ev
-}
-
 func waitingReason(evs []LinkEvidence) string {
 	parts := make([]string, 0, len(evs))
 	for _, e := range evs {
-		if e.Result.State != loop.StateVerified {
-			parts = append(parts, e.Link.String()+": "+e.Result.Reason)
+		if e.Rate.State != loop.StateVerified {
+			parts = append(parts, e.Link.String()+": "+e.Rate.Reason)
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -65,7 +65,7 @@ func TestProgressIsReportedWhileASweepRuns(t *testing.T) {
 		Label:  "fixproof-verify", Closed: []string{"Closed"}, Statuses: loop.Statuses{loop.Closed: {"Closed"}},
 		Links: finder, Concurrency: 2, ProgressEvery: 10 * time.Millisecond,
 		Progress: func(c Counts) { mu.Lock(); seen = append(seen, c.Seen); mu.Unlock() },
-	}, jc, oneOrg{sc}, nil, func() time.Time { return now })
+	}, Deps{Jira: jc, Sentry: oneOrg{sc}, Now: func() time.Time { return now }})
 	rep, err := sw.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,363 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/fixproof/fixproof/internal/sentrylink"
+	"github.com/fixproof/fixproof/internal/verify"
+)
+
+// Traffic counts a Sentry project's sessions or transactions per window in
+// one environment: what errors are divided by when rate_basis is not
+// events.
+type Traffic interface {
+	SessionCounts(ctx context.Context, org, projectID, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+	TransactionCounts(ctx context.Context, org, projectID, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+}
+
+// DeployQuery asks when a merge commit first reached an environment.
+type DeployQuery struct {
+	Repo, Commit, Environment string
+	// Since is the merge: nothing deployed before it can contain it.
+	Since time.Time
+	// Org and ProjectID name the Sentry project of a linked issue, for
+	// sources that know deploys per project (Sentry releases).
+	Org, ProjectID string
+}
+
+// Deploys is a source of deployments (GitHub deployments, Sentry
+// releases). found: a successful deployment to the environment contains
+// the commit; known: the source has ever recorded a deployment to the
+// environment at all.
+type Deploys interface {
+	FirstDeploy(ctx context.Context, q DeployQuery) (d loop.Deploy, found, known bool, err error)
+}
+
+// Clock is where one issue's verification counts from.
+type Clock struct {
+	verify.Clock
+	Merged time.Time
+	Commit string
+	// Environment is deploy_environment.
+	Environment string
+	// Deploy is the deploy the clock starts at, when it does.
+	Deploy *loop.Deploy
+}
+
+// Since names the clock start in reasons: "the deploy of 9f86d081 to
+// production at Nov 20 14:00 UTC", "the merge at ...".
+func (c Clock) Since() string {
+	if c.Deployed && c.Deploy != nil {
+		return fmt.Sprintf("%s reached %s at %s", shortSHA(c.Commit), c.Environment, clockTime(c.Start))
+	}
+	return fmt.Sprintf("%s merged at %s", shortSHA(c.Commit), clockTime(c.Merged))
+}
+
+// LinkEvidence is what one Sentry issue showed.
+type LinkEvidence struct {
+	Link    sentrylink.Link
+	URL     string
+	Title   string
+	ShortID string
+	Status  string // Sentry's status before the sweep acted
+	// Basis is what errors were divided by; Window is verify_window.
+	Basis  verify.Basis
+	Window time.Duration
+	// Windows are every complete window read, before and after the clock
+	// start, oldest first: errors and traffic.
+	Windows []verify.Window
+	Rate    verify.RateResult
+	// Resolved by this sweep.
+	Resolved bool
+	Err      error
+}
+
+// Split returns the windows before the clock start and those after it.
+func (e LinkEvidence) Split(start time.Time) (before, after []verify.Window) {
+	for _, w := range e.Windows {
+		switch end := w.Start.Add(e.Window); {
+		case !end.After(start):
+			before = append(before, w)
+		case !w.Start.Before(start):
+			after = append(after, w)
+		}
+		// The window the clock started in holds errors from both sides:
+		// it counts on neither.
+	}
+	return before, after
+}
+
+// baseline is how far before the clock start the before-rate is measured
+// (less when the error is younger), and maxWindows the most windows read
+// at once (Sentry answers at most 10,000 points).
+const (
+	baseline   = 7 * 24 * time.Hour
+	maxWindows = 5000
+)
+
+// sentryIssues reads every linked Sentry issue: status, title, project.
+func (s *Sweeper) sentryIssues(ctx context.Context, links []sentrylink.Link) ([]sentry.Issue, error) {
+	out := make([]sentry.Issue, len(links))
+	for i, l := range links {
+		is, err := s.sentry.Issue(ctx, l.Org, l.IssueID)
+		if errors.Is(err, sentry.ErrNotFound) {
+			return nil, fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", l)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Sentry issue %s: %w", l, err)
+		}
+		out[i] = is
+	}
+	return out, nil
+}
+
+// clock decides where the issue's verification counts from, looking up
+// the deploy once and recording it in the property.
+func (s *Sweeper) clock(ctx context.Context, key string, prop loop.Property, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (Clock, error) {
+	c := Clock{Merged: merged, Commit: prop.Merge.Commit, Environment: s.cfg.Environment, Deploy: prop.Deploy}
+	from := s.cfg.From
+	if from == "" {
+		from = verify.FromAuto
+	}
+	known := false
+	if c.Deploy == nil && from != verify.FromMerge {
+		dep, found, k, err := s.firstDeploy(ctx, prop.Merge, merged, links, issues)
+		if err != nil {
+			return c, err
+		}
+		known = k
+		if found {
+			c.Deploy = &dep
+			if !s.cfg.DryRun {
+				prop.Deploy = &dep
+				if err := writeProperty(ctx, s.jira, key, prop); err != nil {
+					return c, err
+				}
+			}
+		}
+	}
+	var at *time.Time
+	if c.Deploy != nil {
+		t, err := time.Parse(time.RFC3339, c.Deploy.At)
+		if err != nil {
+			return c, fmt.Errorf("recorded deploy time %q: %w", c.Deploy.At, err)
+		}
+		at = &t
+	}
+	c.Clock = verify.Start(from, merged, at, known)
+	return c, nil
+}
+
+// firstDeploy asks every source, once per linked Sentry project for the
+// sources that know projects, and keeps the earliest deploy found.
+func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (best loop.Deploy, found, known bool, err error) {
+	qs := []DeployQuery{{Repo: m.Repo, Commit: m.Commit, Environment: s.cfg.Environment, Since: merged}}
+	seen := map[[2]string]bool{}
+	for i, is := range issues {
+		if p := [2]string{links[i].Org, is.ProjectID}; is.ProjectID != "" && !seen[p] {
+			seen[p] = true
+			q := qs[0]
+			q.Org, q.ProjectID = p[0], p[1]
+			qs = append(qs, q)
+		}
+	}
+	var bestAt time.Time
+	for _, src := range s.deploys {
+		for _, q := range qs {
+			d, f, k, err := src.FirstDeploy(ctx, q)
+			if err != nil {
+				return best, false, false, fmt.Errorf("when %s reached %s: %w", shortSHA(m.Commit), s.cfg.Environment, err)
+			}
+			known = known || k
+			if at, perr := time.Parse(time.RFC3339, d.At); f && perr == nil && (!found || at.Before(bestAt)) {
+				best, bestAt, found = d, at, true
+			}
+		}
+	}
+	return best, found, known, nil
+}
+
+// awaitDeploy handles a merge that has not reached the environment: keep
+// watching until verify_timeout after the merge, then give up.
+func (s *Sweeper) awaitDeploy(ctx context.Context, o Outcome, merged, now time.Time) Outcome {
+	if now.Sub(merged) >= s.cfg.Params.Timeout {
+		o.Reason = fmt.Sprintf("%s did not reach %s within %s of the merge", shortSHA(o.Clock.Commit), o.Clock.Environment, s.cfg.Params.Timeout)
+		return s.giveUp(ctx, o)
+	}
+	o.State = loop.StateWatching
+	o.Reason = fmt.Sprintf("waiting for %s (merged at %s) to reach %s", shortSHA(o.Clock.Commit), clockTime(merged), o.Clock.Environment)
+	return o
+}
+
+// evidence reads one Sentry issue's errors per window, and its project's
+// traffic when the basis needs it, from the baseline before the clock
+// start until now, and decides.
+func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Issue, c Clock, now time.Time) LinkEvidence {
+	ev := LinkEvidence{Link: l, URL: sentrylink.IssueURL(s.cfg.Links.BaseURL, l), Title: is.Title, ShortID: is.ShortID, Status: is.Status}
+	if is.Permalink != "" {
+		ev.URL = is.Permalink
+	}
+	p := s.cfg.Params.WithDefaults()
+	from, to := readSpan(p, c.Start, is.FirstSeen, now)
+	errs, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, from, to, p.Window)
+	if err != nil {
+		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
+		return ev
+	}
+	basis, traffic, err := s.traffic.basis(ctx, s.cfg.Basis, l.Org, is.ProjectID, c.Environment, from, to, p.Window)
+	if err != nil {
+		ev.Err = fmt.Errorf("traffic of Sentry issue %s's project: %w", l, err)
+		return ev
+	}
+	ev.Basis, ev.Window, ev.Windows = basis, p.Window, windows(basis, p.Window, errs, traffic)
+	ev.Rate = verify.DecideRate(p, verify.RateInput{Start: c.Start, Now: now, Before: ev.Windows, After: ev.Windows, Basis: basis, Since: c.Since()})
+	if is.Status == "resolved" && ev.Rate.State != loop.StateVerified {
+		// Someone resolved it in Sentry: their call stands.
+		ev.Rate.State = loop.StateVerified
+		ev.Rate.Reason = "resolved in Sentry by someone else"
+	}
+	return ev
+}
+
+// readSpan is the span of windows to read: the baseline before start
+// (from the error's first event when younger, at most maxWindows), to now
+// or the deadline, whichever is first.
+func readSpan(p verify.Params, start, firstSeen, now time.Time) (from, to time.Time) {
+	span := min(baseline, time.Duration(maxWindows/2)*p.Window)
+	from = start.Add(-span)
+	if !firstSeen.IsZero() && firstSeen.After(from) && firstSeen.Before(start) {
+		from = firstSeen.Truncate(p.Window)
+	}
+	to = now
+	if end := start.Add(p.Timeout + p.Window); end.Before(to) {
+		to = end
+	}
+	if !to.After(from) {
+		to = from.Add(p.Window)
+	}
+	return from, to
+}
+
+// windows joins errors and traffic per window. Windows Sentry marks
+// incomplete are left out: their counts may still grow. With traffic, a
+// window whose traffic is incomplete or missing is left out too; for
+// events the exposure is the window's length in hours.
+func windows(basis verify.Basis, window time.Duration, errs, traffic []sentry.Bucket) []verify.Window {
+	byStart := make(map[time.Time]sentry.Bucket, len(traffic))
+	for _, b := range traffic {
+		byStart[b.Start] = b
+	}
+	out := make([]verify.Window, 0, len(errs))
+	for _, b := range errs {
+		if b.Incomplete {
+			continue
+		}
+		w := verify.Window{Start: b.Start, Count: b.Count, Exposure: window.Hours()}
+		if basis != verify.BasisEvents {
+			t, ok := byStart[b.Start]
+			if !ok || t.Incomplete {
+				continue
+			}
+			w.Exposure = t.Count / 1000
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// trafficCache reads each project's traffic once per sweep and shares it
+// between every issue of the project.
+type trafficCache struct {
+	src Traffic
+	mu  sync.Mutex
+	got map[trafficKey]*trafficEntry
+}
+
+type trafficKey struct {
+	kind, org, project, env string
+	from, to                time.Time
+	window                  time.Duration
+}
+
+type trafficEntry struct {
+	once    sync.Once
+	buckets []sentry.Bucket
+	err     error
+}
+
+func newTrafficCache(src Traffic) *trafficCache {
+	return &trafficCache{src: src, got: map[trafficKey]*trafficEntry{}}
+}
+
+// read returns one series, reading it on first use.
+func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket, error) {
+	c.mu.Lock()
+	e := c.got[k]
+	if e == nil {
+		e = &trafficEntry{}
+		c.got[k] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		if k.kind == string(verify.BasisSessions) {
+			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, k.from, k.to, k.window)
+		} else {
+			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, k.from, k.to, k.window)
+		}
+	})
+	return e.buckets, e.err
+}
+
+// basis resolves rate_basis for a project: the traffic series it divides
+// by (nil for events).
+func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, project, env string, from, to time.Time, window time.Duration) (verify.Basis, []sentry.Bucket, error) {
+	if want == verify.BasisEvents || c.src == nil || project == "" {
+		if want == verify.BasisSessions || want == verify.BasisTransactions {
+			return "", nil, fmt.Errorf("rate_basis %s needs the Sentry issue's project and a Sentry client that reads traffic", want)
+		}
+		return verify.BasisEvents, nil, nil
+	}
+	k := trafficKey{org: org, project: project, env: env, from: from, to: to, window: window}
+	var totals [2]float64
+	var series [2][]sentry.Bucket
+	for i, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
+		if want != verify.BasisAuto && want != "" && want != kind {
+			continue
+		}
+		k.kind = string(kind)
+		bs, err := c.read(ctx, k)
+		if err != nil {
+			return "", nil, err
+		}
+		series[i] = bs
+		for _, b := range bs {
+			totals[i] += b.Count
+		}
+		if totals[i] > 0 {
+			break // auto takes the first basis with traffic
+		}
+	}
+	switch verify.ChooseBasis(want, totals[0], totals[1]) {
+	case verify.BasisSessions:
+		return verify.BasisSessions, series[0], nil
+	case verify.BasisTransactions:
+		return verify.BasisTransactions, series[1], nil
+	}
+	return verify.BasisEvents, nil, nil
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// clockTime is a time as the evidence prints it.
+func clockTime(t time.Time) string { return t.UTC().Format("Jan 2 15:04 UTC") }

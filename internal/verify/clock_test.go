@@ -1,0 +1,67 @@
+package verify
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStartCountsFromTheDeployWhenThereIsOne(t *testing.T) {
+	merged := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	deployed := time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
+	early := merged.Add(-time.Minute)
+	for _, tt := range []struct {
+		name     string
+		from     From
+		deployed *time.Time
+		known    bool
+		want     Clock
+	}{
+		{"merge ignores the deploy", FromMerge, &deployed, true, Clock{Start: merged}},
+		{"auto with a deploy counts from it", FromAuto, &deployed, true, Clock{Start: deployed, Deployed: true}},
+		{"deploy with a deploy counts from it", FromDeploy, &deployed, true, Clock{Start: deployed, Deployed: true}},
+		{"auto waits when the environment has deployments but none with the fix", FromAuto, nil, true, Clock{Wait: true}},
+		{"deploy waits even when no deployment was ever recorded", FromDeploy, nil, false, Clock{Wait: true}},
+		{"auto without any deployment recorded counts from the merge and says so", FromAuto, nil, false, Clock{Start: merged, NoDeploys: true}},
+		{"a deploy stamped before the merge counts from the merge", FromAuto, &early, true, Clock{Start: merged, Deployed: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Start(tt.from, merged, tt.deployed, tt.known); got != tt.want {
+				t.Errorf("Start = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChooseBasisPrefersSessionsThenTransactions(t *testing.T) {
+	for _, tt := range []struct {
+		b                      Basis
+		sessions, transactions float64
+		want                   Basis
+	}{
+		{BasisAuto, 10, 10, BasisSessions},
+		{BasisAuto, 0, 10, BasisTransactions},
+		{BasisAuto, 0, 0, BasisEvents},
+		{"", 0, 3, BasisTransactions},
+		{BasisEvents, 10, 10, BasisEvents},
+		{BasisTransactions, 10, 0, BasisTransactions},
+	} {
+		if got := ChooseBasis(tt.b, tt.sessions, tt.transactions); got != tt.want {
+			t.Errorf("ChooseBasis(%q, %g, %g) = %q, want %q", tt.b, tt.sessions, tt.transactions, got, tt.want)
+		}
+	}
+}
+
+func TestParseFromAndBasisNameTheInput(t *testing.T) {
+	if f, err := ParseFrom(""); f != FromAuto || err != nil {
+		t.Errorf("ParseFrom(\"\") = %q, %v", f, err)
+	}
+	if _, err := ParseFrom("release"); err == nil || err.Error() != `verify_from must be auto, deploy or merge, got "release"` {
+		t.Errorf("ParseFrom(release) = %v", err)
+	}
+	if b, err := ParseBasis("sessions"); b != BasisSessions || err != nil {
+		t.Errorf("ParseBasis(sessions) = %q, %v", b, err)
+	}
+	if _, err := ParseBasis("users"); err == nil {
+		t.Error("ParseBasis(users) accepted")
+	}
+}
