@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,10 +27,13 @@ type DeployQuery struct {
 	Repo, Commit, Environment string
 	// Since is the merge: nothing deployed before it can contain it.
 	Since time.Time
-	// Org and ProjectID name the Sentry project of a linked issue, for
-	// sources that know deploys per project (Sentry releases).
-	Org, ProjectID string
+	// Projects are the Sentry projects of the linked issues, for sources
+	// that know deploys per project (Sentry releases).
+	Projects []SentryProject
 }
+
+// SentryProject names a Sentry project: its organization and numeric id.
+type SentryProject struct{ Org, ID string }
 
 // Deploys is a source of deployments (GitHub deployments, Sentry
 // releases). found: a successful deployment to the environment contains
@@ -154,30 +158,24 @@ func (s *Sweeper) clock(ctx context.Context, key string, prop loop.Property, mer
 	return c, nil
 }
 
-// firstDeploy asks every source, once per linked Sentry project for the
-// sources that know projects, and keeps the earliest deploy found.
+// firstDeploy asks every source once, naming the linked Sentry projects
+// for the sources that know projects, and keeps the earliest deploy found.
 func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (best loop.Deploy, found, known bool, err error) {
-	qs := []DeployQuery{{Repo: m.Repo, Commit: m.Commit, Environment: s.cfg.Environment, Since: merged}}
-	seen := map[[2]string]bool{}
+	q := DeployQuery{Repo: m.Repo, Commit: m.Commit, Environment: s.cfg.Environment, Since: merged}
 	for i, is := range issues {
-		if p := [2]string{links[i].Org, is.ProjectID}; is.ProjectID != "" && !seen[p] {
-			seen[p] = true
-			q := qs[0]
-			q.Org, q.ProjectID = p[0], p[1]
-			qs = append(qs, q)
+		if p := (SentryProject{Org: links[i].Org, ID: is.ProjectID}); p.ID != "" && !slices.Contains(q.Projects, p) {
+			q.Projects = append(q.Projects, p)
 		}
 	}
 	var bestAt time.Time
 	for _, src := range s.deploys {
-		for _, q := range qs {
-			d, f, k, err := src.FirstDeploy(ctx, q)
-			if err != nil {
-				return best, false, false, fmt.Errorf("when %s reached %s: %w", shortSHA(m.Commit), s.cfg.Environment, err)
-			}
-			known = known || k
-			if at, perr := time.Parse(time.RFC3339, d.At); f && perr == nil && (!found || at.Before(bestAt)) {
-				best, bestAt, found = d, at, true
-			}
+		d, f, k, err := src.FirstDeploy(ctx, q)
+		if err != nil {
+			return best, false, false, fmt.Errorf("when %s reached %s: %w", shortSHA(m.Commit), s.cfg.Environment, err)
+		}
+		known = known || k
+		if at, perr := time.Parse(time.RFC3339, d.At); f && perr == nil && (!found || at.Before(bestAt)) {
+			best, bestAt, found = d, at, true
 		}
 	}
 	return best, found, known, nil

@@ -29,6 +29,9 @@ func Sentence(ev LinkEvidence, c Clock, p verify.Params) string {
 	case strings.HasPrefix(string(r.Outcome), "thin-evidence"):
 		fmt.Fprintf(&b, "%s in %s, against %s in the %s before: too few errors before the fix to prove a cut, so judged by the threshold of %s %s over the whole %s",
 			count(r.AfterCount), span, count(r.BeforeCount), hours(time.Duration(r.BeforeWindows)*p.Window), trim(p.Threshold), unitOf(ev.Basis), hours(p.Timeout))
+	case r.Outcome == verify.OutcomeNotFixed:
+		fmt.Fprintf(&b, "Errors did not fall: %s of the rate before, %s (%s CI %s to %s), in %s",
+			percent(r.Interval.Ratio), unitOf(ev.Basis), percent(p.Confidence), percent(r.Interval.TwoSided.Lower), percent(r.Interval.TwoSided.Upper), span)
 	default:
 		change, lo, hi := "fell", 1-r.Interval.TwoSided.Upper, 1-r.Interval.TwoSided.Lower
 		if r.Interval.Ratio > 1 {
@@ -85,7 +88,7 @@ func trafficWord(b verify.Basis) string {
 // hours prints a span the way the evidence reads: "6h", "90m", "3d".
 func hours(d time.Duration) string {
 	switch {
-	case d >= 72*time.Hour && d%(24*time.Hour) == 0:
+	case d >= 168*time.Hour && d%(24*time.Hour) == 0:
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
 	case d >= time.Hour && d%time.Hour == 0:
 		return strconv.Itoa(int(d/time.Hour)) + "h"
@@ -93,13 +96,15 @@ func hours(d time.Duration) string {
 	return d.String()
 }
 
-// percent prints a fraction as a whole percentage (one decimal under 10%).
+// percent prints a fraction as a whole percentage, with one decimal under
+// 10% or where rounding would claim a round 0% or 100% that is not.
 func percent(x float64) string {
 	v := 100 * x
-	if math.Abs(v) < 10 && v != math.Trunc(v) {
+	r := math.Round(v)
+	if v != r && (math.Abs(v) < 10 || r == 100 || r == -100) {
 		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
 	}
-	return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + "%"
+	return strconv.FormatFloat(r, 'f', 0, 64) + "%"
 }
 
 func count(n float64) string {
