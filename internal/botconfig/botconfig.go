@@ -137,15 +137,38 @@ type Dashboard struct {
 	TokenFile string `yaml:"token_file"`
 	// The action's verification settings (its inputs of the same
 	// names), for the windows and the threshold line of the charts.
-	Threshold float64  `yaml:"error_rate_threshold"`
-	Window    Duration `yaml:"verify_window"`
-	Windows   int      `yaml:"verify_windows"`
-	Timeout   Duration `yaml:"verify_timeout"`
+	Threshold   float64  `yaml:"error_rate_threshold"`
+	Window      Duration `yaml:"verify_window"`
+	Windows     int      `yaml:"verify_windows"`
+	Timeout     Duration `yaml:"verify_timeout"`
+	From        string   `yaml:"verify_from"`
+	Environment string   `yaml:"deploy_environment"`
+	Basis       string   `yaml:"rate_basis"`
+	Confidence  float64  `yaml:"verify_confidence"`
+	MaxRatio    float64  `yaml:"max_rate_ratio"`
+	FailRatio   float64  `yaml:"fail_rate_ratio"`
 }
 
 // Params are the verification settings the dashboard charts with.
 func (d Dashboard) Params() verify.Params {
-	return verify.Params{Threshold: d.Threshold, Window: d.Window.D(), Windows: d.Windows, Timeout: d.Timeout.D()}
+	return verify.Params{Threshold: d.Threshold, Window: d.Window.D(), Windows: d.Windows, Timeout: d.Timeout.D(),
+		Confidence: d.Confidence, MaxRatio: d.MaxRatio, FailRatio: d.FailRatio}
+}
+
+// validate checks the verification settings, naming the key to fix.
+func (d Dashboard) validate(p *problems) {
+	if err := d.Params().Validate(); err != nil {
+		p.add("dashboard", "%v", err)
+	}
+	if _, err := verify.ParseFrom(d.From); err != nil {
+		p.add("dashboard.verify_from", "%q: use auto, deploy or merge", d.From)
+	}
+	if _, err := verify.ParseBasis(d.Basis); err != nil {
+		p.add("dashboard.rate_basis", "%q: use auto, events, sessions or transactions", d.Basis)
+	}
+	if d.Environment == "" {
+		p.add("dashboard.deploy_environment", "required, e.g. production")
+	}
 }
 
 // Metrics is GET /metrics, the Prometheus scrape.
@@ -268,8 +291,9 @@ func Default() Config {
 		Sentry: Sentry{BaseURL: "https://sentry.io", MaxAge: Duration(24 * time.Hour)},
 		Guance: Guance{BaseURL: "https://openapi.guance.com", Interval: Duration(time.Minute), Overlap: Duration(5 * time.Minute),
 			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
-		Reconcile:  Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
-		Dashboard:  Dashboard{Threshold: 1, Window: Duration(time.Hour), Windows: 3, Timeout: Duration(168 * time.Hour)},
+		Reconcile: Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
+		Dashboard: Dashboard{Threshold: 1, Window: Duration(time.Hour), Windows: 3, Timeout: Duration(168 * time.Hour),
+			From: "auto", Environment: "production", Basis: "auto", Confidence: 0.95, MaxRatio: 0.2, FailRatio: 0.7},
 		Escalation: Escalation{Window: Duration(10 * time.Minute)},
 	}
 }
@@ -520,9 +544,7 @@ func (c *Config) validateServer(p *problems) {
 	if !strings.HasPrefix(c.Store, "sqlite://") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
 		p.add("store", "%q: use sqlite://PATH or postgres://USER@HOST:PORT/DB", c.Store)
 	}
-	if err := c.Dashboard.Params().Validate(); err != nil {
-		p.add("dashboard", "%v", err)
-	}
+	c.Dashboard.validate(p)
 	if c.Workers < 1 || c.Workers > 256 {
 		p.add("workers", "%d: between 1 and 256", c.Workers)
 	}

@@ -105,6 +105,9 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"bad scrub pattern", minimal + "scrub: {extra: ['(']}\n", nil, []string{"scrub.extra[0]"}},
 		{"bad route source", minimal + "routes: [{match: {source: prometheus}}]\n", nil, []string{"routes[0].match.source: \"prometheus\": use sentry, alertmanager or guance"}},
 		{"bad env value", minimal, []string{"FIXPROOF_WORKERS", "many"}, []string{"FIXPROOF_WORKERS: workers: \"many\""}},
+		{"bad verify_from", minimal + "dashboard: {verify_from: release}\n", nil, []string{"dashboard.verify_from: \"release\": use auto, deploy or merge"}},
+		{"bad rate_basis", minimal + "dashboard: {rate_basis: users}\n", nil, []string{"dashboard.rate_basis: \"users\""}},
+		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fail_rate_ratio must be above max_rate_ratio"}},
 		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"jira.api_token_file"}},
 	}
 	for _, tt := range tests {
