@@ -28,6 +28,11 @@ type Property struct {
 	// Closing marks an issue a sweep has claimed (by transitioning it) and
 	// not yet finished with, so a later sweep can complete the work.
 	Closing *Claim `json:"closing,omitempty"`
+	// Verification is what the sweep decided, with its evidence.
+	Verification *Verification `json:"verification,omitempty"`
+	// Reopened are the times (RFC 3339) the bot reopened the issue because
+	// its error came back.
+	Reopened []string `json:"reopened,omitempty"`
 	// Extra keeps fields written by newer versions or other tools.
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -69,7 +74,9 @@ func (id ID) MarshalJSON() ([]byte, error) {
 
 // Merge is the merge that fixed the issue.
 type Merge struct {
-	At     string `json:"at"` // RFC 3339
+	At string `json:"at"` // RFC 3339
+	// OpenedAt is when its pull request was opened (RFC 3339).
+	OpenedAt string `json:"opened_at,omitempty"`
 	Commit string `json:"commit"`
 	Repo   string `json:"repo"`
 	PR     int    `json:"pr"`
@@ -95,6 +102,14 @@ const (
 	DeploySourceSentry = "sentry"
 )
 
+// Verification is a sweep's decision on a fix: verified or unverified, when,
+// and the evidence in the sentences every comment leads with.
+type Verification struct {
+	State    State    `json:"state"`
+	At       string   `json:"at"` // RFC 3339
+	Evidence []string `json:"evidence,omitempty"`
+}
+
 // Claim is a sweep's claim on an issue it verified.
 type Claim struct {
 	Run string `json:"run"`
@@ -102,7 +117,7 @@ type Claim struct {
 }
 
 // known are the property's fields this type reads; the rest go to Extra.
-var known = []string{"fingerprint", "sentry", "merge", "deploy", "closing"}
+var known = []string{"fingerprint", "sentry", "merge", "deploy", "closing", "verification", "reopened"}
 
 // ParseProperty reads the property (nil or JSON null is an empty one),
 // keeping unknown fields.
@@ -146,6 +161,12 @@ func (p Property) MarshalJSON() ([]byte, error) {
 	}
 	if p.Closing != nil {
 		out["closing"] = p.Closing
+	}
+	if p.Verification != nil {
+		out["verification"] = p.Verification
+	}
+	if len(p.Reopened) > 0 {
+		out["reopened"] = p.Reopened
 	}
 	return json.Marshal(out)
 }

@@ -19,16 +19,19 @@ func TestPropertyRoundTripsKeepingUnknownFields(t *testing.T) {
 	}
 	p.Merge = &Merge{At: "2026-11-20T10:20:00Z", Commit: "abc", Repo: "acme/api", PR: 7}
 	p.Deploy = &Deploy{At: "2026-11-20T14:00:00Z", Commit: "def", Environment: "production", Source: DeploySourceGitHub, Ref: "deployment #812"}
+	p.Verification = &Verification{State: StateVerified, At: "2026-11-20T17:05:00Z", Evidence: []string{"Errors fell 97% per hour."}}
+	p.Reopened = []string{"2026-11-21T11:00:00Z"}
 	p.Closing = &Claim{Run: "https://github.com/acme/api/actions/runs/1", At: "2026-11-21T04:00:00Z"}
 	out, _ := json.Marshal(p)
 	for _, want := range []string{`"owner":"team-a"`, `"merge":{`, `"issue_id":101`, `"issue_id":102`, `"issue_id":"x"`,
-		`"fingerprint":"sentry:acme:101"`, `"deploy":{"at":"2026-11-20T14:00:00Z","commit":"def","environment":"production","source":"github","ref":"deployment #812"}`, `"closing":{"run":"https://github.com/acme/api/actions/runs/1","at":"2026-11-21T04:00:00Z"}`} {
+		`"fingerprint":"sentry:acme:101"`, `"verification":{"state":"verified","at":"2026-11-20T17:05:00Z","evidence":["Errors fell 97% per hour."]}`, `"reopened":["2026-11-21T11:00:00Z"]`, `"deploy":{"at":"2026-11-20T14:00:00Z","commit":"def","environment":"production","source":"github","ref":"deployment #812"}`, `"closing":{"run":"https://github.com/acme/api/actions/runs/1","at":"2026-11-21T04:00:00Z"}`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("%s lacks %s", out, want)
 		}
 	}
 	again, err := ParseProperty(out)
-	if err != nil || again.Extra["owner"] == nil || again.Merge == nil || *again.Merge != *p.Merge || again.Deploy == nil || *again.Deploy != *p.Deploy || again.Extra["deploy"] != nil {
+	if err != nil || again.Extra["owner"] == nil || again.Merge == nil || *again.Merge != *p.Merge || again.Deploy == nil || *again.Deploy != *p.Deploy || again.Extra["deploy"] != nil ||
+		again.Verification == nil || again.Verification.At != p.Verification.At || len(again.Reopened) != 1 || len(again.Extra) != 1 {
 		t.Errorf("round trip: %+v, %v", again, err)
 	}
 }

@@ -34,6 +34,7 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop
 	}
 	if !claimed {
 		prop.Closing = &loop.Claim{Run: s.cfg.Run, At: s.now().UTC().Format(time.RFC3339)}
+		prop.Verification = &loop.Verification{State: loop.StateVerified, At: prop.Closing.At, Evidence: s.sentences(o)}
 		if err := writeProperty(ctx, s.jira, d.Key, prop); err != nil {
 			return o.fail(err)
 		}
@@ -96,7 +97,7 @@ func (s *Sweeper) closedMeanwhile(ctx context.Context, key string, err error) bo
 // giveUp reports an issue that did not verify in time: a comment on the
 // issue and the PR, the unverified label instead of the verify label, and
 // nothing resolved.
-func (s *Sweeper) giveUp(ctx context.Context, o Outcome) Outcome {
+func (s *Sweeper) giveUp(ctx context.Context, o Outcome, prop loop.Property) Outcome {
 	o.State = loop.StateUnverified
 	if o.Reason == "" {
 		o.Reason = waitingReason(o.Evidence)
@@ -104,6 +105,14 @@ func (s *Sweeper) giveUp(ctx context.Context, o Outcome) Outcome {
 	if s.cfg.DryRun {
 		o.Reason = "dry run: " + o.Reason
 		return o
+	}
+	evidence := s.sentences(o)
+	if len(evidence) == 0 {
+		evidence = []string{upperFirst(o.Reason) + "."}
+	}
+	prop.Verification = &loop.Verification{State: loop.StateUnverified, At: s.now().UTC().Format(time.RFC3339), Evidence: evidence}
+	if err := writeProperty(ctx, s.jira, o.Key, prop); err != nil {
+		return o.fail(err)
 	}
 	if _, err := s.jira.UpsertComment(ctx, o.Key, "unverified", s.evidenceDoc(o, false), nil); err != nil {
 		return o.fail(err)

@@ -141,6 +141,14 @@ func TestTheClockStartsAtTheDeployAndTheDeployIsRecordedOnce(t *testing.T) {
 	if is.Status != "Closed" {
 		t.Errorf("OPS-1 is %s, want Closed", is.Status)
 	}
+	// The claim and the verification are written over the property: the
+	// deploy must survive them, and the decision is recorded with its
+	// evidence for the dashboard.
+	p := w.property()
+	if p.Deploy == nil || *p.Deploy != *productionDeploy || p.Verification == nil || p.Verification.State != loop.StateVerified ||
+		len(p.Verification.Evidence) != 1 || !strings.Contains(p.Verification.Evidence[0], "reached production") {
+		t.Errorf("property after verifying: deploy %+v, verification %+v", p.Deploy, p.Verification)
+	}
 }
 
 // The same errors judged from the merge (verify_from: merge) do not
@@ -175,6 +183,10 @@ func TestAutoWaitsForTheDeployOnlyWhereDeploysAreRecorded(t *testing.T) {
 	if l := labelsOf(t, w.js, "OPS-1"); !strings.Contains(l, loop.LabelUnverified) {
 		t.Errorf("labels %s", l)
 	}
+	if v := w.property().Verification; v == nil || v.State != loop.StateUnverified || len(v.Evidence) != 1 ||
+		v.Evidence[0] != "9f86d08 did not reach production within 72h0m0s of the merge." {
+		t.Errorf("verification recorded %+v", v)
+	}
 
 	w = newClockWorld(t, sentrysim.Step(fixMerged, sentrysim.Rate(30), sentrysim.Rate(0)))
 	o = w.sweep(fixMerged.Add(4*time.Hour), Config{}, Deps{Deploys: []Deploys{&fakeDeploys{}}})
@@ -206,4 +218,19 @@ func labelsOf(t *testing.T, js *jirasim.Server, key string) string {
 		t.Fatalf("no %s", key)
 	}
 	return strings.Join(is.Labels, " ")
+}
+
+// A sweep that finds the deploy and verifies in the same run writes the
+// property twice (the deploy, then the claim with the verification): the
+// second write must keep the first.
+func TestADeployFoundAndVerifiedInOneSweepStaysRecorded(t *testing.T) {
+	w := newClockWorld(t, sentrysim.Step(fixDeployed, sentrysim.Rate(30), sentrysim.Rate(0)))
+	src := &fakeDeploys{dep: productionDeploy, known: true}
+	o := w.sweep(fixDeployed.Add(4*time.Hour), Config{}, Deps{Deploys: []Deploys{src}})
+	if o.Result() != ResultVerified {
+		t.Fatalf("%s (%s), want verified", o.Result(), o.Reason)
+	}
+	if p := w.property(); p.Deploy == nil || *p.Deploy != *productionDeploy || p.Verification == nil || p.Closing == nil {
+		t.Errorf("property: deploy %+v, verification %+v, claim %+v; want all three", p.Deploy, p.Verification, p.Closing)
+	}
 }

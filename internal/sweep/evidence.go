@@ -122,8 +122,9 @@ func (s *Sweeper) sentryIssues(ctx context.Context, links []sentrylink.Link) ([]
 }
 
 // clock decides where the issue's verification counts from, looking up
-// the deploy once and recording it in the property.
-func (s *Sweeper) clock(ctx context.Context, key string, prop loop.Property, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (Clock, error) {
+// the deploy once and recording it in the property (prop, which later
+// writes keep).
+func (s *Sweeper) clock(ctx context.Context, key string, prop *loop.Property, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (Clock, error) {
 	c := Clock{Merged: merged, Commit: prop.Merge.Commit, Environment: s.cfg.Environment, Deploy: prop.Deploy}
 	from := s.cfg.From
 	if from == "" {
@@ -140,7 +141,7 @@ func (s *Sweeper) clock(ctx context.Context, key string, prop loop.Property, mer
 			c.Deploy = &dep
 			if !s.cfg.DryRun {
 				prop.Deploy = &dep
-				if err := writeProperty(ctx, s.jira, key, prop); err != nil {
+				if err := writeProperty(ctx, s.jira, key, *prop); err != nil {
 					return c, err
 				}
 			}
@@ -183,10 +184,10 @@ func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Ti
 
 // awaitDeploy handles a merge that has not reached the environment: keep
 // watching until verify_timeout after the merge, then give up.
-func (s *Sweeper) awaitDeploy(ctx context.Context, o Outcome, merged, now time.Time) Outcome {
+func (s *Sweeper) awaitDeploy(ctx context.Context, o Outcome, prop loop.Property, merged, now time.Time) Outcome {
 	if now.Sub(merged) >= s.cfg.Params.Timeout {
 		o.Reason = fmt.Sprintf("%s did not reach %s within %s of the merge", shortSHA(o.Clock.Commit), o.Clock.Environment, s.cfg.Params.Timeout)
-		return s.giveUp(ctx, o)
+		return s.giveUp(ctx, o, prop)
 	}
 	o.State = loop.StateWatching
 	o.Reason = fmt.Sprintf("waiting for %s (merged at %s) to reach %s", shortSHA(o.Clock.Commit), clockTime(merged), o.Clock.Environment)

@@ -369,13 +369,13 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	if err != nil {
 		return o.fail(err)
 	}
-	clock, err := s.clock(ctx, d.Key, prop, merged, links, issues)
+	clock, err := s.clock(ctx, d.Key, &prop, merged, links, issues)
 	if err != nil {
 		return o.fail(err)
 	}
 	o.Clock = clock
 	if clock.Wait {
-		return s.awaitDeploy(ctx, o, merged, now)
+		return s.awaitDeploy(ctx, o, prop, merged, now)
 	}
 	states := make([]loop.State, 0, len(links))
 	for i, l := range links {
@@ -390,7 +390,7 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	case loop.StateVerified:
 		return s.close(ctx, o, d, prop, closed)
 	case loop.StateUnverified:
-		return s.giveUp(ctx, o)
+		return s.giveUp(ctx, o, prop)
 	default:
 		o.State = loop.StateWatching
 		o.Reason = waitingReason(o.Evidence)
