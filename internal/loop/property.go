@@ -77,10 +77,10 @@ type Merge struct {
 	At string `json:"at"` // RFC 3339
 	// OpenedAt is when its pull request was opened (RFC 3339).
 	OpenedAt string `json:"opened_at,omitempty"`
-	Commit string `json:"commit"`
-	Repo   string `json:"repo"`
-	PR     int    `json:"pr"`
-	URL    string `json:"url"`
+	Commit   string `json:"commit"`
+	Repo     string `json:"repo"`
+	PR       int    `json:"pr"`
+	URL      string `json:"url"`
 }
 
 // Deploy is the earliest successful deployment to an environment that
