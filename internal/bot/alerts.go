@@ -324,6 +324,7 @@ func (b *Bot) revive(ctx context.Context, r *run, a *alert.Alert, rt effectiveRo
 		st.Closed = time.Time{}
 		st.Level = 0
 		b.Log.Info("reopened", "fingerprint", r.fp, "jira_key", key)
+		b.recordReopen(ctx, r.fp, key, now)
 		return key, b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(
 			jiramarkup.Strong("Reopened by fixproof. "), jiramarkup.Plain(fmt.Sprintf("%s at %s (%s was resolved %s).",
 				why, now.UTC().Format("2006-01-02 15:04 MST"), key, js.Resolved.UTC().Format("2006-01-02 15:04 MST"))))}})
@@ -333,6 +334,24 @@ func (b *Bot) revive(ctx context.Context, r *run, a *alert.Alert, rt effectiveRo
 		return b.create(ctx, r, a, rt, key)
 	}
 	return key, nil
+}
+
+// recordReopen adds the time to the property's reopened list, for the
+// dashboard's timeline. A failure is logged: the reopen itself stands,
+// and the comment says when it happened.
+func (b *Bot) recordReopen(ctx context.Context, fp, key string, at time.Time) {
+	raw, err := b.Jira.Property(ctx, key, loop.PropertyKey)
+	var prop loop.Property
+	if err == nil {
+		prop, err = loop.ParseProperty(raw)
+	}
+	if err == nil {
+		prop.Reopened = append(prop.Reopened, at.UTC().Format(time.RFC3339))
+		err = b.Jira.SetProperty(ctx, key, loop.PropertyKey, prop)
+	}
+	if err != nil {
+		b.Log.Warn("reopen not recorded in the property", "fingerprint", fp, "jira_key", key, "error", err.Error())
+	}
 }
 
 // move walks an issue to one of the statuses of a stage; false means it

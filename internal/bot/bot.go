@@ -18,6 +18,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,8 @@ type Jira interface {
 	AddComment(ctx context.Context, key string, doc jiramarkup.Doc) error
 	UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
 	UpsertRemoteLink(ctx context.Context, key string, l jira.RemoteLink) error
+	Property(ctx context.Context, key, name string) (json.RawMessage, error)
+	SetProperty(ctx context.Context, key, name string, value any) error
 	BrowseURL(key string) string
 	// Comment sync.
 	Myself(ctx context.Context) (jira.User, error)

@@ -309,6 +309,12 @@ func TestRegressionReopensTheIssue(t *testing.T) {
 	if is.Status != "Open" || len(w.issues(fp101.Label())) != 1 {
 		t.Errorf("regression: %s, %d issues", is.Status, len(w.issues(fp101.Label())))
 	}
+	// The dashboard's timeline reads when it was reopened from the
+	// property, which keeps what the bot wrote at creation.
+	prop, err := loop.ParseProperty(is.Properties[loop.PropertyKey])
+	if err != nil || len(prop.Reopened) != 1 || prop.Reopened[0] != w.clock.Now().UTC().Format(time.RFC3339) || prop.Fingerprint != string(fp101) {
+		t.Errorf("property after the reopen: %+v, %v; want one reopen at %s and the fingerprint kept", prop, err, w.clock.Now().UTC())
+	}
 }
 
 func TestReopenWindow(t *testing.T) {

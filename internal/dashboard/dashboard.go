@@ -294,6 +294,9 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 type Event struct {
 	At   time.Time
 	What string
+	// Evidence are the sentences the sweep decided on, as its comments
+	// print them.
+	Evidence []string
 }
 
 type loopPage struct {
@@ -402,7 +405,11 @@ func Bars(bs []sentry.Bucket, merged time.Time) []chart.Bar {
 	return out
 }
 
-// Timeline is what Jira records of a loop, in order.
+// Timeline is every step of a loop with its time, in order: the first
+// alert, the fix's pull request opened and merged, the deploy, the
+// sweep's decision with its evidence, and every reopening. Steps come
+// from the fixproof property; for issues from before the property held
+// them, Jira's resolution time stands in for the decision.
 func Timeline(l Loop) []Event {
 	var ev []Event
 	if !l.Created.IsZero() {
@@ -410,26 +417,16 @@ func Timeline(l Loop) []Event {
 		if l.Source != "" {
 			what += " (from " + l.Source + ")"
 		}
-		ev = append(ev, Event{l.Created, what})
+		ev = append(ev, Event{At: l.Created, What: what})
 	}
-	if l.Merge != nil && !l.MergedAt.IsZero() {
-		what := fmt.Sprintf("Fix merged: %s#%d", l.Merge.Repo, l.Merge.PR)
-		ev = append(ev, Event{l.MergedAt, what})
-	}
-	if !l.Resolved.IsZero() {
-		switch l.State {
-		case loop.StateVerified:
-			ev = append(ev, Event{l.Resolved, "Verified in production and closed"})
-		case loop.StateReopened:
-			ev = append(ev, Event{l.Resolved, "Resolved, then reopened by a new alert"})
-		default:
-			ev = append(ev, Event{l.Resolved, "Resolved: " + l.Status})
+	ev = append(ev, fixEvents(l)...)
+	ev = append(ev, decisionEvents(l)...)
+	for _, r := range l.Reopened {
+		if at, err := time.Parse(time.RFC3339, r); err == nil {
+			ev = append(ev, Event{At: at, What: "Reopened: the error came back"})
 		}
 	}
-	if l.State == loop.StateUnverified {
-		ev = append(ev, Event{What: "Not verified: the error rate did not fall within the time allowed"})
-	}
-	if l.State == loop.StateWatching {
+	if l.State == loop.StateWatching && (l.Verification == nil || l.Verification.State != loop.StateVerified) {
 		ev = append(ev, Event{What: "Watching the error rate"})
 	}
 	sort.SliceStable(ev, func(i, j int) bool {
@@ -439,6 +436,60 @@ func Timeline(l Loop) []Event {
 		return ev[i].At.Before(ev[j].At)
 	})
 	return ev
+}
+
+// fixEvents are the fix's steps: its pull request opened and merged, and
+// its deploy.
+func fixEvents(l Loop) []Event {
+	if l.Merge == nil {
+		return nil
+	}
+	var ev []Event
+	pr := fmt.Sprintf("%s#%d", l.Merge.Repo, l.Merge.PR)
+	if at, err := time.Parse(time.RFC3339, l.Merge.OpenedAt); err == nil {
+		ev = append(ev, Event{At: at, What: "Fix opened: " + pr})
+	}
+	if !l.MergedAt.IsZero() {
+		what := "Fix merged: " + pr
+		if c := l.Merge.Commit; len(c) >= 7 {
+			what += " (" + c[:7] + ")"
+		}
+		ev = append(ev, Event{At: l.MergedAt, What: what})
+	}
+	if d := l.Deploy; d != nil {
+		if at, err := time.Parse(time.RFC3339, d.At); err == nil {
+			what := "Deployed to " + d.Environment
+			if d.Ref != "" {
+				what += ": " + d.Ref
+			}
+			ev = append(ev, Event{At: at, What: what})
+		}
+	}
+	return ev
+}
+
+// decisionEvents are the sweep's decision, with its evidence when it was
+// recorded, else what Jira's resolution says.
+func decisionEvents(l Loop) []Event {
+	if v := l.Verification; v != nil {
+		at, _ := time.Parse(time.RFC3339, v.At)
+		what := "Not verified"
+		if v.State == loop.StateVerified {
+			what = "Verified in production and closed"
+		}
+		return []Event{{At: at, What: what, Evidence: v.Evidence}}
+	}
+	switch {
+	case !l.Resolved.IsZero() && l.State == loop.StateVerified:
+		return []Event{{At: l.Resolved, What: "Verified in production and closed"}}
+	case !l.Resolved.IsZero() && l.State == loop.StateReopened:
+		return []Event{{At: l.Resolved, What: "Resolved, then reopened by a new alert"}}
+	case !l.Resolved.IsZero():
+		return []Event{{At: l.Resolved, What: "Resolved: " + l.Status}}
+	case l.State == loop.StateUnverified:
+		return []Event{{What: "Not verified: the error rate did not fall within the time allowed"}}
+	}
+	return nil
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, name string, data any) {

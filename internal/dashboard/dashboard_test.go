@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,39 @@ func TestBarsAndTimeline(t *testing.T) {
 	got := Timeline(l)
 	if len(got) != 2 || !strings.Contains(got[0].What, "from Sentry") || !strings.Contains(got[1].What, "Verified") {
 		t.Errorf("timeline %+v", got)
+	}
+}
+
+// Every step of a loop, from what the action, the sweep and the bot
+// recorded in the property, in time order, the decision with its
+// evidence; a loop reopened after it was verified shows both.
+func TestTimelineShowsEveryStepWithItsTime(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 20, h, m, 0, 0, time.UTC) }
+	rfc := func(t time.Time) string { return t.Format(time.RFC3339) }
+	l := Loop{Key: "OPS-1", Source: "Sentry", State: loop.StateReopened, Created: at(9, 0), MergedAt: at(10, 20),
+		Merge:        &loop.Merge{At: rfc(at(10, 20)), OpenedAt: rfc(at(9, 40)), Repo: "acme/shop", PR: 7, Commit: "a1b2c3d4e5f6"},
+		Deploy:       &loop.Deploy{At: rfc(at(14, 0)), Environment: "production", Ref: "deployment #812"},
+		Verification: &loop.Verification{State: loop.StateVerified, At: rfc(at(17, 5)), Evidence: []string{"Errors fell 97% per hour."}},
+		Reopened:     []string{rfc(at(23, 0))}}
+	got := Timeline(l)
+	want := []Event{
+		{At: at(9, 0), What: "The first alert became OPS-1 (from Sentry)"},
+		{At: at(9, 40), What: "Fix opened: acme/shop#7"},
+		{At: at(10, 20), What: "Fix merged: acme/shop#7 (a1b2c3d)"},
+		{At: at(14, 0), What: "Deployed to production: deployment #812"},
+		{At: at(17, 5), What: "Verified in production and closed", Evidence: []string{"Errors fell 97% per hour."}},
+		{At: at(23, 0), What: "Reopened: the error came back"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("timeline\n%+v\nwant\n%+v", got, want)
+	}
+	l.State, l.Verification, l.Reopened = loop.StateUnverified, &loop.Verification{State: loop.StateUnverified, At: rfc(at(16, 20)), Evidence: []string{"Errors did not fall."}}, nil
+	if got := Timeline(l); got[len(got)-1].What != "Not verified" || got[len(got)-1].Evidence[0] != "Errors did not fall." {
+		t.Errorf("unverified: %+v", got)
+	}
+	l.State, l.Verification = loop.StateWatching, nil
+	if got := Timeline(l); got[len(got)-1].What != "Watching the error rate" || !got[len(got)-1].At.IsZero() {
+		t.Errorf("watching: %+v", got)
 	}
 }
 

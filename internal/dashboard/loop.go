@@ -40,6 +40,12 @@ type Loop struct {
 	Sentry       []sentrylink.Link
 	Merge        *loop.Merge
 	MergedAt     time.Time
+	// Deploy, Verification and Reopened are what the sweep and the bot
+	// recorded in the property: when the fix reached production, what
+	// the sweep decided with its evidence, when the error came back.
+	Deploy       *loop.Deploy
+	Verification *loop.Verification
+	Reopened     []string
 	// Swept is whether a sweep verified the fix and closed the issue, as
 	// the property's claim and Jira's resolution time say (see
 	// SweptClosed).
@@ -63,6 +69,7 @@ func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
 				lp.MergedAt, _ = time.Parse(time.RFC3339, p.Merge.At)
 			}
 			lp.Swept = SweptClosed(p.Closing, d.Resolved)
+			lp.Deploy, lp.Verification, lp.Reopened = p.Deploy, p.Verification, p.Reopened
 		}
 	}
 	lp.State = Classify(d.Labels, d.Category, lp.Merge != nil, lp.Swept, l)

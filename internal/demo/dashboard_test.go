@@ -77,6 +77,19 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 				t.Errorf("the loop page lacks %q", want)
 			}
 		}
+		// The loop that verified and then came back: real counts before
+		// the merge (240 an hour), and every step, the decision with its
+		// evidence sentence.
+		code, body = get(t, res.Dashboard+"loops/"+crash.Key)
+		if code != 200 {
+			t.Fatalf("GET /loops/%s: %d %s", crash.Key, code, body)
+		}
+		for _, want := range []string{"240 events", "The first alert became " + crash.Key, "Fix merged: acme/shop#7",
+			"Verified in production and closed", `class="evidence">Errors fell 100% per hour`, "Reopened: the error came back"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the page of %s lacks %q:\n%s", crash.Key, want, body)
+			}
+		}
 		code, body = get(t, res.Dashboard+"dead-letters")
 		if code != 200 || !strings.Contains(body, "No dead letters") || !strings.Contains(body, "fixproof bot redrive") {
 			t.Errorf("GET /dead-letters: %d\n%s", code, body)

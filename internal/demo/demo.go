@@ -314,7 +314,10 @@ func (s *story) regression(ctx context.Context) error {
 	crash := &s.crash
 	s.clock.Set(mergedAt.Add(26 * time.Hour))
 	s.sentry.SetStatus(crash.SentryID, "unresolved")
-	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30)))
+	// The history stays: 240 an hour until the fix, none for a day, then
+	// back at 30 an hour (the dashboard charts all of it).
+	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240),
+		sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30))))
 	s.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
 	n, err := s.storm(ctx, crash.SentryID, 20, nullSession)
 	if err != nil {
