@@ -206,7 +206,7 @@ func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
 	} else {
 		m.At = r.now().UTC().Format(time.RFC3339)
 	}
-	watches, err := sweep.RecordMerge(ctx, r.jira, r.finder(), r.cfg.VerifyLabel, keys, m)
+	watches, err := sweep.RecordMerge(ctx, r.jira, r.finder(), r.cfg.VerifyLabel, keys, m, r.now())
 	if err != nil {
 		r.gha.Warningf("could not record the merge for verification: %s", clean(r.jiraHint(err).Error()))
 		return

@@ -469,3 +469,49 @@ func TestDryRunSweepChangesNothing(t *testing.T) {
 		t.Errorf("summary:\n%s", o.summary)
 	}
 }
+
+// The merge records every Sentry link it found (remote links included) in
+// the property with the time it read them; sweeps within a day read no
+// remote links, and a link added since is found by the first sweep a day
+// later, which records it.
+func TestSweepReadsRemoteLinksAtMostOnceADay(t *testing.T) {
+	w := newWorld(t, jirasim.Cloud)
+	w.sentryIssue("101", sentrysim.Rate(5))
+	w.sentryIssue("102", noisyUntilMerge())
+	w.mergeFix("OPS-1", 7, "101")
+	is, _ := w.jira.Issue("OPS-1")
+	prop, err := loop.ParseProperty(is.Properties["fixproof"])
+	if err != nil || len(prop.Sentry) != 1 || prop.Sentry[0].IssueID != "101" || prop.LinksRead != mergedAt.Add(time.Minute).Format(time.RFC3339) {
+		t.Fatalf("the merge recorded %+v, %v; want link 101 read at the merge", prop, err)
+	}
+	remoteReads := func() int { return w.jira.Control.CountPrefix("GET /rest/api/3/issue/OPS-1/remotelink") }
+
+	w.jira.Control.Reset()
+	if o := w.sweepAt(mergedAt.Add(2 * time.Hour)); o.err != nil {
+		t.Fatal(o.err)
+	}
+	if n := remoteReads(); n != 0 {
+		t.Errorf("a sweep within a day of the merge read remote links %d times", n)
+	}
+
+	if err := w.jira.AddRemoteLink("OPS-1", w.sentryLink("102"), "API-102"); err != nil {
+		t.Fatal(err)
+	}
+	w.jira.Control.Reset()
+	w.sentry.Control.Reset()
+	o := w.sweepAt(mergedAt.Add(25 * time.Hour))
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	if n := remoteReads(); n != 1 {
+		t.Errorf("a day later the sweep read remote links %d times, want 1", n)
+	}
+	is, _ = w.jira.Issue("OPS-1")
+	prop, _ = loop.ParseProperty(is.Properties["fixproof"])
+	if len(prop.Sentry) != 2 || prop.LinksRead != mergedAt.Add(25*time.Hour).Format(time.RFC3339) {
+		t.Errorf("after the daily read the property has %+v, read at %s; want both links, read now", prop.Sentry, prop.LinksRead)
+	}
+	if n := w.sentry.Control.CountPrefix("GET /api/0/organizations/acme/issues/102/"); n != 1 {
+		t.Errorf("the sweep read the new link 102 %d times, want once: %v", n, w.sentry.Control.Routes())
+	}
+}

@@ -19,6 +19,9 @@ type Property struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Sentry are the linked Sentry issues.
 	Sentry []SentryRef `json:"sentry,omitempty"`
+	// LinksRead is when the issue's remote links were last read into
+	// Sentry (RFC 3339), so a sweep reads them again at most once a day.
+	LinksRead string `json:"links_read,omitempty"`
 	// Merge is the merge that fixed the issue, recorded by the PR action.
 	Merge *Merge `json:"merge,omitempty"`
 	// Deploy is when the merge first reached the verified environment,
@@ -117,7 +120,7 @@ type Claim struct {
 }
 
 // known are the property's fields this type reads; the rest go to Extra.
-var known = []string{"fingerprint", "sentry", "merge", "deploy", "closing", "verification", "reopened"}
+var known = []string{"fingerprint", "sentry", "links_read", "merge", "deploy", "closing", "verification", "reopened"}
 
 // ParseProperty reads the property (nil or JSON null is an empty one),
 // keeping unknown fields.
@@ -152,6 +155,9 @@ func (p Property) MarshalJSON() ([]byte, error) {
 	}
 	if len(p.Sentry) > 0 {
 		out["sentry"] = p.Sentry
+	}
+	if p.LinksRead != "" {
+		out["links_read"] = p.LinksRead
 	}
 	if p.Merge != nil {
 		out["merge"] = p.Merge

@@ -152,6 +152,15 @@ func FromProperty(p loop.Property, defaultOrg string) []Link {
 	return out
 }
 
+// ToProperty is links as the property records them.
+func ToProperty(links []Link) []loop.SentryRef {
+	out := make([]loop.SentryRef, len(links))
+	for i, l := range links {
+		out[i] = loop.SentryRef{Org: l.Org, IssueID: loop.ID(l.IssueID)}
+	}
+	return out
+}
+
 // IssueURL is the web address of a linked issue on the given Sentry.
 func IssueURL(baseURL string, l Link) string {
 	u, err := url.Parse(baseURL)

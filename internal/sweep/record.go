@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/loop"
@@ -28,9 +29,10 @@ type Watch struct {
 // label and the merge (time, commit, repository, PR) in the fixproof
 // property, so the sweep is one JQL query on the label. One search reads
 // the issues' descriptions and properties; remote links are read per
-// issue, in parallel; issues already recorded for this merge are not
-// written again.
-func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label string, keys []string, m loop.Merge) ([]Watch, error) {
+// issue, in parallel, and the Sentry links found are recorded with the
+// time they were read (now), so the sweep need not read them again for a
+// day; issues already recorded for this merge are not written again.
+func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label string, keys []string, m loop.Merge, now time.Time) ([]Watch, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -59,7 +61,7 @@ func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label st
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			watches[i] = recordOne(ctx, j, finder, label, d, m)
+			watches[i] = recordOne(ctx, j, finder, label, d, m, now)
 		}()
 	}
 	wg.Wait()
@@ -72,7 +74,7 @@ func RecordMerge(ctx context.Context, j Jira, finder sentrylink.Finder, label st
 	return out, nil
 }
 
-func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label string, d jira.Detail, m loop.Merge) Watch {
+func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label string, d jira.Detail, m loop.Merge, now time.Time) Watch {
 	w := Watch{Key: d.Key}
 	prop, err := loop.ParseProperty(d.Properties[loop.PropertyKey])
 	if err != nil {
@@ -98,9 +100,10 @@ func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label stri
 		return w
 	}
 	w.Changed = true
-	// A new merge starts a new verification: a claim left by a sweep of an
-	// earlier fix no longer applies.
-	prop.Merge, prop.Closing = &m, nil
+	// A new merge starts a new verification: the claim, the deploy and
+	// the decision of an earlier fix no longer apply.
+	prop.Merge, prop.Closing, prop.Deploy, prop.Verification = &m, nil, nil, nil
+	prop.Sentry, prop.LinksRead = sentrylink.ToProperty(w.Links), now.UTC().Format(time.RFC3339)
 	if w.Err = writeProperty(ctx, j, d.Key, prop); w.Err != nil {
 		return w
 	}

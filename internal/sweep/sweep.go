@@ -356,7 +356,7 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 		return s.release(ctx, o, loop.StateReopened, "reopened to "+d.Status+" since the merge")
 	}
 
-	links, err := s.links(ctx, d, prop)
+	links, err := s.links(ctx, d, &prop)
 	if err != nil {
 		return o.fail(err)
 	}
@@ -403,8 +403,20 @@ func (o Outcome) fail(err error) Outcome {
 	return o
 }
 
-// links gathers every Sentry issue the Jira issue is linked to.
-func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop loop.Property) ([]sentrylink.Link, error) {
+// linksFresh is how long remote links read into the property are
+// trusted: the bot and Sentry's integration add links while a loop is
+// open; after the merge new ones are rare.
+const linksFresh = 24 * time.Hour
+
+// links gathers every Sentry issue the Jira issue is linked to: its
+// description, the property, and its remote links, which are read only
+// when the property has not recorded them in the last day (then they are
+// recorded, so the next sweeps need no request for them).
+func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop *loop.Property) ([]sentrylink.Link, error) {
+	own := uniq.Concat(s.cfg.Links.InDescription(d.Description), sentrylink.FromProperty(*prop, s.cfg.Links.Org))
+	if read, err := time.Parse(time.RFC3339, prop.LinksRead); err == nil && s.now().Sub(read) < linksFresh {
+		return own, nil
+	}
 	urls, err := s.jira.RemoteLinkURLs(ctx, d.Key)
 	if err != nil {
 		return nil, err
@@ -415,7 +427,15 @@ func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop loop.Property) 
 			fromLinks = append(fromLinks, l)
 		}
 	}
-	return uniq.Concat(s.cfg.Links.InDescription(d.Description), fromLinks, sentrylink.FromProperty(prop, s.cfg.Links.Org)), nil
+	all := uniq.Concat(own, fromLinks)
+	if s.cfg.DryRun || len(all) == 0 {
+		return all, nil
+	}
+	prop.Sentry, prop.LinksRead = sentrylink.ToProperty(uniq.Concat(sentrylink.FromProperty(*prop, s.cfg.Links.Org), fromLinks)), s.now().UTC().Format(time.RFC3339)
+	if err := writeProperty(ctx, s.jira, d.Key, *prop); err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 func waitingReason(evs []LinkEvidence) string {
