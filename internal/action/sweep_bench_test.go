@@ -62,7 +62,8 @@ func BenchmarkSweep10000(b *testing.B) {
 }
 
 // arrangeSweep makes n labelled issues as a merged PR leaves them: Done,
-// labelled, the merge in the property, a remote link to a Sentry issue.
+// labelled, a remote link to a Sentry issue, and the merge and the link
+// (read at the merge) in the property.
 // Every tenth fix is quiet since its merge; the others are still noisy.
 func arrangeSweep(b testing.TB, w *world, n int) {
 	w.jira.AddProject("BIG", "Big", jirasim.DefaultWorkflow())
@@ -74,7 +75,8 @@ func arrangeSweep(b testing.TB, w *world, n int) {
 		}
 		prop, _ := json.Marshal(loop.Property{Merge: &loop.Merge{
 			At: mergedAt.Format(time.RFC3339), Commit: mergeSHA, Repo: repoFull, PR: i,
-			URL: fmt.Sprintf("https://github.com/%s/pull/%d", repoFull, i)}})
+			URL: fmt.Sprintf("https://github.com/%s/pull/%d", repoFull, i)},
+			Sentry: []loop.SentryRef{{Org: sentryOrg, IssueID: loop.ID(id)}}, LinksRead: mergedAt.Format(time.RFC3339)})
 		if err := w.jira.SetProperty(key, "fixproof", prop); err != nil {
 			b.Fatal(err)
 		}
