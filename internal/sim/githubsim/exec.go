@@ -38,10 +38,12 @@ func (t resolverTable) add(typeName, field string, f resolverFunc) {
 type typed interface{ graphQLType() string }
 
 // fieldError is an error a resolver returns to be reported in the
-// response's "errors" with a GitHub error type such as NOT_FOUND.
+// response's "errors" with a GitHub error type such as NOT_FOUND, and the
+// extensions GitHub gives some of them (FORBIDDEN's saml_failure).
 type fieldError struct {
-	Type    string
-	Message string
+	Type       string
+	Message    string
+	Extensions *omap
 }
 
 func (e *fieldError) Error() string { return e.Message }
@@ -97,11 +99,16 @@ func (e *executor) execute(op *ast.OperationDefinition, root any) any {
 }
 
 func (e *executor) addError(typ, msg string, path []any, pos *ast.Position) {
+	e.addFieldError(&fieldError{Type: typ, Message: msg}, path, pos)
+}
+
+func (e *executor) addFieldError(fe *fieldError, path []any, pos *ast.Position) {
 	e.errors = append(e.errors, &gqlError{
-		Type:      typ,
-		Path:      append([]any(nil), path...),
-		Locations: locationsOf(pos),
-		Message:   msg,
+		Type:       fe.Type,
+		Path:       append([]any(nil), path...),
+		Extensions: fe.Extensions,
+		Locations:  locationsOf(pos),
+		Message:    fe.Message,
 	})
 }
 
@@ -243,7 +250,7 @@ func (e *executor) field(typ *ast.Definition, def *ast.FieldDefinition, fields [
 	val, err := e.call(res, obj, args)
 	if err != nil {
 		if fe, isFE := err.(*fieldError); isFE {
-			e.addError(fe.Type, fe.Message, path, f.Position)
+			e.addFieldError(fe, path, f.Position)
 		} else {
 			e.addError("", err.Error(), path, f.Position)
 		}

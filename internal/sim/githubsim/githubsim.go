@@ -8,8 +8,13 @@
 // be driven against it without a network.
 //
 // It also serves the REST endpoints for issue comments (a pull request is an
-// issue) and GET /user, under / (github.com) and /api/v3/ (GitHub
-// Enterprise Server); see rest.go.
+// issue), GET /user and the comparison of two commits, under / (github.com)
+// and /api/v3/ (GitHub Enterprise Server); see rest.go.
+//
+// A repository may hold a commit graph (AddCommit) and deployments with
+// their statuses (AddDeployment, AddDeploymentStatus), served by GraphQL's
+// Repository.deployments and compared by REST's compare endpoint by
+// walking parents, as git does; see deployments.go and compare.go.
 //
 // Both APIs count GitHub's rate limits and report them in the
 // x-ratelimit-* headers; with Options.Limits they also refuse requests
@@ -48,6 +53,14 @@ type Options struct {
 	// Limits are the rate limits enforced; the zero value enforces none
 	// (see Limits, and ActionsLimits for GitHub's figures).
 	Limits Limits
+	// Permissions are the token's permissions by GitHub's names, as a
+	// workflow's permissions block writes them ({"deployments": "read",
+	// "contents": "read"}); a scope not listed is "none", as it is for a
+	// workflow that lists any. Nil grants every permission. Reading what
+	// a missing permission guards is refused as GitHub refuses it
+	// ("Resource not accessible by integration"). Only deployments
+	// (GraphQL) and the commit comparison (REST, contents) check it.
+	Permissions map[string]string
 }
 
 // PullRequest is a pull request as the simulator stores it.
@@ -88,12 +101,13 @@ type Server struct {
 	// ("POST /graphql").
 	Control sim.Control
 
-	token     string
-	login     string
-	limits    Limits
-	now       func() time.Time
-	resolvers resolverTable
-	router    *http.ServeMux
+	token       string
+	login       string
+	limits      Limits
+	permissions map[string]string
+	now         func() time.Time
+	resolvers   resolverTable
+	router      *http.ServeMux
 
 	mu    sync.RWMutex
 	repos map[string]*repoState // key: lower-case "owner/name"
@@ -102,6 +116,10 @@ type Server struct {
 	// finds the repository of a comment by id.
 	commentSeq  int64
 	commentRepo map[int64]*repoState
+	// deploymentSeq is the last deployment id handed out; commitSeq
+	// numbers commits in the order they were added, which is an order
+	// parents come first in.
+	deploymentSeq, commitSeq int
 
 	rateMu    sync.Mutex
 	rateUsed  int
@@ -116,6 +134,8 @@ type repoState struct {
 	owner, name string
 	prs         map[int]*PullRequest
 	comments    map[int][]*IssueComment // by issue number, oldest first
+	commits     map[string]*gitCommit   // the commit graph, by SHA
+	deployments []*deploymentState      // in the order they were created
 }
 
 func (r *repoState) nameWithOwner() string { return r.owner + "/" + r.name }
@@ -141,15 +161,17 @@ func New(o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{
-		token:       o.Token,
-		login:       o.Login,
-		limits:      o.Limits,
-		now:         o.Now,
-		resolvers:   githubResolvers(),
-		repos:       map[string]*repoState{},
-		orgs:        map[string]bool{},
-		commentSeq:  firstCommentID - 1,
-		commentRepo: map[int64]*repoState{},
+		token:         o.Token,
+		login:         o.Login,
+		limits:        o.Limits,
+		permissions:   clonePermissions(o.Permissions),
+		now:           o.Now,
+		resolvers:     githubResolvers(),
+		repos:         map[string]*repoState{},
+		orgs:          map[string]bool{},
+		commentSeq:    firstCommentID - 1,
+		commentRepo:   map[int64]*repoState{},
+		deploymentSeq: firstDeploymentID - 1,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
@@ -190,7 +212,8 @@ func (s *Server) repoLocked(owner, name string) *repoState {
 	key := strings.ToLower(owner + "/" + name)
 	r := s.repos[key]
 	if r == nil {
-		r = &repoState{owner: owner, name: name, prs: map[int]*PullRequest{}, comments: map[int][]*IssueComment{}}
+		r = &repoState{owner: owner, name: name, prs: map[int]*PullRequest{}, comments: map[int][]*IssueComment{},
+			commits: map[string]*gitCommit{}}
 		s.repos[key] = r
 	}
 	return r

@@ -274,6 +274,7 @@ func githubResolvers() resolverTable {
 		return encodeCursor(p.end - 1)
 	}))
 
+	addDeploymentResolvers(t)
 	addIntrospection(t)
 	return t
 }
@@ -295,10 +296,19 @@ func splitMessage(msg string) (headline, body string) {
 	return strings.TrimRight(headline, "\r"), strings.TrimSpace(body)
 }
 
-// parentsOf lists a commit's parents. Inside a pull request the first
-// parent of each commit is the one before it; parents outside the pull
-// request (its base, a merged-in branch) get stable invented OIDs.
+// parentsOf lists a commit's parents. A commit in the repository's graph
+// (AddCommit) has the parents it was added with. Otherwise, inside a pull
+// request the first parent of each commit is the one before it; parents
+// outside the pull request (its base, a merged-in branch) get stable
+// invented OIDs.
 func parentsOf(cv *commitVal) []*commitVal {
+	if gc := cv.r.commits[cv.c.OID]; gc != nil {
+		out := make([]*commitVal, 0, len(gc.parents))
+		for _, p := range gc.parents {
+			out = append(out, graphCommitVal(cv.r, cv.r.commits[p]))
+		}
+		return out
+	}
 	outside := func(k int) *commitVal {
 		return &commitVal{r: cv.r, index: -1, c: Commit{
 			OID:           fakeOID(cv.c.OID + "^" + strconv.Itoa(k)),

@@ -22,6 +22,7 @@ import (
 //	GET    /repos/{owner}/{repo}/issues/comments/{id}      get one
 //	PATCH  /repos/{owner}/{repo}/issues/comments/{id}      edit
 //	DELETE /repos/{owner}/{repo}/issues/comments/{id}      delete
+//	GET    /repos/{owner}/{repo}/compare/{base}...{head}   compare two commits (compare.go)
 //
 // Only pull requests are issues here: a number that is not a stored pull
 // request answers 404, as an unknown issue does on GitHub.
@@ -158,40 +159,65 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c.api = c.origin
 	}
-	seg := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case len(seg) == 1 && seg[0] == "user" && r.Method == http.MethodGet:
+	c.route(strings.Split(strings.Trim(path, "/"), "/"))
+}
+
+// route sends an authenticated request, its path split into segments
+// (without the /api/v3 prefix), to its handler.
+func (c *restCall) route(seg []string) {
+	if len(seg) == 1 && seg[0] == "user" && c.r.Method == http.MethodGet {
 		c.getUser()
-	case len(seg) == 6 && seg[0] == "repos" && seg[3] == "issues" && seg[4] == "comments":
-		id, err := strconv.ParseInt(seg[5], 10, 64)
-		if err != nil || id <= 0 {
-			c.notFound(restDocs)
-			return
-		}
-		switch r.Method {
-		case http.MethodGet:
-			c.getComment(seg[1], seg[2], id)
-		case http.MethodPatch:
-			c.editComment(seg[1], seg[2], id)
-		case http.MethodDelete:
-			c.deleteComment(seg[1], seg[2], id)
-		default:
-			c.notFound(restDocs)
-		}
-	case len(seg) == 6 && seg[0] == "repos" && seg[3] == "issues" && seg[5] == "comments":
-		number, err := strconv.Atoi(seg[4])
-		if err != nil || number <= 0 {
-			c.notFound(restDocs)
-			return
-		}
-		switch r.Method {
-		case http.MethodGet:
-			c.listComments(seg[1], seg[2], number)
-		case http.MethodPost:
-			c.createComment(seg[1], seg[2], number)
-		default:
-			c.notFound(restDocs)
-		}
+		return
+	}
+	if len(seg) < 5 || seg[0] != "repos" {
+		c.notFound(restDocs)
+		return
+	}
+	owner, repo := seg[1], seg[2]
+	switch {
+	case seg[3] == "compare" && c.r.Method == http.MethodGet:
+		// basehead may hold slashes (branch names): the rest of the path.
+		c.compare(owner, repo, strings.Join(seg[4:], "/"))
+	case len(seg) == 6 && seg[3] == "issues" && seg[4] == "comments":
+		c.commentByID(owner, repo, seg[5])
+	case len(seg) == 6 && seg[3] == "issues" && seg[5] == "comments":
+		c.issueComments(owner, repo, seg[4])
+	default:
+		c.notFound(restDocs)
+	}
+}
+
+// commentByID routes /repos/{owner}/{repo}/issues/comments/{id}.
+func (c *restCall) commentByID(owner, repo, rawID string) {
+	id, err := strconv.ParseInt(rawID, 10, 64)
+	if err != nil || id <= 0 {
+		c.notFound(restDocs)
+		return
+	}
+	switch c.r.Method {
+	case http.MethodGet:
+		c.getComment(owner, repo, id)
+	case http.MethodPatch:
+		c.editComment(owner, repo, id)
+	case http.MethodDelete:
+		c.deleteComment(owner, repo, id)
+	default:
+		c.notFound(restDocs)
+	}
+}
+
+// issueComments routes /repos/{owner}/{repo}/issues/{number}/comments.
+func (c *restCall) issueComments(owner, repo, rawNumber string) {
+	number, err := strconv.Atoi(rawNumber)
+	if err != nil || number <= 0 {
+		c.notFound(restDocs)
+		return
+	}
+	switch c.r.Method {
+	case http.MethodGet:
+		c.listComments(owner, repo, number)
+	case http.MethodPost:
+		c.createComment(owner, repo, number)
 	default:
 		c.notFound(restDocs)
 	}

@@ -23,6 +23,31 @@ enum PullRequestState {
   OPEN
 }
 
+enum DeploymentStatusState {
+  ERROR
+  FAILURE
+  INACTIVE
+  IN_PROGRESS
+  PENDING
+  QUEUED
+  SUCCESS
+  WAITING
+}
+
+enum DeploymentOrderField {
+  CREATED_AT
+}
+
+enum OrderDirection {
+  ASC
+  DESC
+}
+
+input DeploymentOrder {
+  direction: OrderDirection!
+  field: DeploymentOrderField!
+}
+
 type Query {
   repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
   rateLimit(dryRun: Boolean = false): RateLimit
@@ -73,6 +98,52 @@ type Repository {
   url: URI!
   owner: RepositoryOwner!
   pullRequest(number: Int!): PullRequest
+  deployments(
+    after: String
+    before: String
+    environments: [String!]
+    first: Int
+    last: Int
+    orderBy: DeploymentOrder = {field: CREATED_AT, direction: ASC}
+  ): DeploymentConnection!
+}
+
+type DeploymentConnection {
+  totalCount: Int!
+  pageInfo: PageInfo!
+  nodes: [Deployment]
+  edges: [DeploymentEdge]
+}
+
+type DeploymentEdge {
+  cursor: String!
+  node: Deployment
+}
+
+type Deployment {
+  id: ID!
+  databaseId: Int
+  createdAt: DateTime!
+  environment: String
+  commitOid: String!
+  commit: Commit
+  latestStatus: DeploymentStatus
+  statuses(after: String, before: String, first: Int, last: Int): DeploymentStatusConnection
+}
+
+type DeploymentStatusConnection {
+  totalCount: Int!
+  pageInfo: PageInfo!
+  nodes: [DeploymentStatus]
+}
+
+type DeploymentStatus {
+  id: ID!
+  state: DeploymentStatusState!
+  createdAt: DateTime!
+  description: String
+  environmentUrl: URI
+  logUrl: URI
 }
 
 type PullRequest {

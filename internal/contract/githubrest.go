@@ -1,0 +1,36 @@
+package contract
+
+import "testing"
+
+// gitHubRESTSpecFile is GitHub's REST API OpenAPI description, relative to
+// Dir.
+const gitHubRESTSpecFile = "github/rest/api.github.com.json"
+
+// GitHubRESTSpec loads github/rest/api.github.com.json under Dir: GitHub's
+// OpenAPI 3.0 description of the REST API of api.github.com, as Octokit
+// republishes it (@octokit/openapi, generated from
+// github/rest-api-description). Paths under /api/v3/ (GitHub Enterprise
+// Server) are validated as the same paths of api.github.com. The document
+// is about 13 MB and takes seconds to load, so it is loaded once per
+// process. When the contracts are absent GitHubRESTSpec reports them
+// missing, like Require; it fails the test when the file cannot be loaded.
+//
+// The document is used as published: nothing is added or corrected. So
+// an answer GitHub gives but the description leaves out (403 "Resource
+// not accessible by integration" for most operations) is reported as
+// undocumented.
+func GitHubRESTSpec(t testing.TB) *Spec {
+	t.Helper()
+	p := RequireFile(t, gitHubRESTSpecFile)
+	s, err := cached("openapi "+p, func() (*Spec, error) {
+		return loadSpec(specConfig{
+			name:    "GitHub REST",
+			path:    p,
+			aliases: []alias{{from: "/api/v3/", to: "/"}},
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
