@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,11 +12,13 @@ import (
 
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/clients"
+	"github.com/fixproof/fixproof/internal/deployment"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sweep"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // sweeping reports whether this run sweeps rather than handles a PR.
@@ -40,6 +43,14 @@ func (r *runner) sweep(ctx context.Context) error {
 		return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 	}
 	sentries := &sentryOrgs{settings: r.clients, hc: r.httpc}
+	var deploys []sweep.Deploys
+	if r.cfg.VerifyFrom != verify.FromMerge {
+		gh, err := clients.Deployments(r.clients, r.httpc)
+		if err != nil {
+			return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
+		}
+		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.gha.Warningf})
+	}
 	start := r.now()
 	sw := sweep.New(sweep.Config{
 		Params: r.cfg.Verify, Label: r.cfg.VerifyLabel, Projects: r.cfg.Projects,
@@ -51,7 +62,7 @@ func (r *runner) sweep(ctx context.Context) error {
 			r.gha.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
 				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 		},
-	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Now: r.now})
+	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Deploys: deploys, Now: r.now})
 	rep, err := sw.Run(ctx)
 	if err != nil {
 		// The labelled issues could not even be listed: no keys to report.
@@ -278,3 +289,26 @@ func (s *sentryOrgs) EventCounts(ctx context.Context, org, id string, start, end
 }
 
 var _ sweep.Sentry = (*sentryOrgs)(nil)
+
+// githubDeploys asks GitHub's deployments when a merge reached the
+// environment. With verify_from auto, a token that may not read
+// deployments is a warning (once) and the source counts as knowing none,
+// so the sweep counts from the merge as before; with deploy it is an
+// error on every issue.
+type githubDeploys struct {
+	gh     *deployment.GitHub
+	from   verify.From
+	warn   func(format string, args ...any)
+	warned sync.Once
+}
+
+func (g *githubDeploys) FirstDeploy(ctx context.Context, q sweep.DeployQuery) (loop.Deploy, bool, bool, error) {
+	d, found, known, err := g.gh.FirstDeploy(ctx, q.Repo, q.Commit, q.Environment, q.Since)
+	if errors.Is(err, deployment.ErrNoPermission) && g.from == verify.FromAuto {
+		g.warned.Do(func() {
+			g.warn("GitHub deployments are not read, so verification counts from the merge: %s", clean(err.Error()))
+		})
+		return loop.Deploy{}, false, false, nil
+	}
+	return d, found, known, err
+}

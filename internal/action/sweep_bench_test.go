@@ -29,7 +29,7 @@ func BenchmarkSweep10000(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		w := newBareWorld(b, jirasim.Cloud)
-		arrangeSweep(b, w, issues)
+		arrangeSweep(b, w, issues, mergedAt)
 		for _, c := range []interface{ SetLatency(time.Duration) }{&w.jira.Control, &w.sentry.Control, &w.gh.Control} {
 			c.SetLatency(latency)
 		}
@@ -63,9 +63,10 @@ func BenchmarkSweep10000(b *testing.B) {
 
 // arrangeSweep makes n labelled issues as a merged PR leaves them: Done,
 // labelled, a remote link to a Sentry issue, and the merge and the link
-// (read at the merge) in the property.
-// Every tenth fix is quiet since its merge; the others are still noisy.
-func arrangeSweep(b testing.TB, w *world, n int) {
+// (read at linksRead, as the merge records it; zero: not recorded, as by a
+// release before links were recorded) in the property. Every tenth fix is
+// quiet since its merge; the others are still noisy.
+func arrangeSweep(b testing.TB, w *world, n int, linksRead time.Time) {
 	w.jira.AddProject("BIG", "Big", jirasim.DefaultWorkflow())
 	for i := 1; i <= n; i++ {
 		key := fmt.Sprintf("BIG-%d", i)
@@ -73,10 +74,14 @@ func arrangeSweep(b testing.TB, w *world, n int) {
 		if err := w.jira.AddIssue(key, "Crash "+id, "Done"); err != nil {
 			b.Fatal(err)
 		}
-		prop, _ := json.Marshal(loop.Property{Merge: &loop.Merge{
+		p := loop.Property{Merge: &loop.Merge{
 			At: mergedAt.Format(time.RFC3339), Commit: mergeSHA, Repo: repoFull, PR: i,
 			URL: fmt.Sprintf("https://github.com/%s/pull/%d", repoFull, i)},
-			Sentry: []loop.SentryRef{{Org: sentryOrg, IssueID: loop.ID(id)}}, LinksRead: mergedAt.Format(time.RFC3339)})
+			Sentry: []loop.SentryRef{{Org: sentryOrg, IssueID: loop.ID(id)}}}
+		if !linksRead.IsZero() {
+			p.LinksRead = linksRead.Format(time.RFC3339)
+		}
+		prop, _ := json.Marshal(p)
 		if err := w.jira.SetProperty(key, "fixproof", prop); err != nil {
 			b.Fatal(err)
 		}

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/deployment"
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/shurcooL/githubv4"
 )
 
 // Settings are what the clients need to know: where each service is and
@@ -109,6 +111,18 @@ func GitHub(s Settings, hc *http.Client) *githubpr.Client {
 // sending the token with every request.
 func PRComments(s Settings, hc *http.Client) (*prcomment.Client, error) {
 	return prcomment.New(s.GitHub.APIURL, withToken(s.GitHub.Token, hc))
+}
+
+// Deployments is the client that finds when a merge was deployed (GitHub
+// deployments through GraphQL, commit comparisons through REST), sending
+// the token with every request.
+func Deployments(s Settings, hc *http.Client) (*deployment.GitHub, error) {
+	hc = withToken(s.GitHub.Token, hc)
+	rest, err := prcomment.REST(s.GitHub.APIURL, hc)
+	if err != nil {
+		return nil, err
+	}
+	return deployment.NewGitHub(githubv4.NewEnterpriseClient(s.GitHub.GraphQLURL, hc), rest), nil
 }
 
 // withToken is hc with GitHub's token added to each request before the

@@ -87,6 +87,11 @@ func each(ctx context.Context, s Settings, hc *http.Client) map[string]error {
 	if _, err := GitHub(s, hc).Fetch(ctx, "acme/shop", 7); err != nil {
 		errs["github"] = err
 	}
+	if dc, err := Deployments(s, hc); err != nil {
+		errs["github deployments"] = err
+	} else if _, _, _, err := dc.FirstDeploy(ctx, "acme/shop", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", "production", time.Time{}); err != nil {
+		errs["github deployments"] = err
+	}
 	if pc, err := PRComments(s, hc); err != nil {
 		errs["github rest"] = err
 	} else if _, err := pc.Upsert(ctx, "acme/shop", 7, "test", "hello"); err != nil {

@@ -22,6 +22,11 @@ import (
 // time may come from another machine than GitHub's deployment records).
 const ClockSkew = 5 * time.Minute
 
+// ErrNoPermission is in the error when the token may not read deployments
+// or the repository's contents: a setting for the user to fix, which a
+// caller counting from the merge anyway may prefer to warn about.
+var ErrNoPermission = errors.New("the token lacks a permission")
+
 // pageSize is GitHub's largest GraphQL page.
 const pageSize = 100
 
@@ -219,8 +224,8 @@ func listError(repo, environment string, err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "Resource not accessible by"):
-		return fmt.Errorf("deployment: list %s's deployments to %q: the token may not read deployments: "+
-			"grant it the deployments: read permission (in a workflow, permissions: deployments: read): %w", repo, environment, err)
+		return fmt.Errorf("deployment: list %s's deployments to %q: %w: "+
+			"grant it the deployments: read permission (in a workflow, permissions: deployments: read): %w", repo, environment, ErrNoPermission, err)
 	case strings.Contains(msg, "Could not resolve to a Repository"):
 		return fmt.Errorf("deployment: list %s's deployments to %q: no such repository, or the token cannot see it: %w", repo, environment, err)
 	}
@@ -251,8 +256,8 @@ func (g *GitHub) holds(ctx context.Context, owner, name, merge, deployed string)
 		if h := er.Response.Header.Get("X-Accepted-GitHub-Permissions"); h != "" {
 			accepted = " (GitHub accepts " + h + ")"
 		}
-		return false, fmt.Errorf("%s: the token may not read the repository's contents: grant it the contents: read permission%s "+
-			"(in a workflow, permissions: contents: read): %w", where, accepted, err)
+		return false, fmt.Errorf("%s: %w: grant it the contents: read permission%s "+
+			"(in a workflow, permissions: contents: read): %w", where, ErrNoPermission, accepted, err)
 	}
 	return false, fmt.Errorf("%s: %w", where, err)
 }

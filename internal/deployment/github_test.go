@@ -274,7 +274,7 @@ func TestAMissingDeploymentsPermissionIsNamed(t *testing.T) {
 	w := newWorld(t, worldOptions{permissions: map[string]string{"contents": "read"}})
 	_, found, known, err := w.first()
 	if err == nil || found || known ||
-		!strings.Contains(err.Error(), "deployments: read") || !strings.Contains(err.Error(), "Resource not accessible by integration") {
+		!strings.Contains(err.Error(), "deployments: read") || !strings.Contains(err.Error(), "Resource not accessible by integration") || !errors.Is(err, ErrNoPermission) {
 		t.Errorf("found %v known %v err %v", found, known, err)
 	}
 }
@@ -284,7 +284,7 @@ func TestAMissingContentsPermissionIsNamed(t *testing.T) {
 	w.deploy("production", "after", 5, st{"SUCCESS", 6})
 	_, _, _, err := w.first()
 	var er *github.ErrorResponse
-	if err == nil || !strings.Contains(err.Error(), "contents: read") || !strings.Contains(err.Error(), "contents=read") || !errors.As(err, &er) {
+	if err == nil || !strings.Contains(err.Error(), "contents: read") || !strings.Contains(err.Error(), "contents=read") || !errors.As(err, &er) || !errors.Is(err, ErrNoPermission) {
 		t.Errorf("err %v", err)
 	}
 }

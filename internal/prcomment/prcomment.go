@@ -106,6 +106,17 @@ var apiURLRule = baseurl.Rule{Service: "prcomment", Names: "API URL", Credential
 // Server), used as given. httpClient must add the token (Authorization
 // header) and any retries; the client adds neither.
 func New(apiURL string, httpClient *http.Client) (*Client, error) {
+	gh, err := REST(apiURL, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{gh: gh}, nil
+}
+
+// REST is a go-github client for the REST API at apiURL, used as given
+// (see New): the one place GitHub's REST address is checked and turned
+// into go-github's base URL, for every REST client fixproof builds.
+func REST(apiURL string, httpClient *http.Client) (*github.Client, error) {
 	if httpClient == nil {
 		return nil, errors.New("prcomment: nil *http.Client; pass one whose transport adds the token")
 	}
@@ -124,7 +135,7 @@ func New(apiURL string, httpClient *http.Client) (*Client, error) {
 	}
 	gh := github.NewClient(httpClient)
 	gh.BaseURL = u
-	return &Client{gh: gh}, nil
+	return gh, nil
 }
 
 // MarkerLine is the first line Upsert writes for marker.
