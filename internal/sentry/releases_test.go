@@ -98,6 +98,23 @@ func TestFirstDeployFindsTheCommitInALaterRelease(t *testing.T) {
 	}
 }
 
+// TestFirstDeployTakesTheEarliestAcrossReleases: two releases hold the
+// fix; the newer one reached production first (the older one was
+// deployed later, in a rollback, say), so its deploy is the first, and a
+// redeploy of it later changes nothing.
+func TestFirstDeployTakesTheEarliestAcrossReleases(t *testing.T) {
+	e, project := shop(t)
+	e.release("shop@1.4.3", at(8, 10), fix)
+	e.deploy("shop@1.4.3", "production", at(11, 0))
+	e.release("shop@1.4.4", at(9, 0), other, fix)
+	e.deploy("shop@1.4.4", "production", at(10, 0))
+	e.deploy("shop@1.4.4", "production", at(11, 30))
+	got := e.firstDeploy(t, project, fix, "production")
+	if want := (firstDeploy{at(10, 0), "shop@1.4.4", true, true}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
 // TestFirstDeployWithoutTheCommitInAnyRelease: production gets deploys,
 // none of a release with the fix: not found, but the environment is
 // known.
@@ -248,7 +265,8 @@ func TestFirstDeployRejectsBadArguments(t *testing.T) {
 }
 
 // TestReleaseVersionsAreEscaped reads the commits and deploys of a
-// version holding "@" and "+"; a version Sentry cannot have (a slash, a
+// version holding "@" and "+", and of one holding " ", "#", "?" and "%";
+// a version Sentry cannot have (a slash, a
 // backslash) is refused before any request.
 func TestReleaseVersionsAreEscaped(t *testing.T) {
 	e, _ := shop(t)
@@ -263,6 +281,13 @@ func TestReleaseVersionsAreEscaped(t *testing.T) {
 	want := []Deploy{{ID: "1", Environment: "production", URL: "https://ci.example/7", DateStarted: at(8, 20), DateFinished: at(8, 25)}}
 	if err != nil || !reflect.DeepEqual(deploys, want) {
 		t.Errorf("deploys %+v, %v\nwant %+v", deploys, err, want)
+	}
+	// A space, "#", "?" and "%" are allowed in versions and must not
+	// become a fragment, a query or an escape.
+	odd := "1.0 rc#2?x=%41"
+	e.release(odd, at(8, 20), other)
+	if commits, err := e.c.ReleaseCommits(ctx, odd); err != nil || !reflect.DeepEqual(commits, []string{other}) {
+		t.Errorf("commits of %q: %v, %v", odd, commits, err)
 	}
 	before := e.s.Control.Total()
 	for _, bad := range []string{"a/b", `a\b`, "", strings.Repeat("v", 201)} {
