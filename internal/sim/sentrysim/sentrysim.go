@@ -81,8 +81,9 @@ type Options struct {
 }
 
 // Server is a simulated Sentry. Create it with New, populate it with
-// AddIssue, script it with SetTimeline, serve Handler, and inspect it with
-// Issue.
+// AddIssue, AddRelease and AddDeploy, script its counts with SetTimeline
+// (SetTimelineIn for an environment), SetSessions and SetTransactions,
+// serve Handler, and inspect it with Issue.
 type Server struct {
 	// Control injects latency and faults (e.g. a 429 with
 	// X-Sentry-Rate-Limit-Reset) and counts requests.
