@@ -2,23 +2,27 @@ package sentry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Bucket is the number of events in one interval-sized window starting at
-// Start.
+// Bucket is the number of events (errors, transactions) or sessions in
+// one interval-sized window starting at Start.
 type Bucket struct {
 	// Start is the window's start, in UTC, a multiple of the interval
 	// since the Unix epoch.
 	Start time.Time
-	// Count is the number of events in the window (Sentry sends a number
-	// that may in principle be fractional).
+	// Count is the number of events or sessions in the window (Sentry
+	// sends a number that may be fractional: transactions are sampled and
+	// extrapolated).
 	Count float64
 	// Incomplete is set when the window had not ended, with time for
 	// ingestion, when Sentry counted it: its count may still grow.
@@ -33,8 +37,8 @@ const maxBuckets = 10000
 // incomplete (INGESTION_DELAY in Sentry's timeseries endpoint).
 const ingestionDelay = 90 * time.Second
 
-// EventCounts returns the number of error events of one issue per
-// interval-sized bucket between start and end:
+// EventCounts returns the number of error events of one issue, in every
+// environment, per interval-sized bucket between start and end:
 //
 //	GET /api/0/organizations/{org}/events-timeseries/?dataset=errors&query=issue.id:<id>
 //	    &yAxis=count()&interval=<seconds>&start=<RFC 3339>&end=<RFC 3339>&project=-1
@@ -56,21 +60,117 @@ const ingestionDelay = 90 * time.Second
 // Sentry replaces an interval it finds unsuitable by one of its own; the
 // answer is then an error rather than buckets of another size.
 func (c *Client) EventCounts(ctx context.Context, issueID string, start, end time.Time, interval time.Duration) ([]Bucket, error) {
+	return c.EventCountsIn(ctx, issueID, "", start, end, interval)
+}
+
+// EventCountsIn is EventCounts in one environment (the request adds
+// environment=<name>); an empty environment is every environment, as in
+// EventCounts. Counting errors and the traffic they are divided by
+// (SessionCounts, TransactionCounts) in the same environment keeps a rate
+// honest. Sentry answers 404 (ErrNotFound) for an environment the
+// organization has never seen.
+func (c *Client) EventCountsIn(ctx context.Context, issueID, environment string, start, end time.Time, interval time.Duration) ([]Bucket, error) {
 	if err := checkID(issueID); err != nil {
 		return nil, err
 	}
-	op := "count events of issue " + issueID
-	if err := checkCountWindow(op, start, end, interval); err != nil {
+	op := "count events of issue " + issueID + inEnvironment(environment)
+	q, err := countQuery(op, "errors", "issue.id:"+issueID, "-1", environment, start, end, interval)
+	if err != nil {
 		return nil, err
 	}
+	return c.countSeries(ctx, op, q, start, end, interval)
+}
+
+// TransactionCounts returns the number of transactions of a project (by
+// its numeric id, Issue.ProjectID) in an environment (empty: every
+// environment) per interval-sized bucket between start and end, the
+// traffic an error rate per 1,000 transactions is divided by:
+//
+//	GET /api/0/organizations/{org}/events-timeseries/?dataset=spans&query=is_transaction:true
+//	    &yAxis=count()&interval=<seconds>&start=...&end=...&project=<id>[&environment=<name>]
+//
+// Buckets are as in EventCounts. Sentry samples spans and extrapolates
+// count() from the sample, so counts may be fractional. Sentry answers
+// 404 (ErrNotFound) for an environment the organization has never seen
+// and 403 for a project the token cannot see.
+func (c *Client) TransactionCounts(ctx context.Context, projectID, environment string, start, end time.Time, interval time.Duration) ([]Bucket, error) {
+	if err := checkProjectID(projectID); err != nil {
+		return nil, err
+	}
+	op := "count transactions of project " + projectID + inEnvironment(environment)
+	q, err := countQuery(op, "spans", "is_transaction:true", projectID, environment, start, end, interval)
+	if err != nil {
+		return nil, err
+	}
+	return c.countSeries(ctx, op, q, start, end, interval)
+}
+
+// maxTopEvents is the most issues EventCountsMany counts in one request:
+// Sentry's topEvents is at most 10 (MAX_TOP_EVENTS; the parameter's
+// description: "must be between 1 and 10").
+const maxTopEvents = 10
+
+// EventCountsMany is EventCountsIn for up to 10 issues in one request,
+// the per-issue buckets by issue id, every id asked present (duplicates
+// count once). It asks Sentry for the top issues among those named,
+// grouped by issue:
+//
+//	GET .../events-timeseries/?dataset=errors&query=issue.id:[<id>,<id>,...]&groupBy=issue.id
+//	    &topEvents=<number of ids>&sort=-count()&excludeOther=1&yAxis=count()&interval=...
+//	    &start=...&end=...&project=-1[&environment=<name>]
+//
+// Sentry answers a series per issue that has events in [start, end),
+// each naming its issue in groupBy ([{"key": "issue.id", "value": id}]);
+// an issue without events has no series and gets zero buckets, made up as
+// in EventCounts. With topEvents as large as the list, every issue with
+// events is among the top ones, so excludeOther=1 drops nothing. The
+// buckets are those EventCountsIn gives each issue on its own.
+func (c *Client) EventCountsMany(ctx context.Context, issueIDs []string, environment string, start, end time.Time, interval time.Duration) (map[string][]Bucket, error) {
+	ids, err := distinctIDs(issueIDs)
+	if err != nil {
+		return nil, err
+	}
+	op := "count events of issues " + strings.Join(ids, ",") + inEnvironment(environment)
+	q, err := countQuery(op, "errors", "issue.id:["+strings.Join(ids, ",")+"]", "-1", environment, start, end, interval)
+	if err != nil {
+		return nil, err
+	}
+	q.Set("groupBy", "issue.id")
+	q.Set("topEvents", strconv.Itoa(len(ids)))
+	q.Set("sort", "-count()")
+	q.Set("excludeOther", "1")
 	var resp timeseriesAnswer
-	if _, err := c.do(ctx, op, http.MethodGet, c.orgPath("events-timeseries/"), eventCountsQuery(issueID, start, end, interval), nil, &resp); err != nil {
+	if _, err := c.do(ctx, op, http.MethodGet, c.orgPath("events-timeseries/"), q, nil, &resp); err != nil {
 		return nil, err
 	}
-	if len(resp.TimeSeries) == 0 {
-		return zeroBuckets(alignDown(start, interval), end, interval, c.now()), nil
+	out, err := resp.byIssue(op, ids, end, interval)
+	if err != nil {
+		return nil, err
 	}
-	return resp.buckets(op, end, interval)
+	for _, id := range ids {
+		if out[id] == nil {
+			out[id] = zeroBuckets(alignDown(start, interval), end, interval, c.now())
+		}
+	}
+	return out, nil
+}
+
+// distinctIDs checks a list of issue ids for EventCountsMany and returns
+// it without duplicates, in its order.
+func distinctIDs(issueIDs []string) ([]string, error) {
+	var ids []string
+	for _, id := range issueIDs {
+		if err := checkID(id); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 || len(ids) > maxTopEvents {
+		return nil, fmt.Errorf("sentry: count events of issues: %d issues, want 1 to %d", len(ids), maxTopEvents)
+	}
+	return ids, nil
 }
 
 // checkCountWindow says what is wrong with asking for buckets of interval
@@ -90,21 +190,48 @@ func checkCountWindow(op string, start, end time.Time, interval time.Duration) e
 	return nil
 }
 
-// eventCountsQuery is the events-timeseries query for the error events of
-// one issue in all projects (see EventCounts).
-func eventCountsQuery(issueID string, start, end time.Time, interval time.Duration) url.Values {
-	return url.Values{
-		"dataset":  {"errors"},
-		"query":    {"issue.id:" + issueID},
+// countQuery checks the window and environment and builds the
+// events-timeseries query counting the events of query in dataset, in
+// project (an id, or -1 for all) and environment (empty: all).
+func countQuery(op, dataset, query, project, environment string, start, end time.Time, interval time.Duration) (url.Values, error) {
+	if err := checkCountWindow(op, start, end, interval); err != nil {
+		return nil, err
+	}
+	if err := checkEnvironment(op, environment); err != nil {
+		return nil, err
+	}
+	q := url.Values{
+		"dataset":  {dataset},
+		"query":    {query},
 		"yAxis":    {"count()"},
 		"interval": {strconv.FormatInt(int64(interval/time.Second), 10)},
 		"start":    {start.UTC().Format(time.RFC3339Nano)},
 		"end":      {end.UTC().Format(time.RFC3339Nano)},
-		"project":  {"-1"},
+		"project":  {project},
 	}
+	if environment != "" {
+		q.Set("environment", environment)
+	}
+	return q, nil
 }
 
-// timeseriesAnswer is what EventCounts reads of an events-timeseries
+// countSeries sends an events-timeseries query for one ungrouped count()
+// series and returns its buckets (see EventCounts).
+func (c *Client) countSeries(ctx context.Context, op string, q url.Values, start, end time.Time, interval time.Duration) ([]Bucket, error) {
+	var resp timeseriesAnswer
+	if _, err := c.do(ctx, op, http.MethodGet, c.orgPath("events-timeseries/"), q, nil, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.TimeSeries) == 0 {
+		return zeroBuckets(alignDown(start, interval), end, interval, c.now()), nil
+	}
+	if len(resp.TimeSeries) != 1 || len(resp.TimeSeries[0].GroupBy) > 0 {
+		return nil, fmt.Errorf("sentry: %s: want one ungrouped count() series, got %d series", op, len(resp.TimeSeries))
+	}
+	return resp.TimeSeries[0].buckets(op, end, interval)
+}
+
+// timeseriesAnswer is what the client reads of an events-timeseries
 // answer.
 type timeseriesAnswer struct {
 	TimeSeries []countSeries `json:"timeSeries"`
@@ -112,11 +239,20 @@ type timeseriesAnswer struct {
 
 type countSeries struct {
 	YAxis   string       `json:"yAxis"`
-	GroupBy []any        `json:"groupBy"`
+	GroupBy []groupKey   `json:"groupBy"`
 	Values  []countValue `json:"values"`
 	Meta    struct {
 		Interval float64 `json:"interval"`
+		IsOther  bool    `json:"isOther"`
 	} `json:"meta"`
+}
+
+// groupKey is one entry of a series' groupBy: the value is a string or a
+// number, kept as sent so that an id beyond a float64's precision stays
+// exact.
+type groupKey struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
 }
 
 type countValue struct {
@@ -125,14 +261,74 @@ type countValue struct {
 	Incomplete bool     `json:"incomplete"`
 }
 
-// buckets checks that the answer is the one ungrouped count() series of
-// buckets of interval asked for, and returns its buckets starting before
-// end, in time order. Errors name op.
-func (a timeseriesAnswer) buckets(op string, end time.Time, interval time.Duration) ([]Bucket, error) {
-	if len(a.TimeSeries) != 1 || a.TimeSeries[0].YAxis != "count()" || len(a.TimeSeries[0].GroupBy) > 0 {
-		return nil, fmt.Errorf("sentry: %s: want one ungrouped count() series, got %d series", op, len(a.TimeSeries))
+// byIssue reads a grouped answer (see EventCountsMany): the buckets of
+// each series by the issue its groupBy names, which must be one of ids
+// and named once. An ungrouped series is accepted only when it counts
+// nothing (it then says nothing about any issue); an "Other" series is an
+// error, as excludeOther=1 was asked.
+func (a timeseriesAnswer) byIssue(op string, ids []string, end time.Time, interval time.Duration) (map[string][]Bucket, error) {
+	out := map[string][]Bucket{}
+	for _, ts := range a.TimeSeries {
+		id, err := ts.issueID()
+		if err != nil {
+			return nil, fmt.Errorf("sentry: %s: %w", op, err)
+		}
+		switch {
+		case id == "" && ts.counted() == 0 && !ts.Meta.IsOther:
+			continue
+		case id == "" || ts.Meta.IsOther:
+			return nil, fmt.Errorf("sentry: %s: a series not grouped by issue", op)
+		case !slices.Contains(ids, id):
+			return nil, fmt.Errorf("sentry: %s: a series of issue %s, which was not asked for", op, id)
+		case out[id] != nil:
+			return nil, fmt.Errorf("sentry: %s: two series of issue %s", op, id)
+		}
+		bs, err := ts.buckets(op, end, interval)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = bs
 	}
-	ts := a.TimeSeries[0]
+	return out, nil
+}
+
+// issueID is the issue a series' groupBy names ("" when it names none):
+// its issue.id entry, a string or a number of digits.
+func (ts countSeries) issueID() (string, error) {
+	for _, g := range ts.GroupBy {
+		if g.Key != "issue.id" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(g.Value, &s) != nil {
+			s = string(g.Value)
+		}
+		if !numeric(s) {
+			return "", fmt.Errorf("groupBy issue.id %s is not an issue id", g.Value)
+		}
+		return s, nil
+	}
+	return "", nil
+}
+
+// counted is the sum of a series' values.
+func (ts countSeries) counted() float64 {
+	n := 0.0
+	for _, v := range ts.Values {
+		if v.Value != nil {
+			n += *v.Value
+		}
+	}
+	return n
+}
+
+// buckets checks that the series is a count() series of buckets of
+// interval, and returns its buckets starting before end, in time order.
+// Errors name op.
+func (ts countSeries) buckets(op string, end time.Time, interval time.Duration) ([]Bucket, error) {
+	if ts.YAxis != "count()" {
+		return nil, fmt.Errorf("sentry: %s: want a count() series, got %q", op, ts.YAxis)
+	}
 	if !sameInterval(ts.Meta.Interval, interval) {
 		return nil, fmt.Errorf("sentry: %s: Sentry answered with buckets of %gms, not the %s asked for", op, ts.Meta.Interval, interval)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -59,51 +58,29 @@ func (a *apiNote) note() (Note, error) {
 	return n, err
 }
 
-// maxPages bounds how many pages Notes reads: 100 pages of Sentry's 100.
-const maxPages = 100
-
 // Notes lists the notes of an issue, newest first as Sentry lists them:
 // GET /api/0/organizations/{org}/issues/{id}/comments/, following Sentry's
-// pagination. Sentry announces a further page in the Link header as the
-// rel="next" link with results="true"; the client asks for it with that
-// link's cursor on its own base URL (it does not follow the link's host,
-// which a self-hosted Sentry may get wrong, and which would then receive
-// the token). A cursor seen twice, or more than 100 pages, is an error.
+// pagination (see eachPage).
 func (c *Client) Notes(ctx context.Context, issueID string) ([]Note, error) {
 	if err := checkID(issueID); err != nil {
 		return nil, err
 	}
 	op := "list notes of issue " + issueID
-	path := c.issuePath(issueID, "comments/")
 	var notes []Note
-	seen := map[string]bool{}
-	var q url.Values
-	for page := 1; ; page++ {
-		var batch []apiNote
-		h, err := c.do(ctx, op, http.MethodGet, path, q, nil, &batch)
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(ctx, c, op, c.issuePath(issueID, "comments/"), nil, func(batch []apiNote) (bool, error) {
 		for _, a := range batch {
 			n, err := a.note()
 			if err != nil {
-				return nil, fmt.Errorf("sentry: %s: note %s: %w", op, a.ID, err)
+				return false, fmt.Errorf("sentry: %s: note %s: %w", op, a.ID, err)
 			}
 			notes = append(notes, n)
 		}
-		cursor, more := nextCursor(strings.Join(h.Values("Link"), ", "))
-		if !more {
-			return notes, nil
-		}
-		switch {
-		case seen[cursor]:
-			return nil, fmt.Errorf("sentry: %s: pagination returned cursor %q twice", op, cursor)
-		case page >= maxPages:
-			return nil, fmt.Errorf("sentry: %s: more than %d pages", op, maxPages)
-		}
-		seen[cursor] = true
-		q = url.Values{"cursor": {cursor}}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return notes, nil
 }
 
 // AddNote adds a note to an issue: POST

@@ -1,7 +1,10 @@
 // Package sentry is a small context-aware client for the parts of Sentry's
 // web API that fixproof uses: read an issue, resolve it (in a commit),
-// count its error events per time window, read, add, edit and delete its
-// notes (comments), and list and create the external issues linked to it.
+// count its error events per time window (in an environment, or several
+// issues at once), count a project's sessions and transactions, find the
+// first deploy of a commit from Sentry's releases, read, add, edit and
+// delete an issue's notes (comments), and list and create the external
+// issues linked to it.
 //
 // It works with sentry.io and with self-hosted Sentry alike, authenticates
 // with a bearer auth token, and never retries on its own: pass an
@@ -128,18 +131,62 @@ func (e *APIError) Auth() bool {
 	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 }
 
+// ErrInvalidProjectID is returned, wrapped, for a project id that is not
+// Sentry's numeric project id, before any request is sent: the project
+// parameter of Sentry's organization endpoints takes ids only and answers
+// a slug with 400 ("Invalid project parameter. Values must be numbers.").
+var ErrInvalidProjectID = errors.New("sentry: invalid project id")
+
 // checkID returns an error wrapping ErrInvalidID unless id is a Sentry
 // issue id: 1 to 19 ASCII digits (Sentry's ids are 64-bit integers).
 func checkID(id string) error {
-	if id == "" || len(id) > 19 {
+	if !numeric(id) {
 		return fmt.Errorf("%w %q: want Sentry's numeric issue id", ErrInvalidID, id)
+	}
+	return nil
+}
+
+// checkProjectID returns an error wrapping ErrInvalidProjectID unless id
+// is a Sentry project id, digits like an issue id (Issue.ProjectID).
+func checkProjectID(id string) error {
+	if !numeric(id) {
+		return fmt.Errorf("%w %q: want Sentry's numeric project id, not its slug", ErrInvalidProjectID, id)
+	}
+	return nil
+}
+
+// numeric reports whether id is 1 to 19 ASCII digits, a 64-bit id.
+func numeric(id string) bool {
+	if id == "" || len(id) > 19 {
+		return false
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < '0' || id[i] > '9' {
-			return fmt.Errorf("%w %q: want Sentry's numeric issue id", ErrInvalidID, id)
+			return false
 		}
 	}
+	return true
+}
+
+// checkEnvironment returns an error unless name is empty (every
+// environment) or a name Sentry can have given an environment: at most
+// 64 characters, without a slash or a line break
+// (Environment.is_valid_name). Any other name cannot exist, so the request
+// would be wasted.
+func checkEnvironment(op, name string) error {
+	if len(name) > 64 || strings.ContainsAny(name, "\n\r\f/") {
+		return fmt.Errorf("sentry: %s: %q is not a Sentry environment name", op, name)
+	}
 	return nil
+}
+
+// inEnvironment is how an operation names its environment: nothing for
+// every environment.
+func inEnvironment(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " in " + strconv.Quote(name)
 }
 
 // orgPath is the escaped path of an organization resource, rest being
@@ -250,7 +297,8 @@ type Issue struct {
 	// Permalink is the issue's page in Sentry's web UI.
 	Permalink string
 	// Project is the project slug, ProjectID its numeric id (what the
-	// sessions and releases endpoints take).
+	// project parameter of SessionCounts, TransactionCounts and
+	// FirstDeploy takes).
 	Project, ProjectID string
 	// Count is the number of events of the issue (Sentry sends it as a
 	// string).

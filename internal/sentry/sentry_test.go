@@ -148,7 +148,10 @@ func TestIssue(t *testing.T) {
 	want := Issue{
 		ID: "4711", ShortID: "SHOP-2F", Title: "ZeroDivisionError: division by zero", Culprit: "shop.cart in total",
 		Level: "error", Status: "unresolved", Substatus: "ongoing", Permalink: "https://acme.sentry.io/issues/4711/",
-		Project: "shop", ProjectID: "2", Count: 480, FirstSeen: noon.Add(-48 * time.Hour),
+		Project: "shop", ProjectID: e.s.ProjectID("shop"), Count: 480, FirstSeen: noon.Add(-48 * time.Hour),
+	}
+	if want.ProjectID == "" || want.ProjectID == "shop" {
+		t.Fatalf("the simulator's project id is %q", want.ProjectID)
 	}
 	last := is.LastSeen
 	is.LastSeen = time.Time{}

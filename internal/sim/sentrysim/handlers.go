@@ -26,9 +26,6 @@ const (
 // through the API.
 const apiUser = "fixproof"
 
-// pageSize is how many notes a page holds, Sentry's default.
-const pageSize = 100
-
 // routes builds the router: every route needs the token and the server's
 // organization.
 func (s *Server) routes() http.Handler {
@@ -55,6 +52,14 @@ func (s *Server) routes() http.Handler {
 	h("/api/0/sentry-app-installations/{uuid}/external-issues/{$}", methodNotAllowed)
 	h("GET "+org+"events-timeseries/{$}", s.timeseries)
 	h(org+"events-timeseries/{$}", methodNotAllowed)
+	h("GET "+org+"sessions/{$}", s.querySessions)
+	h(org+"sessions/{$}", methodNotAllowed)
+	h("GET "+org+"releases/{$}", s.listReleases)
+	h(org+"releases/{$}", methodNotAllowed)
+	h("GET "+org+"releases/{version}/commits/{$}", s.listCommits)
+	h(org+"releases/{version}/commits/{$}", methodNotAllowed)
+	h("GET "+org+"releases/{version}/deploys/{$}", s.listDeploys)
+	h(org+"releases/{version}/deploys/{$}", methodNotAllowed)
 	h("/", func(w http.ResponseWriter, r *http.Request) { fail(w, http.StatusNotFound, msgNotFound) })
 	return mux
 }
@@ -447,9 +452,9 @@ func parseCursor(s string) (cursor, bool) {
 	return cursor{offset: off, prev: prev == 1}, true
 }
 
-// linkHeader builds Sentry's Link header for a page at offset of total
-// items.
-func linkHeader(r *http.Request, offset, total int) string {
+// linkHeader builds Sentry's Link header for a page of limit items at
+// offset of total items.
+func linkHeader(r *http.Request, offset, limit, total int) string {
 	q := r.URL.Query()
 	q.Del("cursor")
 	scheme := "http"
@@ -462,9 +467,9 @@ func linkHeader(r *http.Request, offset, total int) string {
 	one := func(rel string, c cursor, results bool) string {
 		return fmt.Sprintf(`<%s&cursor=%s>; rel="%s"; results="%t"; cursor="%s"`, base, c, rel, results, c)
 	}
-	prev := cursor{offset: max(offset-pageSize, 0), prev: true}
-	next := cursor{offset: offset + pageSize}
-	return one("previous", prev, offset > 0) + ", " + one("next", next, offset+pageSize < total)
+	prev := cursor{offset: max(offset-limit, 0), prev: true}
+	next := cursor{offset: offset + limit}
+	return one("previous", prev, offset > 0) + ", " + one("next", next, offset+limit < total)
 }
 
 func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) {
@@ -473,15 +478,6 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.mu.Unlock()
-	offset := 0
-	if v := r.URL.Query().Get("cursor"); v != "" {
-		c, ok := parseCursor(v)
-		if !ok {
-			fail(w, http.StatusBadRequest, "Invalid cursor parameter.")
-			return
-		}
-		offset = c.offset
-	}
 	// Newest first, as Sentry's DateTimePaginator orders by -datetime.
 	var notes []*activity
 	for _, a := range is.activity {
@@ -495,11 +491,14 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) {
 		}
 		return notes[i].id > notes[j].id
 	})
-	page := []any{}
-	for i := offset; i < len(notes) && i < offset+pageSize; i++ {
-		page = append(page, renderActivity(notes[i]))
+	notes, ok := pageOf(w, r, notes)
+	if !ok {
+		return
 	}
-	w.Header().Set("Link", linkHeader(r, offset, len(notes)))
+	page := []any{}
+	for _, a := range notes {
+		page = append(page, renderActivity(a))
+	}
 	reply(w, http.StatusOK, page)
 }
 

@@ -12,21 +12,34 @@
 //     organization has connected (Options.Repositories); an issue
 //     resolved in a commit carries the serialized commit (an object) in
 //     statusDetails.inCommit;
-//   - error counts come from /api/0/organizations/{org}/events-timeseries/,
-//     in buckets aligned to multiples of the interval since the epoch,
-//     with timestamps in milliseconds, the recent buckets marked
-//     incomplete, and Sentry's own fallback when the interval does not fit
-//     the range;
-//   - notes (comments) are paginated with Sentry's Link header and
-//     cursors, 100 a page, newest first, and the same note posted twice
-//     within an hour is refused;
+//   - error counts (dataset=errors, one issue or the top issues of a
+//     list grouped by issue.id) and transaction counts (dataset=spans,
+//     is_transaction:true) come from
+//     /api/0/organizations/{org}/events-timeseries/, in buckets aligned to
+//     multiples of the interval since the epoch, with timestamps in
+//     milliseconds, the recent buckets marked incomplete, and Sentry's own
+//     fallback when the interval does not fit the range;
+//   - session counts come from /api/0/organizations/{org}/sessions/ with
+//     Sentry's rules on field, interval and the number of points (see
+//     sessions.go);
+//   - releases, their commits and their deploys are listed at
+//     /api/0/organizations/{org}/releases/..., newest release first;
+//   - lists (notes, releases, commits, deploys) are paginated with
+//     Sentry's Link header and cursors, 100 a page unless per_page says
+//     fewer, and the same note posted twice within an hour is refused;
+//   - the project parameter takes numeric ids only (a slug is a 400, a
+//     project the organization lacks a 403) and the environment parameter
+//     only environments the organization has seen (else 404), as Sentry's
+//     get_filter_params does;
 //   - every request needs "Authorization: Bearer <token>" and names the
 //     server's organization.
 //
-// Events are not stored: each issue has a Timeline, a function scripted by
-// the test that says how many events happened in a time range (see Rate,
-// Step and Events). The server's clock is injectable. All state is behind
-// one mutex, so a Server is safe for concurrent use; snapshots are copies.
+// Events are not stored: each issue has a Timeline per environment, a
+// function scripted by the test that says how many events happened in a
+// time range (see Rate, Step and Events); sessions and transactions are
+// Timelines per project and environment. The server's clock is
+// injectable. All state is behind one mutex, so a Server is safe for
+// concurrent use; snapshots are copies.
 package sentrysim
 
 import (
@@ -68,8 +81,9 @@ type Options struct {
 }
 
 // Server is a simulated Sentry. Create it with New, populate it with
-// AddIssue, script it with SetTimeline, serve Handler, and inspect it with
-// Issue.
+// AddIssue, AddRelease and AddDeploy, script its counts with SetTimeline
+// (SetTimelineIn for an environment), SetSessions and SetTransactions,
+// serve Handler, and inspect it with Issue.
 type Server struct {
 	// Control injects latency and faults (e.g. a 429 with
 	// X-Sentry-Rate-Limit-Reset) and counts requests.
@@ -84,10 +98,18 @@ type Server struct {
 	projects     map[string]int    // project id by slug
 	repos        map[string]int    // repository id by name, once seen
 	connected    map[string]bool   // connected repositories, by name
+	environments map[string]bool   // every environment the organization has seen
+	releases     []*release        // in the order they were added
+	sessions     traffic           // started sessions
+	transactions traffic           // transactions (spans with is_transaction)
 	nextIssue    int64
 	nextActivity int
 	nextExternal int
+	nextDeploy   int
 }
+
+// traffic is a count per project slug and environment.
+type traffic map[string]map[string]Timeline
 
 // New returns a server without issues.
 func New(o Options) *Server {
@@ -98,6 +120,9 @@ func New(o Options) *Server {
 		projects:     map[string]int{},
 		repos:        map[string]int{},
 		connected:    map[string]bool{},
+		environments: map[string]bool{},
+		sessions:     traffic{},
+		transactions: traffic{},
 		nextIssue:    4000000001,
 		nextActivity: 100,
 		nextExternal: 500,
@@ -185,7 +210,8 @@ type issue struct {
 	details                                     map[string]any // statusDetails as rendered
 	inCommit                                    *Commit
 	firstSeen                                   time.Time
-	timeline                                    Timeline
+	events                                      map[string]Timeline // by environment
+	timeline                                    Timeline            // all environments: the sum of events
 	updates                                     []string
 	activity                                    []*activity // oldest first
 	external                                    []external
@@ -220,9 +246,7 @@ func (s *Server) AddIssue(in Issue) {
 	if in.Project == "" {
 		in.Project = "default"
 	}
-	if _, ok := s.projects[in.Project]; !ok {
-		s.projects[in.Project] = len(s.projects) + 2
-	}
+	s.projectID(in.Project)
 	if in.ShortID == "" {
 		in.ShortID = strings.ToUpper(in.Project) + "-" + strings.ToUpper(strconv.FormatInt(int64(len(s.issues)+1)*37, 36))
 	}
@@ -269,12 +293,111 @@ func (s *Server) DisconnectRepository(name string) {
 	delete(s.connected, name)
 }
 
-// SetTimeline scripts the events of an issue. It panics for an unknown
-// issue.
+// DefaultEnvironment is the environment of the events SetTimeline
+// scripts: "production", what Sentry's SDKs report when the application
+// sets none.
+const DefaultEnvironment = "production"
+
+// SetTimeline scripts the events of an issue in DefaultEnvironment,
+// replacing those scripted there before. It panics for an unknown issue.
 func (s *Server) SetTimeline(issueID string, tl Timeline) {
+	s.SetTimelineIn(issueID, DefaultEnvironment, tl)
+}
+
+// SetTimelineIn scripts the events of an issue in one environment,
+// replacing those scripted there before; the issue's count and the
+// unfiltered time series add up all its environments. The organization
+// sees the environment from then on. It panics for an unknown issue or an
+// environment name Sentry refuses (see SetSessions).
+func (s *Server) SetTimelineIn(issueID, environment string, tl Timeline) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustIssue("SetTimeline", issueID).timeline = tl
+	is := s.mustIssue("SetTimelineIn", issueID)
+	s.seeEnvironment("SetTimelineIn", environment)
+	if is.events == nil {
+		is.events = map[string]Timeline{}
+	}
+	is.events[environment] = tl
+	is.timeline = sum(is.events)
+}
+
+// SetSessions scripts the sessions started in a project (by slug; a new
+// one is created) and environment, as Sentry's release health counts
+// them, replacing those scripted there before. It panics for an
+// environment name Sentry refuses: empty, longer than 64 characters, or
+// holding a slash or a line break (Environment.is_valid_name in Sentry's
+// src/sentry/models/environment.py).
+func (s *Server) SetSessions(project, environment string, tl Timeline) {
+	s.setTraffic("SetSessions", s.sessions, project, environment, tl)
+}
+
+// SetTransactions scripts the transactions of a project (by slug; a new
+// one is created) in an environment, what dataset=spans counts with
+// is_transaction:true, replacing those scripted there before. It panics
+// like SetSessions.
+func (s *Server) SetTransactions(project, environment string, tl Timeline) {
+	s.setTraffic("SetTransactions", s.transactions, project, environment, tl)
+}
+
+func (s *Server) setTraffic(fn string, t traffic, project, environment string, tl Timeline) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seeEnvironment(fn, environment)
+	s.projectID(project)
+	if t[project] == nil {
+		t[project] = map[string]Timeline{}
+	}
+	t[project][environment] = tl
+}
+
+// ProjectID returns the numeric id of a project, by slug, creating the
+// project when the organization has none of that name: the id the
+// project parameter takes and issues' project.id shows.
+func (s *Server) ProjectID(slug string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strconv.Itoa(s.projectID(slug))
+}
+
+// projectID returns the id of a project, creating it. s.mu is held (or
+// the server is not shared yet).
+func (s *Server) projectID(slug string) int {
+	id, ok := s.projects[slug]
+	if !ok {
+		id = len(s.projects) + 2
+		s.projects[slug] = id
+	}
+	return id
+}
+
+// seeEnvironment records that the organization has seen an environment,
+// panicking in fn for a name Sentry refuses. s.mu is held.
+func (s *Server) seeEnvironment(fn, name string) {
+	if !validEnvironment(name) {
+		panic(fmt.Sprintf("sentrysim: %s: %q is not an environment name Sentry accepts", fn, name))
+	}
+	s.environments[name] = true
+}
+
+// validEnvironment is Sentry's Environment.is_valid_name, made to refuse
+// the empty name too: no name is no environment.
+func validEnvironment(name string) bool {
+	return name != "" && len(name) <= 64 && !strings.ContainsAny(name, "\n\r\f/")
+}
+
+// sum is a Timeline adding up several.
+func sum(tls map[string]Timeline) Timeline {
+	all := make([]Timeline, 0, len(tls))
+	for _, tl := range tls {
+		all = append(all, tl)
+	}
+	return func(from, to time.Time) int {
+		n := 0
+		for _, tl := range all {
+			n += count(tl, from, to)
+		}
+		return n
+	}
 }
 
 // SetStatus changes an issue's status as a person does in Sentry's UI:

@@ -482,27 +482,47 @@ func TestTimeseriesRanges(t *testing.T) {
 	}
 }
 
-func TestTimeseriesProjectsAndUnknownIssues(t *testing.T) {
+// TestTimeseriesProjectParameter checks Sentry's get_filter_params: the
+// project parameter takes ids only (a slug is a 400), -1 or none means
+// all, and a project the organization lacks is a 403. An issue that does
+// not exist gives no series.
+func TestTimeseriesProjectParameter(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.s.AddIssue(Issue{ID: "5", Project: "api"})
-	for query, want := range map[string]bool{
-		"":                         true,
-		"&project=-1":              true,
-		"&project=shop":            true,
-		"&project=2":               true, // shop was the first project: id 2
-		"&project=api":             false,
-		"&project=api&project=2":   true,
-		"&project=999":             false,
-		"&query=issue.id%3A999999": false,
+	shop, api := e.s.ProjectID("shop"), e.s.ProjectID("api")
+	if shop != "2" || api != "3" {
+		t.Fatalf("project ids %s, %s", shop, api)
+	}
+	for query, want := range map[string]struct {
+		status int
+		series bool
+	}{
+		"":                                     {200, true},
+		"&project=-1":                          {200, true},
+		"&project=" + shop:                     {200, true},
+		"&project=" + api:                      {200, false},
+		"&project=" + api + "&project=" + shop: {200, true},
+		"&project=shop":                        {400, false},
+		"&project=999":                         {403, false},
+		"&project=2&project=999":               {403, false},
 	} {
-		path := tsPath + "&statsPeriod=2h" + query
-		if strings.Contains(query, "&query=") {
-			path = strings.Replace(tsPath, "issue.id%3A4711", "issue.id%3A999999", 1) + "&statsPeriod=2h"
+		r := e.call("GET", tsPath+"&statsPeriod=2h"+query, "", answer)
+		if r.status != want.status {
+			t.Errorf("%q: status %d, want %d (%s)", query, r.status, want.status, r.body)
+			continue
 		}
-		_, values, _ := series(t, e.get(path))
-		if (values != nil) != want {
-			t.Errorf("%q: series present %v, want %v", query, values != nil, want)
+		if r.status != 200 {
+			continue
 		}
+		if _, values, _ := series(t, r); (values != nil) != want.series {
+			t.Errorf("%q: series present %v, want %v", query, values != nil, want.series)
+		}
+	}
+	wantDetail(t, e.call("GET", tsPath+"&project=shop", "", answer), 400, "Invalid project parameter. Values must be numbers.")
+	wantDetail(t, e.call("GET", tsPath+"&project=999", "", answer), 403, "You do not have permission to perform this action.")
+	unknown := strings.Replace(tsPath, "issue.id%3A4711", "issue.id%3A999999", 1) + "&statsPeriod=2h"
+	if _, values, _ := series(t, e.get(unknown)); values != nil {
+		t.Errorf("unknown issue: series %v", values)
 	}
 }
 
@@ -512,7 +532,8 @@ func TestTimeseriesRefused(t *testing.T) {
 	for q, want := range map[string]string{
 		"query=issue.id%3A4711":                                            "dataset is required",
 		"dataset=issues&query=issue.id%3A4711":                             "dataset must be one of",
-		"dataset=spans&query=issue.id%3A4711":                              "only dataset=errors",
+		"dataset=logs&query=issue.id%3A4711":                               "only dataset=errors and dataset=spans",
+		"dataset=spans&query=issue.id%3A4711":                              "only query=is_transaction:true",
 		"dataset=errors":                                                   "only query=issue.id:<numeric id>",
 		"dataset=errors&query=is%3Aunresolved":                             "only query=issue.id:<numeric id>",
 		"dataset=errors&query=issue.id%3AABC-1":                            "only query=issue.id:<numeric id>",
@@ -692,6 +713,13 @@ func TestConcurrentUse(t *testing.T) {
 				e.call("POST", issuePath+"comments/", fmt.Sprintf(`{"text":"c%d-%d"}`, i, j), both)
 				e.get(issuePath + "comments/")
 				e.get(tsPath + "&statsPeriod=1d")
+				e.s.SetSessions("shop", "production", Rate(float64(i)))
+				e.s.SetTransactions("shop", "production", Rate(float64(j)))
+				e.s.AddRelease(Release{Version: fmt.Sprintf("v%d.%d", i, j), Projects: []string{"shop"}, Commits: []string{"a"}})
+				e.s.AddDeploy(fmt.Sprintf("v%d.%d", i, j), Deploy{Environment: "production"})
+				e.get("/api/0/organizations/acme/sessions/?field=sum%28session%29&statsPeriod=1d")
+				e.get("/api/0/organizations/acme/releases/?environment=production")
+				e.get(fmt.Sprintf("/api/0/organizations/acme/releases/v%d.%d/deploys/", i, j))
 				e.s.Issue("4711")
 			}
 		}(i)

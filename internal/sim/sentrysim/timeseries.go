@@ -2,7 +2,10 @@ package sentrysim
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,16 +23,26 @@ const (
 	defaultPeriod = 24 * time.Hour
 )
 
-// datasets are the datasets the endpoint documents; only errors is
-// simulated.
+// datasets are the datasets the endpoint documents; errors and spans
+// are simulated.
 var datasets = map[string]bool{
 	"errors": true, "logs": true, "profile_functions": true, "spans": true, "tracemetrics": true, "uptime_results": true,
 }
 
 var (
-	issueQuery = regexp.MustCompile(`^issue\.id:([0-9]+)$`)
+	// issueQuery is the errors query the simulator reads: one issue id or
+	// a list of them, in Sentry's search syntax.
+	issueQuery = regexp.MustCompile(`^issue\.id:(?:([0-9]+)|\[([0-9]+(?:,[0-9]+)*)\])$`)
 	period     = regexp.MustCompile(`^([0-9]+)([smhdw]?)$`)
 )
+
+// maxTopEvents is the most topEvents Sentry allows (MAX_TOP_EVENTS in
+// src/sentry/constants.py).
+const maxTopEvents = 10
+
+// transactionQuery is the one spans query the simulator answers: the
+// spans that are transactions.
+const transactionQuery = "is_transaction:true"
 
 // parsePeriod reads a period as Sentry's parse_stats_period does: a number
 // followed by s, m, h, d or w; a bare number is seconds.
@@ -106,104 +119,250 @@ func alignDown(t time.Time, iv time.Duration) time.Time {
 	return time.Unix(0, ns-r).UTC()
 }
 
+// seriesRequest is an events-timeseries request, read.
+type seriesRequest struct {
+	dataset string
+	// issues are the issue ids of an errors query.
+	issues []string
+	// top is topEvents: that many series grouped by issue.id; 0 for one
+	// series.
+	top        int
+	start, end time.Time
+	iv         time.Duration
+}
+
 // timeseries serves the events-timeseries endpoint for the errors dataset
-// and one issue: query=issue.id:<id>, yAxis=count().
+// (query=issue.id:<id> or issue.id:[<id>,...], optionally the top issues
+// grouped by issue.id) and for transactions (dataset=spans,
+// query=is_transaction:true), yAxis=count(), as Sentry's
+// OrganizationEventsTimeseriesEndpoint
+// (src/sentry/api/endpoints/organization_events_timeseries.py) answers.
 func (s *Server) timeseries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	switch ds := q.Get("dataset"); {
-	case ds == "":
-		fail(w, http.StatusBadRequest, "dataset is required: one of errors, logs, profile_functions, spans, tracemetrics, uptime_results")
-		return
-	case !datasets[ds]:
-		fail(w, http.StatusBadRequest, "dataset must be one of errors, logs, profile_functions, spans, tracemetrics, uptime_results, got "+strconv.Quote(ds))
-		return
-	case ds != "errors":
-		fail(w, http.StatusBadRequest, "sentrysim simulates only dataset=errors, got "+strconv.Quote(ds))
-		return
-	}
-	if axes := q["yAxis"]; len(axes) > 0 && (len(axes) != 1 || axes[0] != "count()") {
-		fail(w, http.StatusBadRequest, "sentrysim supports only yAxis=count(), got "+strconv.Quote(strings.Join(axes, ",")))
-		return
-	}
-	m := issueQuery.FindStringSubmatch(strings.TrimSpace(q.Get("query")))
-	if m == nil {
-		fail(w, http.StatusBadRequest, "sentrysim supports only query=issue.id:<numeric id>, got "+strconv.Quote(q.Get("query")))
-		return
-	}
-	id := m[1]
-
 	now := s.now()
-	var start, end time.Time
-	switch sp, qs, qe := q.Get("statsPeriod"), q.Get("start"), q.Get("end"); {
-	case sp != "":
-		d, ok := parsePeriod(sp)
-		if !ok || d <= 0 {
-			fail(w, http.StatusBadRequest, "Invalid statsPeriod: "+strconv.Quote(sp))
-			return
-		}
-		start, end = now.Add(-d), now
-	case qs != "" || qe != "":
-		var ok1, ok2 bool
-		start, ok1 = parseDate(qs)
-		end, ok2 = parseDate(qe)
-		if qs == "" || qe == "" {
-			fail(w, http.StatusBadRequest, "start and end are both required")
-			return
-		}
-		if !ok1 || !ok2 {
-			fail(w, http.StatusBadRequest, "start and end must be ISO 8601 date-times")
-			return
-		}
-	default:
-		start, end = now.Add(-defaultPeriod), now
-	}
-	if !start.Before(end) {
-		fail(w, http.StatusBadRequest, "start must be before end")
+	req, msg := readSeriesRequest(q, now)
+	if msg != "" {
+		fail(w, http.StatusBadRequest, msg)
 		return
 	}
-	iv := rollup(q.Get("interval"), end.Sub(start))
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	resp := map[string]any{
-		"meta":       map[string]any{"dataset": "errors", "start": ms(start), "end": ms(end)},
-		"timeSeries": []any{},
-	}
-	is := s.issues[id]
-	if is == nil || !s.projectSelected(is, q["project"]) {
-		// What a search for an issue that is not there gives.
-		reply(w, http.StatusOK, resp)
+	sc, ok := s.scopeOf(w, q)
+	if !ok {
 		return
 	}
-	values := []any{}
-	for b := alignDown(start, iv); b.Before(end); b = b.Add(iv) {
-		bucketEnd := b.Add(iv)
-		n := count(is.timeline, maxTime(b, start), minTime(minTime(bucketEnd, end), now))
-		v := map[string]any{"timestamp": ms(b), "value": n, "incomplete": false}
+	resp := map[string]any{
+		"meta":       map[string]any{"dataset": req.dataset, "start": ms(req.start), "end": ms(req.end)},
+		"timeSeries": []any{},
+	}
+	switch {
+	case sc.none:
+		// Sentry answers an organization without projects with no series.
+	case req.dataset == "spans":
+		resp["timeSeries"] = []any{s.transactionSeries(sc, req, now)}
+	case req.top > 0:
+		resp["timeSeries"] = s.topIssueSeries(sc, req, now)
+	default:
+		resp["timeSeries"] = s.issueSeries(sc, req, now)
+	}
+	reply(w, http.StatusOK, resp)
+}
+
+// readSeriesRequest reads and checks the parameters that do not depend on
+// the server's state; the message says what is refused, or is "".
+func readSeriesRequest(q url.Values, now time.Time) (seriesRequest, string) {
+	var req seriesRequest
+	var msg string
+	if req.top, msg = topEventsOf(q); msg != "" {
+		return req, msg
+	}
+	if req.dataset, msg = datasetOf(q); msg != "" {
+		return req, msg
+	}
+	if req.issues, msg = seriesQueryOf(q, req.dataset, req.top); msg != "" {
+		return req, msg
+	}
+	if req.start, req.end, msg = dateRange(q, now, defaultPeriod); msg != "" {
+		return req, "Invalid date range: " + msg
+	}
+	if !req.start.Before(req.end) {
+		return req, "Invalid date range: start must be before end"
+	}
+	req.iv = rollup(q.Get("interval"), req.end.Sub(req.start))
+	return req, ""
+}
+
+// topEventsOf reads topEvents as Sentry's get_top_events does: 0 when
+// absent, else an integer from 1 to 10.
+func topEventsOf(q url.Values) (int, string) {
+	if !q.Has("topEvents") {
+		return 0, ""
+	}
+	n, err := strconv.Atoi(q.Get("topEvents"))
+	switch {
+	case err != nil:
+		return 0, "topEvents must be an integer"
+	case n > maxTopEvents:
+		return 0, "Can only get up to " + strconv.Itoa(maxTopEvents) + " top events"
+	case n <= 0:
+		return 0, "topEvents needs to be at least 1"
+	}
+	return n, ""
+}
+
+// datasetOf reads the dataset: required, one the endpoint documents, and
+// one the simulator simulates.
+func datasetOf(q url.Values) (string, string) {
+	switch ds := q.Get("dataset"); {
+	case ds == "":
+		return "", "dataset is required: one of errors, logs, profile_functions, spans, tracemetrics, uptime_results"
+	case !datasets[ds]:
+		return "", "dataset must be one of errors, logs, profile_functions, spans, tracemetrics, uptime_results, got " + strconv.Quote(ds)
+	case ds != "errors" && ds != "spans":
+		return "", "sentrysim simulates only dataset=errors and dataset=spans, got " + strconv.Quote(ds)
+	default:
+		return ds, ""
+	}
+}
+
+// seriesQueryOf checks yAxis, query and the top-events parameters for the
+// dataset, and returns the issue ids of an errors query.
+func seriesQueryOf(q url.Values, dataset string, top int) ([]string, string) {
+	if axes := q["yAxis"]; len(axes) > 0 && (len(axes) != 1 || axes[0] != "count()") {
+		return nil, "sentrysim supports only yAxis=count(), got " + strconv.Quote(strings.Join(axes, ","))
+	}
+	query := strings.TrimSpace(q.Get("query"))
+	if dataset == "spans" {
+		if query != transactionQuery || top > 0 {
+			return nil, "sentrysim supports only query=" + transactionQuery + " without topEvents on dataset=spans, got " + strconv.Quote(query)
+		}
+		return nil, ""
+	}
+	m := issueQuery.FindStringSubmatch(query)
+	if m == nil {
+		return nil, "sentrysim supports only query=issue.id:<numeric id> or issue.id:[<id>,...], got " + strconv.Quote(q.Get("query"))
+	}
+	ids := strings.Split(m[1]+m[2], ",")
+	if top > 0 {
+		if msg := topQueryProblem(q); msg != "" {
+			return nil, msg
+		}
+	}
+	return ids, ""
+}
+
+// topQueryProblem says what Sentry (or the simulator) refuses in the
+// parameters of a topEvents query of errors, or "": Sentry requires
+// groupBy; the simulator groups by issue.id only, orders by -count()
+// only, and has no Other series.
+func topQueryProblem(q url.Values) string {
+	switch {
+	case len(q["groupBy"]) == 0:
+		return "groupBy is a required parameter when doing topEvents"
+	case len(q["groupBy"]) != 1 || q.Get("groupBy") != "issue.id":
+		return "sentrysim supports only groupBy=issue.id, got " + strconv.Quote(strings.Join(q["groupBy"], ","))
+	case q.Has("sort") && q.Get("sort") != "-count()":
+		return "sentrysim supports only sort=-count(), got " + strconv.Quote(q.Get("sort"))
+	case q.Get("excludeOther") != "1":
+		return "sentrysim does not simulate the Other series: ask with excludeOther=1"
+	}
+	return ""
+}
+
+// values renders the buckets of req, n counting the events of a range;
+// rpc adds what Sentry's RPC datasets (spans) add to each value: the
+// sample count, rate and confidence, the rate null where nothing was
+// sampled. Only the past is counted, and a bucket ending within the
+// ingestion delay of now is incomplete.
+func values(req seriesRequest, now time.Time, rpc bool, n func(from, to time.Time) int) []any {
+	out := []any{}
+	for b := alignDown(req.start, req.iv); b.Before(req.end); b = b.Add(req.iv) {
+		bucketEnd := b.Add(req.iv)
+		c := n(maxTime(b, req.start), minTime(minTime(bucketEnd, req.end), now))
+		v := map[string]any{"timestamp": ms(b), "value": c, "incomplete": false}
 		if !bucketEnd.Before(now.Add(-ingestionDelay)) {
 			v["incomplete"] = true
 			v["incompleteReason"] = "INCOMPLETE_BUCKET"
 		}
-		values = append(values, v)
+		if rpc {
+			v["sampleCount"], v["sampleRate"], v["confidence"] = c, nil, nil
+			if c > 0 {
+				v["sampleRate"], v["confidence"] = 1, "high"
+			}
+		}
+		out = append(out, v)
 	}
-	resp["timeSeries"] = []any{map[string]any{
-		"yAxis":  "count()",
-		"values": values,
-		"meta":   map[string]any{"interval": iv.Milliseconds(), "valueType": "integer", "valueUnit": nil},
-	}}
-	reply(w, http.StatusOK, resp)
+	return out
 }
 
-// projectSelected reports whether the project parameters (ids, slugs or
-// -1 for all; none means all) include the issue's project. s.mu is held.
-func (s *Server) projectSelected(is *issue, params []string) bool {
-	if len(params) == 0 {
-		return true
-	}
-	for _, p := range params {
-		if p == "-1" || p == is.project || p == strconv.Itoa(s.projects[is.project]) {
-			return true
+// seriesMeta is a series' meta: the interval in milliseconds, as Sentry
+// sends it (rollup * 1000).
+func seriesMeta(iv time.Duration) map[string]any {
+	return map[string]any{"interval": iv.Milliseconds(), "valueType": "integer", "valueUnit": nil}
+}
+
+// issueSeries is the one series counting the errors of the query's
+// issues in the scope; none when the query names no issue the scope
+// holds (what a search for an issue that is not there gives). s.mu is
+// held.
+func (s *Server) issueSeries(sc scope, req seriesRequest, now time.Time) []any {
+	var found []*issue
+	for _, id := range req.issues {
+		if is := s.issues[id]; is != nil && sc.hasProject(is.project) && !slices.Contains(found, is) {
+			found = append(found, is)
 		}
 	}
-	return false
+	if len(found) == 0 {
+		return []any{}
+	}
+	n := func(from, to time.Time) int {
+		c := 0
+		for _, is := range found {
+			c += sc.count(is.events, from, to)
+		}
+		return c
+	}
+	return []any{map[string]any{"yAxis": "count()", "values": values(req, now, false, n), "meta": seriesMeta(req.iv)}}
+}
+
+// topIssueSeries is a series per issue of the query that has errors in
+// the range and the scope, the most errors first, at most req.top of them,
+// each with groupBy [{"key": "issue.id", "value": <id>}] and its order.
+// An issue without errors has no series, as in Sentry's top events. s.mu
+// is held.
+func (s *Server) topIssueSeries(sc scope, req seriesRequest, now time.Time) []any {
+	type ranked struct {
+		is    *issue
+		total int
+	}
+	var top []ranked
+	for _, id := range req.issues {
+		is := s.issues[id]
+		if is == nil || !sc.hasProject(is.project) || slices.ContainsFunc(top, func(r ranked) bool { return r.is == is }) {
+			continue
+		}
+		if n := sc.count(is.events, req.start, minTime(req.end, now)); n > 0 {
+			top = append(top, ranked{is, n})
+		}
+	}
+	sort.SliceStable(top, func(i, j int) bool { return top[i].total > top[j].total })
+	out := []any{}
+	for i, r := range top[:min(len(top), req.top)] {
+		meta := seriesMeta(req.iv)
+		meta["order"], meta["isOther"] = i, false
+		id, _ := strconv.ParseInt(r.is.id, 10, 64)
+		n := func(from, to time.Time) int { return sc.count(r.is.events, from, to) }
+		out = append(out, map[string]any{
+			"yAxis": "count()", "values": values(req, now, false, n), "meta": meta,
+			"groupBy": []any{map[string]any{"key": "issue.id", "value": id}},
+		})
+	}
+	return out
+}
+
+// transactionSeries is the series counting the transactions of the scope.
+// s.mu is held.
+func (s *Server) transactionSeries(sc scope, req seriesRequest, now time.Time) any {
+	n := func(from, to time.Time) int { return sc.countTraffic(s.transactions, from, to) }
+	return map[string]any{"yAxis": "count()", "values": values(req, now, true, n), "meta": seriesMeta(req.iv)}
 }
