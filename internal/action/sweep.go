@@ -49,7 +49,7 @@ func (r *runner) sweep(ctx context.Context) error {
 		if err != nil {
 			return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 		}
-		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.gha.Warningf})
+		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.gha.Warningf}, sentries)
 	}
 	start := r.now()
 	sw := sweep.New(sweep.Config{
@@ -62,7 +62,7 @@ func (r *runner) sweep(ctx context.Context) error {
 			r.gha.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
 				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 		},
-	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Deploys: deploys, Now: r.now})
+	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Traffic: sentries, Deploys: deploys, Now: r.now})
 	rep, err := sw.Run(ctx)
 	if err != nil {
 		// The labelled issues could not even be listed: no keys to report.
@@ -280,15 +280,58 @@ func (s *sentryOrgs) Resolve(ctx context.Context, org, id string, in *sentry.Com
 	return c.Resolve(ctx, id, in)
 }
 
-func (s *sentryOrgs) EventCounts(ctx context.Context, org, id string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
+func (s *sentryOrgs) EventCounts(ctx context.Context, org, id, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
 	c, err := s.client(org)
 	if err != nil {
 		return nil, err
 	}
-	return c.EventCounts(ctx, id, start, end, interval)
+	return c.EventCountsIn(ctx, id, environment, start, end, interval)
 }
 
-var _ sweep.Sentry = (*sentryOrgs)(nil)
+func (s *sentryOrgs) SessionCounts(ctx context.Context, org, project, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return nil, err
+	}
+	return c.SessionCounts(ctx, project, environment, start, end, interval)
+}
+
+func (s *sentryOrgs) TransactionCounts(ctx context.Context, org, project, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return nil, err
+	}
+	return c.TransactionCounts(ctx, project, environment, start, end, interval)
+}
+
+// FirstDeploy asks Sentry's releases of every linked project when the
+// merge was deployed, keeping the earliest (sweep.Deploys).
+func (s *sentryOrgs) FirstDeploy(ctx context.Context, q sweep.DeployQuery) (best loop.Deploy, found, known bool, err error) {
+	var bestAt time.Time
+	for _, p := range q.Projects {
+		c, err := s.client(p.Org)
+		if err != nil {
+			return loop.Deploy{}, false, false, err
+		}
+		d, release, f, k, err := c.FirstDeploy(ctx, p.ID, q.Commit, q.Environment, q.Since)
+		if err != nil {
+			return loop.Deploy{}, false, false, err
+		}
+		known = known || k
+		if f && (!found || d.DateFinished.Before(bestAt)) {
+			best = loop.Deploy{At: d.DateFinished.UTC().Format(time.RFC3339), Commit: q.Commit, Environment: q.Environment,
+				Source: loop.DeploySourceSentry, Ref: "release " + release, URL: d.URL}
+			bestAt, found = d.DateFinished, true
+		}
+	}
+	return best, found, known, nil
+}
+
+var (
+	_ sweep.Sentry  = (*sentryOrgs)(nil)
+	_ sweep.Traffic = (*sentryOrgs)(nil)
+	_ sweep.Deploys = (*sentryOrgs)(nil)
+)
 
 // githubDeploys asks GitHub's deployments when a merge reached the
 // environment. With verify_from auto, a token that may not read

@@ -234,3 +234,36 @@ func TestADeployFoundAndVerifiedInOneSweepStaysRecorded(t *testing.T) {
 		t.Errorf("property: deploy %+v, verification %+v, claim %+v; want all three", p.Deploy, p.Verification, p.Closing)
 	}
 }
+
+// A source that has recorded no deployment to the environment for a merge
+// has none for a later merge either; an earlier merge, another
+// environment, repository, project or source is asked again.
+func TestNoDeploysIsRememberedForLaterMergesOnly(t *testing.T) {
+	var n noDeploys
+	q := DeployQuery{Repo: "acme/api", Environment: "production", Since: fixMerged, Projects: []SentryProject{{Org: "acme", ID: "2"}}}
+	if n.knows(0, q) {
+		t.Fatal("knows before learning")
+	}
+	n.learn(0, q)
+	later, earlier := q, q
+	later.Since, earlier.Since = fixMerged.Add(time.Hour), fixMerged.Add(-time.Hour)
+	other := func(f func(*DeployQuery)) DeployQuery { c := q; f(&c); return c }
+	for name, tt := range map[string]struct {
+		source int
+		q      DeployQuery
+		want   bool
+	}{
+		"the same query":    {0, q, true},
+		"a later merge":     {0, later, true},
+		"an earlier merge":  {0, earlier, false},
+		"another source":    {1, q, false},
+		"another env":       {0, other(func(c *DeployQuery) { c.Environment = "staging" }), false},
+		"another repo":      {0, other(func(c *DeployQuery) { c.Repo = "acme/web" }), false},
+		"another project":   {0, other(func(c *DeployQuery) { c.Projects = []SentryProject{{Org: "acme", ID: "3"}} }), false},
+		"no Sentry project": {0, other(func(c *DeployQuery) { c.Projects = nil }), false},
+	} {
+		if got := n.knows(tt.source, tt.q); got != tt.want {
+			t.Errorf("%s: knows = %v, want %v", name, got, tt.want)
+		}
+	}
+}

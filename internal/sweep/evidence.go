@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -169,10 +170,16 @@ func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Ti
 		}
 	}
 	var bestAt time.Time
-	for _, src := range s.deploys {
+	for i, src := range s.deploys {
+		if s.none.knows(i, q) {
+			continue
+		}
 		d, f, k, err := src.FirstDeploy(ctx, q)
 		if err != nil {
 			return best, false, false, fmt.Errorf("when %s reached %s: %w", shortSHA(m.Commit), s.cfg.Environment, err)
+		}
+		if !k {
+			s.none.learn(i, q)
 		}
 		known = known || k
 		if at, perr := time.Parse(time.RFC3339, d.At); f && perr == nil && (!found || at.Before(bestAt)) {
@@ -180,6 +187,45 @@ func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Ti
 		}
 	}
 	return best, found, known, nil
+}
+
+// noDeploys remembers, within one sweep, the queries a source answered
+// with no deployment to the environment ever recorded: a later query of
+// the same repository, environment and projects for a merge no older
+// cannot find one either (it looks at fewer deployments), so it is not
+// sent. A repository without deployments costs one request per sweep,
+// not one per issue.
+type noDeploys struct {
+	mu    sync.Mutex
+	since map[string]time.Time
+}
+
+func (n *noDeploys) key(source int, q DeployQuery) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\x00%s\x00%s", source, q.Repo, q.Environment)
+	for _, p := range q.Projects {
+		b.WriteString("\x00" + p.Org + "/" + p.ID)
+	}
+	return b.String()
+}
+
+func (n *noDeploys) knows(source int, q DeployQuery) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	at, ok := n.since[n.key(source, q)]
+	return ok && !q.Since.Before(at)
+}
+
+func (n *noDeploys) learn(source int, q DeployQuery) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.since == nil {
+		n.since = map[string]time.Time{}
+	}
+	k := n.key(source, q)
+	if at, ok := n.since[k]; !ok || q.Since.Before(at) {
+		n.since[k] = q.Since
+	}
 }
 
 // awaitDeploy handles a merge that has not reached the environment: keep
@@ -204,14 +250,20 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Iss
 	}
 	p := s.cfg.Params.WithDefaults()
 	from, to := readSpan(p, c.Start, is.FirstSeen, now)
-	errs, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, from, to, p.Window)
-	if err != nil {
-		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
-		return ev
-	}
-	basis, traffic, err := s.traffic.basis(ctx, s.cfg.Basis, l.Org, is.ProjectID, c.Environment, from, to, p.Window)
+	basis, traffic, err := s.traffic.basis(ctx, s.cfg.Basis, l.Org, is.ProjectID, c.Environment)
 	if err != nil {
 		ev.Err = fmt.Errorf("traffic of Sentry issue %s's project: %w", l, err)
+		return ev
+	}
+	// Errors divided by an environment's traffic are that environment's
+	// errors; per hour, every environment's count.
+	env := c.Environment
+	if basis == verify.BasisEvents {
+		env = ""
+	}
+	errs, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, env, from, to, p.Window)
+	if err != nil {
+		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
 		return ev
 	}
 	ev.Basis, ev.Window, ev.Windows = basis, p.Window, windows(basis, p.Window, errs, traffic)
@@ -229,7 +281,7 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Iss
 // or the deadline, whichever is first.
 func readSpan(p verify.Params, start, firstSeen, now time.Time) (from, to time.Time) {
 	span := min(baseline, time.Duration(maxWindows/2)*p.Window)
-	from = start.Add(-span)
+	from = start.Add(-span).Truncate(p.Window)
 	if !firstSeen.IsZero() && firstSeen.After(from) && firstSeen.Before(start) {
 		from = firstSeen.Truncate(p.Window)
 	}
@@ -270,19 +322,18 @@ func windows(basis verify.Basis, window time.Duration, errs, traffic []sentry.Bu
 	return out
 }
 
-// trafficCache reads each project's traffic once per sweep and shares it
-// between every issue of the project.
+// trafficCache reads each project's traffic once per sweep, over one span
+// of windows that covers every issue's (see span), and shares it between
+// every issue of the project.
 type trafficCache struct {
-	src Traffic
-	mu  sync.Mutex
-	got map[trafficKey]*trafficEntry
+	src      Traffic
+	from, to time.Time
+	window   time.Duration
+	mu       sync.Mutex
+	got      map[trafficKey]*trafficEntry
 }
 
-type trafficKey struct {
-	kind, org, project, env string
-	from, to                time.Time
-	window                  time.Duration
-}
+type trafficKey struct{ kind, org, project, env string }
 
 type trafficEntry struct {
 	once    sync.Once
@@ -292,6 +343,25 @@ type trafficEntry struct {
 
 func newTrafficCache(src Traffic) *trafficCache {
 	return &trafficCache{src: src, got: map[trafficKey]*trafficEntry{}}
+}
+
+// sessionsMaxPoints is the most windows Sentry's sessions endpoint
+// answers at once.
+const sessionsMaxPoints = 1000
+
+// span sets the windows a sweep at now reads traffic for: the baseline
+// and the timeout back from now, at most sessionsMaxPoints windows.
+func (c *trafficCache) span(now time.Time, p verify.Params) {
+	c.window = p.Window
+	c.to = now.Truncate(p.Window).Add(p.Window)
+	n := min(sessionsMaxPoints, int((baseline+p.Timeout)/p.Window)+2)
+	c.from = c.to.Add(-time.Duration(n) * p.Window)
+}
+
+// sessionsWindow reports whether Sentry counts sessions in windows of w:
+// a whole number of hours that divides a day.
+func sessionsWindow(w time.Duration) bool {
+	return w >= time.Hour && w <= 24*time.Hour && w%time.Hour == 0 && (24*time.Hour)%w == 0
 }
 
 // read returns one series, reading it on first use.
@@ -305,32 +375,42 @@ func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket,
 	c.mu.Unlock()
 	e.once.Do(func() {
 		if k.kind == string(verify.BasisSessions) {
-			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, k.from, k.to, k.window)
+			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, c.from, c.to, c.window)
 		} else {
-			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, k.from, k.to, k.window)
+			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, c.from, c.to, c.window)
 		}
 	})
 	return e.buckets, e.err
 }
 
-// basis resolves rate_basis for a project: the traffic series it divides
-// by (nil for events).
-func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, project, env string, from, to time.Time, window time.Duration) (verify.Basis, []sentry.Bucket, error) {
-	if want == verify.BasisEvents || c.src == nil || project == "" {
+// basis resolves rate_basis for a project: the traffic series errors are
+// divided by (nil for events). auto takes sessions when the project has
+// any in the span and Sentry counts them in windows of verify_window,
+// else transactions when it has any, else events.
+func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, project, env string) (verify.Basis, []sentry.Bucket, error) {
+	if want == verify.BasisEvents {
+		return verify.BasisEvents, nil, nil
+	}
+	if c.src == nil || project == "" {
 		if want == verify.BasisSessions || want == verify.BasisTransactions {
 			return "", nil, fmt.Errorf("rate_basis %s needs the Sentry issue's project and a Sentry client that reads traffic", want)
 		}
 		return verify.BasisEvents, nil, nil
 	}
-	k := trafficKey{org: org, project: project, env: env, from: from, to: to, window: window}
+	if want == verify.BasisSessions && !sessionsWindow(c.window) {
+		return "", nil, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.window)
+	}
 	var totals [2]float64
 	var series [2][]sentry.Bucket
 	for i, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
-		if want != verify.BasisAuto && want != "" && want != kind {
+		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !sessionsWindow(c.window)) {
 			continue
 		}
-		k.kind = string(kind)
-		bs, err := c.read(ctx, k)
+		bs, err := c.read(ctx, trafficKey{kind: string(kind), org: org, project: project, env: env})
+		if errors.Is(err, sentry.ErrNotFound) && want == verify.BasisAuto {
+			// Sentry has never seen the environment: no traffic there.
+			continue
+		}
 		if err != nil {
 			return "", nil, err
 		}

@@ -46,7 +46,9 @@ type Jira interface {
 type Sentry interface {
 	Issue(ctx context.Context, org, id string) (sentry.Issue, error)
 	Resolve(ctx context.Context, org, id string, in *sentry.Commit) (sentry.Issue, error)
-	EventCounts(ctx context.Context, org, id string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
+	// EventCounts counts an issue's events per window in an environment
+	// ("" for all).
+	EventCounts(ctx context.Context, org, id, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error)
 }
 
 // PRComments keeps one marked comment on a pull request.
@@ -102,6 +104,7 @@ type Sweeper struct {
 	prs     PRComments
 	traffic *trafficCache
 	deploys []Deploys
+	none    noDeploys
 	now     func() time.Time
 }
 
@@ -192,6 +195,7 @@ type Report struct {
 // label, which would shift the later pages of the same query under the
 // page token and skip issues.
 func (s *Sweeper) Run(ctx context.Context) (*Report, error) {
+	s.traffic.span(s.now(), s.cfg.Params.WithDefaults())
 	var tally tally
 	stop := s.progress(tally.counts)
 	defer stop()
