@@ -125,3 +125,25 @@ func TestTrafficIsReadOncePerProjectPerSweep(t *testing.T) {
 		t.Errorf("%d sessions requests for two issues of one project, want 1", n)
 	}
 }
+
+// An error that fired about once a day cannot prove a cut in any number of
+// quiet hours: it is judged by the threshold over the whole timeout, and
+// the waiting reason and the evidence say so.
+func TestARareErrorIsJudgedByTheThresholdOverTheTimeout(t *testing.T) {
+	w := newWorld(t, jirasim.Cloud)
+	w.sentryIssue("101", sentrysim.Step(mergedAt, sentrysim.Rate(0.05), sentrysim.Rate(0)))
+	w.mergeFix("OPS-1", 7, "101")
+	o := w.sweepAt(afterFour)
+	if o.err != nil || o.outputs["skipped"] != "OPS-1" || !strings.Contains(o.stdout, "too few errors before") {
+		t.Fatalf("rare error after 3 quiet hours: %v %v\n%s", o.err, o.outputs, o.stdout)
+	}
+	o = w.sweepAt(mergedAt.Add(168*time.Hour + 2*time.Hour))
+	if o.err != nil || o.outputs["jira_closed"] != "OPS-1" {
+		t.Fatalf("after the timeout: %v %v\n%s", o.err, o.outputs, o.stdout)
+	}
+	is, _ := w.jira.Issue("OPS-1")
+	p, _ := loop.ParseProperty(is.Properties["fixproof"])
+	if p.Verification == nil || !strings.Contains(p.Verification.Evidence[0], "too few errors before the fix to prove a cut, so judged by the threshold of 1 per hour over the whole 7d") {
+		t.Errorf("evidence %+v", p.Verification)
+	}
+}
