@@ -212,6 +212,9 @@ func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
 		}
 	}
 	m := loop.Merge{Commit: p.pr.MergeCommit, Repo: p.pr.Repo, PR: p.pr.Number, URL: p.pr.URL}
+	if !p.pr.CreatedAt.IsZero() {
+		m.OpenedAt = p.pr.CreatedAt.UTC().Format(time.RFC3339)
+	}
 	if p.pr.MergedAt != nil {
 		m.At = p.pr.MergedAt.UTC().Format(time.RFC3339)
 	} else {

@@ -54,7 +54,8 @@ func (w *world) mergeFix(key string, number int, ids ...string) {
 		}
 	}
 	at := mergedAt
-	pr := w.pr(githubsim.PullRequest{Number: number, Title: key + ": stop the crash", HeadRefName: "fix", State: "MERGED", MergedAt: &at, MergeCommitOID: mergeSHA})
+	pr := w.pr(githubsim.PullRequest{Number: number, Title: key + ": stop the crash", HeadRefName: "fix", State: "MERGED", MergedAt: &at, MergeCommitOID: mergeSHA,
+		CreatedAt: mergedAt.Add(-40 * time.Minute)})
 	w.clock.Set(mergedAt.Add(time.Minute))
 	if o := w.run("pull_request", w.event("pull_request/closed.payload.json", pr)); o.err != nil {
 		w.t.Fatalf("merge: %v\n%s", o.err, o.stdout)
@@ -91,7 +92,8 @@ func TestMergedFixIsVerifiedAndTheLoopCloses(t *testing.T) {
 			is, _ := w.jira.Issue("OPS-1")
 			var prop loop.Property
 			if err := json.Unmarshal(is.Properties["fixproof"], &prop); err != nil || prop.Merge == nil ||
-				prop.Merge.Commit != mergeSHA || prop.Merge.At != "2026-11-20T10:20:00Z" || prop.Merge.Repo != repoFull || prop.Merge.PR != 7 {
+				prop.Merge.Commit != mergeSHA || prop.Merge.At != "2026-11-20T10:20:00Z" || prop.Merge.Repo != repoFull || prop.Merge.PR != 7 ||
+				prop.Merge.OpenedAt != "2026-11-20T09:40:00Z" {
 				t.Fatalf("merge not recorded: %s", is.Properties["fixproof"])
 			}
 

@@ -84,7 +84,7 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("GET /loops/%s: %d %s", crash.Key, code, body)
 		}
-		for _, want := range []string{"240 events", "The first alert became " + crash.Key, "Fix merged: acme/shop#7",
+		for _, want := range []string{"240 events", "The first alert became " + crash.Key, "Fix opened: acme/shop#7", "Fix merged: acme/shop#7",
 			"Verified in production and closed", `class="evidence">Errors fell 100% per hour`, "Reopened: the error came back"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the page of %s lacks %q:\n%s", crash.Key, want, body)

@@ -37,6 +37,7 @@ type PR struct {
 	State       string // OPEN, CLOSED, MERGED
 	IsDraft     bool
 	MergedAt    *time.Time
+	CreatedAt   time.Time
 	MergeCommit string
 	Author      string
 	Commits     []Commit
@@ -84,6 +85,7 @@ type prQuery struct {
 			HeadRefName string
 			State       githubv4.PullRequestState
 			IsDraft     bool
+			CreatedAt   githubv4.DateTime
 			MergedAt    *githubv4.DateTime
 			MergeCommit *struct {
 				OID githubv4.GitObjectID
@@ -141,7 +143,7 @@ func (c *Client) Fetch(ctx context.Context, repo string, number int) (*PR, error
 		if pr == nil {
 			pr = &PR{
 				Repo: repo, Number: p.Number, Title: p.Title, Body: p.Body,
-				HeadRefName: p.HeadRefName, URL: p.URL.String(), State: string(p.State), IsDraft: p.IsDraft,
+				HeadRefName: p.HeadRefName, URL: p.URL.String(), State: string(p.State), IsDraft: p.IsDraft, CreatedAt: p.CreatedAt.Time,
 				Commits: make([]Commit, 0, p.Commits.TotalCount), TotalCommits: p.Commits.TotalCount,
 			}
 			if p.MergedAt != nil {

@@ -75,6 +75,9 @@ type PullRequest struct {
 	IsDraft        bool
 	MergedAt       *time.Time
 	MergeCommitOID string
+	// CreatedAt is when it was opened; zero means the server's clock when
+	// it is added (GitHub's createdAt is never null).
+	CreatedAt time.Time
 	// Author is the login of the user who opened it; a login ending in
 	// "[bot]" (e.g. "dependabot[bot]") is served as a Bot. Empty means no
 	// author (GraphQL null).
@@ -230,6 +233,9 @@ func (s *Server) AddPullRequest(owner, name string, pr PullRequest) {
 	pr = clonePR(pr)
 	if pr.URL == "" {
 		pr.URL = fmt.Sprintf("%s/pull/%d", r.url(), pr.Number)
+	}
+	if pr.CreatedAt.IsZero() {
+		pr.CreatedAt = s.now().UTC()
 	}
 	switch pr.State = strings.ToUpper(pr.State); pr.State {
 	case "":

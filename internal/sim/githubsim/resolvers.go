@@ -139,6 +139,7 @@ func githubResolvers() resolverTable {
 	t.add("PullRequest", "state", pull(func(pv *prVal, _ map[string]any) (any, error) { return pv.pr.State, nil }))
 	t.add("PullRequest", "isDraft", pull(func(pv *prVal, _ map[string]any) (any, error) { return pv.pr.IsDraft, nil }))
 	t.add("PullRequest", "merged", pull(func(pv *prVal, _ map[string]any) (any, error) { return pv.pr.State == "MERGED", nil }))
+	t.add("PullRequest", "createdAt", pull(func(pv *prVal, _ map[string]any) (any, error) { return pv.pr.CreatedAt, nil }))
 	t.add("PullRequest", "mergedAt", pull(func(pv *prVal, _ map[string]any) (any, error) {
 		if pv.pr.MergedAt == nil {
 			return nil, nil

@@ -157,6 +157,7 @@ type PullRequest {
   state: PullRequestState!
   isDraft: Boolean!
   merged: Boolean!
+  createdAt: DateTime!
   mergedAt: DateTime
   author: Actor
   mergeCommit: Commit
