@@ -131,7 +131,8 @@ func TestTrafficIsReadOncePerProjectPerSweep(t *testing.T) {
 // the waiting reason and the evidence say so.
 func TestARareErrorIsJudgedByTheThresholdOverTheTimeout(t *testing.T) {
 	w := newWorld(t, jirasim.Cloud)
-	w.sentryIssue("101", sentrysim.Step(mergedAt, sentrysim.Rate(0.05), sentrysim.Rate(0)))
+	w.sentry.AddIssue(sentrysim.Issue{ID: "101", ShortID: "API-101", Title: "RangeError", Project: "api", FirstSeen: mergedAt.Add(-7 * 24 * time.Hour)})
+	w.sentry.SetTimeline("101", sentrysim.Step(mergedAt, sentrysim.Rate(0.05), sentrysim.Rate(0)))
 	w.mergeFix("OPS-1", 7, "101")
 	o := w.sweepAt(afterFour)
 	if o.err != nil || o.outputs["skipped"] != "OPS-1" || !strings.Contains(o.stdout, "too few errors before") {
@@ -143,7 +144,9 @@ func TestARareErrorIsJudgedByTheThresholdOverTheTimeout(t *testing.T) {
 	}
 	is, _ := w.jira.Issue("OPS-1")
 	p, _ := loop.ParseProperty(is.Properties["fixproof"])
-	if p.Verification == nil || !strings.Contains(p.Verification.Evidence[0], "too few errors before the fix to prove a cut, so judged by the threshold of 1 per hour over the whole 7d") {
+	if p.Verification == nil || !strings.Contains(p.Verification.Evidence[0], "Too few errors before the fix to prove a cut (") ||
+		!strings.Contains(p.Verification.Evidence[0], "so judged by the threshold of 1 per hour over the whole 7d: 0 errors in the ") ||
+		strings.Contains(p.Verification.Evidence[0], "(0 errors in") {
 		t.Errorf("evidence %+v", p.Verification)
 	}
 }

@@ -12,10 +12,13 @@ type Bar struct {
 	Label string  // shown under the bar, e.g. "10:00"
 	Value float64 // events in the window
 	After bool    // the window starts after the merge
+	// Deployed: the window starts after the fix reached production.
+	Deployed bool
 }
 
-// SVG draws bars of events per window, the limit as a dashed line and the
-// merge as a vertical line before the first bar after it: an inline image
+// SVG draws bars of events per window, the limit as a dashed line, and the
+// merge and the deploy as vertical lines before the first bar after each:
+// an inline image
 // that needs no script, font or other asset. It scales to its container,
 // so it reads on a phone. Labels are escaped.
 func SVG(title string, bars []Bar, limit float64) string {
@@ -43,13 +46,16 @@ func SVG(title string, bars []Bar, limit float64) string {
 	if len(bars) > 0 {
 		step := plotW / float64(len(bars))
 		every := int(math.Ceil(float64(len(bars)) / 8)) // at most 8 labels
-		merged := false
+		merged, deployed := false, false
 		for i, b := range bars {
 			x := left + float64(i)*step
 			if b.After && !merged {
 				merged = true
-				fmt.Fprintf(&s, `<line class="merge" x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="#6f42c1" stroke-width="2"/>`, x, top-8, x, top+plotH)
-				fmt.Fprintf(&s, `<text x="%.1f" y="%g" font-size="11" fill="#6f42c1">merge</text>`, x+3, top-12+8)
+				marker(&s, "merge", "#6f42c1", x, top-4, top+plotH)
+			}
+			if b.Deployed && !deployed {
+				deployed = true
+				marker(&s, "deploy", "#0969da", x, top+10, top+plotH)
 			}
 			color := "#d73a49" // errors
 			if b.After && b.Value < limit {
@@ -67,4 +73,10 @@ func SVG(title string, bars []Bar, limit float64) string {
 	fmt.Fprintf(&s, `<text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#bf8700">threshold %s</text>`, w-right, y(limit)-4, num(limit))
 	s.WriteString(`</svg>`)
 	return s.String()
+}
+
+// marker draws a labelled vertical line at x from y0 down to y1.
+func marker(s *strings.Builder, name, color string, x, y0, y1 float64) {
+	fmt.Fprintf(s, `<line class="%s" x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="%s" stroke-width="2"/>`, name, x, y0-12, x, y1, color)
+	fmt.Fprintf(s, `<text x="%.1f" y="%g" font-size="11" fill="%s">%s</text>`, x+3, y0, color, name)
 }

@@ -19,8 +19,12 @@ func TestSVG(t *testing.T) {
 	}{
 		{"bars, merge and threshold", "OPS-1", bars, 1,
 			[]string{`class="merge"`, `class="threshold"`, "threshold 1", "11:00: 0 events", `fill="#2da44e"`},
-			map[string]int{`class="bar"`: 4, `class="merge"`: 1, `fill="#d73a49"`: 3}},
-		{"no bars still draws the threshold", "empty", nil, 2, []string{`class="threshold"`}, map[string]int{`class="bar"`: 0, `class="merge"`: 0}},
+			map[string]int{`class="bar"`: 4, `class="merge"`: 1, `class="deploy"`: 0, `fill="#d73a49"`: 3}},
+		{"the deploy is marked at its first window", "OPS-1",
+			[]Bar{{Label: "09:00", Value: 30}, {Label: "11:00", Value: 30, After: true}, {Label: "14:00", Value: 0, After: true, Deployed: true}, {Label: "15:00", Value: 0, After: true, Deployed: true}}, 1,
+			[]string{`class="merge"`, `class="deploy"`, ">deploy</text>"},
+			map[string]int{`class="merge"`: 1, `class="deploy"`: 1, `class="bar"`: 4}},
+		{"no bars still draws the threshold", "empty", nil, 2, []string{`class="threshold"`}, map[string]int{`class="bar"`: 0, `class="merge"`: 0, `class="deploy"`: 0}},
 		{"labels are escaped", `<script>x</script>`, []Bar{{Label: `<b>`, Value: 1}}, 1, []string{"&lt;script&gt;", "&lt;b&gt;"}, map[string]int{"<script>": 0, "<b>": 0}},
 	}
 	for _, tt := range tests {

@@ -338,7 +338,8 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 		p.Note = "No fix has merged yet: the chart starts at the merge."
 	default:
 		now := d.cfg.Now()
-		from, to := ChartRange(d.cfg.Params, l.MergedAt, now)
+		deployed := l.DeployedAt()
+		from, to := ChartRange(d.cfg.Params, l.MergedAt, deployed, now)
 		for _, s := range l.Sentry {
 			bs, err := d.sentry.EventCounts(r.Context(), s.IssueID, from, to, d.cfg.Params.Window)
 			if err != nil {
@@ -347,7 +348,7 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			p.Charts = append(p.Charts, template.HTML(chart.SVG(
-				fmt.Sprintf("Sentry issue %s: events per %s", s.IssueID, d.cfg.Params.Window), Bars(bs, l.MergedAt), d.cfg.Params.Limit())))
+				fmt.Sprintf("Sentry issue %s: events per %s", s.IssueID, d.cfg.Params.Window), Bars(bs, l.MergedAt, deployed), d.cfg.Params.Limit())))
 		}
 	}
 	d.render(w, "loop", p)
@@ -381,10 +382,15 @@ func (d *Dashboard) dead(w http.ResponseWriter, r *http.Request) {
 }
 
 // ChartRange is the windows a loop's chart shows: as many before the merge
-// as verification needs after it, and after it up to now or the timeout.
-func ChartRange(p verify.Params, merged, now time.Time) (from, to time.Time) {
+// as verification needs after it, and after it up to now or the timeout
+// (counted from the deploy when one is recorded).
+func ChartRange(p verify.Params, merged, deployed, now time.Time) (from, to time.Time) {
 	from = merged.Truncate(p.Window).Add(-time.Duration(p.Windows+1) * p.Window)
-	to = merged.Add(p.Timeout)
+	start := merged
+	if deployed.After(merged) {
+		start = deployed
+	}
+	to = start.Add(p.Timeout)
 	if now.Before(to) {
 		to = now
 	}
@@ -395,12 +401,13 @@ func ChartRange(p verify.Params, merged, now time.Time) (from, to time.Time) {
 }
 
 // Bars turns Sentry's windows into chart bars, marking those that start
-// after the merge.
-func Bars(bs []sentry.Bucket, merged time.Time) []chart.Bar {
+// after the merge and after the deploy (zero: none recorded).
+func Bars(bs []sentry.Bucket, merged, deployed time.Time) []chart.Bar {
 	sort.Slice(bs, func(i, j int) bool { return bs[i].Start.Before(bs[j].Start) })
 	out := make([]chart.Bar, len(bs))
 	for i, b := range bs {
-		out[i] = chart.Bar{Label: b.Start.UTC().Format("Jan 2 15:04"), Value: b.Count, After: !b.Start.Before(merged)}
+		out[i] = chart.Bar{Label: b.Start.UTC().Format("Jan 2 15:04"), Value: b.Count, After: !b.Start.Before(merged),
+			Deployed: !deployed.IsZero() && !b.Start.Before(deployed)}
 	}
 	return out
 }

@@ -125,10 +125,15 @@ func TestChartRange(t *testing.T) {
 		{"while watching: up to the current window", merged.Add(2 * time.Hour), "06:00", "13:00"},
 		{"after the timeout: up to the timeout", merged.Add(30 * time.Hour), "06:00", "17:00"},
 		{"clock before the merge: the merge window", merged.Add(-time.Hour), "06:00", "11:00"},
+		{"deployed at 14:00: up to the timeout after the deploy", merged.Add(30 * time.Hour), "06:00", "21:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			from, to := ChartRange(p, merged, tt.now)
+			var deployed time.Time
+			if strings.HasPrefix(tt.name, "deployed") {
+				deployed = time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
+			}
+			from, to := ChartRange(p, merged, deployed, tt.now)
 			if from.Format("15:04") != tt.from || to.Format("15:04") != tt.to {
 				t.Errorf("range %s-%s, want %s-%s", from.Format("15:04"), to.Format("15:04"), tt.from, tt.to)
 			}
@@ -138,9 +143,13 @@ func TestChartRange(t *testing.T) {
 
 func TestBarsAndTimeline(t *testing.T) {
 	merged := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
-	bars := Bars([]sentry.Bucket{{Start: merged.Add(40 * time.Minute), Count: 0}, {Start: merged.Add(-20 * time.Minute), Count: 9}}, merged)
-	if len(bars) != 2 || bars[0].Value != 9 || bars[0].After || !bars[1].After {
-		t.Errorf("bars %+v: want sorted, the merge window before the merge", bars)
+	bars := Bars([]sentry.Bucket{{Start: merged.Add(40 * time.Minute), Count: 0}, {Start: merged.Add(-20 * time.Minute), Count: 9}}, merged, time.Time{})
+	if len(bars) != 2 || bars[0].Value != 9 || bars[0].After || !bars[1].After || bars[1].Deployed {
+		t.Errorf("bars %+v: want sorted, the merge window before the merge, nothing deployed", bars)
+	}
+	bars = Bars([]sentry.Bucket{{Start: merged.Add(40 * time.Minute)}, {Start: merged.Add(3*time.Hour + 40*time.Minute)}}, merged, merged.Add(3*time.Hour+40*time.Minute))
+	if !bars[0].After || bars[0].Deployed || !bars[1].Deployed {
+		t.Errorf("bars %+v: want the 14:00 window the first deployed", bars)
 	}
 	l := Loop{Key: "OPS-1", Source: "Sentry", State: loop.StateVerified, Created: merged.Add(-time.Hour), MergedAt: merged,
 		Resolved: merged.Add(4 * time.Hour)}

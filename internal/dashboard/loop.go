@@ -57,6 +57,16 @@ type Loop struct {
 	JiraURL  string
 }
 
+// DeployedAt is when the fix reached production, zero when no deploy is
+// recorded.
+func (l Loop) DeployedAt() time.Time {
+	if l.Deploy == nil {
+		return time.Time{}
+	}
+	at, _ := time.Parse(time.RFC3339, l.Deploy.At)
+	return at
+}
+
 // FromDetail reads a loop out of a Jira issue and its fixproof property.
 func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
 	lp := Loop{Key: d.Key, Summary: d.Summary, Status: d.Status, Category: d.Category, Created: d.Created,

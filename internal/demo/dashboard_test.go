@@ -49,7 +49,7 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 		}
 		for _, want := range []string{
 			`data-key="` + crash.Key + `" data-state="reopened"`, `data-key="` + leak.Key + `" data-state="unverified"`,
-			"acme/shop#7", "acme/shop#8", ">Sentry<", ">Guance<", "all 3", "unverified 1", "reopened 1",
+			"acme/shop#7", "acme/shop#8", "acme/shop#9", ">Sentry<", ">Guance<", "all 4", "unverified 1", "reopened 1", "verified 1",
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the list lacks %q", want)
@@ -68,11 +68,12 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 			t.Fatalf("GET /loops/%s: %d %s", leak.Key, code, body)
 		}
 		// Windows of an hour from 06:00: four before the merge's (10:00),
-		// and from it up to the timeout at 16:20: eleven bars.
-		if n := strings.Count(body, `class="bar"`); n != 11 {
-			t.Errorf("%d bars, want 11 (06:00 to 16:00)\n%s", n, body)
+		// and from it up to the timeout 6h after the deploy at 14:00:
+		// fifteen bars.
+		if n := strings.Count(body, `class="bar"`); n != 15 {
+			t.Errorf("%d bars, want 15 (06:00 to 20:00)\n%s", n, body)
 		}
-		for _, want := range []string{`class="threshold"`, `class="merge"`, "Fix merged: acme/shop#8", "Not verified", "60 events"} {
+		for _, want := range []string{`class="threshold"`, `class="merge"`, `class="deploy"`, "Fix merged: acme/shop#8", "Not verified", "60 events", "30 events"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the loop page lacks %q", want)
 			}
@@ -85,7 +86,7 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 			t.Fatalf("GET /loops/%s: %d %s", crash.Key, code, body)
 		}
 		for _, want := range []string{"240 events", "The first alert became " + crash.Key, "Fix opened: acme/shop#7", "Fix merged: acme/shop#7",
-			"Verified in production and closed", `class="evidence">Errors fell 100% per hour`, "Reopened: the error came back"} {
+			"Deployed to production: deployment #", "Verified in production and closed", `class="evidence">Errors fell 100% per 1,000 sessions`, "Reopened: the error came back"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the page of %s lacks %q:\n%s", crash.Key, want, body)
 			}
@@ -136,11 +137,11 @@ func TestDashboardRendersInChromium(t *testing.T) {
 		}
 		leak := res.Loops[1]
 		list := run(res.Dashboard, "--dump-dom")
-		if !strings.Contains(list, `data-key="`+leak.Key+`"`) || strings.Count(list, `class="loop"`) != 3 {
+		if !strings.Contains(list, `data-key="`+leak.Key+`"`) || strings.Count(list, `class="loop"`) != 4 {
 			t.Errorf("the rendered list lacks the loops:\n%s", list)
 		}
 		page := run(res.Dashboard+"loops/"+leak.Key, "--dump-dom")
-		if strings.Count(page, `class="bar"`) != 11 || !strings.Contains(page, "<svg") {
+		if strings.Count(page, `class="bar"`) != 15 || !strings.Contains(page, "<svg") {
 			t.Errorf("the rendered loop page has no chart:\n%s", page)
 		}
 		// FIXPROOF_SCREENSHOTS keeps them in a directory of one's choice.

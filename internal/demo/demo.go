@@ -106,6 +106,9 @@ type Result struct {
 var (
 	storyStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	mergedAt   = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
+	// deployedAt: the three fixes merged at 10:20 reach production in the
+	// afternoon's deploy; verification counts from here.
+	deployedAt = time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
 )
 
 // The two errors of the story, as their events read.
@@ -151,10 +154,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		crash: Loop{SentryID: "101", Title: "TypeError: Cannot read properties of null (reading 'id')"},
 		leak:  Loop{SentryID: "102", Title: "TimeoutError: payment gateway did not answer in 5s"},
 		slow:  Loop{Source: "Guance", Title: "Checkout latency p99 above 2s"},
+		rare:  Loop{SentryID: "103", Title: "RangeError: invalid currency code \"XBT\""},
 	}
 	for _, chapter := range []func(context.Context) error{
 		func(ctx context.Context) error { return s.sentryErrors(ctx, o.Storm) },
-		s.guanceIssue, s.pullRequests, s.merges, s.sweeps, s.regression,
+		s.guanceIssue, s.rareError, s.pullRequests, s.merges, s.sweeps, s.regression,
 	} {
 		if err := chapter(ctx); err != nil {
 			return nil, err
@@ -188,21 +192,24 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// story is the demo's three loops as the chapters play them.
+// story is the demo's four loops as the chapters play them.
 type story struct {
 	*world
-	crash, leak, slow Loop
+	crash, leak, slow, rare Loop
 }
 
 // sentryErrors: two Sentry errors storm the bot, which makes one Jira issue
-// each. Errors fall to nothing after the first fix; the second fix does
-// not help.
+// each. The first fix ends its error once deployed; the second does
+// nothing, though its errors halve with the evening's traffic.
 func (s *story) sentryErrors(ctx context.Context, storm int) error {
 	crash, leak := &s.crash, &s.leak
 	s.sentry.AddIssue(sentrysim.Issue{ID: crash.SentryID, ShortID: "SHOP-2F", Title: crash.Title, Project: "shop", Culprit: "app/cart.js in pay"})
-	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240), sentrysim.Rate(0)))
+	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(deployedAt, sentrysim.Rate(240), sentrysim.Rate(0)))
 	s.sentry.AddIssue(sentrysim.Issue{ID: leak.SentryID, ShortID: "SHOP-2G", Title: leak.Title, Project: "shop", Culprit: "app/pay.js in charge"})
-	s.sentry.SetTimeline(leak.SentryID, sentrysim.Rate(60))
+	s.sentry.SetTimeline(leak.SentryID, sentrysim.Step(deployedAt, sentrysim.Rate(60), sentrysim.Rate(30)))
+	// The shop's sessions: 10,000 an hour by day, half that from the
+	// afternoon on.
+	s.sentry.SetSessions("shop", "production", sentrysim.Step(deployedAt, sentrysim.Rate(10000), sentrysim.Rate(5000)))
 
 	s.say("An error storm: Sentry sends %d alerts for %s (%s).", storm, "SHOP-2F", crash.Title)
 	if err := s.alert(ctx, crash, storm, nullSession); err != nil {
@@ -245,13 +252,27 @@ func (s *story) guanceIssue(ctx context.Context) (err error) {
 	return nil
 }
 
+// rareError: an error that fired three times in the past week alerts once.
+func (s *story) rareError(ctx context.Context) error {
+	rare := &s.rare
+	now := s.clock.Now()
+	times := []time.Time{now.Add(-6 * 24 * time.Hour), now.Add(-3*24*time.Hour - 5*time.Hour), now.Add(-20 * time.Hour)}
+	s.sentry.AddIssue(sentrysim.Issue{ID: rare.SentryID, ShortID: "SHOP-2H", Title: rare.Title, Project: "shop", Culprit: "app/price.js in format", FirstSeen: times[0]})
+	s.sentry.SetTimeline(rare.SentryID, sentrysim.Events(times...))
+	if err := s.alert(ctx, rare, 1, nullSession); err != nil {
+		return err
+	}
+	s.say("A rare error, SHOP-2H (%s), seen 3 times this week, alerts once: %s.", rare.Title, rare.Key)
+	return nil
+}
+
 // pullRequests: the fixes, a PR each, named after the key in the branch
 // only; the action moves each issue to review.
 func (s *story) pullRequests(ctx context.Context) error {
-	s.crash.PR, s.leak.PR = 7, 8
-	for _, l := range []*Loop{&s.crash, &s.leak} {
+	s.crash.PR, s.leak.PR, s.rare.PR = 7, 8, 9
+	for _, l := range s.fixed() {
 		s.clock.Advance(15 * time.Minute)
-		branch := "fix/" + l.Key + "-" + map[int]string{7: "null-session", 8: "gateway-timeout"}[l.PR]
+		branch := "fix/" + l.Key + "-" + map[int]string{7: "null-session", 8: "gateway-timeout", 9: "currency-code"}[l.PR]
 		s.gh.AddPullRequest(owner, repo, githubsim.PullRequest{Number: l.PR, Title: "Guard the checkout path", HeadRefName: branch, BaseRefName: "main",
 			Author: "jane", Commits: []githubsim.Commit{{Message: "Guard against a missing session", CommittedDate: s.clock.Now()}}})
 		if err := s.action(ctx, "pull_request", map[string]any{"action": "opened", "number": l.PR}); err != nil {
@@ -262,50 +283,105 @@ func (s *story) pullRequests(ctx context.Context) error {
 	return nil
 }
 
-// merges: both PRs merge; the action puts each issue under verification.
+// fixed are the loops a pull request fixes.
+func (s *story) fixed() []*Loop { return []*Loop{&s.crash, &s.leak, &s.rare} }
+
+// Commits on main: what production ran in the morning, then the three
+// merges in a line; the afternoon's deploy ships the last, so all three.
+const baseSHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+func mergeSHA(i int) string { return fmt.Sprintf("9f86d081884c7d659a2feaa0c55ad015a3bf4f1%d", i) }
+
+// merges: the PRs merge; the action puts each issue under verification.
+// Production was deployed in the morning, before any fix.
 func (s *story) merges(ctx context.Context) error {
+	s.gh.AddCommit(owner, repo, baseSHA)
+	id := s.gh.AddDeployment(owner, repo, githubsim.Deployment{Environment: "production", Commit: baseSHA, CreatedAt: storyStart.Add(-time.Hour)})
+	s.gh.AddDeploymentStatus(owner, repo, id, githubsim.DeploymentStatus{State: "SUCCESS", CreatedAt: storyStart.Add(-50 * time.Minute)})
 	s.clock.Set(mergedAt)
-	for i, l := range []*Loop{&s.crash, &s.leak} {
+	parent := baseSHA
+	for i, l := range s.fixed() {
 		pr, _ := s.gh.PullRequest(owner, repo, l.PR)
 		at := mergedAt
-		pr.State, pr.MergedAt, pr.MergeCommitOID = "MERGED", &at, fmt.Sprintf("9f86d081884c7d659a2feaa0c55ad015a3bf4f1%d", i)
+		pr.State, pr.MergedAt, pr.MergeCommitOID = "MERGED", &at, mergeSHA(i)
+		s.gh.AddCommit(owner, repo, mergeSHA(i), parent)
+		parent = mergeSHA(i)
 		s.gh.AddPullRequest(owner, repo, pr)
 		if err := s.action(ctx, "pull_request", map[string]any{"action": "closed", "number": l.PR}); err != nil {
 			return err
 		}
-		s.say("PR #%d merged: %s is %s and labelled %s; the hourly sweep now watches its error rate.", l.PR, l.Key, s.status(l.Key), watchLabel(s.labels(l.Key)))
+		s.say("PR #%d merged: %s is %s and labelled %s; the hourly sweep waits for it to reach production.", l.PR, l.Key, s.status(l.Key), watchLabel(s.labels(l.Key)))
 	}
 	return nil
 }
 
-// sweeps: the scheduled sweep, once an hour, on the compressed clock. It
-// says something only when a loop changes.
+// deploy ships the three fixes to production at 14:00.
+func (s *story) deploy() {
+	last := mergeSHA(len(s.fixed()) - 1)
+	id := s.gh.AddDeployment(owner, repo, githubsim.Deployment{Environment: "production", Commit: last, CreatedAt: deployedAt.Add(-8 * time.Minute)})
+	s.gh.AddDeploymentStatus(owner, repo, id, githubsim.DeploymentStatus{State: "SUCCESS", CreatedAt: deployedAt, EnvironmentURL: "https://shop.example"})
+	s.say("GitHub deployment #%d puts %s, with all three fixes, in production. The evening's traffic is half the day's.", id, last[:7])
+}
+
+// sweeps: the scheduled sweep, once an hour, on the compressed clock, with
+// the deploy at 14:00. It says something only when a loop changes, and
+// then what the sweep wrote: the evidence it computed.
 func (s *story) sweeps(ctx context.Context) error {
-	crash, leak := &s.crash, &s.leak
-	last := ""
-	for h := 1; h <= 7; h++ {
-		s.clock.Set(mergedAt.Add(time.Duration(h)*time.Hour + 5*time.Minute))
+	said := map[string]string{}
+	for h := 1; h <= 10; h++ {
+		at := mergedAt.Add(time.Duration(h)*time.Hour + 5*time.Minute)
+		if !at.Before(deployedAt) && !mergedAt.Add(time.Duration(h-1)*time.Hour+5*time.Minute).After(deployedAt) {
+			s.clock.Set(deployedAt)
+			s.deploy()
+		}
+		s.clock.Set(at)
 		if err := s.action(ctx, "schedule", nil); err != nil {
 			return err
 		}
-		now := fmt.Sprintf("%s is %s (Sentry %s); %s is %s (Sentry %s).", crash.Key, s.state(crash.Key), s.sentryStatus(crash.SentryID),
-			leak.Key, s.state(leak.Key), s.sentryStatus(leak.SentryID))
-		if now != last {
-			s.say("Sweep %d: %s", h, now)
+		for _, l := range s.fixed() {
+			now := s.state(l.Key)
+			if said[l.Key] == now {
+				continue
+			}
+			said[l.Key] = now
+			if ev := s.evidence(l.Key); ev != "" {
+				s.say("Sweep %d: %s is %s (Sentry %s). %s", h, l.Key, now, s.sentryStatus(l.SentryID), ev)
+			} else if h == 1 {
+				s.say("Sweep %d: %s is %s, %s.", h, l.Key, now, s.waiting(l.Key))
+			}
 		}
-		last = now
 	}
 	states, err := s.states(ctx)
 	if err != nil {
 		return err
 	}
-	crash.Verdict, leak.Verdict = outcome[states[crash.Key]], outcome[states[leak.Key]]
-	for _, l := range []*Loop{crash, leak} {
-		if prc := s.gh.Comments(owner, repo, l.PR); len(prc) > 0 {
-			s.say("PR #%d now says: %s", l.PR, firstLine(prc[len(prc)-1].Body))
+	for _, l := range s.fixed() {
+		l.Verdict = outcome[states[l.Key]]
+		if strings.Contains(s.evidence(l.Key), "Too few errors") {
+			l.Verdict += " on thin evidence: judged by the threshold"
 		}
 	}
+	s.say("A count rule (fewer than 40 errors an hour, say) would have closed %s when its errors halved with the evening's traffic; per 1,000 sessions they did not fall.", s.leak.Key)
 	return nil
+}
+
+// evidence is what the sweep recorded when it decided: its sentence.
+func (w *world) evidence(key string) string {
+	is, _ := w.jira.Issue(key)
+	p, err := loop.ParseProperty(is.Properties[loop.PropertyKey])
+	if err != nil || p.Verification == nil {
+		return ""
+	}
+	return strings.Join(p.Verification.Evidence, " ")
+}
+
+// waiting says what the sweep is waiting for, from its recorded deploy.
+func (w *world) waiting(key string) string {
+	is, _ := w.jira.Issue(key)
+	if p, err := loop.ParseProperty(is.Properties[loop.PropertyKey]); err == nil && p.Deploy == nil {
+		return "waiting for its fix to reach production"
+	}
+	return "watching its error rate"
 }
 
 // regression: the verified error comes back a day later, and the bot
@@ -316,7 +392,7 @@ func (s *story) regression(ctx context.Context) error {
 	s.sentry.SetStatus(crash.SentryID, "unresolved")
 	// The history stays: 240 an hour until the fix, none for a day, then
 	// back at 30 an hour (the dashboard charts all of it).
-	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(mergedAt, sentrysim.Rate(240),
+	s.sentry.SetTimeline(crash.SentryID, sentrysim.Step(deployedAt, sentrysim.Rate(240),
 		sentrysim.Step(mergedAt.Add(25*time.Hour), sentrysim.Rate(0), sentrysim.Rate(30))))
 	s.say("A day later SHOP-2F comes back: Sentry marks it a regression and sends 20 alerts.")
 	n, err := s.storm(ctx, crash.SentryID, 20, nullSession)
@@ -347,7 +423,9 @@ func (s *story) result(began time.Time) *Result {
 	if st, ok := s.guance.Issue(slow.SentryID); ok {
 		slow.SentryState = guance.StatusName(st.StatusType)
 	}
-	res.Loops = append(res.Loops, slow)
+	rare := s.rare
+	rare.Source, rare.JiraStatus, rare.SentryState = "Sentry", s.status(rare.Key), s.sentryStatus(rare.SentryID)
+	res.Loops = append(res.Loops, slow, rare)
 	res.Requests = map[string]int{"github": s.gh.Control.Total(), "jira": s.jira.Control.Total(), "sentry": s.sentry.Control.Total(),
 		"guance": s.guance.Control.Total()}
 	for i := 1; ; i++ {

@@ -15,10 +15,13 @@ func TestTheWholeLoop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if res.JiraIssues != 3 {
-		t.Errorf("%d Jira issues, want 3 (one per error)\n%s", res.JiraIssues, out.String())
+	if res.JiraIssues != 4 {
+		t.Errorf("%d Jira issues, want 4 (one per error)\n%s", res.JiraIssues, out.String())
 	}
-	crash, leak, slow := res.Loops[0], res.Loops[1], res.Loops[2]
+	crash, leak, slow, rare := res.Loops[0], res.Loops[1], res.Loops[2], res.Loops[3]
+	if rare.Key == "" || rare.Alerts != 1 || rare.JiraStatus != "Closed" || !strings.HasPrefix(rare.Verdict, "verified on thin evidence") {
+		t.Errorf("rare error: %+v", rare)
+	}
 	if slow.Source != "Guance" || slow.Key == "" || slow.Key == crash.Key || slow.Key == leak.Key || slow.JiraStatus != "Open" {
 		t.Errorf("Guance loop: %+v", slow)
 	}
@@ -34,7 +37,13 @@ func TestTheWholeLoop(t *testing.T) {
 	if !strings.HasPrefix(leak.Verdict, "unverified") || leak.SentryState != "unresolved" || leak.JiraStatus != "Done" {
 		t.Errorf("second error: %+v", leak)
 	}
-	for _, want := range []string{"moved it to In Review", "labelled", "is Closed (Sentry resolved)", "Verified in production", "reopened"} {
+	// The story's three lessons, in the numbers the sweep computed: the
+	// clock starts at the deploy, a rate that falls with traffic is not a
+	// fix, and thin evidence is said plainly.
+	for _, want := range []string{"moved it to In Review", "labelled", "waiting for its fix to reach production",
+		crash.Key + " is Closed (Sentry resolved). Errors fell 100% per 1,000 sessions (95% CI", "since 9f86d08 reached production at Nov 20 14:00 UTC (GitHub deployment #",
+		leak.Key + " is Done, unverified (Sentry unresolved). Errors did not fall: 100% of the rate before, per 1,000 sessions",
+		rare.Key + " is Closed (Sentry resolved). Too few errors before the fix to prove a cut (3 errors in the", "reopened"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("narration lacks %q:\n%s", want, out.String())
 		}

@@ -27,8 +27,8 @@ func Sentence(ev LinkEvidence, c Clock, p verify.Params) string {
 	case !(r.AfterExposure > 0) || !(r.BeforeExposure > 0):
 		fmt.Fprintf(&b, "No %s to measure a rate by in %s", trafficWord(ev.Basis), span)
 	case strings.HasPrefix(string(r.Outcome), "thin-evidence"):
-		fmt.Fprintf(&b, "%s in %s, against %s in the %s before: too few errors before the fix to prove a cut, so judged by the threshold of %s %s over the whole %s",
-			count(r.AfterCount), span, count(r.BeforeCount), hours(time.Duration(r.BeforeWindows)*p.Window), trim(p.Threshold), unitOf(ev.Basis), hours(p.Timeout))
+		fmt.Fprintf(&b, "Too few errors before the fix to prove a cut (%s in the %s before), so judged by the threshold of %s %s over the whole %s: %s in %s",
+			count(r.BeforeCount), hours(time.Duration(r.BeforeWindows)*p.Window), trim(p.Threshold), unitOf(ev.Basis), hours(p.Timeout), count(r.AfterCount), span)
 	case r.Outcome == verify.OutcomeNotFixed:
 		fmt.Fprintf(&b, "Errors did not fall: %s of the rate before, %s (%s CI %s to %s), in %s",
 			percent(r.Interval.Ratio), unitOf(ev.Basis), percent(p.Confidence), percent(r.Interval.TwoSided.Lower), percent(r.Interval.TwoSided.Upper), span)

@@ -47,7 +47,7 @@ func TestSentenceSaysWhatFellSinceWhenAndHowSure(t *testing.T) {
 		{"no fall, counted from the merge", decide(atMerge, same, merged.Add(40*time.Minute+6*time.Hour)), atMerge,
 			"Errors did not fall: 100% of the rate before, per hour (95% CI 71% to 139%), in the 6h since a1b2c3d merged at Nov 20 10:20 UTC; no deployments recorded for production, so counting from the merge."},
 		{"too rare to prove", decide(atMerge, rare, merged.Add(40*time.Minute+3*time.Hour)), atMerge,
-			"0 errors in the 3h since a1b2c3d merged at Nov 20 10:20 UTC, against 1 error in the 2h before: too few errors before the fix to prove a cut, so judged by the threshold of 1 per hour over the whole 72h; no deployments recorded for production, so counting from the merge."},
+			"Too few errors before the fix to prove a cut (1 error in the 2h before), so judged by the threshold of 1 per hour over the whole 72h: 0 errors in the 3h since a1b2c3d merged at Nov 20 10:20 UTC; no deployments recorded for production, so counting from the merge."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Sentence(tt.ev, tt.c, p); got != tt.want {
