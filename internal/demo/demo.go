@@ -458,16 +458,6 @@ func (w *world) states(ctx context.Context) (map[string]loop.State, error) {
 	return out, nil
 }
 
-// firstLine is a comment's first line of text, past HTML comments.
-func firstLine(s string) string {
-	for line := range strings.Lines(s) {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "<!--") {
-			return line
-		}
-	}
-	return ""
-}
-
 func watchLabel(labels []string) string {
 	if slices.Contains(labels, dashboard.DefaultLabels.Watch) {
 		return dashboard.DefaultLabels.Watch
