@@ -83,7 +83,7 @@ func TestDemoPlaysTheLoopAndPrintsTheTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"3 Jira issues for 60 Sentry alerts and 1 Guance issue", "verified, then regressed and reopened", "unverified: errors did not fall"} {
+	for _, want := range []string{"4 Jira issues for 61 Sentry alerts and 1 Guance issue", "verified, then regressed and reopened", "unverified: errors did not fall"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

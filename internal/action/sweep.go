@@ -283,12 +283,12 @@ func (s *sentryOrgs) Resolve(ctx context.Context, org, id string, in *sentry.Com
 	return c.Resolve(ctx, id, in)
 }
 
-func (s *sentryOrgs) EventCounts(ctx context.Context, org, id, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {
+func (s *sentryOrgs) EventCountsMany(ctx context.Context, org string, ids []string, environment string, start, end time.Time, interval time.Duration) (map[string][]sentry.Bucket, error) {
 	c, err := s.client(org)
 	if err != nil {
 		return nil, err
 	}
-	return c.EventCountsIn(ctx, id, environment, start, end, interval)
+	return c.EventCountsMany(ctx, ids, environment, start, end, interval)
 }
 
 func (s *sentryOrgs) SessionCounts(ctx context.Context, org, project, environment string, start, end time.Time, interval time.Duration) ([]sentry.Bucket, error) {

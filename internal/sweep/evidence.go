@@ -261,11 +261,12 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Iss
 	if basis == verify.BasisEvents {
 		env = ""
 	}
-	errs, err := s.sentry.EventCounts(ctx, l.Org, l.IssueID, env, from, to, p.Window)
+	errs, err := s.counts.load(ctx, l.Org, env, l.IssueID)
 	if err != nil {
 		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
 		return ev
 	}
+	errs = within(errs, from, to)
 	ev.Basis, ev.Window, ev.Windows = basis, p.Window, windows(basis, p.Window, errs, traffic)
 	ev.Rate = verify.DecideRate(p, verify.RateInput{Start: c.Start, Now: now, Before: ev.Windows, After: ev.Windows, Basis: basis, Since: c.Since()})
 	if is.Status == "resolved" && ev.Rate.State != loop.StateVerified {
@@ -295,6 +296,18 @@ func readSpan(p verify.Params, start, firstSeen, now time.Time) (from, to time.T
 	return from, to
 }
 
+// within is the buckets that start in [from, to): the issue's own span of
+// the sweep's common one.
+func within(bs []sentry.Bucket, from, to time.Time) []sentry.Bucket {
+	out := make([]sentry.Bucket, 0, len(bs))
+	for _, b := range bs {
+		if !b.Start.Before(from) && b.Start.Before(to) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // windows joins errors and traffic per window. Windows Sentry marks
 // incomplete are left out: their counts may still grow. With traffic, a
 // window whose traffic is incomplete or missing is left out too; for
@@ -322,15 +335,29 @@ func windows(basis verify.Basis, window time.Duration, errs, traffic []sentry.Bu
 	return out
 }
 
-// trafficCache reads each project's traffic once per sweep, over one span
-// of windows that covers every issue's (see span), and shares it between
-// every issue of the project.
-type trafficCache struct {
-	src      Traffic
+// span is the windows a sweep reads errors and traffic in: one span for
+// every issue, so that requests can be shared, each issue keeping the
+// part it needs (readSpan).
+type span struct {
 	from, to time.Time
 	window   time.Duration
-	mu       sync.Mutex
-	got      map[trafficKey]*trafficEntry
+}
+
+// spanAt is the span of a sweep at now: the baseline and the timeout back
+// from now, at most sessionsMaxPoints windows.
+func spanAt(now time.Time, p verify.Params) span {
+	to := now.Truncate(p.Window).Add(p.Window)
+	n := min(sessionsMaxPoints, int((baseline+p.Timeout)/p.Window)+2)
+	return span{from: to.Add(-time.Duration(n) * p.Window), to: to, window: p.Window}
+}
+
+// trafficCache reads each project's traffic once per sweep, over the
+// sweep's span, and shares it between every issue of the project.
+type trafficCache struct {
+	src  Traffic
+	span *span
+	mu   sync.Mutex
+	got  map[trafficKey]*trafficEntry
 }
 
 type trafficKey struct{ kind, org, project, env string }
@@ -341,22 +368,13 @@ type trafficEntry struct {
 	err     error
 }
 
-func newTrafficCache(src Traffic) *trafficCache {
-	return &trafficCache{src: src, got: map[trafficKey]*trafficEntry{}}
+func newTrafficCache(src Traffic, sp *span) *trafficCache {
+	return &trafficCache{src: src, span: sp, got: map[trafficKey]*trafficEntry{}}
 }
 
 // sessionsMaxPoints is the most windows Sentry's sessions endpoint
 // answers at once.
 const sessionsMaxPoints = 1000
-
-// span sets the windows a sweep at now reads traffic for: the baseline
-// and the timeout back from now, at most sessionsMaxPoints windows.
-func (c *trafficCache) span(now time.Time, p verify.Params) {
-	c.window = p.Window
-	c.to = now.Truncate(p.Window).Add(p.Window)
-	n := min(sessionsMaxPoints, int((baseline+p.Timeout)/p.Window)+2)
-	c.from = c.to.Add(-time.Duration(n) * p.Window)
-}
 
 // sessionsWindow reports whether Sentry counts sessions in windows of w:
 // a whole number of hours that divides a day.
@@ -374,10 +392,11 @@ func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket,
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
+		sp := *c.span
 		if k.kind == string(verify.BasisSessions) {
-			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, c.from, c.to, c.window)
+			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
 		} else {
-			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, c.from, c.to, c.window)
+			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
 		}
 	})
 	return e.buckets, e.err
@@ -397,13 +416,13 @@ func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, projec
 		}
 		return verify.BasisEvents, nil, nil
 	}
-	if want == verify.BasisSessions && !sessionsWindow(c.window) {
-		return "", nil, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.window)
+	if want == verify.BasisSessions && !sessionsWindow(c.span.window) {
+		return "", nil, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.span.window)
 	}
 	var totals [2]float64
 	var series [2][]sentry.Bucket
 	for i, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
-		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !sessionsWindow(c.window)) {
+		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !sessionsWindow(c.span.window)) {
 			continue
 		}
 		bs, err := c.read(ctx, trafficKey{kind: string(kind), org: org, project: project, env: env})

@@ -27,8 +27,8 @@ func (o oneOrg) Issue(ctx context.Context, _, id string) (sentry.Issue, error) {
 func (o oneOrg) Resolve(ctx context.Context, _, id string, in *sentry.Commit) (sentry.Issue, error) {
 	return o.c.Resolve(ctx, id, in)
 }
-func (o oneOrg) EventCounts(ctx context.Context, _, id, env string, start, end time.Time, every time.Duration) ([]sentry.Bucket, error) {
-	return o.c.EventCountsIn(ctx, id, env, start, end, every)
+func (o oneOrg) EventCountsMany(ctx context.Context, _ string, ids []string, env string, start, end time.Time, every time.Duration) (map[string][]sentry.Bucket, error) {
+	return o.c.EventCountsMany(ctx, ids, env, start, end, every)
 }
 func (o oneOrg) SessionCounts(ctx context.Context, _, project, env string, start, end time.Time, every time.Duration) ([]sentry.Bucket, error) {
 	return o.c.SessionCounts(ctx, project, env, start, end, every)
