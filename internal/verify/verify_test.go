@@ -10,7 +10,6 @@ import (
 
 var (
 	hour   = time.Hour
-	merged = time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC) // mid-window on purpose
 	params = Params{Threshold: 1, Window: time.Hour, Windows: 3, Timeout: 168 * time.Hour}
 )
 
