@@ -407,47 +407,50 @@ func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket,
 // any in the span and Sentry counts them in windows of verify_window,
 // else transactions when it has any, else events.
 func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, project, env string) (verify.Basis, []sentry.Bucket, error) {
-	if want == verify.BasisEvents {
-		return verify.BasisEvents, nil, nil
+	if events, err := c.eventsOnly(want, project); events || err != nil {
+		return verify.BasisEvents, nil, err
 	}
-	if c.src == nil || project == "" {
-		if want == verify.BasisSessions || want == verify.BasisTransactions {
-			return "", nil, fmt.Errorf("rate_basis %s needs the Sentry issue's project and a Sentry client that reads traffic", want)
-		}
-		return verify.BasisEvents, nil, nil
-	}
-	if want == verify.BasisSessions && !sessionsWindow(c.span.window) {
-		return "", nil, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.span.window)
-	}
-	var totals [2]float64
-	var series [2][]sentry.Bucket
-	for i, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
+	for _, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
 		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !sessionsWindow(c.span.window)) {
 			continue
 		}
 		bs, err := c.read(ctx, trafficKey{kind: string(kind), org: org, project: project, env: env})
 		if errors.Is(err, sentry.ErrNotFound) && want == verify.BasisAuto {
-			// Sentry has never seen the environment: no traffic there.
-			continue
+			continue // Sentry has never seen the environment: no traffic there
 		}
 		if err != nil {
 			return "", nil, err
 		}
-		series[i] = bs
-		for _, b := range bs {
-			totals[i] += b.Count
+		if want == kind || total(bs) > 0 {
+			return kind, bs, nil // auto takes the first basis with traffic
 		}
-		if totals[i] > 0 {
-			break // auto takes the first basis with traffic
-		}
-	}
-	switch verify.ChooseBasis(want, totals[0], totals[1]) {
-	case verify.BasisSessions:
-		return verify.BasisSessions, series[0], nil
-	case verify.BasisTransactions:
-		return verify.BasisTransactions, series[1], nil
 	}
 	return verify.BasisEvents, nil, nil
+}
+
+// eventsOnly reports whether errors are counted per hour without reading
+// traffic, or why the basis asked for cannot be had.
+func (c *trafficCache) eventsOnly(want verify.Basis, project string) (bool, error) {
+	switch {
+	case want == verify.BasisEvents:
+		return true, nil
+	case (c.src == nil || project == "") && want == verify.BasisAuto:
+		return true, nil
+	case c.src == nil || project == "":
+		return false, fmt.Errorf("rate_basis %s needs the Sentry issue's project and a Sentry client that reads traffic", want)
+	case want == verify.BasisSessions && !sessionsWindow(c.span.window):
+		return false, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.span.window)
+	}
+	return false, nil
+}
+
+// total is the sum of the buckets' counts.
+func total(bs []sentry.Bucket) float64 {
+	n := 0.0
+	for _, b := range bs {
+		n += b.Count
+	}
+	return n
 }
 
 func shortSHA(sha string) string {

@@ -118,6 +118,9 @@ func New(cfg Config, d Deps) *Sweeper {
 	if cfg.Environment == "" {
 		cfg.Environment = "production"
 	}
+	if cfg.Basis == "" {
+		cfg.Basis = verify.BasisAuto
+	}
 	s := &Sweeper{cfg: cfg, jira: d.Jira, sentry: d.Sentry, prs: d.PRs, deploys: d.Deploys, now: d.Now}
 	s.traffic = newTrafficCache(d.Traffic, &s.span)
 	s.counts.fetch = func(ctx context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error) {
@@ -367,6 +370,12 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 		return s.release(ctx, o, loop.StateReopened, "reopened to "+d.Status+" since the merge")
 	}
 
+	return s.judge(ctx, o, d, prop, merged, closed)
+}
+
+// judge reads the linked Sentry issues from the clock start on and acts on
+// the decision: close, give up, or keep watching.
+func (s *Sweeper) judge(ctx context.Context, o Outcome, d jira.Detail, prop loop.Property, merged time.Time, closed bool) Outcome {
 	links, err := s.links(ctx, d, &prop)
 	if err != nil {
 		return o.fail(err)
@@ -374,7 +383,6 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 	if len(links) == 0 {
 		return o.fail(errors.New("no Sentry issue is linked any more (description, remote links or the fixproof property)"))
 	}
-
 	now := s.now()
 	issues, err := s.sentryIssues(ctx, links)
 	if err != nil {
@@ -402,11 +410,10 @@ func (s *Sweeper) one(ctx context.Context, d jira.Detail) Outcome {
 		return s.close(ctx, o, d, prop, closed)
 	case loop.StateUnverified:
 		return s.giveUp(ctx, o, prop)
-	default:
-		o.State = loop.StateWatching
-		o.Reason = waitingReason(o.Evidence)
-		return o
 	}
+	o.State = loop.StateWatching
+	o.Reason = waitingReason(o.Evidence)
+	return o
 }
 
 func (o Outcome) fail(err error) Outcome {

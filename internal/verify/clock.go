@@ -77,19 +77,3 @@ func Start(from From, merged time.Time, deployed *time.Time, known bool) Clock {
 	}
 	return Clock{Start: merged, NoDeploys: true}
 }
-
-// ChooseBasis resolves rate_basis auto from the traffic the project has
-// in the windows: sessions when any were counted, else transactions when
-// any were, else events. A basis other than auto is kept.
-func ChooseBasis(b Basis, sessions, transactions float64) Basis {
-	if b != BasisAuto && b != "" {
-		return b
-	}
-	switch {
-	case sessions > 0:
-		return BasisSessions
-	case transactions > 0:
-		return BasisTransactions
-	}
-	return BasisEvents
-}

@@ -32,25 +32,6 @@ func TestStartCountsFromTheDeployWhenThereIsOne(t *testing.T) {
 	}
 }
 
-func TestChooseBasisPrefersSessionsThenTransactions(t *testing.T) {
-	for _, tt := range []struct {
-		b                      Basis
-		sessions, transactions float64
-		want                   Basis
-	}{
-		{BasisAuto, 10, 10, BasisSessions},
-		{BasisAuto, 0, 10, BasisTransactions},
-		{BasisAuto, 0, 0, BasisEvents},
-		{"", 0, 3, BasisTransactions},
-		{BasisEvents, 10, 10, BasisEvents},
-		{BasisTransactions, 10, 0, BasisTransactions},
-	} {
-		if got := ChooseBasis(tt.b, tt.sessions, tt.transactions); got != tt.want {
-			t.Errorf("ChooseBasis(%q, %g, %g) = %q, want %q", tt.b, tt.sessions, tt.transactions, got, tt.want)
-		}
-	}
-}
-
 func TestParseFromAndBasisNameTheInput(t *testing.T) {
 	if f, err := ParseFrom(""); f != FromAuto || err != nil {
 		t.Errorf("ParseFrom(\"\") = %q, %v", f, err)

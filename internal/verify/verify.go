@@ -1,9 +1,9 @@
 // Package verify decides whether a fix worked in production: where the
-// clock starts (Start: the deploy or the merge), what errors are divided
-// by (ChooseBasis), and whether errors per unit of traffic (per hour, per
-// 1,000 sessions or transactions) fell by enough, proved at a stated
-// confidence with exact bounds on the ratio of the rates (DecideRate,
-// RateRatio). Pure functions only; the sweep does the I/O.
+// clock starts (Start: the deploy or the merge), and whether errors per
+// unit of traffic (per hour, per 1,000 sessions or transactions) fell by
+// enough, proved at a stated confidence with exact bounds on the ratio of
+// the rates (DecideRate, RateRatio). Pure functions only; the sweep does
+// the I/O.
 package verify
 
 import (
