@@ -111,3 +111,31 @@ func TestAFixThatNeverShipsIsNotVerified(t *testing.T) {
 		t.Error("a fix that never shipped resolved its Sentry issue")
 	}
 }
+
+// Where no deployment was ever recorded, auto counts from the merge and
+// says so; verify_from deploy waits for one all the same.
+func TestVerifyFromDeployWaitsWhereAutoCountsFromTheMerge(t *testing.T) {
+	for _, from := range []string{"auto", "deploy"} {
+		t.Run(from, func(t *testing.T) {
+			w := newWorld(t, jirasim.Cloud)
+			w.sentryIssue("101", noisyUntilMerge())
+			w.mergeFix("OPS-1", 7, "101")
+			o := w.sweepAt(afterFour, "verify_from", from)
+			if o.err != nil {
+				t.Fatalf("%v\n%s", o.err, o.stdout)
+			}
+			if from == "deploy" {
+				if o.outputs["skipped"] != "OPS-1" || !strings.Contains(o.stdout, "waiting for 9f86d08 (merged at Nov 20 10:20 UTC) to reach production") {
+					t.Errorf("deploy: %v\n%s", o.outputs, o.stdout)
+				}
+				return
+			}
+			is, _ := w.jira.Issue("OPS-1")
+			p, _ := loop.ParseProperty(is.Properties["fixproof"])
+			if o.outputs["jira_closed"] != "OPS-1" || p.Verification == nil ||
+				!strings.HasSuffix(p.Verification.Evidence[0], "; no deployments recorded for production, so counting from the merge.") {
+				t.Errorf("auto: %v, verification %+v", o.outputs, p.Verification)
+			}
+		})
+	}
+}
