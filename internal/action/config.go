@@ -157,6 +157,9 @@ func LoadConfig(get func(string) string) (Config, error) {
 	c.VerifyLabel = in.verifyLabel()
 	c.Verify = in.verify()
 	c.VerifyFrom, c.DeployEnvironment, c.RateBasis = in.verifyFrom()
+	if w := c.Verify.Window; c.RateBasis == verify.BasisSessions && w > 0 && !verify.SessionsWindow(w) {
+		in.bad("rate_basis", "sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s; use transactions or events for shorter windows", w)
+	}
 	c.PRNumber = in.prNumber()
 	c.IssueKeys = in.issueKeys()
 	in.dispatch(c)

@@ -163,8 +163,10 @@ func (d Dashboard) validate(p *problems) {
 	if _, err := verify.ParseFrom(d.From); err != nil {
 		p.add("dashboard.verify_from", "%q: use auto, deploy or merge", d.From)
 	}
-	if _, err := verify.ParseBasis(d.Basis); err != nil {
+	if b, err := verify.ParseBasis(d.Basis); err != nil {
 		p.add("dashboard.rate_basis", "%q: use auto, events, sessions or transactions", d.Basis)
+	} else if b == verify.BasisSessions && !verify.SessionsWindow(d.Window.D()) {
+		p.add("dashboard.rate_basis", "sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", d.Window.D())
 	}
 	if d.Environment == "" {
 		p.add("dashboard.deploy_environment", "required, e.g. production")

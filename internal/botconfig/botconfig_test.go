@@ -107,6 +107,7 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"bad env value", minimal, []string{"FIXPROOF_WORKERS", "many"}, []string{"FIXPROOF_WORKERS: workers: \"many\""}},
 		{"bad verify_from", minimal + "dashboard: {verify_from: release}\n", nil, []string{"dashboard.verify_from: \"release\": use auto, deploy or merge"}},
 		{"bad rate_basis", minimal + "dashboard: {rate_basis: users}\n", nil, []string{"dashboard.rate_basis: \"users\""}},
+		{"sessions in half-hour windows", minimal + "dashboard: {rate_basis: sessions, verify_window: 30m}\n", nil, []string{"dashboard.rate_basis: sessions needs a verify_window"}},
 		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fail_rate_ratio must be above max_rate_ratio"}},
 		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"jira.api_token_file"}},
 	}

@@ -376,12 +376,6 @@ func newTrafficCache(src Traffic, sp *span) *trafficCache {
 // answers at once.
 const sessionsMaxPoints = 1000
 
-// sessionsWindow reports whether Sentry counts sessions in windows of w:
-// a whole number of hours that divides a day.
-func sessionsWindow(w time.Duration) bool {
-	return w >= time.Hour && w <= 24*time.Hour && w%time.Hour == 0 && (24*time.Hour)%w == 0
-}
-
 // read returns one series, reading it on first use.
 func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket, error) {
 	c.mu.Lock()
@@ -411,7 +405,7 @@ func (c *trafficCache) basis(ctx context.Context, want verify.Basis, org, projec
 		return verify.BasisEvents, nil, err
 	}
 	for _, kind := range []verify.Basis{verify.BasisSessions, verify.BasisTransactions} {
-		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !sessionsWindow(c.span.window)) {
+		if (want != verify.BasisAuto && want != kind) || (kind == verify.BasisSessions && !verify.SessionsWindow(c.span.window)) {
 			continue
 		}
 		bs, err := c.read(ctx, trafficKey{kind: string(kind), org: org, project: project, env: env})
@@ -438,7 +432,7 @@ func (c *trafficCache) eventsOnly(want verify.Basis, project string) (bool, erro
 		return true, nil
 	case c.src == nil || project == "":
 		return false, fmt.Errorf("rate_basis %s needs the Sentry issue's project and a Sentry client that reads traffic", want)
-	case want == verify.BasisSessions && !sessionsWindow(c.span.window):
+	case want == verify.BasisSessions && !verify.SessionsWindow(c.span.window):
 		return false, fmt.Errorf("rate_basis sessions needs a verify_window Sentry counts sessions in (1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h), not %s", c.span.window)
 	}
 	return false, nil

@@ -77,3 +77,10 @@ func Start(from From, merged time.Time, deployed *time.Time, known bool) Clock {
 	}
 	return Clock{Start: merged, NoDeploys: true}
 }
+
+// SessionsWindow reports whether Sentry counts sessions in windows of w:
+// a whole number of hours that divides a day (its sessions endpoint
+// refuses any other interval).
+func SessionsWindow(w time.Duration) bool {
+	return w >= time.Hour && w <= 24*time.Hour && w%time.Hour == 0 && (24*time.Hour)%w == 0
+}

@@ -46,3 +46,14 @@ func TestParseFromAndBasisNameTheInput(t *testing.T) {
 		t.Error("ParseBasis(users) accepted")
 	}
 }
+
+func TestSessionsWindowIsAWholeNumberOfHoursDividingADay(t *testing.T) {
+	for w, want := range map[time.Duration]bool{
+		time.Hour: true, 2 * time.Hour: true, 3 * time.Hour: true, 8 * time.Hour: true, 24 * time.Hour: true,
+		30 * time.Minute: false, 5 * time.Hour: false, 90 * time.Minute: false, 48 * time.Hour: false, 0: false,
+	} {
+		if got := SessionsWindow(w); got != want {
+			t.Errorf("SessionsWindow(%s) = %v, want %v", w, got, want)
+		}
+	}
+}
