@@ -99,11 +99,13 @@ func (e LinkEvidence) Split(start time.Time) (before, after []verify.Window) {
 }
 
 // baseline is how far before the clock start the before-rate is measured
-// (less when the error is younger), and maxWindows the most windows read
-// at once (Sentry answers at most 10,000 points).
+// (less when the error is younger, and at most maxWindows/2 windows), and
+// maxPoints the most windows a sweep reads at once (Sentry's time series
+// answer at most 10,000 points).
 const (
 	baseline   = 7 * 24 * time.Hour
 	maxWindows = 5000
+	maxPoints  = 9999
 )
 
 // sentryIssues reads every linked Sentry issue: status, title, project.
@@ -343,12 +345,23 @@ type span struct {
 	window   time.Duration
 }
 
-// spanAt is the span of a sweep at now: the baseline and the timeout back
-// from now, at most sessionsMaxPoints windows.
+// spanAt is the span of a sweep at now: back from now, the timeout and
+// the baseline before it (as readSpan takes it), so that every issue whose
+// deadline has not passed finds all its windows; at most maxPoints.
 func spanAt(now time.Time, p verify.Params) span {
 	to := now.Truncate(p.Window).Add(p.Window)
-	n := min(sessionsMaxPoints, int((baseline+p.Timeout)/p.Window)+2)
+	back := min(baseline, time.Duration(maxWindows/2)*p.Window) + p.Timeout
+	n := min(maxPoints, int(back/p.Window)+2)
 	return span{from: to.Add(-time.Duration(n) * p.Window), to: to, window: p.Window}
+}
+
+// last is the span cut to its last n windows (Sentry's sessions endpoint
+// answers at most 1,000).
+func (sp span) last(n int) span {
+	if from := sp.to.Add(-time.Duration(n) * sp.window); from.After(sp.from) {
+		sp.from = from
+	}
+	return sp
 }
 
 // trafficCache reads each project's traffic once per sweep, over the
@@ -388,6 +401,7 @@ func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket,
 	e.once.Do(func() {
 		sp := *c.span
 		if k.kind == string(verify.BasisSessions) {
+			sp = sp.last(sessionsMaxPoints)
 			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
 		} else {
 			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)

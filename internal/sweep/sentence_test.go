@@ -120,3 +120,33 @@ func buckets(in []sentryBucket) []sentry.Bucket {
 	}
 	return out
 }
+
+// The sweep's one span reaches back over the timeout and the baseline, so
+// an issue whose deadline has not passed finds every window it needs, in
+// at most Sentry's 10,000 points; sessions read its last 1,000 windows.
+func TestSpanCoversTheTimeoutAndTheBaseline(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 20, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		window, timeout time.Duration
+		windows         int
+	}{
+		{time.Hour, 168 * time.Hour, 168 + 168 + 2},
+		{time.Minute, 72 * time.Hour, 2500 + 72*60 + 2},
+		{time.Minute, 30 * 24 * time.Hour, 9999},
+	} {
+		sp := spanAt(now, verify.Params{Window: tt.window, Timeout: tt.timeout})
+		if got := int(sp.to.Sub(sp.from) / tt.window); got != tt.windows || !sp.to.After(now) || sp.to.Sub(now) > tt.window {
+			t.Errorf("window %s, timeout %s: %d windows to %s, want %d to the end of now's window", tt.window, tt.timeout, got, sp.to, tt.windows)
+		}
+		// The oldest start still inside its timeout is now - timeout:
+		// its baseline must be in the span unless the cap cut it.
+		from, _ := readSpan(verify.Params{Window: tt.window, Timeout: tt.timeout}, now.Add(-tt.timeout), time.Time{}, now)
+		if tt.windows < 9999 && from.Before(sp.from) {
+			t.Errorf("window %s, timeout %s: an issue's span starts at %s, before the sweep's %s", tt.window, tt.timeout, from, sp.from)
+		}
+	}
+	sp := spanAt(now, verify.Params{Window: time.Hour, Timeout: 40 * 24 * time.Hour}).last(1000)
+	if n := int(sp.to.Sub(sp.from) / time.Hour); n != 1000 {
+		t.Errorf("sessions span: %d windows, want 1,000", n)
+	}
+}
