@@ -48,6 +48,9 @@ type Alert struct {
 	// Where it comes from: Sentry org and project slugs; for
 	// Alertmanager the receiver (and Project is empty).
 	Org, Project, Receiver string
+	// ProjectID is the Sentry project's numeric id, when the payload
+	// gives it (what Sentry's sessions and releases endpoints take).
+	ProjectID string
 
 	Title          string
 	ExceptionType  string

@@ -267,7 +267,7 @@ func (b *Bot) save(ctx context.Context, r *run, key string) error {
 func (b *Bot) newIssue(fp string, a, scrubbed *alert.Alert, t ticket.Ticket, rt effectiveRoute) jira.NewIssue {
 	prop := loop.Property{Fingerprint: fp}
 	if a.Source == alert.Sentry && a.IssueID != "" {
-		prop.Sentry = []loop.SentryRef{{Org: a.Org, IssueID: loop.ID(a.IssueID)}}
+		prop.Sentry = []loop.SentryRef{{Org: a.Org, IssueID: loop.ID(a.IssueID), Project: loop.ID(a.ProjectID)}}
 	}
 	return jira.NewIssue{
 		Project: rt.Project, IssueType: rt.IssueType, Summary: t.Summary, Description: t.Description,

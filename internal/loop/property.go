@@ -45,6 +45,10 @@ type Property struct {
 type SentryRef struct {
 	Org     string `json:"org,omitempty"`
 	IssueID ID     `json:"issue_id"`
+	// Project is the issue's project's numeric id, when known: what the
+	// sweep divides by traffic of and asks releases of, without reading
+	// the issue.
+	Project ID `json:"project_id,omitempty"`
 }
 
 // ID is a Sentry issue id as other tools write it: a number or a string.

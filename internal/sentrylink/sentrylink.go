@@ -152,13 +152,38 @@ func FromProperty(p loop.Property, defaultOrg string) []Link {
 	return out
 }
 
-// ToProperty is links as the property records them.
-func ToProperty(links []Link) []loop.SentryRef {
+// ToProperty is links as the property records them, keeping what was
+// recorded of each before (its project, written by the bot or a sweep).
+func ToProperty(links []Link, before []loop.SentryRef, defaultOrg string) []loop.SentryRef {
 	out := make([]loop.SentryRef, len(links))
 	for i, l := range links {
 		out[i] = loop.SentryRef{Org: l.Org, IssueID: loop.ID(l.IssueID)}
+		for _, b := range before {
+			org := b.Org
+			if org == "" {
+				org = defaultOrg
+			}
+			if org == l.Org && string(b.IssueID) == l.IssueID {
+				out[i].Project = b.Project
+			}
+		}
 	}
 	return out
+}
+
+// ProjectOf is the project id the property records for a link, "" when
+// none.
+func ProjectOf(p loop.Property, l Link, defaultOrg string) string {
+	for _, r := range p.Sentry {
+		org := r.Org
+		if org == "" {
+			org = defaultOrg
+		}
+		if org == l.Org && string(r.IssueID) == l.IssueID && r.Project.Numeric() {
+			return string(r.Project)
+		}
+	}
+	return ""
 }
 
 // IssueURL is the web address of a linked issue on the given Sentry.

@@ -107,3 +107,19 @@ func TestIssueURL(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// Rewriting the property's links keeps the project each had recorded,
+// also for a reference written without its org (the default org's).
+func TestToPropertyKeepsRecordedProjects(t *testing.T) {
+	before := []loop.SentryRef{{IssueID: "101", Project: "2"}, {Org: "other", IssueID: "102", Project: "9"}}
+	links := []Link{{Org: "acme", IssueID: "101"}, {Org: "acme", IssueID: "102"}, {Org: "other", IssueID: "102"}}
+	got := ToProperty(links, before, "acme")
+	want := []loop.SentryRef{{Org: "acme", IssueID: "101", Project: "2"}, {Org: "acme", IssueID: "102"}, {Org: "other", IssueID: "102", Project: "9"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ToProperty = %+v, want %+v", got, want)
+	}
+	p := loop.Property{Sentry: got}
+	if ProjectOf(p, links[0], "acme") != "2" || ProjectOf(p, links[1], "acme") != "" || ProjectOf(p, Link{Org: "acme", IssueID: "999"}, "acme") != "" {
+		t.Errorf("ProjectOf read the wrong project from %+v", got)
+	}
+}

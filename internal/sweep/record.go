@@ -103,7 +103,7 @@ func recordOne(ctx context.Context, j Jira, finder sentrylink.Finder, label stri
 	// A new merge starts a new verification: the claim, the deploy and
 	// the decision of an earlier fix no longer apply.
 	prop.Merge, prop.Closing, prop.Deploy, prop.Verification = &m, nil, nil, nil
-	prop.Sentry, prop.LinksRead = sentrylink.ToProperty(w.Links), now.UTC().Format(time.RFC3339)
+	prop.Sentry, prop.LinksRead = sentrylink.ToProperty(w.Links, prop.Sentry, finder.Org), now.UTC().Format(time.RFC3339)
 	if w.Err = writeProperty(ctx, j, d.Key, prop); w.Err != nil {
 		return w
 	}

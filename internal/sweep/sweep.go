@@ -449,7 +449,8 @@ func (s *Sweeper) links(ctx context.Context, d jira.Detail, prop *loop.Property)
 	if s.cfg.DryRun || len(all) == 0 {
 		return all, nil
 	}
-	prop.Sentry, prop.LinksRead = sentrylink.ToProperty(uniq.Concat(sentrylink.FromProperty(*prop, s.cfg.Links.Org), fromLinks)), s.now().UTC().Format(time.RFC3339)
+	prop.Sentry = sentrylink.ToProperty(uniq.Concat(sentrylink.FromProperty(*prop, s.cfg.Links.Org), fromLinks), prop.Sentry, s.cfg.Links.Org)
+	prop.LinksRead = s.now().UTC().Format(time.RFC3339)
 	if err := writeProperty(ctx, s.jira, d.Key, *prop); err != nil {
 		return nil, err
 	}

@@ -249,6 +249,7 @@ func decodeIssue(w *walker, root map[string]any, defaultOrg string) alert.Alert 
 	switch proj := is["project"].(type) {
 	case map[string]any:
 		a.Project = w.str(proj["slug"], p+".project.slug")
+		a.ProjectID = projectID(w.str(proj["id"], p+".project.id"))
 	default: // inferred: a bare slug
 		a.Project = w.str(proj, p+".project")
 	}
@@ -287,6 +288,8 @@ func decodeEventResource(w *walker, root map[string]any, key, defaultOrg string)
 	p := "data." + key
 	ev := required(w, data, key, p)
 	replayID := fillEvent(w, ev, p, &a)
+	// The event's "project" is the project's numeric id.
+	a.ProjectID = projectID(anyText(ev["project"]))
 	webURL := w.str(ev["web_url"], p+".web_url")
 	apiURL := w.str(ev["url"], p+".url")
 	issueAPI := w.str(ev["issue_url"], p+".issue_url")
@@ -754,4 +757,13 @@ func siteURL(base *url.URL, org, rest string) string {
 		return "https://" + org + ".sentry.io/" + rest
 	}
 	return base.Scheme + "://" + base.Host + "/organizations/" + org + "/" + rest
+}
+
+// projectID is s when it is a numeric id, else "": a project id that is
+// not one is not kept, so nothing builds a request from it.
+func projectID(s string) string {
+	if loop.ID(s).Numeric() {
+		return s
+	}
+	return ""
 }

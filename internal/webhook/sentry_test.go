@@ -66,7 +66,7 @@ var sentryExamples = []sentryExample{
 			want := alert.Alert{
 				Source: alert.Sentry, Fingerprint: "sentry:acme:1170820242", Action: alert.Fired,
 				ActorType: "application", ActorID: "sentry", ActorName: "Sentry",
-				Org: "acme", Project: "front-end",
+				Org: "acme", Project: "front-end", ProjectID: "1",
 				Title: "ReferenceError: blooopy is not defined", ExceptionType: "ReferenceError", ExceptionValue: "blooopy is not defined",
 				Culprit: "?(runner)", Platform: "javascript", Level: "error",
 				FirstSeen: ts("2019-08-19T20:58:37.391Z"), LastSeen: ts("2019-08-19T20:58:37.391Z"),
@@ -162,6 +162,9 @@ func checkEvent(t *testing.T, a alert.Alert, eventID, culprit string, at time.Ti
 	}
 	if a.EventID != eventID || !strings.HasSuffix(a.EventURL, "/events/"+eventID+"/") {
 		t.Errorf("event %q %q", a.EventID, a.EventURL)
+	}
+	if a.ProjectID != "1" {
+		t.Errorf("project id %q, want the event's \"project\": 1", a.ProjectID)
 	}
 	if a.Culprit != culprit || a.Level != "error" || a.Platform != "javascript" || a.Release != "" {
 		t.Errorf("culprit %q level %q platform %q release %q", a.Culprit, a.Level, a.Platform, a.Release)
