@@ -283,6 +283,14 @@ func (s *sentryOrgs) Resolve(ctx context.Context, org, id string, in *sentry.Com
 	return c.Resolve(ctx, id, in)
 }
 
+func (s *sentryOrgs) ResolvedIssues(ctx context.Context, org string, start, end time.Time) ([]sentry.Issue, error) {
+	c, err := s.client(org)
+	if err != nil {
+		return nil, err
+	}
+	return c.ResolvedIssues(ctx, start, end)
+}
+
 func (s *sentryOrgs) EventCountsMany(ctx context.Context, org string, ids []string, environment string, start, end time.Time, interval time.Duration) (map[string][]sentry.Bucket, error) {
 	c, err := s.client(org)
 	if err != nil {

@@ -61,10 +61,11 @@ func BenchmarkSweep10000(b *testing.B) {
 	b.ReportMetric(wall.Seconds()/n, "wall-s/op")
 }
 
-// arrangeSweep makes n labelled issues as a merged PR leaves them: Done,
-// labelled, a remote link to a Sentry issue, and the merge and the link
-// (read at linksRead, as the merge records it; zero: not recorded, as by a
-// release before links were recorded) in the property. Every tenth fix is
+// arrangeSweep makes n labelled issues as a merged PR and the first sweep
+// leave them: Done, labelled, a remote link to a Sentry issue, and the
+// merge and the link with its Sentry project (read at linksRead, as the
+// merge records it; zero: not recorded, as by a release before links were
+// recorded) in the property. Every tenth fix is
 // quiet since its merge; the others are still noisy.
 func arrangeSweep(b testing.TB, w *world, n int, linksRead time.Time) {
 	w.jira.AddProject("BIG", "Big", jirasim.DefaultWorkflow())
@@ -74,10 +75,15 @@ func arrangeSweep(b testing.TB, w *world, n int, linksRead time.Time) {
 		if err := w.jira.AddIssue(key, "Crash "+id, "Done"); err != nil {
 			b.Fatal(err)
 		}
+		tl := sentrysim.Rate(30)
+		if i%10 == 0 {
+			tl = noisyUntilMerge()
+		}
+		w.sentryIssue(id, tl)
 		p := loop.Property{Merge: &loop.Merge{
 			At: mergedAt.Format(time.RFC3339), Commit: mergeSHA, Repo: repoFull, PR: i,
 			URL: fmt.Sprintf("https://github.com/%s/pull/%d", repoFull, i)},
-			Sentry: []loop.SentryRef{{Org: sentryOrg, IssueID: loop.ID(id)}}}
+			Sentry: []loop.SentryRef{{Org: sentryOrg, IssueID: loop.ID(id), Project: loop.ID(w.sentry.ProjectID("api"))}}}
 		if !linksRead.IsZero() {
 			p.LinksRead = linksRead.Format(time.RFC3339)
 		}
@@ -91,11 +97,6 @@ func arrangeSweep(b testing.TB, w *world, n int, linksRead time.Time) {
 		if err := w.jira.AddRemoteLink(key, w.sentryLink(id), "API-"+id); err != nil {
 			b.Fatal(err)
 		}
-		tl := sentrysim.Rate(30)
-		if i%10 == 0 {
-			tl = noisyUntilMerge()
-		}
-		w.sentryIssue(id, tl)
 		w.gh.AddPullRequest(repoOwner, repoName, githubsim.PullRequest{Number: i, Title: key, HeadRefName: "fix", State: "MERGED"})
 	}
 }

@@ -97,14 +97,32 @@ func TestMergedFixIsVerifiedAndTheLoopCloses(t *testing.T) {
 				t.Fatalf("merge not recorded: %s", is.Properties["fixproof"])
 			}
 
-			// Two whole windows later: still waiting, and nothing is written.
+			// Two whole windows later: still waiting. The first sweep learns
+			// the Sentry issue's project and records it in the property, the
+			// one write; the next sweep writes nothing and reads no issue.
 			w.jira.Control.Reset()
 			o := w.sweepAt(mergedAt.Add(2*time.Hour + 10*time.Minute))
 			if o.err != nil || o.outputs["jira_closed"] != "" || o.outputs["skipped"] != "OPS-1" {
 				t.Fatalf("early sweep: %v %v\n%s", o.err, o.outputs, o.stdout)
 			}
+			if n := w.jiraWrites(f.api); n != 1 {
+				t.Errorf("the first waiting sweep wrote to Jira %d times, want 1 (the project): %v", n, w.jira.Control.Routes())
+			}
+			is, _ = w.jira.Issue("OPS-1")
+			if err := json.Unmarshal(is.Properties["fixproof"], &prop); err != nil || len(prop.Sentry) != 1 || string(prop.Sentry[0].Project) != w.sentry.ProjectID("api") {
+				t.Errorf("project not recorded: %s", is.Properties["fixproof"])
+			}
+			w.jira.Control.Reset()
+			w.sentry.Control.Reset()
+			o = w.sweepAt(mergedAt.Add(2*time.Hour + 20*time.Minute))
+			if o.err != nil || o.outputs["skipped"] != "OPS-1" {
+				t.Fatalf("second early sweep: %v %v\n%s", o.err, o.outputs, o.stdout)
+			}
 			if n := w.jiraWrites(f.api); n != 0 {
 				t.Errorf("a waiting sweep wrote to Jira %d times: %v", n, w.jira.Control.Routes())
+			}
+			if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/101/"); n != 0 {
+				t.Errorf("a waiting sweep read the Sentry issue %d times, want 0: %v", n, w.sentry.Control.Routes())
 			}
 			if s, _ := w.sentry.Issue("101"); s.Updates != 0 {
 				t.Error("a waiting sweep touched Sentry")
@@ -220,6 +238,39 @@ func TestSentryIssueResolvedByAPersonStillClosesJira(t *testing.T) {
 	}
 	if w.status("OPS-1") != "Closed" {
 		t.Errorf("status %s", w.status("OPS-1"))
+	}
+}
+
+// TestResolvedByAPersonIsFoundInOneListPerSweep: once the property
+// records each Sentry issue's project, a sweep reads no issue of its own
+// to learn which were resolved by a person: it lists the organization's
+// resolved issues once, and reads an issue only to act on it.
+func TestResolvedByAPersonIsFoundInOneListPerSweep(t *testing.T) {
+	w := newWorld(t, jirasim.Cloud)
+	w.sentryIssue("101", sentrysim.Rate(30))
+	w.sentryIssue("102", sentrysim.Rate(30))
+	w.mergeFix("OPS-1", 7, "101")
+	w.mergeFix("OPS-2", 8, "102")
+	if o := w.sweepAt(mergedAt.Add(20 * time.Minute)); o.err != nil || o.outputs["skipped"] != "OPS-1 OPS-2" {
+		t.Fatalf("first sweep: %v %v\n%s", o.err, o.outputs, o.stdout)
+	}
+	w.sentry.SetStatus("101", "resolved")
+	w.sentry.Control.Reset()
+	o := w.sweepAt(mergedAt.Add(30 * time.Minute))
+	if o.err != nil || o.outputs["jira_closed"] != "OPS-1" || o.outputs["skipped"] != "OPS-2" || o.outputs["sentry_resolved"] != "" {
+		t.Fatalf("%v %v\n%s", o.err, o.outputs, o.stdout)
+	}
+	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/"); n != 1 {
+		t.Errorf("the resolved list was read %d times, want once: %v", n, w.sentry.Control.Routes())
+	}
+	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/101/"); n != 1 {
+		t.Errorf("the resolved issue was read %d times, want once (to act on it): %v", n, w.sentry.Control.Routes())
+	}
+	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/102/"); n != 0 {
+		t.Errorf("the waiting issue was read %d times, want none: %v", n, w.sentry.Control.Routes())
+	}
+	if s, _ := w.sentry.Issue("101"); s.Updates != 0 {
+		t.Error("an issue a person resolved must not be resolved again")
 	}
 }
 
@@ -441,7 +492,7 @@ func TestSweepSeesEveryIssueWhileClosingSome(t *testing.T) {
 	arrangeSweep(t, w, 300, time.Time{})
 	o := w.sweepAt(afterFour)
 	if o.err != nil {
-		t.Fatal(o.err)
+		t.Fatalf("%v\n%.3000s", o.err, o.stdout)
 	}
 	if closed, waiting := len(splitList(o.outputs["jira_closed"])), len(splitList(o.outputs["skipped"])); closed != 30 || waiting != 270 {
 		t.Errorf("closed %d and waiting %d, want 30 and 270 of 300", closed, waiting)

@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"slices"
+
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -84,7 +86,53 @@ var sentryErrata = []erratum{{
 		}
 		return fixed
 	},
+}, {
+	// The issue list's items (StreamGroupSerializerSnuba in
+	// src/sentry/api/serializers/models/group_stream.py) carry these
+	// fields only when the request asks for them with expand (inbox,
+	// owners, sessions, integrationIssues, sentryAppIssues,
+	// latestEventHasAttachments; derivedData is the same for Seer's
+	// expand), or when the search matched an event id (matchingEventId,
+	// matchingEventEnvironment); the document lists them all as required.
+	// Only these are made optional: every other field stays required.
+	what: "GET " + sentryIssueListPath + " lists its expand-only item fields as required",
+	fix: func(doc *openapi3.T) bool {
+		item := sentryIssueListItem(doc)
+		if item == nil {
+			return false
+		}
+		n := len(item.Required)
+		item.Required = slices.DeleteFunc(item.Required, func(f string) bool { return slices.Contains(sentryExpandOnly, f) })
+		return len(item.Required) == n-len(sentryExpandOnly)
+	},
 }}
+
+// sentryIssueListPath is the organization's issue list.
+const sentryIssueListPath = "/api/0/organizations/{organization_id_or_slug}/issues/"
+
+// sentryExpandOnly are the issue list's item fields Sentry sends only when
+// asked for.
+var sentryExpandOnly = []string{
+	"inbox", "owners", "sessionCount", "integrationIssues", "sentryAppIssues",
+	"latestEventHasAttachments", "derivedData", "matchingEventId", "matchingEventEnvironment",
+}
+
+// sentryIssueListItem is the item schema of the issue list's answer, or nil.
+func sentryIssueListItem(doc *openapi3.T) *openapi3.Schema {
+	item := doc.Paths.Value(sentryIssueListPath)
+	if item == nil || item.Get == nil {
+		return nil
+	}
+	ok := item.Get.Responses.Status(200)
+	if ok == nil || ok.Value == nil || ok.Value.Content["application/json"] == nil {
+		return nil
+	}
+	list := ok.Value.Content["application/json"].Schema
+	if list == nil || list.Value == nil || list.Value.Items == nil {
+		return nil
+	}
+	return list.Value.Items.Value
+}
 
 // sentryIssueUpdateBody is the JSON body schema of "Update an Issue", or
 // nil.

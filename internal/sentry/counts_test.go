@@ -85,7 +85,7 @@ func TestEventCountsManyEqualsSeparateCalls(t *testing.T) {
 		"103": sentrysim.Events(at(11, 59)),
 		"104": nil,
 	} {
-		e.s.AddIssue(sentrysim.Issue{ID: id, Project: "shop"})
+		e.s.AddIssue(sentrysim.Issue{ID: id, Project: "shop", FirstSeen: noon.Add(-24 * time.Hour)})
 		e.s.SetTimeline(id, tl)
 		e.s.SetTimelineIn(id, "staging", sentrysim.Rate(1000))
 	}

@@ -108,26 +108,94 @@ const (
 	maxPoints  = 9999
 )
 
-// sentryIssues reads every linked Sentry issue: status, title, project.
-func (s *Sweeper) sentryIssues(ctx context.Context, links []sentrylink.Link) ([]sentry.Issue, error) {
-	out := make([]sentry.Issue, len(links))
+// known is what the sweep knows of one linked Sentry issue before it
+// decides: its project (recorded in the property, else read), and the
+// issue itself when it had to be read.
+type known struct {
+	link    sentrylink.Link
+	project string
+	issue   *sentry.Issue
+}
+
+// knownIssues finds each link's project in the property, and reads the
+// issues whose project it does not record (recording them, so the next
+// sweeps need not): a waiting issue costs no request of its own.
+func (s *Sweeper) knownIssues(ctx context.Context, key string, prop *loop.Property, links []sentrylink.Link) ([]known, error) {
+	out := make([]known, len(links))
+	learned := false
 	for i, l := range links {
-		is, err := s.sentry.Issue(ctx, l.Org, l.IssueID)
-		if errors.Is(err, sentry.ErrNotFound) {
-			return nil, fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", l)
+		out[i] = known{link: l, project: sentrylink.ProjectOf(*prop, l, s.cfg.Links.Org)}
+		if out[i].project != "" {
+			continue
 		}
+		is, err := s.readIssue(ctx, l)
 		if err != nil {
-			return nil, fmt.Errorf("Sentry issue %s: %w", l, err)
+			return nil, err
 		}
-		out[i] = is
+		out[i].issue, out[i].project = &is, is.ProjectID
+		learned = learned || is.ProjectID != ""
+	}
+	if learned && !s.cfg.DryRun {
+		refs := make([]sentrylink.Link, len(out))
+		for i, k := range out {
+			refs[i] = k.link
+		}
+		prop.Sentry = sentrylink.ToProperty(refs, prop.Sentry, s.cfg.Links.Org)
+		for i := range prop.Sentry {
+			if p := out[i].project; p != "" {
+				prop.Sentry[i].Project = loop.ID(p)
+			}
+		}
+		if err := writeProperty(ctx, s.jira, key, *prop); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// readIssue reads one linked Sentry issue, saying what to fix when it does
+// not exist.
+func (s *Sweeper) readIssue(ctx context.Context, l sentrylink.Link) (sentry.Issue, error) {
+	is, err := s.sentry.Issue(ctx, l.Org, l.IssueID)
+	if errors.Is(err, sentry.ErrNotFound) {
+		return is, fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", l)
+	}
+	if err != nil {
+		return is, fmt.Errorf("Sentry issue %s: %w", l, err)
+	}
+	return is, nil
+}
+
+// confirm reads, before the sweep acts on a decision, every linked issue
+// it has not read: that it exists, its status (a resolved one is not
+// resolved again), and its title and link for the comments.
+func (s *Sweeper) confirm(ctx context.Context, o *Outcome, ks []known) error {
+	for i := range o.Evidence {
+		is := ks[i].issue
+		if is == nil {
+			read, err := s.readIssue(ctx, ks[i].link)
+			if err != nil {
+				return err
+			}
+			is = &read
+		}
+		o.Evidence[i].describe(*is)
+	}
+	return nil
+}
+
+// describe fills what the issue says of itself.
+func (e *LinkEvidence) describe(is sentry.Issue) {
+	e.Title, e.ShortID, e.Status = is.Title, is.ShortID, is.Status
+	if is.Permalink != "" {
+		e.URL = is.Permalink
+	}
 }
 
 // clock decides where the issue's verification counts from, looking up
 // the deploy once and recording it in the property (prop, which later
 // writes keep).
-func (s *Sweeper) clock(ctx context.Context, key string, prop *loop.Property, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (Clock, error) {
+func (s *Sweeper) clock(ctx context.Context, key string, prop *loop.Property, merged time.Time, ks []known) (Clock, error) {
 	c := Clock{Merged: merged, Commit: prop.Merge.Commit, Environment: s.cfg.Environment, Deploy: prop.Deploy}
 	from := s.cfg.From
 	if from == "" {
@@ -135,7 +203,7 @@ func (s *Sweeper) clock(ctx context.Context, key string, prop *loop.Property, me
 	}
 	known := false
 	if c.Deploy == nil && from != verify.FromMerge {
-		dep, found, k, err := s.firstDeploy(ctx, prop.Merge, merged, links, issues)
+		dep, found, k, err := s.firstDeploy(ctx, prop.Merge, merged, ks)
 		if err != nil {
 			return c, err
 		}
@@ -164,10 +232,10 @@ func (s *Sweeper) clock(ctx context.Context, key string, prop *loop.Property, me
 
 // firstDeploy asks every source once, naming the linked Sentry projects
 // for the sources that know projects, and keeps the earliest deploy found.
-func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Time, links []sentrylink.Link, issues []sentry.Issue) (best loop.Deploy, found, known bool, err error) {
+func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Time, ks []known) (best loop.Deploy, found, knownEnv bool, err error) {
 	q := DeployQuery{Repo: m.Repo, Commit: m.Commit, Environment: s.cfg.Environment, Since: merged}
-	for i, is := range issues {
-		if p := (SentryProject{Org: links[i].Org, ID: is.ProjectID}); p.ID != "" && !slices.Contains(q.Projects, p) {
+	for _, k := range ks {
+		if p := (SentryProject{Org: k.link.Org, ID: k.project}); p.ID != "" && !slices.Contains(q.Projects, p) {
 			q.Projects = append(q.Projects, p)
 		}
 	}
@@ -183,12 +251,12 @@ func (s *Sweeper) firstDeploy(ctx context.Context, m *loop.Merge, merged time.Ti
 		if !k {
 			s.none.learn(i, q)
 		}
-		known = known || k
+		knownEnv = knownEnv || k
 		if at, perr := time.Parse(time.RFC3339, d.At); f && perr == nil && (!found || at.Before(bestAt)) {
 			best, bestAt, found = d, at, true
 		}
 	}
-	return best, found, known, nil
+	return best, found, knownEnv, nil
 }
 
 // noDeploys remembers, within one sweep, the queries a source answered
@@ -245,14 +313,14 @@ func (s *Sweeper) awaitDeploy(ctx context.Context, o Outcome, prop loop.Property
 // evidence reads one Sentry issue's errors per window, and its project's
 // traffic when the basis needs it, from the baseline before the clock
 // start until now, and decides.
-func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Issue, c Clock, now time.Time) LinkEvidence {
-	ev := LinkEvidence{Link: l, URL: sentrylink.IssueURL(s.cfg.Links.BaseURL, l), Title: is.Title, ShortID: is.ShortID, Status: is.Status}
-	if is.Permalink != "" {
-		ev.URL = is.Permalink
+func (s *Sweeper) evidence(ctx context.Context, k known, c Clock, now time.Time) LinkEvidence {
+	l := k.link
+	ev := LinkEvidence{Link: l, URL: sentrylink.IssueURL(s.cfg.Links.BaseURL, l)}
+	if k.issue != nil {
+		ev.describe(*k.issue)
 	}
 	p := s.cfg.Params.WithDefaults()
-	from, to := readSpan(p, c.Start, is.FirstSeen, now)
-	basis, traffic, err := s.traffic.basis(ctx, s.cfg.Basis, l.Org, is.ProjectID, c.Environment)
+	basis, traffic, err := s.traffic.basis(ctx, s.cfg.Basis, l.Org, k.project, c.Environment)
 	if err != nil {
 		ev.Err = fmt.Errorf("traffic of Sentry issue %s's project: %w", l, err)
 		return ev
@@ -268,15 +336,94 @@ func (s *Sweeper) evidence(ctx context.Context, l sentrylink.Link, is sentry.Iss
 		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
 		return ev
 	}
-	errs = within(errs, from, to)
-	ev.Basis, ev.Window, ev.Windows = basis, p.Window, windows(basis, p.Window, errs, traffic)
+	firstSeen := firstEvent(errs)
+	if k.issue != nil {
+		firstSeen = k.issue.FirstSeen
+	}
+	from, to := readSpan(p, c.Start, firstSeen, now)
+	ev.Basis, ev.Window, ev.Windows = basis, p.Window, windows(basis, p.Window, within(errs, from, to), traffic)
 	ev.Rate = verify.DecideRate(p, verify.RateInput{Start: c.Start, Now: now, Before: ev.Windows, After: ev.Windows, Basis: basis, Since: c.Since()})
-	if is.Status == "resolved" && ev.Rate.State != loop.StateVerified {
+	resolved, err := s.resolvedByHand(ctx, k)
+	if err != nil {
+		ev.Err = err
+		return ev
+	}
+	if resolved && ev.Rate.State != loop.StateVerified {
 		// Someone resolved it in Sentry: their call stands.
 		ev.Rate.State = loop.StateVerified
 		ev.Rate.Reason = "resolved in Sentry by someone else"
 	}
 	return ev
+}
+
+// firstEvent is the start of the first window with an event, zero when
+// there is none: the error's first event as far as the counts show.
+func firstEvent(bs []sentry.Bucket) time.Time {
+	for _, b := range bs {
+		if b.Count > 0 {
+			return b.Start
+		}
+	}
+	return time.Time{}
+}
+
+// resolvedByHand reports whether the issue is resolved in Sentry: as read,
+// or in the organization's list of resolved issues the sweep reads once.
+func (s *Sweeper) resolvedByHand(ctx context.Context, k known) (bool, error) {
+	if k.issue != nil {
+		return k.issue.Status == "resolved", nil
+	}
+	resolved, err := s.resolved.has(ctx, k.link.Org, k.link.IssueID)
+	if err == nil {
+		return resolved, nil
+	}
+	// The list could not be read (more than Sentry's pages, say): ask the
+	// issue itself.
+	is, rerr := s.readIssue(ctx, k.link)
+	if rerr != nil {
+		return false, errors.Join(err, rerr)
+	}
+	return is.Status == "resolved", nil
+}
+
+// resolvedLists reads, once per organization and sweep, the issues Sentry
+// lists as resolved in the sweep's span: how the sweep learns that a
+// person resolved a watched issue without reading each one.
+type resolvedLists struct {
+	list func(ctx context.Context, org string) ([]sentry.Issue, error)
+	mu   sync.Mutex
+	got  map[string]*resolvedList
+}
+
+type resolvedList struct {
+	once sync.Once
+	ids  map[string]bool
+	err  error
+}
+
+func (r *resolvedLists) has(ctx context.Context, org, id string) (bool, error) {
+	r.mu.Lock()
+	if r.got == nil {
+		r.got = map[string]*resolvedList{}
+	}
+	l := r.got[org]
+	if l == nil {
+		l = &resolvedList{}
+		r.got[org] = l
+	}
+	r.mu.Unlock()
+	l.once.Do(func() {
+		var issues []sentry.Issue
+		issues, l.err = r.list(ctx, org)
+		l.ids = make(map[string]bool, len(issues))
+		for _, is := range issues {
+			l.ids[is.ID] = true
+		}
+	})
+	if l.err != nil {
+		return false, fmt.Errorf("the issues resolved in Sentry organization %s: %w", org, l.err)
+	}
+	return l.ids[id], nil
 }
 
 // readSpan is the span of windows to read: the baseline before start

@@ -44,7 +44,7 @@ func TestABucketSentryMarksIncompleteDoesNotVerify(t *testing.T) {
 	if err := js.SetLabels("OPS-1", "fixproof-verify"); err != nil {
 		t.Fatal(err)
 	}
-	ss.AddIssue(sentrysim.Issue{ID: "101", Title: "boom"})
+	ss.AddIssue(sentrysim.Issue{ID: "101", Title: "boom", FirstSeen: merged.Add(-24 * time.Hour)})
 	ss.SetTimeline("101", sentrysim.Step(merged, sentrysim.Rate(30), sentrysim.Rate(0)))
 
 	jc, _ := jira.New(jira.Config{BaseURL: jsrv.URL, Email: "a@b.c", APIToken: "t"})

@@ -46,6 +46,9 @@ type Jira interface {
 type Sentry interface {
 	Issue(ctx context.Context, org, id string) (sentry.Issue, error)
 	Resolve(ctx context.Context, org, id string, in *sentry.Commit) (sentry.Issue, error)
+	// ResolvedIssues lists the organization's resolved issues Sentry
+	// lists for [start, end).
+	ResolvedIssues(ctx context.Context, org string, start, end time.Time) ([]sentry.Issue, error)
 	// EventCountsMany counts up to 10 issues' events per window in an
 	// environment ("" for all) in one request.
 	EventCountsMany(ctx context.Context, org string, ids []string, environment string, start, end time.Time, interval time.Duration) (map[string][]sentry.Bucket, error)
@@ -98,16 +101,17 @@ type Deps struct {
 
 // Sweeper runs sweeps.
 type Sweeper struct {
-	cfg     Config
-	jira    Jira
-	sentry  Sentry
-	prs     PRComments
-	traffic *trafficCache
-	deploys []Deploys
-	none    noDeploys
-	span    span
-	counts  countBatcher
-	now     func() time.Time
+	cfg      Config
+	jira     Jira
+	sentry   Sentry
+	prs      PRComments
+	traffic  *trafficCache
+	deploys  []Deploys
+	none     noDeploys
+	span     span
+	counts   countBatcher
+	resolved resolvedLists
+	now      func() time.Time
 }
 
 // New returns a sweeper.
@@ -125,6 +129,9 @@ func New(cfg Config, d Deps) *Sweeper {
 	s.traffic = newTrafficCache(d.Traffic, &s.span)
 	s.counts.fetch = func(ctx context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error) {
 		return s.sentry.EventCountsMany(ctx, org, ids, env, s.span.from, s.span.to, s.span.window)
+	}
+	s.resolved.list = func(ctx context.Context, org string) ([]sentry.Issue, error) {
+		return s.sentry.ResolvedIssues(ctx, org, s.span.from, s.span.to)
 	}
 	return s
 }
@@ -384,11 +391,11 @@ func (s *Sweeper) judge(ctx context.Context, o Outcome, d jira.Detail, prop loop
 		return o.fail(errors.New("no Sentry issue is linked any more (description, remote links or the fixproof property)"))
 	}
 	now := s.now()
-	issues, err := s.sentryIssues(ctx, links)
+	ks, err := s.knownIssues(ctx, d.Key, &prop, links)
 	if err != nil {
 		return o.fail(err)
 	}
-	clock, err := s.clock(ctx, d.Key, &prop, merged, links, issues)
+	clock, err := s.clock(ctx, d.Key, &prop, merged, ks)
 	if err != nil {
 		return o.fail(err)
 	}
@@ -396,19 +403,23 @@ func (s *Sweeper) judge(ctx context.Context, o Outcome, d jira.Detail, prop loop
 	if clock.Wait {
 		return s.awaitDeploy(ctx, o, prop, merged, now)
 	}
-	states := make([]loop.State, 0, len(links))
-	for i, l := range links {
-		ev := s.evidence(ctx, l, issues[i], clock, now)
+	states := make([]loop.State, 0, len(ks))
+	for _, k := range ks {
+		ev := s.evidence(ctx, k, clock, now)
 		o.Evidence = append(o.Evidence, ev)
 		if ev.Err != nil {
 			return o.fail(ev.Err)
 		}
 		states = append(states, ev.Rate.State)
 	}
-	switch verify.Combine(states...) {
-	case loop.StateVerified:
-		return s.close(ctx, o, d, prop, closed)
-	case loop.StateUnverified:
+	switch state := verify.Combine(states...); state {
+	case loop.StateVerified, loop.StateUnverified:
+		if err := s.confirm(ctx, &o, ks); err != nil {
+			return o.fail(err)
+		}
+		if state == loop.StateVerified {
+			return s.close(ctx, o, d, prop, closed)
+		}
 		return s.giveUp(ctx, o, prop)
 	}
 	o.State = loop.StateWatching

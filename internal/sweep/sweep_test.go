@@ -27,6 +27,9 @@ func (o oneOrg) Issue(ctx context.Context, _, id string) (sentry.Issue, error) {
 func (o oneOrg) Resolve(ctx context.Context, _, id string, in *sentry.Commit) (sentry.Issue, error) {
 	return o.c.Resolve(ctx, id, in)
 }
+func (o oneOrg) ResolvedIssues(ctx context.Context, _ string, start, end time.Time) ([]sentry.Issue, error) {
+	return o.c.ResolvedIssues(ctx, start, end)
+}
 func (o oneOrg) EventCountsMany(ctx context.Context, _ string, ids []string, env string, start, end time.Time, every time.Duration) (map[string][]sentry.Bucket, error) {
 	return o.c.EventCountsMany(ctx, ids, env, start, end, every)
 }

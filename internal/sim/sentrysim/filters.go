@@ -104,16 +104,22 @@ const maxPerPage = 100
 // the previous and next pages. A cursor or per_page Sentry cannot read is
 // a 400; when it returns false the answer has been written.
 func pageOf[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bool) {
+	return pageWith(w, r, items, "per_page")
+}
+
+// pageWith is pageOf with the page size read from the parameter size
+// (the issue list calls it limit).
+func pageWith[T any](w http.ResponseWriter, r *http.Request, items []T, size string) ([]T, bool) {
 	q := r.URL.Query()
 	limit := maxPerPage
-	if v := q.Get("per_page"); v != "" {
+	if v := q.Get(size); v != "" {
 		n, err := strconv.Atoi(v)
 		switch {
 		case err != nil || n < 1:
-			fail(w, http.StatusBadRequest, "Invalid per_page parameter.")
+			fail(w, http.StatusBadRequest, "Invalid "+size+" parameter.")
 			return nil, false
 		case n > maxPerPage:
-			fail(w, http.StatusBadRequest, "Invalid per_page value. Cannot exceed "+strconv.Itoa(maxPerPage)+".")
+			fail(w, http.StatusBadRequest, "Invalid "+size+" value. Cannot exceed "+strconv.Itoa(maxPerPage)+".")
 			return nil, false
 		}
 		limit = n

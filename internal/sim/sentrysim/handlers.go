@@ -38,6 +38,8 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	const org = "/api/0/organizations/{org}/"
+	h("GET "+org+"issues/{$}", s.listIssues)
+	h(org+"issues/{$}", methodNotAllowed)
 	h("GET "+org+"issues/{id}/{$}", s.getIssue)
 	h("PUT "+org+"issues/{id}/{$}", s.putIssue)
 	h(org+"issues/{id}/{$}", methodNotAllowed)
@@ -339,7 +341,7 @@ func (s *Server) render(is *issue) map[string]any {
 	hour := now.Truncate(time.Hour)
 	for i := 23; i >= 0; i-- {
 		from := hour.Add(-time.Duration(i) * time.Hour)
-		day = append(day, [2]int64{from.Unix(), int64(count(is.timeline, from, minTime(from.Add(time.Hour), now)))})
+		day = append(day, [2]int64{from.Unix(), int64(count(is.timeline, maxTime(from, is.firstSeen), minTime(from.Add(time.Hour), now)))})
 	}
 	activity := []any{}
 	notes := 0

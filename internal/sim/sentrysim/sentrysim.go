@@ -159,8 +159,9 @@ type Issue struct {
 	// Level defaults to "error".
 	Level string
 	// FirstSeen is when the issue's first event happened; zero means the
-	// server's now at AddIssue. Events before it are not counted in the
-	// issue's count (the time series still shows them).
+	// server's now at AddIssue. A timeline's events before it do not
+	// exist: neither the issue's count, nor its time series, nor the issue
+	// list counts them, as in Sentry, where the first event sets firstSeen.
 	FirstSeen time.Time
 }
 

@@ -301,6 +301,18 @@ func seriesMeta(iv time.Duration) map[string]any {
 	return map[string]any{"interval": iv.Milliseconds(), "valueType": "integer", "valueUnit": nil}
 }
 
+// countIn counts the issue's events of [from, to) in the scope's
+// environments from its first event on: the timeline may say more, but
+// an issue has no event before its first (Sentry sets firstSeen from the
+// events).
+func (is *issue) countIn(sc scope, from, to time.Time) int {
+	from = maxTime(from, is.firstSeen)
+	if !from.Before(to) {
+		return 0
+	}
+	return sc.count(is.events, from, to)
+}
+
 // issueSeries is the one series counting the errors of the query's
 // issues in the scope; none when the query names no issue the scope
 // holds (what a search for an issue that is not there gives). s.mu is
@@ -318,7 +330,7 @@ func (s *Server) issueSeries(sc scope, req seriesRequest, now time.Time) []any {
 	n := func(from, to time.Time) int {
 		c := 0
 		for _, is := range found {
-			c += sc.count(is.events, from, to)
+			c += is.countIn(sc, from, to)
 		}
 		return c
 	}
@@ -341,7 +353,7 @@ func (s *Server) topIssueSeries(sc scope, req seriesRequest, now time.Time) []an
 		if is == nil || !sc.hasProject(is.project) || slices.ContainsFunc(top, func(r ranked) bool { return r.is == is }) {
 			continue
 		}
-		if n := sc.count(is.events, req.start, minTime(req.end, now)); n > 0 {
+		if n := is.countIn(sc, req.start, minTime(req.end, now)); n > 0 {
 			top = append(top, ranked{is, n})
 		}
 	}
@@ -351,7 +363,7 @@ func (s *Server) topIssueSeries(sc scope, req seriesRequest, now time.Time) []an
 		meta := seriesMeta(req.iv)
 		meta["order"], meta["isOther"] = i, false
 		id, _ := strconv.ParseInt(r.is.id, 10, 64)
-		n := func(from, to time.Time) int { return sc.count(r.is.events, from, to) }
+		n := func(from, to time.Time) int { return r.is.countIn(sc, from, to) }
 		out = append(out, map[string]any{
 			"yAxis": "count()", "values": values(req, now, false, n), "meta": meta,
 			"groupBy": []any{map[string]any{"key": "issue.id", "value": id}},

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sessionsPath = "/api/0/organizations/acme/sessions/?"
@@ -92,8 +93,8 @@ const topPath = "/api/0/organizations/acme/events-timeseries/?dataset=errors&yAx
 // Sentry does not know, have none; topEvents cuts the list.
 func TestTimeseriesTopIssues(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.s.AddIssue(Issue{ID: "5", Project: "shop"})
-	e.s.AddIssue(Issue{ID: "6", Project: "shop"})
+	e.s.AddIssue(Issue{ID: "5", Project: "shop", FirstSeen: noon.Add(-24 * time.Hour)})
+	e.s.AddIssue(Issue{ID: "6", Project: "shop", FirstSeen: noon.Add(-24 * time.Hour)})
 	e.s.SetTimeline("4711", Rate(6))
 	e.s.SetTimeline("5", Rate(60))
 	e.s.SetTimelineIn("6", "staging", Rate(600))
