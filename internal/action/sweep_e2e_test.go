@@ -128,10 +128,19 @@ func TestMergedFixIsVerifiedAndTheLoopCloses(t *testing.T) {
 				t.Error("a waiting sweep touched Sentry")
 			}
 
-			// Three quiet windows: verified.
+			// Three quiet windows: verified. The first run to close it posts
+			// its comments without looking for earlier ones (none can exist).
+			w.jira.Control.Reset()
+			w.gh.Control.Reset()
 			o = w.sweepAt(afterFour)
 			if o.err != nil {
 				t.Fatalf("%v\n%s", o.err, o.stdout)
+			}
+			if n := w.jira.Control.Count("GET " + f.api + "/issue/OPS-1/comment"); n != 0 {
+				t.Errorf("the closing sweep read the Jira comments %d times, want none: %v", n, w.jira.Control.Routes())
+			}
+			if n := w.gh.Control.CountPrefix("GET /repos/"); n != 0 {
+				t.Errorf("the closing sweep read the PR comments %d times, want none: %v", n, w.gh.Control.Routes())
 			}
 			if o.outputs["jira_closed"] != "OPS-1" || o.outputs["sentry_resolved"] != "101" || o.outputs["unverified"] != "" {
 				t.Errorf("outputs %v", o.outputs)
@@ -244,7 +253,7 @@ func TestSentryIssueResolvedByAPersonStillClosesJira(t *testing.T) {
 // TestResolvedByAPersonIsFoundInOneListPerSweep: once the property
 // records each Sentry issue's project, a sweep reads no issue of its own
 // to learn which were resolved by a person: it lists the organization's
-// resolved issues once, and reads an issue only to act on it.
+// resolved issues once, and the list describes them for the comments.
 func TestResolvedByAPersonIsFoundInOneListPerSweep(t *testing.T) {
 	w := newWorld(t, jirasim.Cloud)
 	w.sentryIssue("101", sentrysim.Rate(30))
@@ -263,8 +272,12 @@ func TestResolvedByAPersonIsFoundInOneListPerSweep(t *testing.T) {
 	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/"); n != 1 {
 		t.Errorf("the resolved list was read %d times, want once: %v", n, w.sentry.Control.Routes())
 	}
-	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/101/"); n != 1 {
-		t.Errorf("the resolved issue was read %d times, want once (to act on it): %v", n, w.sentry.Control.Routes())
+	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/101/"); n != 0 {
+		t.Errorf("the resolved issue was read %d times, want none (the list describes it): %v", n, w.sentry.Control.Routes())
+	}
+	is, _ := w.jira.Issue("OPS-1")
+	if len(is.Comments) == 0 || !strings.Contains(string(is.Comments[len(is.Comments)-1].Body), "API-101") {
+		t.Errorf("the verified comment does not name the Sentry issue as the list described it: %+v", is.Comments)
 	}
 	if n := w.sentry.Control.Count("GET /api/0/organizations/acme/issues/102/"); n != 0 {
 		t.Errorf("the waiting issue was read %d times, want none: %v", n, w.sentry.Control.Routes())

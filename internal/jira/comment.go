@@ -88,17 +88,38 @@ func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jira
 			return "", err
 		}
 	}
-	value, _ := json.Marshal(want)
-	payload := commentBody{Body: body, Properties: []entityProperty{{Key: markerProperty, Value: value}}}
+	payload := markedBody(body, want)
 	if len(found) == 0 {
-		path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
-		if err := c.do(ctx, "comment on "+key, http.MethodPost, path, payload, nil); err != nil {
+		if err := c.postComment(ctx, key, payload); err != nil {
 			return "", err
 		}
 		return Created, c.dedupe(ctx, key, marker)
 	}
 	path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(found[0].id))
 	return Updated, c.do(ctx, "edit comment on "+key, http.MethodPut, path, payload, nil)
+}
+
+// PostMarkedComment posts the marked comment without looking for one first: one
+// request, where UpsertComment takes three. It is for a caller that knows
+// no comment with the marker can exist yet (the sweep that won the
+// transition the comment reports); a later UpsertComment with the same
+// marker finds it and keeps one.
+func (c *Client) PostMarkedComment(ctx context.Context, key, marker string, doc jiramarkup.Doc) error {
+	body := c.render(doc)
+	raw, _ := json.Marshal(body)
+	sum := sha256.Sum256(raw)
+	return c.postComment(ctx, key, markedBody(body, markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}))
+}
+
+// markedBody is a comment's body with its marker property.
+func markedBody(body any, m markerValue) commentBody {
+	value, _ := json.Marshal(m)
+	return commentBody{Body: body, Properties: []entityProperty{{Key: markerProperty, Value: value}}}
+}
+
+func (c *Client) postComment(ctx context.Context, key string, payload commentBody) error {
+	path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
+	return c.do(ctx, "comment on "+key, http.MethodPost, path, payload, nil)
 }
 
 // dedupe keeps the oldest comment carrying marker and deletes the others.

@@ -410,6 +410,5 @@ func (c *Client) LinkIssues(ctx context.Context, linkType, inward, outward strin
 // AddComment adds a plain comment (ADF on Cloud, wiki markup on Data
 // Center); UpsertComment keeps one comment per marker instead.
 func (c *Client) AddComment(ctx context.Context, key string, doc jiramarkup.Doc) error {
-	path := fmt.Sprintf("%s/issue/%s/comment", c.api, url.PathEscape(key))
-	return c.do(ctx, "comment on "+key, http.MethodPost, path, commentBody{Body: c.render(doc)}, nil)
+	return c.postComment(ctx, key, commentBody{Body: c.render(doc)})
 }

@@ -187,6 +187,38 @@ func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
 	}
 }
 
+// TestPostedMarkedCommentIsFoundByUpsert: a comment posted without a
+// lookup (one request) carries the marker and digest UpsertComment looks
+// for, so a later upsert of the same text writes nothing and of another
+// text edits it in place.
+func TestPostedMarkedCommentIsFoundByUpsert(t *testing.T) {
+	for _, flavor := range both {
+		t.Run(flavor.String(), func(t *testing.T) {
+			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
+			ctx := context.Background()
+			doc := func(s string) jiramarkup.Doc {
+				return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
+			}
+			js.Control.Reset()
+			if err := c.PostMarkedComment(ctx, "OPS-1", "verified", doc("proof")); err != nil {
+				t.Fatal(err)
+			}
+			if n := js.Control.Total(); n != 1 {
+				t.Errorf("posting took %d requests, want 1: %v", n, js.Control.Routes())
+			}
+			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", doc("proof"), nil); err != nil || got != Unchanged {
+				t.Errorf("upsert of the same text: %v %v, want unchanged", got, err)
+			}
+			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", doc("more proof"), nil); err != nil || got != Updated {
+				t.Errorf("upsert of another text: %v %v, want updated", got, err)
+			}
+			if is, _ := js.Issue("OPS-1"); len(is.Comments) != 1 {
+				t.Errorf("%d comments, want 1", len(is.Comments))
+			}
+		})
+	}
+}
+
 func TestUpsertRemoteLinkUpdatesInPlace(t *testing.T) {
 	c, js := setup(t, jirasim.Cloud, map[string]string{"OPS-1": "Open"})
 	ctx := context.Background()

@@ -151,23 +151,52 @@ func MarkerLine(marker string) string { return "<!-- fixproof:" + marker + " -->
 // comment but lost a race to an older one deletes its own and reports
 // what it did to the older one: Unchanged, or Updated to its body.
 func (c *Client) Upsert(ctx context.Context, repo string, number int, marker, body string) (Outcome, error) {
+	u, err := c.prepare(repo, number, marker, body)
+	if err != nil {
+		return "", err
+	}
+	return u.run(ctx)
+}
+
+// Post writes the marked comment without looking for one first: one
+// request. It is for a caller that knows no comment with the marker can
+// exist yet (the first to reach a step that only it takes, such as the
+// run that won the Jira transition a comment reports); any other caller
+// uses Upsert, which reads the comments and keeps one.
+func (c *Client) Post(ctx context.Context, repo string, number int, marker, body string) error {
+	u, err := c.prepare(repo, number, marker, body)
+	if err != nil {
+		return err
+	}
+	created, _, err := c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
+	if err != nil {
+		return u.errorf("create comment: %w", limited(err))
+	}
+	if login := created.GetUser().GetLogin(); login != "" {
+		c.learn(login)
+	}
+	return nil
+}
+
+// prepare checks an Upsert's or Post's arguments and builds the comment.
+func (c *Client) prepare(repo string, number int, marker, body string) (*upsert, error) {
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" || strings.ContainsAny(name, "/ ") || strings.ContainsAny(owner, " ") {
-		return "", fmt.Errorf("prcomment: repository %q: want \"owner/name\"", repo)
+		return nil, fmt.Errorf("prcomment: repository %q: want \"owner/name\"", repo)
 	}
 	where := fmt.Sprintf("prcomment: %s/%s#%d", owner, name, number)
 	if number <= 0 {
-		return "", fmt.Errorf("%s: not an issue or pull request number", where)
+		return nil, fmt.Errorf("%s: not an issue or pull request number", where)
 	}
 	if !markerRE.MatchString(marker) {
-		return "", fmt.Errorf("%s: marker %q: want 1 to 100 of A-Z a-z 0-9 : . _ / -", where, marker)
+		return nil, fmt.Errorf("%s: marker %q: want 1 to 100 of A-Z a-z 0-9 : . _ / -", where, marker)
 	}
 	u := &upsert{c: c, owner: owner, name: name, number: number, where: where,
 		line: MarkerLine(marker), body: MarkerLine(marker) + "\n" + body}
 	if n := utf8.RuneCountInString(u.body); n > MaxBody {
-		return "", fmt.Errorf("%s: comment is %d characters with its marker line; GitHub takes at most %d", where, n, MaxBody)
+		return nil, fmt.Errorf("%s: comment is %d characters with its marker line; GitHub takes at most %d", where, n, MaxBody)
 	}
-	return u.run(ctx)
+	return u, nil
 }
 
 // upsert is one Upsert call.

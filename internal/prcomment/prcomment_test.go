@@ -132,6 +132,35 @@ func TestCreateUnchangedUpdate(t *testing.T) {
 	}
 }
 
+// TestPostIsOneRequestAndUpsertFindsIt: Post writes the marked comment in
+// one request (no list, no GET /user), and a later Upsert of another run
+// finds it: unchanged for the same body, edited for another.
+func TestPostIsOneRequestAndUpsertFindsIt(t *testing.T) {
+	for _, login := range []string{bot, pat} {
+		t.Run(login, func(t *testing.T) {
+			w := newWorld(t, login)
+			if err := w.client(t, "", nil).Post(context.Background(), "acme/widgets", 7, marker, "Verified."); err != nil {
+				t.Fatal(err)
+			}
+			if n := w.gh.Control.Total(); n != 1 {
+				t.Errorf("Post made %d requests, want 1: %v", n, w.gh.Control.Routes())
+			}
+			if out := upsert(t, w.client(t, "", nil), 7, "Verified."); out != prcomment.Unchanged {
+				t.Errorf("upsert of the same body: %s", out)
+			}
+			if out := upsert(t, w.client(t, "", nil), 7, "Verified again."); out != prcomment.Updated {
+				t.Errorf("upsert of another body: %s", out)
+			}
+			if got := w.comments(7); len(got) != 1 || got[0].Body != line+"\nVerified again." {
+				t.Errorf("comments %+v", got)
+			}
+			if err := w.client(t, "", nil).Post(context.Background(), "acme/widgets", 7, "bad marker", "x"); err == nil {
+				t.Error("Post took a marker Upsert refuses")
+			}
+		})
+	}
+}
+
 // lookalikes are comments by a person that carry the marker text but are
 // not fixproof's.
 var lookalikes = []string{

@@ -32,6 +32,11 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop
 		o.Reason = "dry run: would resolve the Sentry issues and close the Jira issue"
 		return o
 	}
+	// No run has claimed the issue before this one: none has commented on
+	// it either (comments follow the claim and the transition), so when
+	// this run wins the transition its comments are posted without
+	// looking for earlier ones.
+	first := !claimed && prop.Closing == nil
 	if !claimed {
 		prop.Closing = &loop.Claim{Run: s.cfg.Run, At: s.now().UTC().Format(time.RFC3339)}
 		prop.Verification = &loop.Verification{State: loop.StateVerified, At: prop.Closing.At, Evidence: s.sentences(o)}
@@ -47,6 +52,22 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop
 			return o.fail(err)
 		}
 	}
+	if err := s.resolveAll(ctx, &o); err != nil {
+		return o.fail(err)
+	}
+	if err := s.comment(ctx, o, "verified", s.evidenceDoc(o, true), s.prBody(o, true), first); err != nil {
+		return o.fail(err)
+	}
+	if err := s.jira.EditLabels(ctx, d.Key, nil, []string{s.cfg.Label}); err != nil {
+		return o.fail(err)
+	}
+	return o
+}
+
+// resolveAll resolves every linked Sentry issue not resolved yet, in the
+// merge commit (plainly where Sentry refuses the commit, saying so in the
+// reason), and describes each from Sentry's answer.
+func (s *Sweeper) resolveAll(ctx context.Context, o *Outcome) error {
 	commit := &sentry.Commit{Commit: o.Merge.Commit, Repository: o.Merge.Repo}
 	var notes []string
 	for i := range o.Evidence {
@@ -54,33 +75,54 @@ func (s *Sweeper) close(ctx context.Context, o Outcome, d jira.Detail, prop loop
 		if ev.Status == "resolved" {
 			continue
 		}
-		_, err := s.sentry.Resolve(ctx, ev.Link.Org, ev.Link.IssueID, commit)
+		is, err := s.sentry.Resolve(ctx, ev.Link.Org, ev.Link.IssueID, commit)
 		var api *sentry.APIError
 		if errors.As(err, &api) && api.Status == http.StatusBadRequest {
 			// Sentry refuses inCommit for a repository it has not been
 			// connected to; resolve plainly and say so.
 			notes = append(notes, fmt.Sprintf("%s resolved without the commit (Sentry: %s)", ev.Link, api.Detail))
-			_, err = s.sentry.Resolve(ctx, ev.Link.Org, ev.Link.IssueID, nil)
+			is, err = s.sentry.Resolve(ctx, ev.Link.Org, ev.Link.IssueID, nil)
+		}
+		if errors.Is(err, sentry.ErrNotFound) {
+			return fmt.Errorf("Sentry issue %s does not exist (404): remove the link or fix the id; the Jira issue stays open", ev.Link)
 		}
 		if err != nil {
-			return o.fail(fmt.Errorf("resolve Sentry issue %s: %w", ev.Link, err))
+			return fmt.Errorf("resolve Sentry issue %s: %w", ev.Link, err)
 		}
+		ev.describe(is)
 		ev.Resolved = true
 	}
 	o.Reason = "resolved and closed"
 	if len(notes) > 0 {
 		o.Reason += "; " + strings.Join(notes, "; ")
 	}
-	if _, err := s.jira.UpsertComment(ctx, d.Key, "verified", s.evidenceDoc(o, true), nil); err != nil {
-		return o.fail(err)
+	return nil
+}
+
+// comment writes the outcome's comment on the Jira issue and the pull
+// request under marker (plus the key on the PR, which may fix several
+// issues): posted outright when first (no run can have written one),
+// else kept to one.
+func (s *Sweeper) comment(ctx context.Context, o Outcome, marker string, doc jiramarkup.Doc, prBody string, first bool) error {
+	prMarker := marker + ":" + o.Key
+	hasPR := s.prs != nil && o.Merge != nil && o.Merge.Repo != "" && o.Merge.PR > 0
+	if first {
+		if err := s.jira.PostMarkedComment(ctx, o.Key, marker, doc); err != nil {
+			return err
+		}
+		if hasPR {
+			return s.prs.Post(ctx, o.Merge.Repo, o.Merge.PR, prMarker, prBody)
+		}
+		return nil
 	}
-	if err := s.commentPR(ctx, o, "verified:"+o.Key, s.prBody(o, true)); err != nil {
-		return o.fail(err)
+	if _, err := s.jira.UpsertComment(ctx, o.Key, marker, doc, nil); err != nil {
+		return err
 	}
-	if err := s.jira.EditLabels(ctx, d.Key, nil, []string{s.cfg.Label}); err != nil {
-		return o.fail(err)
+	if hasPR {
+		_, err := s.prs.Upsert(ctx, o.Merge.Repo, o.Merge.PR, prMarker, prBody)
+		return err
 	}
-	return o
+	return nil
 }
 
 // closedMeanwhile tells a lost race from a real failure: after a refused
@@ -114,10 +156,7 @@ func (s *Sweeper) giveUp(ctx context.Context, o Outcome, prop loop.Property) Out
 	if err := writeProperty(ctx, s.jira, o.Key, prop); err != nil {
 		return o.fail(err)
 	}
-	if _, err := s.jira.UpsertComment(ctx, o.Key, "unverified", s.evidenceDoc(o, false), nil); err != nil {
-		return o.fail(err)
-	}
-	if err := s.commentPR(ctx, o, "unverified:"+o.Key, s.prBody(o, false)); err != nil {
+	if err := s.comment(ctx, o, "unverified", s.evidenceDoc(o, false), s.prBody(o, false), false); err != nil {
 		return o.fail(err)
 	}
 	if err := s.jira.EditLabels(ctx, o.Key, []string{loop.LabelUnverified}, []string{s.cfg.Label}); err != nil {
@@ -137,14 +176,6 @@ func (s *Sweeper) release(ctx context.Context, o Outcome, state loop.State, why 
 		return o.fail(err)
 	}
 	return o
-}
-
-func (s *Sweeper) commentPR(ctx context.Context, o Outcome, marker, body string) error {
-	if s.prs == nil || o.Merge == nil || o.Merge.Repo == "" || o.Merge.PR <= 0 {
-		return nil
-	}
-	_, err := s.prs.Upsert(ctx, o.Merge.Repo, o.Merge.PR, marker, body)
-	return err
 }
 
 // counts lists windows' error counts as text.

@@ -166,11 +166,18 @@ func (s *Sweeper) readIssue(ctx context.Context, l sentrylink.Link) (sentry.Issu
 	return is, nil
 }
 
-// confirm reads, before the sweep acts on a decision, every linked issue
-// it has not read: that it exists, its status (a resolved one is not
-// resolved again), and its title and link for the comments.
-func (s *Sweeper) confirm(ctx context.Context, o *Outcome, ks []known) error {
+// confirm reads, before the sweep acts on a decision, the linked issues
+// it has to: before it gives up, every one it has not read (that it
+// exists, and its title and link for the comments); before it closes,
+// only those that showed no event in the counts, as Sentry counts nothing
+// for an issue that does not exist. Resolving the others answers their
+// title and link.
+func (s *Sweeper) confirm(ctx context.Context, o *Outcome, ks []known, state loop.State) error {
 	for i := range o.Evidence {
+		ev := &o.Evidence[i]
+		if ev.Status != "" || (state == loop.StateVerified && ev.seen()) {
+			continue
+		}
 		is := ks[i].issue
 		if is == nil {
 			read, err := s.readIssue(ctx, ks[i].link)
@@ -179,9 +186,19 @@ func (s *Sweeper) confirm(ctx context.Context, o *Outcome, ks []known) error {
 			}
 			is = &read
 		}
-		o.Evidence[i].describe(*is)
+		ev.describe(*is)
 	}
 	return nil
+}
+
+// seen reports whether the counts show any event of the issue.
+func (e *LinkEvidence) seen() bool {
+	for _, w := range e.Windows {
+		if w.Count > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // describe fills what the issue says of itself.
@@ -348,7 +365,10 @@ func (s *Sweeper) evidence(ctx context.Context, k known, c Clock, now time.Time)
 		ev.Err = err
 		return ev
 	}
-	if resolved && ev.Rate.State != loop.StateVerified {
+	if resolved != nil {
+		ev.describe(*resolved)
+	}
+	if resolved != nil && ev.Rate.State != loop.StateVerified {
 		// Someone resolved it in Sentry: their call stands.
 		ev.Rate.State = loop.StateVerified
 		ev.Rate.Reason = "resolved in Sentry by someone else"
@@ -367,23 +387,29 @@ func firstEvent(bs []sentry.Bucket) time.Time {
 	return time.Time{}
 }
 
-// resolvedByHand reports whether the issue is resolved in Sentry: as read,
-// or in the organization's list of resolved issues the sweep reads once.
-func (s *Sweeper) resolvedByHand(ctx context.Context, k known) (bool, error) {
+// resolvedByHand finds whether the issue is resolved in Sentry: as read,
+// or in the organization's list of resolved issues the sweep reads once
+// (when that list cannot be read, by reading the issue). It returns the
+// issue as Sentry described it when it is resolved.
+func (s *Sweeper) resolvedByHand(ctx context.Context, k known) (*sentry.Issue, error) {
 	if k.issue != nil {
-		return k.issue.Status == "resolved", nil
+		if k.issue.Status == "resolved" {
+			return k.issue, nil
+		}
+		return nil, nil
 	}
-	resolved, err := s.resolved.has(ctx, k.link.Org, k.link.IssueID)
+	is, err := s.resolved.find(ctx, k.link.Org, k.link.IssueID)
 	if err == nil {
-		return resolved, nil
+		return is, nil
 	}
-	// The list could not be read (more than Sentry's pages, say): ask the
-	// issue itself.
-	is, rerr := s.readIssue(ctx, k.link)
+	read, rerr := s.readIssue(ctx, k.link)
 	if rerr != nil {
-		return false, errors.Join(err, rerr)
+		return nil, errors.Join(err, rerr)
 	}
-	return is.Status == "resolved", nil
+	if read.Status == "resolved" {
+		return &read, nil
+	}
+	return nil, nil
 }
 
 // resolvedLists reads, once per organization and sweep, the issues Sentry
@@ -396,12 +422,14 @@ type resolvedLists struct {
 }
 
 type resolvedList struct {
-	once sync.Once
-	ids  map[string]bool
-	err  error
+	once   sync.Once
+	issues map[string]*sentry.Issue
+	err    error
 }
 
-func (r *resolvedLists) has(ctx context.Context, org, id string) (bool, error) {
+// find returns the organization's resolved issue id, nil when it is not
+// listed.
+func (r *resolvedLists) find(ctx context.Context, org, id string) (*sentry.Issue, error) {
 	r.mu.Lock()
 	if r.got == nil {
 		r.got = map[string]*resolvedList{}
@@ -415,15 +443,15 @@ func (r *resolvedLists) has(ctx context.Context, org, id string) (bool, error) {
 	l.once.Do(func() {
 		var issues []sentry.Issue
 		issues, l.err = r.list(ctx, org)
-		l.ids = make(map[string]bool, len(issues))
-		for _, is := range issues {
-			l.ids[is.ID] = true
+		l.issues = make(map[string]*sentry.Issue, len(issues))
+		for i := range issues {
+			l.issues[issues[i].ID] = &issues[i]
 		}
 	})
 	if l.err != nil {
-		return false, fmt.Errorf("the issues resolved in Sentry organization %s: %w", org, l.err)
+		return nil, fmt.Errorf("the issues resolved in Sentry organization %s: %w", org, l.err)
 	}
-	return l.ids[id], nil
+	return l.issues[id], nil
 }
 
 // readSpan is the span of windows to read: the baseline before start

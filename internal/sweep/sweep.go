@@ -39,6 +39,8 @@ type Jira interface {
 	SetProperty(ctx context.Context, key, name string, value any) error
 	EditLabels(ctx context.Context, key string, add, remove []string) error
 	UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (jira.Outcome, error)
+	// PostMarkedComment posts a marked comment without looking for one.
+	PostMarkedComment(ctx context.Context, key, marker string, doc jiramarkup.Doc) error
 	BrowseURL(key string) string
 }
 
@@ -54,9 +56,11 @@ type Sentry interface {
 	EventCountsMany(ctx context.Context, org string, ids []string, environment string, start, end time.Time, interval time.Duration) (map[string][]sentry.Bucket, error)
 }
 
-// PRComments keeps one marked comment on a pull request.
+// PRComments keeps one marked comment on a pull request (Upsert), or
+// posts one where none can exist yet (Post).
 type PRComments interface {
 	Upsert(ctx context.Context, repo string, number int, marker, body string) (prcomment.Outcome, error)
+	Post(ctx context.Context, repo string, number int, marker, body string) error
 }
 
 // Config is the sweep's settings.
@@ -414,7 +418,7 @@ func (s *Sweeper) judge(ctx context.Context, o Outcome, d jira.Detail, prop loop
 	}
 	switch state := verify.Combine(states...); state {
 	case loop.StateVerified, loop.StateUnverified:
-		if err := s.confirm(ctx, &o, ks); err != nil {
+		if err := s.confirm(ctx, &o, ks, state); err != nil {
 			return o.fail(err)
 		}
 		if state == loop.StateVerified {
