@@ -22,11 +22,18 @@ const batchWait = 5 * time.Millisecond
 // over the sweep's one span of windows: 10,000 watched issues cost about
 // 1,000 count requests, not 10,000.
 type countBatcher struct {
-	fetch func(ctx context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error)
+	fetch func(ctx context.Context, k countKey, ids []string) (map[string][]sentry.Bucket, error)
 	// wait is how long a batch gathers; zero means batchWait.
 	wait time.Duration
 	mu   sync.Mutex
-	open map[[2]string]*batch
+	open map[countKey]*batch
+}
+
+// countKey is what the issues of one request share: the organization,
+// the environment ("" for all), and where the windows start.
+type countKey struct {
+	org, env string
+	from     time.Time
 }
 
 // batch is one request being gathered, then sent.
@@ -39,11 +46,10 @@ type batch struct {
 }
 
 // load returns one issue's counts, from the batch it joins.
-func (c *countBatcher) load(ctx context.Context, org, env, id string) ([]sentry.Bucket, error) {
-	k := [2]string{org, env}
+func (c *countBatcher) load(ctx context.Context, k countKey, id string) ([]sentry.Bucket, error) {
 	c.mu.Lock()
 	if c.open == nil {
-		c.open = map[[2]string]*batch{}
+		c.open = map[countKey]*batch{}
 	}
 	b := c.open[k]
 	lead := b == nil
@@ -70,7 +76,7 @@ func (c *countBatcher) load(ctx context.Context, org, env, id string) ([]sentry.
 
 // send waits for the batch to fill or for batchWait, closes it to newcomers
 // and asks Sentry.
-func (c *countBatcher) send(ctx context.Context, k [2]string, b *batch) {
+func (c *countBatcher) send(ctx context.Context, k countKey, b *batch) {
 	wait := c.wait
 	if wait == 0 {
 		wait = batchWait
@@ -88,6 +94,6 @@ func (c *countBatcher) send(ctx context.Context, k [2]string, b *batch) {
 	}
 	ids := b.ids
 	c.mu.Unlock()
-	b.res, b.err = c.fetch(ctx, k[0], k[1], ids)
+	b.res, b.err = c.fetch(ctx, k, ids)
 	close(b.done)
 }

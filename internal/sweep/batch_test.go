@@ -21,14 +21,14 @@ func TestCountsAreAskedForTenIssuesAtATime(t *testing.T) {
 	// A second to gather, so that the grouping does not depend on how
 	// fast this machine starts 25 goroutines: two batches fill, the third
 	// goes when its second passes.
-	b := countBatcher{wait: time.Second, fetch: func(_ context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error) {
+	b := countBatcher{wait: time.Second, fetch: func(_ context.Context, k countKey, ids []string) (map[string][]sentry.Bucket, error) {
 		calls.Add(1)
 		mu.Lock()
 		sizes = append(sizes, len(ids))
 		mu.Unlock()
 		out := map[string][]sentry.Bucket{}
 		for _, id := range ids {
-			out[id] = []sentry.Bucket{{Count: float64(len(id)), Incomplete: org != "acme" || env != "production"}}
+			out[id] = []sentry.Bucket{{Count: float64(len(id)), Incomplete: k.org != "acme" || k.env != "production"}}
 		}
 		return out, nil
 	}}
@@ -39,7 +39,7 @@ func TestCountsAreAskedForTenIssuesAtATime(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			id := fmt.Sprint(1000 * (i + 1))
-			got, err := b.load(context.Background(), "acme", "production", id)
+			got, err := b.load(context.Background(), countKey{org: "acme", env: "production"}, id)
 			if err != nil || len(got) != 1 || got[0].Count != float64(len(id)) || got[0].Incomplete {
 				errs <- fmt.Errorf("issue %s got %+v, %v", id, got, err)
 			}
@@ -64,8 +64,8 @@ func TestCountsAreAskedForTenIssuesAtATime(t *testing.T) {
 // issue in it.
 func TestCountsKeepEnvironmentsApartAndShareFailures(t *testing.T) {
 	boom := errors.New("sentry: 500")
-	b := countBatcher{fetch: func(_ context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error) {
-		if env == "staging" {
+	b := countBatcher{fetch: func(_ context.Context, k countKey, ids []string) (map[string][]sentry.Bucket, error) {
+		if k.env == "staging" {
 			return nil, boom
 		}
 		return map[string][]sentry.Bucket{ids[0]: {{Count: 1}}}, nil
@@ -73,8 +73,14 @@ func TestCountsKeepEnvironmentsApartAndShareFailures(t *testing.T) {
 	var wg sync.WaitGroup
 	var prodErr, stagingErr error
 	wg.Add(2)
-	go func() { defer wg.Done(); _, prodErr = b.load(context.Background(), "acme", "production", "1") }()
-	go func() { defer wg.Done(); _, stagingErr = b.load(context.Background(), "acme", "staging", "1") }()
+	go func() {
+		defer wg.Done()
+		_, prodErr = b.load(context.Background(), countKey{org: "acme", env: "production"}, "1")
+	}()
+	go func() {
+		defer wg.Done()
+		_, stagingErr = b.load(context.Background(), countKey{org: "acme", env: "staging"}, "1")
+	}()
 	wg.Wait()
 	if prodErr != nil || !errors.Is(stagingErr, boom) {
 		t.Errorf("production %v, staging %v; want the staging request's failure only", prodErr, stagingErr)

@@ -348,7 +348,7 @@ func (s *Sweeper) evidence(ctx context.Context, k known, c Clock, now time.Time)
 	if basis == verify.BasisEvents {
 		env = ""
 	}
-	errs, err := s.counts.load(ctx, l.Org, env, l.IssueID)
+	errs, err := s.counts.load(ctx, countKey{org: l.Org, env: env, from: s.span.countFrom(c.Start, p)}, l.IssueID)
 	if err != nil {
 		ev.Err = fmt.Errorf("event counts of Sentry issue %s: %w", l, err)
 		return ev
@@ -528,6 +528,24 @@ func spanAt(now time.Time, p verify.Params) span {
 	back := min(baseline, time.Duration(maxWindows/2)*p.Window) + p.Timeout
 	n := min(maxPoints, int(back/p.Window)+2)
 	return span{from: to.Add(-time.Duration(n) * p.Window), to: to, window: p.Window}
+}
+
+// countGrid is how many windows apart the starts of count requests are:
+// issues whose clocks start within a day (of hourly windows) of each
+// other share requests, and none reads more than a day's windows it does
+// not need.
+const countGrid = 24
+
+// countFrom is where the counts of an issue whose clock starts at start
+// begin: its whole baseline (see readSpan), moved back onto a grid of
+// countGrid windows from the span's start; never before the span.
+func (sp span) countFrom(start time.Time, p verify.Params) time.Time {
+	need := start.Add(-min(baseline, time.Duration(maxWindows/2)*p.Window))
+	if !need.After(sp.from) {
+		return sp.from
+	}
+	step := countGrid * sp.window
+	return sp.from.Add(need.Sub(sp.from) / step * step)
 }
 
 // last is the span cut to its last n windows (Sentry's sessions endpoint

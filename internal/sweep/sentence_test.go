@@ -150,3 +150,42 @@ func TestSpanCoversTheTimeoutAndTheBaseline(t *testing.T) {
 		t.Errorf("sessions span: %d windows, want 1,000", n)
 	}
 }
+
+// An issue's counts start at its baseline, moved back onto the sweep's
+// grid of a day of windows: clocks that start on the same day share a
+// request, every issue gets its whole baseline, and none reads more than a
+// grid step it does not need.
+func TestCountsStartAtTheBaselineOnADayGrid(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 20, 0, 0, time.UTC)
+	p := verify.Params{Window: time.Hour, Timeout: 168 * time.Hour}
+	sp := spanAt(now, p)
+	step := countGrid * time.Hour
+	var prev time.Time
+	for _, start := range []time.Time{
+		now.Add(-200 * time.Hour), // past its timeout: the span's start
+		now.Add(-168 * time.Hour),
+		now.Add(-30 * time.Hour),
+		now.Add(-30*time.Hour + 5*time.Minute),
+		now.Add(-4 * time.Hour),
+		now,
+	} {
+		from := sp.countFrom(start, p)
+		need, _ := readSpan(p, start, time.Time{}, now)
+		switch {
+		case from.Before(sp.from):
+			t.Errorf("start %s: counts from %s, before the span's %s", start, from, sp.from)
+		case from.After(need) && !need.Before(sp.from):
+			t.Errorf("start %s: counts from %s, after the baseline's %s", start, from, need)
+		case need.Sub(from) >= step && !need.Before(sp.from):
+			t.Errorf("start %s: counts from %s, a whole day before the baseline's %s", start, from, need)
+		case from.Sub(sp.from)%step != 0:
+			t.Errorf("start %s: counts from %s, off the grid of %s from %s", start, from, step, sp.from)
+		case from.Before(prev):
+			t.Errorf("start %s: counts from %s, before an earlier start's %s", start, from, prev)
+		}
+		prev = from
+	}
+	if a, b := sp.countFrom(now.Add(-30*time.Hour), p), sp.countFrom(now.Add(-30*time.Hour+5*time.Minute), p); !a.Equal(b) {
+		t.Errorf("clocks five minutes apart read from %s and %s: they should share requests", a, b)
+	}
+}

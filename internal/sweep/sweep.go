@@ -131,8 +131,8 @@ func New(cfg Config, d Deps) *Sweeper {
 	}
 	s := &Sweeper{cfg: cfg, jira: d.Jira, sentry: d.Sentry, prs: d.PRs, deploys: d.Deploys, now: d.Now}
 	s.traffic = newTrafficCache(d.Traffic, &s.span)
-	s.counts.fetch = func(ctx context.Context, org, env string, ids []string) (map[string][]sentry.Bucket, error) {
-		return s.sentry.EventCountsMany(ctx, org, ids, env, s.span.from, s.span.to, s.span.window)
+	s.counts.fetch = func(ctx context.Context, k countKey, ids []string) (map[string][]sentry.Bucket, error) {
+		return s.sentry.EventCountsMany(ctx, k.org, ids, k.env, k.from, s.span.to, s.span.window)
 	}
 	s.resolved.list = func(ctx context.Context, org string) ([]sentry.Issue, error) {
 		return s.sentry.ResolvedIssues(ctx, org, s.span.from, s.span.to)
