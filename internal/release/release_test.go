@@ -1136,3 +1136,91 @@ func TestKubernetesManifest(t *testing.T) {
 		t.Errorf("%s: FIXPROOF_STORE does not come from a Secret: two replicas need a shared Postgres store", f)
 	}
 }
+
+// triggeredBy reports whether a workflow runs on event.
+func triggeredBy(d document, event string) bool {
+	switch on := d.Data["on"].(type) {
+	case string:
+		return on == event
+	case []any:
+		for _, e := range on {
+			if e == event {
+				return true
+			}
+		}
+	case map[string]any:
+		_, ok := on[event]
+		return ok
+	}
+	return false
+}
+
+// Pull requests from forks get no secrets, so a pull_request workflow that
+// hands secrets to the action fails on every fork's pull request. Each one
+// must copy the secrets into the job's env and run the action only when
+// they are there (`if: env.X != ”`), with a step that says why it skipped.
+func TestPullRequestWorkflowsSkipWithoutSecrets(t *testing.T) {
+	_, docs := loadAll(t)
+	checked := 0
+	for _, f := range sortedKeys(docs) {
+		for _, d := range docs[f] {
+			if !isWorkflow(d) || !triggeredBy(d, "pull_request") || len(actionSteps(d)) == 0 {
+				continue
+			}
+			for _, p := range forkProblems(d) {
+				t.Errorf("%s: %s", f, p)
+			}
+			checked++
+		}
+	}
+	if checked < 2 {
+		t.Errorf("checked %d pull_request workflows, want the example and the repository's own", checked)
+	}
+}
+
+// forkProblems lists what would fail on a fork's pull request: an action
+// step given a secret directly, or not guarded by a test of the env the
+// job copies its secrets into, or a job with no step saying it skipped.
+func forkProblems(d document) []string {
+	var problems []string
+	jobs, _ := d.Data["jobs"].(map[string]any)
+	for _, name := range sortedKeys(jobs) {
+		job, _ := jobs[name].(map[string]any)
+		env, _ := job["env"].(map[string]any)
+		steps, _ := job["steps"].([]any)
+		notice := false
+		for i, s := range steps {
+			step, _ := s.(map[string]any)
+			cond, _ := step["if"].(string)
+			run, _ := step["run"].(string)
+			if strings.Contains(cond, "== ''") && strings.Contains(run, "::notice::") {
+				notice = true
+			}
+			if !usesThisAction(fmt.Sprint(step["uses"])) {
+				continue
+			}
+			with, _ := yaml.Marshal(step["with"])
+			if strings.Contains(string(with), "secrets.") {
+				problems = append(problems, fmt.Sprintf("jobs.%s.steps[%d] gives the action a secret directly: copy it into the job's env and test it", name, i))
+			}
+			if !guardedByEnv(cond, env) {
+				problems = append(problems, fmt.Sprintf("jobs.%s.steps[%d] runs without testing that the secrets are there (if: env.X != '')", name, i))
+			}
+		}
+		if !notice {
+			problems = append(problems, fmt.Sprintf("jobs.%s has no step that says, with a ::notice::, that fixproof was skipped for want of secrets", name))
+		}
+	}
+	return problems
+}
+
+// guardedByEnv reports whether cond requires a job env variable that holds
+// a secret to be non-empty.
+func guardedByEnv(cond string, env map[string]any) bool {
+	for k, v := range env {
+		if strings.Contains(fmt.Sprint(v), "secrets.") && strings.Contains(cond, "env."+k+" != ''") {
+			return true
+		}
+	}
+	return false
+}
