@@ -37,11 +37,21 @@ func ADF(t testing.TB) func(doc json.RawMessage) error {
 			return fmt.Errorf("adf: not a JSON document: %w", err)
 		}
 		if err := sch.Validate(v); err != nil {
-			return fmt.Errorf("adf: %w", err)
+			return &adfError{err}
 		}
 		return nil
 	}
 }
+
+// adfError is a document the schema refused. Its message is built only
+// when asked for: the validator's error tree for a document that matches
+// none of ADF's node alternatives is large, and most callers only ask
+// whether there was one.
+type adfError struct{ err error }
+
+func (e *adfError) Error() string { return "adf: " + e.err.Error() }
+
+func (e *adfError) Unwrap() error { return e.err }
 
 // ADFIfPresent is ADF where the contracts are present and nil where they
 // are absent, for a test world that runs either way: a simulator given
