@@ -70,11 +70,11 @@ type help struct {
 	usage   []string // usage lines, without "Usage:"
 	about   string   // what the command does
 	more    string   // anything after the flags, e.g. environment variables
-	example string
+	example string   // command lines, each after a # comment saying what it does
 }
 
 // print writes the command's help: usage, what it does, its flags (and
-// subcommands), then the rest and an example.
+// subcommands), then the rest and the examples.
 func (h help) print(w io.Writer, fs *flag.FlagSet, subs map[string]subcommand) {
 	fmt.Fprintln(w, "Usage:")
 	for _, u := range h.usage {
@@ -103,8 +103,31 @@ func (h help) print(w io.Writer, fs *flag.FlagSet, subs map[string]subcommand) {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(h.more))
 	}
 	if h.example != "" {
-		fmt.Fprintf(w, "\nExample:\n%s\n", strings.TrimRight(h.example, "\n"))
+		fmt.Fprintf(w, "\n%s\n%s\n", examplesHeading(h.example), strings.TrimRight(h.example, "\n"))
 	}
+}
+
+// examplesHeading is "Example:" or "Examples:", as many as the block has.
+func examplesHeading(block string) string {
+	if countExamples(block) == 1 {
+		return "Example:"
+	}
+	return "Examples:"
+}
+
+// countExamples counts the command lines of an example block: lines that
+// are neither blank, nor a # comment, nor the continuation of a line
+// ending in a backslash.
+func countExamples(block string) int {
+	n, continued := 0, false
+	for _, line := range strings.Split(block, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !continued && !strings.HasPrefix(line, "#") {
+			n++
+		}
+		continued = strings.HasSuffix(line, "\\")
+	}
+	return n
 }
 
 // newFlagSet is the flag set of a command, named as it is typed after
@@ -123,6 +146,12 @@ func parseFlags(fs *flag.FlagSet, h help, args []string, stdout io.Writer) error
 
 func parseFlagsWith(fs *flag.FlagSet, h help, subs map[string]subcommand, args []string, stdout io.Writer) error {
 	return parseCommandLine(fs, h, subs, args, stdout, parseInterspersed)
+}
+
+// parseLeadingFlags is parseFlags for a command whose flags all come
+// first: the first argument that is not a flag ends them.
+func parseLeadingFlags(fs *flag.FlagSet, h help, args []string, stdout io.Writer) error {
+	return parseCommandLine(fs, h, nil, args, stdout, (*flag.FlagSet).Parse)
 }
 
 // parseCommandLine parses args with parse, printing h on request.

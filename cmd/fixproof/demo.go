@@ -10,8 +10,10 @@ var demoHelp = help{
 process, with no accounts and no network: alert storms become one Jira
 issue each, pull requests move them, and the sweep verifies the fixes
 against the error rates. It narrates as it goes and ends with a table.`,
-	example: `  fixproof demo
-  fixproof demo -storm 50 -serve   # then open the dashboard it prints`,
+	example: `  # The story with its 300-alert storm, then a table of what happened:
+  fixproof demo
+  # A small storm, then keep the dashboard up until Ctrl-C:
+  fixproof demo -storm 50 -serve`,
 }
 
 // demoOptions are the command line of `fixproof demo`.
