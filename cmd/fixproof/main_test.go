@@ -126,6 +126,10 @@ func TestDemoPlaysTheLoopAndPrintsTheTable(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	// The smallest storm is a storm too.
+	if code, stdout, stderr := cliCmd(t, nil, "demo", "-storm", "1"); code != exitOK || stderr != "" || !strings.Contains(stdout, "4 Jira issues for 23 Sentry alerts") {
+		t.Errorf("-storm 1: exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
 	if _, _, err := runCmd(t, "", nil, "demo", "-storm", "0"); !errors.Is(err, errUsage) {
 		t.Errorf("-storm 0: %v, want a usage error", err)
 	}

@@ -64,7 +64,8 @@ type Options struct {
 	// directory, removed at the end.
 	Dir string
 	// Storm is the number of Sentry alerts in the first error storm
-	// (300 when zero); the second error sends a third as many.
+	// (300 when zero); the second error sends a third as many, at least
+	// one.
 	Storm int
 	// Logs receives the bot's JSON log; nil discards it.
 	Logs io.Writer
@@ -211,19 +212,52 @@ func (s *story) sentryErrors(ctx context.Context, storm int) error {
 	// afternoon on.
 	s.sentry.SetSessions("shop", "production", sentrysim.Step(deployedAt, sentrysim.Rate(10000), sentrysim.Rate(5000)))
 
-	s.say("An error storm: Sentry sends %d alerts for %s (%s).", storm, "SHOP-2F", crash.Title)
+	s.say("%s: Sentry sends %s for %s (%s).", stormName(storm), alerts(storm), "SHOP-2F", crash.Title)
 	if err := s.alert(ctx, crash, storm, nullSession); err != nil {
 		return err
 	}
-	s.say("The bot stored all %d, and made one Jira issue: %s %q (%s).", crash.Alerts, crash.Key, s.summary(crash.Key), s.status(crash.Key))
+	s.say("The bot stored %s, and made one Jira issue: %s %q (%s).", every(crash.Alerts), crash.Key, s.summary(crash.Key), s.status(crash.Key))
 
 	s.clock.Advance(10 * time.Minute)
-	s.say("A second error: %d alerts for SHOP-2G (%s).", storm/3, leak.Title)
-	if err := s.alert(ctx, leak, storm/3, gatewayTimeout); err != nil {
+	second := secondStorm(storm)
+	s.say("A second error: %s for SHOP-2G (%s).", alerts(second), leak.Title)
+	if err := s.alert(ctx, leak, second, gatewayTimeout); err != nil {
 		return err
 	}
 	s.say("One Jira issue for it too: %s.", leak.Key)
 	return nil
+}
+
+// secondStorm is how many alerts the second error sends when the first
+// sends n: a third as many, but at least one, or it would have no Jira
+// issue for its fix to name.
+func secondStorm(n int) int { return max(1, n/3) }
+
+// stormName is what the narration calls n alerts for one error.
+func stormName(n int) string {
+	if n < 10 {
+		return "An error"
+	}
+	return "An error storm"
+}
+
+// alerts is "1 alert" or "n alerts".
+func alerts(n int) string {
+	if n == 1 {
+		return "1 alert"
+	}
+	return fmt.Sprintf("%d alerts", n)
+}
+
+// every names all n alerts: "it", "both" or "all n".
+func every(n int) string {
+	switch n {
+	case 1:
+		return "it"
+	case 2:
+		return "both"
+	}
+	return fmt.Sprintf("all %d", n)
 }
 
 // alert storms the bot with n alerts for l's Sentry issue and learns the
