@@ -9,7 +9,9 @@ var demoHelp = help{
 	about: `Plays the whole loop on simulated GitHub, Jira, Sentry and Guance, in this
 process, with no accounts and no network: alert storms become one Jira
 issue each, pull requests move them, and the sweep verifies the fixes
-against the error rates. It narrates as it goes and ends with a table.`,
+against the error rates. It narrates as it goes and ends with a table;
+while a storm is sent it shows how far it has got (a counter rewritten in
+place on a terminal, a line every 3 seconds otherwise).`,
 	example: `  # The story with its 300-alert storm, then a table of what happened:
   fixproof demo
   # A small storm, then keep the dashboard up until Ctrl-C:

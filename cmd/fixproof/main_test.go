@@ -126,6 +126,10 @@ func TestDemoPlaysTheLoopAndPrintsTheTable(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	// Not on a terminal: no progress counter rewriting its line.
+	if strings.Contains(out, "\r") {
+		t.Errorf("demo output to a buffer has carriage returns:\n%q", out)
+	}
 	// The smallest storm is a storm too.
 	if code, stdout, stderr := cliCmd(t, nil, "demo", "-storm", "1"); code != exitOK || stderr != "" || !strings.Contains(stdout, "4 Jira issues for 23 Sentry alerts") {
 		t.Errorf("-storm 1: exit %d, stderr %q\n%s", code, stderr, stdout)

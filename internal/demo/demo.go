@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -69,6 +70,13 @@ type Options struct {
 	Storm int
 	// Logs receives the bot's JSON log; nil discards it.
 	Logs io.Writer
+	// Terminal says that Out is a terminal: a long phase then shows how
+	// far it has got on one line rewritten in place, rather than a line
+	// every few seconds.
+	Terminal bool
+	// ProgressEvery is how often a long phase shows how far it has got:
+	// when zero, every 100 ms on a terminal and every 3 s otherwise.
+	ProgressEvery time.Duration
 	// Serve keeps the simulators and the bot's dashboard running after
 	// the story, until ctx ends.
 	Serve bool
@@ -127,6 +135,7 @@ var verifyParams = verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Ti
 // world is the simulators, the bot and the clock they share.
 type world struct {
 	out     io.Writer
+	meter   meter
 	clock   *sim.Clock
 	jira    *jirasim.Server
 	gh      *githubsim.Server
@@ -509,7 +518,7 @@ func (w *world) state(key string) string {
 
 // start brings up the simulators and the bot.
 func start(ctx context.Context, o Options) (w *world, err error) {
-	w = &world{out: o.Out, clock: sim.NewClock(storyStart), urls: map[string]string{}}
+	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal, o.ProgressEvery), clock: sim.NewClock(storyStart), urls: map[string]string{}}
 	defer func() {
 		if err != nil {
 			w.stop()
@@ -617,15 +626,18 @@ func (w *world) say(format string, args ...any) {
 }
 
 // storm sends n signed event_alert webhooks for a Sentry issue from 16
-// senders, then waits until the bot has processed them all. It returns how
-// many the bot accepted.
+// senders, then waits until the bot has processed them all, showing how
+// far it has got. It returns how many the bot accepted.
 func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event) (int, error) {
 	var (
 		mu       sync.Mutex
 		accepted int
 		firstErr error
 		wg       sync.WaitGroup
+		sent     atomic.Int64
 	)
+	stop := w.meter.start(func() string { return stormProgress(w.clock.Now(), int(sent.Load()), n, w.queued(ctx)) })
+	defer stop()
 	next := make(chan int)
 	for range 16 {
 		wg.Go(func() {
@@ -634,6 +646,7 @@ func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event)
 				ev.User = sentrysim.User{ID: fmt.Sprintf("u-%d", i%40), Email: fmt.Sprintf("user%d@example.com", i%40)}
 				body := w.sentry.EventAlertWebhook(id, ev, sentrysim.Actor{Type: "application", ID: "sentry", Name: "Sentry"})
 				code, err := w.hooks.Send(ctx, "event_alert", body)
+				sent.Add(1)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -656,6 +669,16 @@ func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event)
 		return accepted, firstErr
 	}
 	return accepted, w.drain(ctx)
+}
+
+// queued is how many deliveries the bot has yet to process, or -1 when
+// its store cannot say.
+func (w *world) queued(ctx context.Context) int {
+	s, err := w.store.Stats(ctx, w.clock.Now())
+	if err != nil {
+		return -1
+	}
+	return s.Ready + s.Delayed + s.Leased
 }
 
 // drain waits until the bot's queue has nothing ready or in flight.
