@@ -27,10 +27,33 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal()
 	code := cli(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// stopOnSignal returns a context that the first SIGINT or SIGTERM ends,
+// asking the command to stop; the next one ends the process as by
+// default, however long the stopping takes.
+func stopOnSignal() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			// Back to the default before anyone hears of the first, so
+			// that no second signal falls between the two.
+			signal.Stop(sigs)
+			cancel(fmt.Errorf("%v signal received", sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(context.Canceled)
+	}
 }
 
 // cli is the process: run, then the exit status, with what went wrong on

@@ -78,7 +78,8 @@ type Options struct {
 	// when zero, every 100 ms on a terminal and every 3 s otherwise.
 	ProgressEvery time.Duration
 	// Serve keeps the simulators and the bot's dashboard running after
-	// the story, until ctx ends.
+	// the story, until ctx ends. Whenever ctx ends, Run stops, saying
+	// why with context.Cause.
 	Serve bool
 	// AfterStory, when set, is called with the result while everything is
 	// still running: tests read the dashboard there.
@@ -171,6 +172,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		s.guanceIssue, s.rareError, s.pullRequests, s.merges, s.sweeps, s.regression,
 	} {
 		if err := chapter(ctx); err != nil {
+			if ctx.Err() != nil {
+				// Whatever failed, it failed because the demo was stopped.
+				return nil, fmt.Errorf("demo stopped: %w", context.Cause(ctx))
+			}
 			return nil, err
 		}
 	}
@@ -182,6 +187,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Serve {
 		fmt.Fprintf(w.out, "\nThe dashboard is at %s (Ctrl-C stops the demo).\n", res.Dashboard)
 		<-ctx.Done()
+		fmt.Fprintf(w.out, "Stopping: %v.\n", context.Cause(ctx))
 		return res, nil
 	}
 	fmt.Fprintf(w.out, "\nRun `fixproof demo -serve` to keep the dashboard running at the end.\n")
@@ -660,15 +666,25 @@ func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event)
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
+	send(ctx, next, n)
 	wg.Wait()
 	if firstErr != nil {
 		return accepted, firstErr
 	}
 	return accepted, w.drain(ctx)
+}
+
+// send hands the numbers 0 to n-1 to the senders, then closes next; it
+// stops early when ctx ends, so that an interrupted storm ends at once.
+func send(ctx context.Context, next chan<- int, n int) {
+	defer close(next)
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // queued is how many deliveries the bot has yet to process, or -1 when
