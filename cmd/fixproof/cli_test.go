@@ -200,6 +200,7 @@ func TestWrongCommandLinesExitTwoAndSayWhatIsWrong(t *testing.T) {
 		{[]string{"keys", "-x"}, []string{"fixproof keys: flag provided but not defined: -x", "Usage: fixproof keys"}},
 		{[]string{"keys", "-projects", "9X", "OPS-1"}, []string{"fixproof keys: -projects:", "9X"}},
 		{[]string{"demo", "-storm", "0"}, []string{"fixproof demo: -storm must be at least 1, got 0"}},
+		{[]string{"demo", "-storm", "-5"}, []string{"fixproof demo: -storm must be at least 1, got -5"}},
 		{[]string{"demo", "-storm", "many"}, []string{"fixproof demo: invalid value \"many\" for flag -storm"}},
 		{[]string{"demo", "again"}, []string{`fixproof demo: takes no arguments, got "again"`}},
 		{[]string{"version", "--short"}, []string{"fixproof version: flag provided but not defined: -short"}},
