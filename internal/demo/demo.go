@@ -71,12 +71,9 @@ type Options struct {
 	// Logs receives the bot's JSON log; nil discards it.
 	Logs io.Writer
 	// Terminal says that Out is a terminal: a long phase then shows how
-	// far it has got on one line rewritten in place, rather than a line
-	// every few seconds.
+	// far it has got on one line rewritten in place, ten times a second,
+	// rather than on a line every 3 seconds.
 	Terminal bool
-	// ProgressEvery is how often a long phase shows how far it has got:
-	// when zero, every 100 ms on a terminal and every 3 s otherwise.
-	ProgressEvery time.Duration
 	// Serve keeps the simulators and the bot's dashboard running after
 	// the story, until ctx ends. Whenever ctx ends, Run stops, saying
 	// why with context.Cause.
@@ -524,7 +521,7 @@ func (w *world) state(key string) string {
 
 // start brings up the simulators and the bot.
 func start(ctx context.Context, o Options) (w *world, err error) {
-	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal, o.ProgressEvery), clock: sim.NewClock(storyStart), urls: map[string]string{}}
+	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal), clock: sim.NewClock(storyStart), urls: map[string]string{}}
 	defer func() {
 		if err != nil {
 			w.stop()

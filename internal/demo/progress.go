@@ -28,12 +28,10 @@ type meter struct {
 	tick func(time.Duration) (<-chan time.Time, func())
 }
 
-func newMeter(out io.Writer, terminal bool, every time.Duration) meter {
-	if every <= 0 {
-		every = logEvery
-		if terminal {
-			every = terminalEvery
-		}
+func newMeter(out io.Writer, terminal bool) meter {
+	every := logEvery
+	if terminal {
+		every = terminalEvery
 	}
 	return meter{out: out, terminal: terminal, every: every, tick: func(d time.Duration) (<-chan time.Time, func()) {
 		t := time.NewTicker(d)

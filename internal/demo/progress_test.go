@@ -44,7 +44,7 @@ func screen(raw string) string {
 
 func TestInALogTheMeterPrintsALineAtEachTickAndNothingElse(t *testing.T) {
 	var out bytes.Buffer
-	m, ticks := fakeTicks(newMeter(&out, false, 0))
+	m, ticks := fakeTicks(newMeter(&out, false))
 	if m.every != logEvery {
 		t.Errorf("every %s, want %s", m.every, logEvery)
 	}
@@ -65,7 +65,7 @@ func TestInALogTheMeterPrintsALineAtEachTickAndNothingElse(t *testing.T) {
 
 func TestOnATerminalTheMeterRewritesOneLineAndErasesIt(t *testing.T) {
 	var out bytes.Buffer
-	m, ticks := fakeTicks(newMeter(&out, true, 0))
+	m, ticks := fakeTicks(newMeter(&out, true))
 	if m.every != terminalEvery {
 		t.Errorf("every %s, want %s", m.every, terminalEvery)
 	}
