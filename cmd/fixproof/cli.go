@@ -70,11 +70,11 @@ type help struct {
 	usage   []string // usage lines, without "Usage:"
 	about   string   // what the command does
 	more    string   // anything after the flags, e.g. environment variables
-	example string
+	example string   // command lines, each after a # comment saying what it does
 }
 
 // print writes the command's help: usage, what it does, its flags (and
-// subcommands), then the rest and an example.
+// subcommands), then the rest and the examples.
 func (h help) print(w io.Writer, fs *flag.FlagSet, subs map[string]subcommand) {
 	fmt.Fprintln(w, "Usage:")
 	for _, u := range h.usage {
@@ -103,8 +103,31 @@ func (h help) print(w io.Writer, fs *flag.FlagSet, subs map[string]subcommand) {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(h.more))
 	}
 	if h.example != "" {
-		fmt.Fprintf(w, "\nExample:\n%s\n", strings.TrimRight(h.example, "\n"))
+		fmt.Fprintf(w, "\n%s\n%s\n", examplesHeading(h.example), strings.TrimRight(h.example, "\n"))
 	}
+}
+
+// examplesHeading is "Example:" or "Examples:", as many as the block has.
+func examplesHeading(block string) string {
+	if countExamples(block) == 1 {
+		return "Example:"
+	}
+	return "Examples:"
+}
+
+// countExamples counts the command lines of an example block: lines that
+// are neither blank, nor a # comment, nor the continuation of a line
+// ending in a backslash.
+func countExamples(block string) int {
+	n, continued := 0, false
+	for _, line := range strings.Split(block, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !continued && !strings.HasPrefix(line, "#") {
+			n++
+		}
+		continued = strings.HasSuffix(line, "\\")
+	}
+	return n
 }
 
 // newFlagSet is the flag set of a command, named as it is typed after
@@ -113,19 +136,31 @@ func newFlagSet(name string) *flag.FlagSet {
 	return flag.NewFlagSet(name, flag.ContinueOnError)
 }
 
-// parseFlags parses a command's flags. -h, -help and --help print the
-// command's help on stdout and return errHelp; a flag the command does not
-// know returns a usage error naming it.
+// parseFlags parses a command's flags, wherever they are on the command
+// line: -h, -help and --help print the command's help on stdout and return
+// errHelp; a flag the command does not know returns a usage error naming
+// it. The other arguments are left, in order, as fs.Args().
 func parseFlags(fs *flag.FlagSet, h help, args []string, stdout io.Writer) error {
 	return parseFlagsWith(fs, h, nil, args, stdout)
 }
 
 func parseFlagsWith(fs *flag.FlagSet, h help, subs map[string]subcommand, args []string, stdout io.Writer) error {
+	return parseCommandLine(fs, h, subs, args, stdout, parseInterspersed)
+}
+
+// parseLeadingFlags is parseFlags for a command whose flags all come
+// first: the first argument that is not a flag ends them.
+func parseLeadingFlags(fs *flag.FlagSet, h help, args []string, stdout io.Writer) error {
+	return parseCommandLine(fs, h, nil, args, stdout, (*flag.FlagSet).Parse)
+}
+
+// parseCommandLine parses args with parse, printing h on request.
+func parseCommandLine(fs *flag.FlagSet, h help, subs map[string]subcommand, args []string, stdout io.Writer, parse func(*flag.FlagSet, []string) error) error {
 	// The flag package would print its message and the defaults on stderr
 	// itself; the caller decides where help and errors go.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	err := fs.Parse(args)
+	err := parse(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		h.print(stdout, fs, subs)
@@ -134,6 +169,32 @@ func parseFlagsWith(fs *flag.FlagSet, h help, subs map[string]subcommand, args [
 		return badUsage(fs.Name(), h.usage[0], "%s", err)
 	}
 	return nil
+}
+
+// parseInterspersed parses flags before, between and after the other
+// arguments: the flag package stops at the first argument that is not a
+// flag, and `fixproof keys WEB-9 -branch feature/ops-1` would take
+// "-branch" for text. A "--" ends the flags: what follows it is all
+// arguments, even when it starts with "-".
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			rest = append(rest, left...)
+			break
+		}
+		rest, args = append(rest, left[0]), left[1:]
+	}
+	// Once more with the arguments alone, so that fs.Args and fs.NArg
+	// report them all.
+	return fs.Parse(append([]string{"--"}, rest...))
 }
 
 // subcommand is a command under another, such as `fixproof bot redrive`.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,15 +40,23 @@ func TestEveryHelpPrintsUsageOnStdoutAndExitsZero(t *testing.T) {
 		{[]string{"bot", "-help"}, []string{"Usage:\n  fixproof bot"}},
 		{[]string{"bot", "--config", "fixproof.yml", "--help"}, []string{"Usage:\n  fixproof bot"}},
 		{[]string{"help", "bot"}, []string{"Usage:\n  fixproof bot", "Example:"}},
-		{[]string{"action", "--help"}, []string{"Usage:\n  fixproof action", "GitHub Action", "INPUT_<NAME>", "fail_on_error = true", "Exit status:", "Example:"}},
+		{[]string{"action", "--help"}, []string{"Usage:\n  fixproof action", "GitHub Action", "INPUT_<NAME>", "fail_on_error = true", "Exit status:", "Examples:"}},
 		{[]string{"action", "-h"}, []string{"Usage:\n  fixproof action"}},
 		{[]string{"help", "action"}, []string{"Usage:\n  fixproof action"}},
-		{[]string{"keys", "-h"}, []string{"Usage:\n  fixproof keys [flags] [TEXT...]", "-branch NAME", "-body FILE", "-event FILE", "-projects PROJECTS", "Example:"}},
+		{[]string{"keys", "-h"}, []string{"Usage:\n  fixproof keys [flags] [TEXT...]", "-branch NAME", "-body FILE", "-event FILE", "-projects PROJECTS", "Examples:"}},
 		{[]string{"keys", "--help"}, []string{"Usage:\n  fixproof keys"}},
-		{[]string{"demo", "--help"}, []string{"Usage:\n  fixproof demo", "-storm N", "-serve", "Example:"}},
+		{[]string{"demo", "--help"}, []string{"Usage:\n  fixproof demo", "-storm N", "-serve", "Examples:"}},
 		{[]string{"demo", "-h"}, []string{"Usage:\n  fixproof demo"}},
 		{[]string{"version", "--help"}, []string{"Usage:\n  fixproof version"}},
 		{[]string{"help", "keys"}, []string{"Usage:\n  fixproof keys"}},
+		{[]string{"help", "demo"}, []string{"Usage:\n  fixproof demo", "-storm N"}},
+		{[]string{"help", "version"}, []string{"Usage:\n  fixproof version"}},
+		{[]string{"version", "-h"}, []string{"Usage:\n  fixproof version"}},
+		// The rest of a command line after the topic is the topic's.
+		{[]string{"help", "keys", "-branch", "feature/ops-1"}, []string{"Usage:\n  fixproof keys"}},
+		{[]string{"help", "help"}, []string{"Usage:\n  fixproof help [COMMAND [SUBCOMMAND]]", "fixproof help bot redrive"}},
+		{[]string{"help", "--help"}, []string{"Usage:\n  fixproof help [COMMAND"}},
+		{[]string{"help", "-h"}, []string{"Usage:\n  fixproof help [COMMAND"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -63,6 +73,77 @@ func TestEveryHelpPrintsUsageOnStdoutAndExitsZero(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each command's help (-h, --help or `fixproof help NAME`, the same text)
+// gives its usage line, what it does, each of its flags and at least two
+// examples. `bot` and its subcommands are checked with the bot.
+func TestEveryCommandExplainsItselfWithFlagsAndTwoExamples(t *testing.T) {
+	flags := map[string][]string{
+		"action": nil, "version": nil, "help": nil,
+		"demo": {"-serve", "-storm N"},
+		"keys": {"-body FILE", "-branch NAME", "-event FILE", "-projects PROJECTS"},
+	}
+	for name, want := range flags {
+		t.Run(name, func(t *testing.T) {
+			_, text, _ := cliCmd(t, nil, name, "--help")
+			for _, args := range [][]string{{name, "-h"}, {name, "-help"}, {"help", name}} {
+				if code, stdout, _ := cliCmd(t, nil, args...); code != exitOK || stdout != text {
+					t.Errorf("fixproof %s: exit %d, and its help differs from --help's:\n%s", strings.Join(args, " "), code, stdout)
+				}
+			}
+			usage, about, _ := strings.Cut(text, "\n\n")
+			if !strings.HasPrefix(usage, "Usage:\n  fixproof "+name) || len(about) < 40 {
+				t.Errorf("no usage line, or no paragraph on what it does:\n%s", text)
+			}
+			if len(want) > 0 && !strings.Contains(text, "\nFlags:\n") {
+				t.Errorf("no Flags section:\n%s", text)
+			}
+			for _, f := range want {
+				if !strings.Contains(text, "\n  "+f+"\n    \t") {
+					t.Errorf("flag %s is not explained:\n%s", f, text)
+				}
+			}
+			_, examples, ok := strings.Cut(text, "\nExamples:\n")
+			if n := countExamples(examples); !ok || n < 2 {
+				t.Errorf("%d examples under an Examples heading, want 2 or more:\n%s", n, text)
+			}
+		})
+	}
+}
+
+func TestExamplesAreCountedByCommandLine(t *testing.T) {
+	tests := []struct {
+		block string
+		want  int
+	}{
+		{"  fixproof version", 1},
+		{"  # what it does:\n  fixproof version\n  fixproof --version\n", 2},
+		{"  A=1 \\\n  B=2 \\\n  fixproof action\n  # then:\n  A=1 fixproof action", 2},
+		{"\n  # only a comment\n\n", 0},
+	}
+	for _, tt := range tests {
+		if got := countExamples(tt.block); got != tt.want {
+			t.Errorf("countExamples(%q) = %d, want %d", tt.block, got, tt.want)
+		}
+	}
+	if examplesHeading("  fixproof bot") != "Example:" || examplesHeading("  fixproof a\n  fixproof b") != "Examples:" {
+		t.Error("the heading does not follow the number of examples")
+	}
+}
+
+// The action's examples set only inputs the action has: a renamed input
+// would leave them silently wrong.
+func TestActionHelpExamplesSetRealInputs(t *testing.T) {
+	names := regexp.MustCompile(`INPUT_([A-Z_]+)=`).FindAllStringSubmatch(actionHelp.example, -1)
+	if len(names) < 8 {
+		t.Fatalf("found %d inputs in the examples, want the dozen they set", len(names))
+	}
+	for _, m := range names {
+		if !slices.ContainsFunc(action.Inputs, func(in action.Input) bool { return in.Name == strings.ToLower(m[1]) }) {
+			t.Errorf("the example sets INPUT_%s, which is no input of the action", m[1])
+		}
 	}
 }
 
@@ -119,10 +200,12 @@ func TestWrongCommandLinesExitTwoAndSayWhatIsWrong(t *testing.T) {
 		{[]string{"keys", "-x"}, []string{"fixproof keys: flag provided but not defined: -x", "Usage: fixproof keys"}},
 		{[]string{"keys", "-projects", "9X", "OPS-1"}, []string{"fixproof keys: -projects:", "9X"}},
 		{[]string{"demo", "-storm", "0"}, []string{"fixproof demo: -storm must be at least 1, got 0"}},
+		{[]string{"demo", "-storm", "-5"}, []string{"fixproof demo: -storm must be at least 1, got -5"}},
 		{[]string{"demo", "-storm", "many"}, []string{"fixproof demo: invalid value \"many\" for flag -storm"}},
 		{[]string{"demo", "again"}, []string{`fixproof demo: takes no arguments, got "again"`}},
 		{[]string{"version", "--short"}, []string{"fixproof version: flag provided but not defined: -short"}},
 		{[]string{"help", "deploy"}, []string{`fixproof help: no command "deploy"`}},
+		{[]string{"help", "--nope"}, []string{"fixproof help: flag provided but not defined: -nope", "Usage: fixproof help [COMMAND"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

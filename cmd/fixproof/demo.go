@@ -9,9 +9,15 @@ var demoHelp = help{
 	about: `Plays the whole loop on simulated GitHub, Jira, Sentry and Guance, in this
 process, with no accounts and no network: alert storms become one Jira
 issue each, pull requests move them, and the sweep verifies the fixes
-against the error rates. It narrates as it goes and ends with a table.`,
-	example: `  fixproof demo
-  fixproof demo -storm 50 -serve   # then open the dashboard it prints`,
+against the error rates. It narrates as it goes and ends with a table;
+while a storm is sent it shows how far it has got (a counter rewritten in
+place on a terminal, a line every 3 seconds otherwise). It stops on Ctrl-C
+or SIGTERM, and when the process that started it exits, such as a
+'go run' that was stopped.`,
+	example: `  # The story with its 300-alert storm, then a table of what happened:
+  fixproof demo
+  # A small storm, then keep the dashboard up until Ctrl-C:
+  fixproof demo -storm 50 -serve`,
 }
 
 // demoOptions are the command line of `fixproof demo`.

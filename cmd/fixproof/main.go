@@ -27,10 +27,33 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal()
 	code := cli(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// stopOnSignal returns a context that the first SIGINT or SIGTERM ends,
+// asking the command to stop; the next one ends the process as by
+// default, however long the stopping takes.
+func stopOnSignal() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			// Back to the default before anyone hears of the first, so
+			// that no second signal falls between the two.
+			signal.Stop(sigs)
+			cancel(fmt.Errorf("%v signal received", sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(context.Canceled)
+	}
 }
 
 // cli is the process: run, then the exit status, with what went wrong on
@@ -73,7 +96,7 @@ func init() {
 		{"version", "print the version", func(_ context.Context, args []string, p proc) error {
 			return printVersion(args, p.stdout)
 		}},
-		{"help", "show a command's usage, flags and an example: fixproof help COMMAND", runHelp},
+		{"help", "show a command's usage, flags and examples: fixproof help COMMAND", runHelp},
 	}
 }
 
@@ -92,7 +115,15 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nRun 'fixproof COMMAND --help' (or 'fixproof help COMMAND') for a command's flags and an example.\n")
+	fmt.Fprint(w, `
+Examples:
+  # Play the whole loop on simulators, with no accounts and no network:
+  fixproof demo
+  # Which Jira keys would fixproof find in this branch and title?
+  fixproof keys -branch feature/ops-123-fix "OPS-1: fix UTF-8 handling"
+
+Run 'fixproof COMMAND --help' (or 'fixproof help COMMAND') for a command's flags and examples.
+`)
 }
 
 // run runs the command args name. A request for help is not an error;
@@ -125,20 +156,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return err
 }
 
-// runHelp is `fixproof help [COMMAND]`.
+var helpHelp = help{
+	usage: []string{"fixproof help [COMMAND [SUBCOMMAND]]"},
+	about: `Shows a command's help, as 'fixproof COMMAND --help' does: its usage, what
+it does, its flags and examples. Without a COMMAND it lists the commands.`,
+	example: `  # The flags of fixproof keys, and examples:
+  fixproof help keys
+  # A subcommand's help:
+  fixproof help bot redrive`,
+}
+
+// runHelp is `fixproof help [COMMAND [SUBCOMMAND]]`.
 func runHelp(ctx context.Context, args []string, p proc) error {
-	if len(args) == 0 || args[0] == "help" || strings.HasPrefix(args[0], "-") {
+	fs := newFlagSet("help")
+	// The flags end at the topic, unlike other commands': what follows it
+	// is the topic's command line.
+	if err := parseLeadingFlags(fs, helpHelp, args, p.stdout); err != nil {
+		return err
+	}
+	topic := fs.Args()
+	if len(topic) == 0 {
 		usage(p.stdout)
 		return nil
 	}
-	c, ok := lookup(args[0])
+	c, ok := lookup(topic[0])
 	if !ok {
-		return badUsage("help", "fixproof help [COMMAND]", "no command %q; the commands are %s", args[0], commandNames())
+		return badUsage("help", helpHelp.usage[0], "no command %q; the commands are %s", topic[0], commandNames())
 	}
 	// A command's help is what its own --help prints, so the two never
 	// drift apart; what follows the name is the rest of a command line,
 	// e.g. `fixproof help bot redrive`.
-	return c.run(ctx, append(args[1:len(args):len(args)], "--help"), p)
+	return c.run(ctx, append(topic[1:len(topic):len(topic)], "--help"), p)
 }
 
 func commandNames() string {
@@ -150,9 +198,11 @@ func commandNames() string {
 }
 
 var versionHelp = help{
-	usage:   []string{"fixproof version"},
-	about:   "Prints the version of fixproof, as stamped when it was built.",
-	example: "  fixproof version",
+	usage: []string{"fixproof version"},
+	about: "Prints the version of fixproof, as stamped when it was built (dev when not).",
+	example: `  fixproof version
+  # The same, as the flag other tools take:
+  fixproof --version`,
 }
 
 func printVersion(args []string, stdout io.Writer) error {
@@ -183,7 +233,12 @@ reported and the status is 0. 2 for a wrong command line.`,
   GITHUB_EVENT_NAME=workflow_dispatch GITHUB_REPOSITORY=acme/api \
   INPUT_JIRA_BASE_URL=https://acme.atlassian.net INPUT_JIRA_EMAIL=you@acme.io \
   INPUT_JIRA_API_TOKEN=$JIRA_TOKEN INPUT_ISSUE_KEYS=OPS-1 \
-  INPUT_TARGET_STATUS=in_review INPUT_DRY_RUN=true fixproof action`,
+  INPUT_TARGET_STATUS=in_review INPUT_DRY_RUN=true fixproof action
+  # Plan the scheduled sweep (dry run): which merged fixes it would close:
+  GITHUB_EVENT_NAME=schedule GITHUB_REPOSITORY=acme/api GITHUB_TOKEN=$GH_TOKEN \
+  INPUT_JIRA_BASE_URL=https://acme.atlassian.net INPUT_JIRA_EMAIL=you@acme.io \
+  INPUT_JIRA_API_TOKEN=$JIRA_TOKEN INPUT_SENTRY_ORG=acme \
+  INPUT_SENTRY_TOKEN=$SENTRY_TOKEN INPUT_DRY_RUN=true fixproof action`,
 }
 
 // actionInputs lists the action's inputs and their defaults for its help.
@@ -226,8 +281,11 @@ var keysHelp = help{
 	about: `Prints the Jira issue keys fixproof would find, one per line, in the order
 the action uses them: in TEXT (like a PR title or a commit message), a
 branch name, a PR body (code blocks, quotes and comments are skipped) or a
-pull_request event file. Offline: nothing is asked of Jira or GitHub.`,
-	example: `  fixproof keys -branch feature/ops-123-fix "OPS-1: fix UTF-8 handling"
+pull_request event file. Offline: nothing is asked of Jira or GitHub.
+Flags may come before or after the TEXT; after "--" everything is TEXT.`,
+	example: `  # Keys in a PR title and its branch:
+  fixproof keys -branch feature/ops-123-fix "OPS-1: fix UTF-8 handling"
+  # Keys the action finds in a pull_request event, in two projects only:
   fixproof keys -event "$GITHUB_EVENT_PATH" -projects OPS,WEB`,
 }
 

@@ -45,6 +45,44 @@ func TestKeysHonoursTheProjectAllowList(t *testing.T) {
 	}
 }
 
+func TestKeysTakesFlagsAnywhereOnTheCommandLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"WEB-9", "-branch", "feature/ops-1"}, "WEB-9\nOPS-1\n"},
+		{[]string{"-branch", "feature/ops-1", "WEB-9"}, "WEB-9\nOPS-1\n"},
+		{[]string{"WEB-9", "-projects", "ops", "fixes OPS-2", "-branch=feature/ops-1"}, "OPS-2\nOPS-1\n"},
+		// "--" ends the flags: what follows is text, even "-projects".
+		{[]string{"WEB-1", "--", "-projects", "OPS"}, "WEB-1\n"},
+		{[]string{"--", "WEB-1", "-projects", "OPS"}, "WEB-1\n"},
+		{[]string{"-projects", "OPS", "--", "WEB-1", "OPS-1"}, "OPS-1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := cliCmd(t, nil, append([]string{"keys"}, tt.args...)...)
+			if code != exitOK || stdout != tt.want {
+				t.Errorf("exit %d, printed %q, want %q; stderr %q", code, stdout, tt.want, stderr)
+			}
+		})
+	}
+	// A flag after the text is still checked.
+	code, _, stderr := cliCmd(t, nil, "keys", "WEB-9", "-nope")
+	if code != exitUsage || !strings.Contains(stderr, "fixproof keys: flag provided but not defined: -nope") {
+		t.Errorf("keys WEB-9 -nope: exit %d stderr %q", code, stderr)
+	}
+}
+
+// The error names the flag that was typed, not the action input the same
+// list goes into.
+func TestKeysNamesTheProjectsFlagInItsError(t *testing.T) {
+	code, _, stderr := cliCmd(t, nil, "keys", "-projects", "ops-team", "WEB-1")
+	if code != exitUsage || !strings.Contains(stderr, `fixproof keys: -projects: "ops-team" is not a Jira project key: it may contain only letters`) ||
+		strings.Contains(stderr, "jira_projects") {
+		t.Errorf("exit %d stderr %q, want 2 naming -projects and not jira_projects", code, stderr)
+	}
+}
+
 func TestKeysWithoutInputIsAUsageError(t *testing.T) {
 	code, _, stderr := cliCmd(t, nil, "keys")
 	if code != exitUsage || !strings.Contains(stderr, "give a TEXT, -branch, -body or -event") || !strings.Contains(stderr, "Usage: fixproof keys") {
@@ -87,6 +125,14 @@ func TestDemoPlaysTheLoopAndPrintsTheTable(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// Not on a terminal: no progress counter rewriting its line.
+	if strings.Contains(out, "\r") {
+		t.Errorf("demo output to a buffer has carriage returns:\n%q", out)
+	}
+	// The smallest storm is a storm too.
+	if code, stdout, stderr := cliCmd(t, nil, "demo", "-storm", "1"); code != exitOK || stderr != "" || !strings.Contains(stdout, "4 Jira issues for 23 Sentry alerts") {
+		t.Errorf("-storm 1: exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
 	if _, _, err := runCmd(t, "", nil, "demo", "-storm", "0"); !errors.Is(err, errUsage) {
 		t.Errorf("-storm 0: %v, want a usage error", err)

@@ -240,7 +240,7 @@ func (in *inputReader) jiraCredentials(email, apiToken, pat string) {
 func (in *inputReader) projects() []string {
 	projects, err := jirakey.ParseProjects(in.val("jira_projects"))
 	if err != nil {
-		in.errs = append(in.errs, fmt.Errorf("input %w", err))
+		in.errs = append(in.errs, fmt.Errorf("input jira_projects: %w", err))
 	}
 	return projects
 }
@@ -345,7 +345,7 @@ func (in *inputReader) verify() verify.Params {
 	p.MaxRatio = in.fraction("max_rate_ratio", "a fraction of the rate before the fix like 0.2")
 	p.FailRatio = in.fraction("fail_rate_ratio", "a fraction of the rate before the fix like 0.7")
 	if err := p.Validate(); err != nil && len(in.errs) == 0 {
-		in.errs = append(in.errs, fmt.Errorf("input %w", err))
+		in.errs = append(in.errs, fmt.Errorf("input jira_projects: %w", err))
 	}
 	return p
 }

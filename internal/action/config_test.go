@@ -69,7 +69,7 @@ func TestLoadConfigErrorsNameTheInputToFix(t *testing.T) {
 		{"no credentials", []string{"jira_base_url", "https://x.atlassian.net"}, []string{"input jira_api_token: no Jira credentials"}},
 		{"email without token", []string{"jira_base_url", "https://x.atlassian.net", "jira_email", "a@b.c"}, []string{"input jira_api_token: required with jira_email"}},
 		{"both kinds of credentials", append(slices.Clone(cloud), "jira_pat", "p"), []string{"input jira_pat: set either"}},
-		{"bad project", append(slices.Clone(cloud), "jira_projects", "OPS,9X"), []string{"jira_projects"}},
+		{"bad project", append(slices.Clone(cloud), "jira_projects", "OPS,9X"), []string{`input jira_projects: "9X" is not a Jira project key`}},
 		{"bad source", append(slices.Clone(cloud), "key_sources", "title,labels"), []string{`input key_sources: unknown source "labels"`}},
 		{"bad bool", append(slices.Clone(cloud), "dry_run", "yes please"), []string{`input dry_run: "yes please" is not true or false`}},
 		{"bad mode", append(slices.Clone(cloud), "mode", "sweeps"), []string{`input mode: "sweeps" is not a mode`}},

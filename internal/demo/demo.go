@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -64,12 +65,18 @@ type Options struct {
 	// directory, removed at the end.
 	Dir string
 	// Storm is the number of Sentry alerts in the first error storm
-	// (300 when zero); the second error sends a third as many.
+	// (300 when zero); the second error sends a third as many, at least
+	// one.
 	Storm int
 	// Logs receives the bot's JSON log; nil discards it.
 	Logs io.Writer
+	// Terminal says that Out is a terminal: a long phase then shows how
+	// far it has got on one line rewritten in place, ten times a second,
+	// rather than on a line every 3 seconds.
+	Terminal bool
 	// Serve keeps the simulators and the bot's dashboard running after
-	// the story, until ctx ends.
+	// the story, until ctx ends. Whenever ctx ends, Run stops, saying
+	// why with context.Cause.
 	Serve bool
 	// AfterStory, when set, is called with the result while everything is
 	// still running: tests read the dashboard there.
@@ -126,6 +133,7 @@ var verifyParams = verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Ti
 // world is the simulators, the bot and the clock they share.
 type world struct {
 	out     io.Writer
+	meter   meter
 	clock   *sim.Clock
 	jira    *jirasim.Server
 	gh      *githubsim.Server
@@ -161,6 +169,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		s.guanceIssue, s.rareError, s.pullRequests, s.merges, s.sweeps, s.regression,
 	} {
 		if err := chapter(ctx); err != nil {
+			if ctx.Err() != nil {
+				// Whatever failed, it failed because the demo was stopped.
+				return nil, fmt.Errorf("demo stopped: %w", context.Cause(ctx))
+			}
 			return nil, err
 		}
 	}
@@ -172,6 +184,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Serve {
 		fmt.Fprintf(w.out, "\nThe dashboard is at %s (Ctrl-C stops the demo).\n", res.Dashboard)
 		<-ctx.Done()
+		fmt.Fprintf(w.out, "Stopping: %v.\n", context.Cause(ctx))
 		return res, nil
 	}
 	fmt.Fprintf(w.out, "\nRun `fixproof demo -serve` to keep the dashboard running at the end.\n")
@@ -211,19 +224,52 @@ func (s *story) sentryErrors(ctx context.Context, storm int) error {
 	// afternoon on.
 	s.sentry.SetSessions("shop", "production", sentrysim.Step(deployedAt, sentrysim.Rate(10000), sentrysim.Rate(5000)))
 
-	s.say("An error storm: Sentry sends %d alerts for %s (%s).", storm, "SHOP-2F", crash.Title)
+	s.say("%s: Sentry sends %s for %s (%s).", stormName(storm), alerts(storm), "SHOP-2F", crash.Title)
 	if err := s.alert(ctx, crash, storm, nullSession); err != nil {
 		return err
 	}
-	s.say("The bot stored all %d, and made one Jira issue: %s %q (%s).", crash.Alerts, crash.Key, s.summary(crash.Key), s.status(crash.Key))
+	s.say("The bot stored %s, and made one Jira issue: %s %q (%s).", every(crash.Alerts), crash.Key, s.summary(crash.Key), s.status(crash.Key))
 
 	s.clock.Advance(10 * time.Minute)
-	s.say("A second error: %d alerts for SHOP-2G (%s).", storm/3, leak.Title)
-	if err := s.alert(ctx, leak, storm/3, gatewayTimeout); err != nil {
+	second := secondStorm(storm)
+	s.say("A second error: %s for SHOP-2G (%s).", alerts(second), leak.Title)
+	if err := s.alert(ctx, leak, second, gatewayTimeout); err != nil {
 		return err
 	}
 	s.say("One Jira issue for it too: %s.", leak.Key)
 	return nil
+}
+
+// secondStorm is how many alerts the second error sends when the first
+// sends n: a third as many, but at least one, or it would have no Jira
+// issue for its fix to name.
+func secondStorm(n int) int { return max(1, n/3) }
+
+// stormName is what the narration calls n alerts for one error.
+func stormName(n int) string {
+	if n < 10 {
+		return "An error"
+	}
+	return "An error storm"
+}
+
+// alerts is "1 alert" or "n alerts".
+func alerts(n int) string {
+	if n == 1 {
+		return "1 alert"
+	}
+	return fmt.Sprintf("%d alerts", n)
+}
+
+// every names all n alerts: "it", "both" or "all n".
+func every(n int) string {
+	switch n {
+	case 1:
+		return "it"
+	case 2:
+		return "both"
+	}
+	return fmt.Sprintf("all %d", n)
 }
 
 // alert storms the bot with n alerts for l's Sentry issue and learns the
@@ -475,7 +521,7 @@ func (w *world) state(key string) string {
 
 // start brings up the simulators and the bot.
 func start(ctx context.Context, o Options) (w *world, err error) {
-	w = &world{out: o.Out, clock: sim.NewClock(storyStart), urls: map[string]string{}}
+	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal), clock: sim.NewClock(storyStart), urls: map[string]string{}}
 	defer func() {
 		if err != nil {
 			w.stop()
@@ -583,15 +629,18 @@ func (w *world) say(format string, args ...any) {
 }
 
 // storm sends n signed event_alert webhooks for a Sentry issue from 16
-// senders, then waits until the bot has processed them all. It returns how
-// many the bot accepted.
+// senders, then waits until the bot has processed them all, showing how
+// far it has got. It returns how many the bot accepted.
 func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event) (int, error) {
 	var (
 		mu       sync.Mutex
 		accepted int
 		firstErr error
 		wg       sync.WaitGroup
+		sent     atomic.Int64
 	)
+	stop := w.meter.start(func() string { return stormProgress(w.clock.Now(), int(sent.Load()), n, w.queued(ctx)) })
+	defer stop()
 	next := make(chan int)
 	for range 16 {
 		wg.Go(func() {
@@ -600,6 +649,7 @@ func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event)
 				ev.User = sentrysim.User{ID: fmt.Sprintf("u-%d", i%40), Email: fmt.Sprintf("user%d@example.com", i%40)}
 				body := w.sentry.EventAlertWebhook(id, ev, sentrysim.Actor{Type: "application", ID: "sentry", Name: "Sentry"})
 				code, err := w.hooks.Send(ctx, "event_alert", body)
+				sent.Add(1)
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -613,15 +663,35 @@ func (w *world) storm(ctx context.Context, id string, n int, ev sentrysim.Event)
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
+	send(ctx, next, n)
 	wg.Wait()
 	if firstErr != nil {
 		return accepted, firstErr
 	}
 	return accepted, w.drain(ctx)
+}
+
+// send hands the numbers 0 to n-1 to the senders, then closes next; it
+// stops early when ctx ends, so that an interrupted storm ends at once.
+func send(ctx context.Context, next chan<- int, n int) {
+	defer close(next)
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// queued is how many deliveries the bot has yet to process, or -1 when
+// its store cannot say.
+func (w *world) queued(ctx context.Context) int {
+	s, err := w.store.Stats(ctx, w.clock.Now())
+	if err != nil {
+		return -1
+	}
+	return s.Ready + s.Delayed + s.Leased
 }
 
 // drain waits until the bot's queue has nothing ready or in flight.

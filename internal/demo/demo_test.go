@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,4 +55,65 @@ func TestTheWholeLoop(t *testing.T) {
 		}
 	}
 	t.Log("\n" + out.String())
+}
+
+// Every storm size tells the whole story: with one or two alerts the
+// second error still alerts once, so its fix has a Jira issue to name.
+func TestEveryStormSizeTellsTheWholeStory(t *testing.T) {
+	for _, tt := range []struct {
+		storm         int
+		first, second string // the narration's lines about the storms
+		crashN, leakN int
+	}{
+		{1, "An error: Sentry sends 1 alert for SHOP-2F", "A second error: 1 alert for SHOP-2G", 21, 1},
+		{2, "An error: Sentry sends 2 alerts for SHOP-2F", "A second error: 1 alert for SHOP-2G", 22, 1},
+		{3, "The bot stored all 3, and made one Jira issue", "A second error: 1 alert for SHOP-2G", 23, 1},
+	} {
+		t.Run(fmt.Sprint(tt.storm), func(t *testing.T) {
+			var out bytes.Buffer
+			res, err := Run(t.Context(), Options{Out: &out, Dir: t.TempDir(), Storm: tt.storm})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			crash, leak := res.Loops[0], res.Loops[1]
+			if res.JiraIssues != 4 || crash.Alerts != tt.crashN || leak.Alerts != tt.leakN {
+				t.Errorf("%d Jira issues, %d and %d alerts; want 4, %d and %d", res.JiraIssues, crash.Alerts, leak.Alerts, tt.crashN, tt.leakN)
+			}
+			if !strings.HasPrefix(crash.Verdict, "verified, then regressed") || !strings.HasPrefix(leak.Verdict, "unverified") {
+				t.Errorf("verdicts %q and %q", crash.Verdict, leak.Verdict)
+			}
+			for _, want := range []string{tt.first, tt.second, "One Jira issue for it too: " + leak.Key} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("narration lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestTheNarrationCountsAlertsInWords(t *testing.T) {
+	for _, tt := range []struct {
+		n                   int
+		second              int
+		name, alerts, every string
+	}{
+		{1, 1, "An error", "1 alert", "it"},
+		{2, 1, "An error", "2 alerts", "both"},
+		{5, 1, "An error", "5 alerts", "all 5"},
+		{10, 3, "An error storm", "10 alerts", "all 10"},
+		{300, 100, "An error storm", "300 alerts", "all 300"},
+	} {
+		if got := secondStorm(tt.n); got != tt.second {
+			t.Errorf("secondStorm(%d) = %d, want %d", tt.n, got, tt.second)
+		}
+		if got := stormName(tt.n); got != tt.name {
+			t.Errorf("stormName(%d) = %q, want %q", tt.n, got, tt.name)
+		}
+		if got := alerts(tt.n); got != tt.alerts {
+			t.Errorf("alerts(%d) = %q, want %q", tt.n, got, tt.alerts)
+		}
+		if got := every(tt.n); got != tt.every {
+			t.Errorf("every(%d) = %q, want %q", tt.n, got, tt.every)
+		}
+	}
 }

@@ -31,5 +31,5 @@ func ExampleParseProjects() {
 	fmt.Println(err)
 	// Output:
 	// [OPS WEB SHA] <nil>
-	// jira_projects: "OPS-1" is not a Jira project key: it may contain only letters A to Z, digits and underscores
+	// "OPS-1" is not a Jira project key: it may contain only letters A to Z, digits and underscores
 }

@@ -511,7 +511,7 @@ func TestParseProjectsNamesTheEntryThatIsNotAProjectKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseProjects(tt.in)
-		prefix := fmt.Sprintf("jira_projects: %q is not a Jira project key: ", tt.entry)
+		prefix := fmt.Sprintf("%q is not a Jira project key: ", tt.entry)
 		if err == nil || !strings.HasPrefix(err.Error(), prefix) || len(err.Error()) == len(prefix) {
 			t.Errorf("ParseProjects(%q) = %q, %v; want error starting %q and saying why", tt.in, got, err, prefix)
 		}

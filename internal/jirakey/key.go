@@ -42,13 +42,14 @@ func Project(key string) string {
 // jira_projects input, such as "OPS,WEB", "ops web" or "OPS, WEB\n": entries
 // are separated by commas, white space or both. It returns the entries
 // upper-cased, without duplicates, in their original order, or an error
-// naming the first entry that is not a project key.
+// naming the first entry that is not a project key (and not the input or
+// flag it came from: the caller names that).
 func ParseProjects(s string) ([]string, error) {
 	var projects []string
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	for _, field := range fields {
 		if err := checkProject(field); err != nil {
-			return nil, fmt.Errorf("jira_projects: %q is not a Jira project key: %v", field, err)
+			return nil, fmt.Errorf("%q is not a Jira project key: %v", field, err)
 		}
 		project := upperASCII(field)
 		if !slices.Contains(projects, project) {
