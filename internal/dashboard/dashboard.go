@@ -347,8 +347,9 @@ func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
 				p.Note = "Sentry did not answer for issue " + s.IssueID + ": " + err.Error()
 				continue
 			}
-			p.Charts = append(p.Charts, template.HTML(chart.SVG(
-				fmt.Sprintf("Sentry issue %s: events per %s", s.IssueID, d.cfg.Params.Window), Bars(bs, l.MergedAt, deployed), d.cfg.Params.Limit())))
+			c := chart.Chart{ID: "sentry-" + s.IssueID, Title: fmt.Sprintf("Sentry issue %s: events per %s", s.IssueID, d.cfg.Params.Window),
+				Unit: "events per " + d.cfg.Params.Window.String(), Bars: Bars(bs, l.MergedAt, deployed), Limit: d.cfg.Params.Limit()}
+			p.Charts = append(p.Charts, template.HTML(chart.SVG(c, chart.Wide)))
 		}
 	}
 	d.render(w, "loop", p)
