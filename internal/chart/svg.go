@@ -215,16 +215,17 @@ type legendItem struct {
 }
 
 // legendItems are the entries c needs: the bars' two colours (the second
-// only when some bar is after the merge), the threshold, and the merge and
-// deploy lines when they are drawn.
+// only when some bar has it), the threshold, and the merge and deploy
+// lines when they are drawn.
 func legendItems(c Chart) []legendItem {
 	items := []legendItem{{kind: "errors", text: legendErrors}}
-	hasAfter, hasDeploy := false, false
+	hasAfter, hasQuiet, hasDeploy := false, false, false
 	for _, b := range c.Bars {
 		hasAfter = hasAfter || b.After
+		hasQuiet = hasQuiet || quiet(b, c.Limit)
 		hasDeploy = hasDeploy || b.Deployed
 	}
-	if hasAfter {
+	if hasQuiet {
 		items = append(items, legendItem{kind: "quiet", text: legendQuiet})
 	}
 	items = append(items, legendItem{kind: "threshold", text: "threshold " + num(c.Limit)})
@@ -236,6 +237,9 @@ func legendItems(c Chart) []legendItem {
 	}
 	return items
 }
+
+// quiet is a bar after the fix under the threshold, drawn green.
+func quiet(b Bar, limit float64) bool { return b.After && b.Value < limit }
 
 // swatch is how wide a legend entry's key is, with its gap to the text.
 func swatch(f float64) float64 { return f * 1.6 }
@@ -314,7 +318,7 @@ func (g geometry) drawBars(s *strings.Builder, c Chart) {
 			g.marker(s, "deploy", markerDeploys, colourDeploy, x, g.bandRows-1)
 		}
 		colour := colourErrors
-		if b.After && b.Value < c.Limit {
+		if quiet(b, c.Limit) {
 			colour = colourQuiet
 		}
 		fmt.Fprintf(s, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s %s</title></rect>`,
