@@ -92,7 +92,7 @@ func (f *fixture) add(t *testing.T, key, summary, status string, labels []string
 	}
 }
 
-func (f *fixture) jiraClient(t *testing.T) *jira.Client {
+func (f *fixture) jiraClient(t testing.TB) *jira.Client {
 	t.Helper()
 	jc, err := jira.New(jira.Config{BaseURL: f.srv.URL, Email: "bot@acme.io", APIToken: "token", HTTPClient: f.srv.Client()})
 	if err != nil {
