@@ -1,9 +1,12 @@
 // Package dashboard is the bot's read-only web page of every loop: where
 // each error came from, its Jira issue, the fix that merged and whether
 // production proved it, with a chart of the error rate around the merge,
-// and a page of the bot's dead letters.
-// The state of a loop is decided by pure functions over what Jira and
-// Sentry hold; the handlers only fetch and render.
+// the numbers that sum them up, and a page of the bot's dead letters.
+// Pages are served from a snapshot of what Jira last said, refreshed in
+// the background and kept in the bot's store, so the dashboard stays up,
+// saying how old its data is, while Jira is down.
+// The state of a loop, the search, the filters and the numbers are
+// decided by pure functions; the handlers only fetch and render.
 package dashboard
 
 import (
@@ -34,12 +37,17 @@ var DefaultLabels = Labels{Bot: loop.LabelBot, Watch: loop.LabelVerify, Unverifi
 // Loop is one error's journey, as far as Jira knows it.
 type Loop struct {
 	Key, Summary string
-	Status       string
-	Category     string // Jira status category: new, indeterminate, done
-	Source       string // Sentry, Alertmanager, Guance or "" when unknown
-	Sentry       []sentrylink.Link
-	Merge        *loop.Merge
-	MergedAt     time.Time
+	// Fingerprint names the problem the bot created the issue for (the
+	// property's); FirstAlert is when its source first saw it, as the
+	// bot's store records it (zero when unknown).
+	Fingerprint string
+	FirstAlert  time.Time
+	Status      string
+	Category    string // Jira status category: new, indeterminate, done
+	Source      string // Sentry, Alertmanager, Guance or "" when unknown
+	Sentry      []sentrylink.Link
+	Merge       *loop.Merge
+	MergedAt    time.Time
 	// Deploy, Verification and Reopened are what the sweep and the bot
 	// recorded in the property: when the fix reached production, what
 	// the sweep decided with its evidence, when the error came back.
@@ -73,6 +81,7 @@ func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
 		Resolved: d.Resolved, Labels: d.Labels, JiraURL: browse, Source: SourceOf(d.Labels)}
 	if raw, ok := d.Properties[loop.PropertyKey]; ok {
 		if p, err := loop.ParseProperty(raw); err == nil {
+			lp.Fingerprint = p.Fingerprint
 			lp.Sentry = sentrylink.FromProperty(p, org)
 			if p.Merge != nil {
 				lp.Merge = p.Merge
@@ -154,4 +163,63 @@ func Classify(labels []string, category string, merged, swept bool, l Labels) lo
 		return loop.StateInProgress
 	}
 	return loop.StateOpen
+}
+
+// Project is the Jira project of the loop's issue: its key's prefix.
+func (l Loop) Project() string {
+	p, _, _ := strings.Cut(l.Key, "-")
+	return p
+}
+
+// Start is when the loop began: the first alert when the store knows it
+// and it came before the issue, else the issue's creation.
+func (l Loop) Start() time.Time {
+	if !l.FirstAlert.IsZero() && l.FirstAlert.Before(l.Created) {
+		return l.FirstAlert
+	}
+	return l.Created
+}
+
+// VerifiedAt is when a sweep verified the fix in production: the
+// decision it recorded, else, for issues from before the property held
+// it, Jira's resolution of an issue the sweep closed. Zero when the fix
+// was never verified.
+func (l Loop) VerifiedAt() time.Time {
+	if v := l.Verification; v != nil {
+		if v.State != loop.StateVerified {
+			return time.Time{}
+		}
+		at, _ := time.Parse(time.RFC3339, v.At)
+		return at
+	}
+	if l.Swept {
+		return l.Resolved
+	}
+	return time.Time{}
+}
+
+// UnverifiedAt is when a sweep gave up on the fix: the error rate did
+// not fall in time. Zero when it did not.
+func (l Loop) UnverifiedAt() time.Time {
+	if v := l.Verification; v != nil && v.State == loop.StateUnverified {
+		at, _ := time.Parse(time.RFC3339, v.At)
+		return at
+	}
+	return time.Time{}
+}
+
+// ReopenedWithin reports whether the error came back within d of the
+// fix's verification: a fix that did not hold.
+func (l Loop) ReopenedWithin(d time.Duration) bool {
+	from := l.VerifiedAt()
+	if from.IsZero() {
+		return false
+	}
+	for _, r := range l.Reopened {
+		at, err := time.Parse(time.RFC3339, r)
+		if err == nil && !at.Before(from) && at.Sub(from) <= d {
+			return true
+		}
+	}
+	return false
 }

@@ -107,6 +107,8 @@ type Result struct {
 	// Dashboard is the bot's dashboard address (live only with Serve, or
 	// until Run returns).
 	Dashboard string
+
+	world *world // for tests: the running world
 }
 
 // Story time: the storm starts at 09:00 and the fixes merge at 10:20.
@@ -132,15 +134,18 @@ var verifyParams = verify.Params{Threshold: 1, Window: time.Hour, Windows: 3, Ti
 
 // world is the simulators, the bot and the clock they share.
 type world struct {
-	out     io.Writer
-	meter   meter
-	clock   *sim.Clock
-	jira    *jirasim.Server
-	gh      *githubsim.Server
-	sentry  *sentrysim.Server
-	guance  *guancesim.Server
-	dash    *dashboard.Dashboard
-	hooks   sentrysim.Webhooks
+	out    io.Writer
+	meter  meter
+	clock  *sim.Clock
+	jira   *jirasim.Server
+	gh     *githubsim.Server
+	sentry *sentrysim.Server
+	guance *guancesim.Server
+	dash   *dashboard.Dashboard
+	hooks  sentrysim.Webhooks
+	// servers are the simulators' and the bot's HTTP servers, by name,
+	// so a test can stop one.
+	servers map[string]*http.Server
 	store   store.Store
 	urls    map[string]string
 	stops   []func()
@@ -482,6 +487,7 @@ func (s *story) result(began time.Time) *Result {
 	}
 	res.Wall = time.Since(began)
 	res.Dashboard = s.urls["bot"] + "/"
+	res.world = s.world
 	return res
 }
 
@@ -493,7 +499,7 @@ var outcome = map[loop.State]string{
 
 // states is every loop's state as the dashboard decides it, from Jira.
 func (w *world) states(ctx context.Context) (map[string]loop.State, error) {
-	loops, err := w.dash.Loops(ctx)
+	loops, err := w.dash.Refresh(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +527,7 @@ func (w *world) state(key string) string {
 
 // start brings up the simulators and the bot.
 func start(ctx context.Context, o Options) (w *world, err error) {
-	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal), clock: sim.NewClock(storyStart), urls: map[string]string{}}
+	w = &world{out: o.Out, meter: newMeter(o.Out, o.Terminal), clock: sim.NewClock(storyStart), urls: map[string]string{}, servers: map[string]*http.Server{}}
 	defer func() {
 		if err != nil {
 			w.stop()
@@ -538,7 +544,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	w.sentry.ConnectRepository(owner + "/" + repo) // the organization's GitHub integration
 	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: workspace, Now: w.clock.Now})
 	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler(), "guance": w.guance.Handler()} {
-		if w.urls[name], err = w.serve(h); err != nil {
+		if w.urls[name], err = w.serve(name, h); err != nil {
 			return nil, err
 		}
 	}
@@ -580,14 +586,14 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	if err != nil {
 		return nil, err
 	}
-	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, CacheFor: time.Nanosecond, Params: verifyParams, Dead: w.store}, jc, sc)
+	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, RefreshEvery: time.Nanosecond, Params: verifyParams, Dead: w.store}, jc, sc)
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second,
 		Dashboard: w.dash.Handler()})
 	if err != nil {
 		return nil, err
 	}
-	if w.urls["bot"], err = w.serve(b.Handler()); err != nil {
+	if w.urls["bot"], err = w.serve("bot", b.Handler()); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -599,12 +605,13 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 }
 
 // serve serves h on a loopback port until the world stops.
-func (w *world) serve(h http.Handler) (string, error) {
+func (w *world) serve(name string, h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	w.servers[name] = srv
 	go func() { _ = srv.Serve(ln) }()
 	w.stops = append(w.stops, func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String(), nil

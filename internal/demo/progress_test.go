@@ -24,9 +24,9 @@ func statuses(lines ...string) func() string {
 	}
 }
 
-// screen is what a terminal shows of raw: each \r goes back to the start
+// shown is what a terminal shows of raw: each \r goes back to the start
 // of the line, and what follows overwrites what was there.
-func screen(raw string) string {
+func shown(raw string) string {
 	var lines []string
 	for _, l := range strings.Split(raw, "\n") {
 		var cur []rune
@@ -78,7 +78,7 @@ func TestOnATerminalTheMeterRewritesOneLineAndErasesIt(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("wrote %q, want %q", out.String(), want)
 	}
-	if s := screen("story\n" + out.String() + "more story\n"); s != "story\nmore story\n" {
+	if s := shown("story\n" + out.String() + "more story\n"); s != "story\nmore story\n" {
 		t.Errorf("the terminal shows %q, want the story alone", s)
 	}
 }
@@ -132,7 +132,7 @@ func TestOnATerminalTheStormsShowProgressThatTheNarrationOverwrites(t *testing.T
 	if strings.Contains(log.String(), "\r") || strings.Contains(log.String(), "alerts sent") {
 		t.Errorf("in a log a short storm shows progress:\n%s", log.String())
 	}
-	if got, want := narration(screen(tty.String())), narration(log.String()); got != want {
+	if got, want := narration(shown(tty.String())), narration(log.String()); got != want {
 		t.Errorf("the terminal shows\n%s\nwant the story a log gets\n%s", got, want)
 	}
 }

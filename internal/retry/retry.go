@@ -34,6 +34,22 @@ func Idempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, true)
 }
 
+type onceKey struct{}
+
+// Once marks the requests made with ctx to be tried once, whatever the
+// answer: the caller tries again on a schedule of its own (the dashboard's
+// background refresh), so waiting out the backoff would only delay the
+// news that the service is down.
+func Once(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onceKey{}, true)
+}
+
+// once reports whether req is to be tried once (see Once).
+func once(req *http.Request) bool {
+	v, _ := req.Context().Value(onceKey{}).(bool)
+	return v
+}
+
 // idempotent reports whether sending req again cannot do harm.
 func idempotent(req *http.Request) bool {
 	switch req.Method {
@@ -257,6 +273,9 @@ func copyWithBody(req *http.Request, getBody func() (io.ReadCloser, error)) (*ht
 // decide applies the policy to the outcome of one attempt: a GitHub rate
 // limit that only the body shows, or any other answer or error.
 func (t *Transport) decide(attempt int, req *http.Request, resp *http.Response, err error) Decision {
+	if once(req) {
+		return Decision{}
+	}
 	now := time.Now()
 	if t.Policy.Now != nil {
 		now = t.Policy.Now()

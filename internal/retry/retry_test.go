@@ -274,3 +274,43 @@ func (c *closeRecorder) Close() error {
 	c.closed = true
 	return c.ReadCloser.Close()
 }
+
+// A request made with Once is sent once, even where the policy would
+// retry: a 503, then a connection refused.
+func TestOnceSendsARequestOnce(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	slept := 0
+	tr := &Transport{Policy: Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond,
+		Sleep: func(context.Context, time.Duration) error { slept++; return nil }}}
+	c := &http.Client{Transport: tr}
+	req, _ := http.NewRequestWithContext(Once(context.Background()), http.MethodGet, srv.URL, nil)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || calls != 1 {
+		t.Errorf("status %d after %d calls, want 503 after 1", res.StatusCode, calls)
+	}
+	srv.Close()
+	req, _ = http.NewRequestWithContext(Once(context.Background()), http.MethodGet, srv.URL, nil)
+	if _, err := c.Do(req); err == nil || slept != 0 {
+		t.Errorf("a closed server: err %v after %d waits, want an error and no wait", err, slept)
+	}
+	// Without Once the same policy retries.
+	calls = 0
+	srv = httptest.NewServer(srv.Config.Handler)
+	defer srv.Close()
+	res, err = c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if calls != 5 {
+		t.Errorf("without Once: %d calls, want 5", calls)
+	}
+}

@@ -2,7 +2,7 @@
 // deliveries and its dead letters, one record per fingerprint (the Jira
 // issue it has, the bot's counters), and what comment sync and the pollers
 // keep (which comment copies which, delivery ids seen, cursors, named
-// leases). Backends live in sub-packages (sqlite, postgres) and pass the
+// leases), and the dashboard's snapshot of what it last read. Backends live in sub-packages (sqlite, postgres) and pass the
 // same suite (storetest).
 //
 // Jobs are grouped by fingerprint and leased a fingerprint at a time: a
@@ -186,6 +186,7 @@ type Store interface {
 	LookupByJiraKey(ctx context.Context, jiraKey string) (Record, bool, error)
 
 	Mirrors
+	Snapshots
 
 	Stats(ctx context.Context, now time.Time) (Stats, error)
 	Dead(ctx context.Context, limit int) ([]DeadJob, error)
@@ -237,4 +238,25 @@ type Mirrors interface {
 	// when another owner holds it past now. It makes a poller run in one
 	// replica at a time.
 	TryLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
+}
+
+// Snapshot is a named document kept whole with the time it describes: the
+// dashboard's last reading of Jira, so that after a restart it shows what
+// it knew, and how old that is, while Jira is down.
+type Snapshot struct {
+	Name string
+	Data []byte
+	// Taken is when the data was read from its source.
+	Taken time.Time
+}
+
+// Snapshots is the part of the store that keeps snapshots.
+type Snapshots interface {
+	// SaveSnapshot stores s under s.Name unless the one stored there was
+	// taken later (two replicas refreshing at once: the newer reading
+	// wins, whichever is written last); saved says whether it was stored.
+	SaveSnapshot(ctx context.Context, s Snapshot) (saved bool, err error)
+	// LoadSnapshot reads the snapshot stored under name; found is false
+	// when there is none.
+	LoadSnapshot(ctx context.Context, name string) (s Snapshot, found bool, err error)
 }

@@ -112,6 +112,14 @@ CREATE TABLE once_ids (
 );
 CREATE INDEX once_ids_until ON once_ids (until);
 `,
+	// 4: snapshots (the dashboard's last reading of Jira), each kept whole.
+	`
+CREATE TABLE snapshots (
+	name     text        PRIMARY KEY,
+	data     bytea       NOT NULL,
+	taken_at timestamptz NOT NULL                -- when the data was read from its source
+);
+`,
 }
 
 // migrate creates the schema if asked to and brings it up to date in one

@@ -112,6 +112,14 @@ CREATE TABLE once_ids (
 ) WITHOUT ROWID;
 CREATE INDEX once_ids_until ON once_ids (until);
 `,
+	// 4: snapshots (the dashboard's last reading of Jira), each kept whole.
+	`
+CREATE TABLE snapshots (
+	name     TEXT    PRIMARY KEY,
+	data     BLOB    NOT NULL,
+	taken_at INTEGER NOT NULL                -- when the data was read from its source
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema up to date. It runs in one write transaction

@@ -85,6 +85,7 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"CursorsAreEmptyUntilSetAndKeepTheLastValue", testCursors},
 		{"NamedLeaseIsGrantedRenewedRefusedAndTakenOverAfterExpiry", testNamedLease},
 		{"ConcurrentContendersForANamedLeaseHaveOneWinner", testNamedLeaseConcurrent},
+		{"SnapshotsAreKeptWholeAndOnlyANewerOneReplacesOne", testSnapshots},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -100,6 +101,8 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"MirrorsCursorsSeenIDsLeasesAndJiraKeysAreSharedByTwoStores", testMirrorsTwoStores},
 		{"MarkSeenAcrossTwoStoresHasExactlyOneFirst", testMarkSeenTwoStores},
 		{"NamedLeaseAcrossTwoStoresHasOneWinner", testNamedLeaseTwoStores},
+		{"SnapshotsSurviveCloseAndReopen", testSnapshotsReopen},
+		{"SnapshotsAreSharedByTwoStoresAndTheNewerWins", testSnapshotsTwoStores},
 	}
 	for _, tc := range shared {
 		t.Run(tc.name, func(t *testing.T) {
