@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,11 +71,35 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() > 0 {
 		return badUsage("bot", h.usage[0], "unexpected argument %q after the flags", fs.Arg(0))
 	}
-	cfg, err := botconfig.Load(*path, getenv)
+	cfg, err := loadBotConfig("bot", h.usage[0], *path, getenv)
 	if err != nil {
 		return err
 	}
 	return serveBot(ctx, cfg, logLevel(getenv("FIXPROOF_LOG_LEVEL")), stdout)
+}
+
+// loadBotConfig loads the bot's configuration for the command cmd (usage
+// is its usage line) from the file at path and the environment. With
+// neither a file nor a FIXPROOF_* setting there is nothing to run with:
+// that is a wrong command line, which says to pass --config. Problems
+// with the configuration are listed one a line, after how many there are.
+func loadBotConfig(cmd, usage, path string, getenv func(string) string) (botconfig.Config, error) {
+	if path == "" && len(botconfig.FromEnvironment(getenv)) == 0 {
+		return botconfig.Config{}, badUsage(cmd, usage, "no config: pass --config FILE (or set FIXPROOF_CONFIG); fixproof.example.yml documents every setting")
+	}
+	cfg, err := botconfig.Load(path, getenv)
+	var problem *botconfig.Problem
+	if !errors.As(err, &problem) {
+		return cfg, err // nil, or the file could not be read
+	}
+	n := 1
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		n = len(multi.Unwrap())
+	}
+	if path == "" {
+		return cfg, fmt.Errorf("no config file (pass --config FILE), and the FIXPROOF_* variables alone are not a valid config: %d %s:\n%w", n, plural(n, "problem"), err)
+	}
+	return cfg, fmt.Errorf("config %s: %d %s:\n%w", path, n, plural(n, "problem"), err)
 }
 
 // serveBot runs the bot cfg describes, logging JSON at level to stdout,
