@@ -111,6 +111,8 @@ type Bot struct {
 	// jiraHost is Jira's host[:port], to tell Jira's network errors from
 	// Sentry's and Guance's.
 	jiraHost string
+	// refusals rate-limits the log lines of refused webhooks.
+	refusals *logLimiter
 	// me caches the bot's own Jira account.
 	me struct {
 		sync.Mutex
@@ -146,7 +148,7 @@ func New(d Deps) (*Bot, error) {
 	if d.SearchLag <= 0 {
 		d.SearchLag = 2 * time.Minute
 	}
-	b := &Bot{Deps: d, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
+	b := &Bot{Deps: d, wake: make(chan struct{}, 1), lease: d.Config.Lease.D(), refusals: newLogLimiter(refusalLogEvery)}
 	if b.lease <= 0 {
 		b.lease = 2 * time.Minute
 	}
