@@ -11,7 +11,7 @@ import (
 // wrong command line: it says to pass --config, not that four settings
 // are missing from "the environment".
 func TestBotWithoutAConfigSaysToPassConfig(t *testing.T) {
-	for _, args := range [][]string{{"bot"}, {"bot", "redrive"}} {
+	for _, args := range [][]string{{"bot"}, {"bot", "redrive"}, {"bot", "check"}} {
 		code, stdout, stderr := cliCmd(t, nil, args...)
 		cmd := strings.Join(args, " ")
 		want := "fixproof " + cmd + ": no config: pass --config FILE (or set FIXPROOF_CONFIG); fixproof.example.yml documents every setting\n" +
