@@ -42,13 +42,24 @@ var botHelp = help{
 	about: `Runs the companion bot: it takes webhooks from Sentry, Prometheus
 Alertmanager and Guance and keeps exactly one Jira issue per problem,
 counting repeats on it and reopening it when the problem comes back. It
-serves a dashboard at / and metrics at /metrics, until SIGINT or SIGTERM;
-then it stops taking webhooks and finishes the batches in flight.`,
+serves the webhooks under /webhooks/, a dashboard at /, metrics at
+/metrics and health at /healthz and /readyz, until SIGINT or SIGTERM; then
+it stops taking webhooks and finishes the batches in flight.
+
+It reads the config file, then the FIXPROOF_* variables, and refuses to
+start on a config with problems, listing each with its file, line and
+key. Once started it tries each service as 'fixproof bot check' does,
+logging a warning per failed check and serving whatever they say.`,
 	more: `Environment:
   FIXPROOF_CONFIG     the config file, when --config is not given
-  FIXPROOF_LOG_LEVEL  debug, info (the default), warn or error
-  FIXPROOF_*          override settings of the config file (see fixproof.example.yml)`,
-	example: `  fixproof bot --config /etc/fixproof/fixproof.yml`,
+  FIXPROOF_LOG_LEVEL  the log's level: debug, info (the default), warn or error
+  FIXPROOF_*          override settings of the config file, e.g.
+                      FIXPROOF_JIRA_API_TOKEN for jira.api_token (see fixproof.example.yml)
+
+The log is JSON lines on standard output. Exit status: 0 after a clean
+shutdown, 1 when the config or the store fails, 2 for a wrong command line.`,
+	example: `  fixproof bot --config /etc/fixproof/fixproof.yml
+  FIXPROOF_LOG_LEVEL=debug FIXPROOF_JIRA_API_TOKEN_FILE=/run/secrets/jira_token fixproof bot --config fixproof.yml`,
 }
 
 // runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
@@ -78,7 +89,11 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	return serveBot(ctx, cfg, logLevel(getenv("FIXPROOF_LOG_LEVEL")), stdout)
+	level, err := logLevel(getenv("FIXPROOF_LOG_LEVEL"))
+	if err != nil {
+		return err
+	}
+	return serveBot(ctx, cfg, level, stdout)
 }
 
 // loadBotConfig loads the bot's configuration for the command cmd (usage
@@ -304,12 +319,17 @@ func readTemplates(t botconfig.Templates) (summary, description string, err erro
 	return summary, description, err
 }
 
-func logLevel(s string) slog.Level {
+// logLevel reads FIXPROOF_LOG_LEVEL: info when empty; a value slog does
+// not know is an error, not a silent info.
+func logLevel(s string) (slog.Level, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
+	if s == "" {
+		return slog.LevelInfo, nil
 	}
-	return l
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("FIXPROOF_LOG_LEVEL: %q is not a log level: use debug, info, warn or error", s)
+	}
+	return l, nil
 }
 
 // newDashboard is the page at /, reading Jira, with a token Sentry, and
