@@ -206,10 +206,12 @@ type Route struct {
 
 // Match selects alerts: every field set must match.
 type Match struct {
-	Source        string            `yaml:"source"`         // sentry | alertmanager
-	SentryProject string            `yaml:"sentry_project"` // project slug
-	Receiver      string            `yaml:"receiver"`       // Alertmanager receiver
-	Labels        map[string]string `yaml:"labels"`         // Alertmanager labels or Sentry tags, exact values
+	Source        string `yaml:"source"`         // sentry | alertmanager | guance
+	SentryProject string `yaml:"sentry_project"` // project slug
+	Receiver      string `yaml:"receiver"`       // Alertmanager receiver
+	// Labels are Alertmanager labels, Sentry tags, or for Guance the tag
+	// channels (the issue's channel uuids, joined with ", "), exact values.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // Escalation raises the priority as an alert's rate grows.
