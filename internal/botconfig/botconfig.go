@@ -1,8 +1,9 @@
 // Package botconfig loads the bot's configuration: a YAML file, every
 // key overridable from the environment (FIXPROOF_JIRA_API_TOKEN for
 // jira.api_token), secrets also from files (api_token_file), defaults
-// applied and everything validated at start, with errors that name the
-// file, the key and what is wrong.
+// applied and everything validated at start. Every problem is reported at
+// once, each naming where the setting comes from (the file and line, or
+// the environment variable), its key and what to write (see Problem).
 package botconfig
 
 import (
