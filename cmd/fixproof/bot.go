@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +17,9 @@ import (
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/dashboard"
+	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/preflight"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -31,6 +34,7 @@ import (
 // its own flags with parseFlags, under the flag set name "bot NAME".
 var botCommands = map[string]subcommand{
 	"redrive": {summary: "put dead letters back in the queue", run: runRedrive},
+	"check":   {summary: "check the config, then try each service with its credentials", run: runCheck},
 }
 
 var botHelp = help{
@@ -38,13 +42,24 @@ var botHelp = help{
 	about: `Runs the companion bot: it takes webhooks from Sentry, Prometheus
 Alertmanager and Guance and keeps exactly one Jira issue per problem,
 counting repeats on it and reopening it when the problem comes back. It
-serves a dashboard at / and metrics at /metrics, until SIGINT or SIGTERM;
-then it stops taking webhooks and finishes the batches in flight.`,
+serves the webhooks under /webhooks/, a dashboard at /, metrics at
+/metrics and health at /healthz and /readyz, until SIGINT or SIGTERM; then
+it stops taking webhooks and finishes the batches in flight.
+
+It reads the config file, then the FIXPROOF_* variables, and refuses to
+start on a config with problems, listing each with its file, line and
+key. Once started it tries each service as 'fixproof bot check' does,
+logging a warning per failed check and serving whatever they say.`,
 	more: `Environment:
   FIXPROOF_CONFIG     the config file, when --config is not given
-  FIXPROOF_LOG_LEVEL  debug, info (the default), warn or error
-  FIXPROOF_*          override settings of the config file (see fixproof.example.yml)`,
-	example: `  fixproof bot --config /etc/fixproof/fixproof.yml`,
+  FIXPROOF_LOG_LEVEL  the log's level: debug, info (the default), warn or error
+  FIXPROOF_*          override settings of the config file, e.g.
+                      FIXPROOF_JIRA_API_TOKEN for jira.api_token (see fixproof.example.yml)
+
+The log is JSON lines on standard output. Exit status: 0 after a clean
+shutdown, 1 when the config or the store fails, 2 for a wrong command line.`,
+	example: `  fixproof bot --config /etc/fixproof/fixproof.yml
+  FIXPROOF_LOG_LEVEL=debug FIXPROOF_JIRA_API_TOKEN_FILE=/run/secrets/jira_token fixproof bot --config fixproof.yml`,
 }
 
 // runBot is `fixproof bot --config FILE`: it serves until ctx ends (SIGINT
@@ -70,11 +85,50 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() > 0 {
 		return badUsage("bot", h.usage[0], "unexpected argument %q after the flags", fs.Arg(0))
 	}
-	cfg, err := botconfig.Load(*path, getenv)
+	cfg, err := loadBotConfig("bot", h.usage[0], *path, getenv)
 	if err != nil {
 		return err
 	}
-	return serveBot(ctx, cfg, logLevel(getenv("FIXPROOF_LOG_LEVEL")), stdout)
+	level, err := logLevel(getenv("FIXPROOF_LOG_LEVEL"))
+	if err != nil {
+		return err
+	}
+	return serveBot(ctx, cfg, level, stdout)
+}
+
+// loadBotConfig loads the bot's configuration for the command cmd (usage
+// is its usage line) from the file at path and the environment (see
+// botConfig). Problems with the configuration are one error, listing
+// them one a line after how many there are.
+func loadBotConfig(cmd, usage, path string, getenv func(string) string) (botconfig.Config, error) {
+	cfg, problems, err := botConfig(cmd, usage, path, getenv)
+	if err != nil || len(problems) == 0 {
+		return cfg, err
+	}
+	n := len(problems)
+	if path == "" {
+		return cfg, fmt.Errorf("no config file (pass --config FILE), and the FIXPROOF_* variables alone are not a valid config: %d %s:\n%w", n, plural(n, "problem"), errors.Join(problems...))
+	}
+	return cfg, fmt.Errorf("config %s: %d %s:\n%w", path, n, plural(n, "problem"), errors.Join(problems...))
+}
+
+// botConfig loads the bot's configuration from the file at path and the
+// environment, returning the problems with it apart from other errors.
+// With neither a file nor a FIXPROOF_* setting there is nothing to run
+// with: that is a wrong command line, which says to pass --config.
+func botConfig(cmd, usage, path string, getenv func(string) string) (botconfig.Config, []error, error) {
+	if path == "" && len(botconfig.FromEnvironment(getenv)) == 0 {
+		return botconfig.Config{}, nil, badUsage(cmd, usage, "no config: pass --config FILE (or set FIXPROOF_CONFIG); fixproof.example.yml documents every setting")
+	}
+	cfg, err := botconfig.Load(path, getenv)
+	var problem *botconfig.Problem
+	if !errors.As(err, &problem) {
+		return cfg, nil, err // nil, or the file could not be read
+	}
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		return cfg, multi.Unwrap(), nil
+	}
+	return cfg, []error{err}, nil
 }
 
 // serveBot runs the bot cfg describes, logging JSON at level to stdout,
@@ -102,23 +156,57 @@ func serveBot(ctx context.Context, cfg botconfig.Config, level slog.Level, stdou
 	return serveUntilDone(ctx, b, ln, log)
 }
 
-// botDeps builds what the bot works with from its configuration: the
-// clients (Sentry and Guance only when configured), the issue text and
-// the scrubber.
-func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, error) {
+// botClients are the clients of the services a configuration names; nil
+// for Sentry without a token and an organization, and for Guance without
+// an API key.
+type botClients struct {
+	jira   *jira.Client
+	sentry *sentry.Client
+	guance *guance.Client
+}
+
+// newBotClients builds the clients of cfg's services, sending with httpc.
+func newBotClients(cfg botconfig.Config, httpc *http.Client) (botClients, error) {
+	var c botClients
 	settings := cfg.Clients("fixproof-bot/" + version)
+	var err error
+	if c.jira, err = clients.Jira(settings, httpc); err != nil {
+		return c, err
+	}
+	if settings.Sentry.Configured() {
+		if c.sentry, err = clients.Sentry(settings, httpc); err != nil {
+			return c, err
+		}
+	}
+	if settings.Guance.Configured() {
+		if c.guance, err = clients.Guance(settings, httpc); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// services are the clients as the checks take them: an interface holds
+// nil, not a nil pointer, for a service that is not configured.
+func (c botClients) services() preflight.Services {
+	s := preflight.Services{Jira: c.jira}
+	if c.sentry != nil {
+		s.Sentry = c.sentry
+	}
+	if c.guance != nil {
+		s.Guance = c.guance
+	}
+	return s
+}
+
+// botDeps builds what the bot works with from its configuration: the
+// clients (Sentry and Guance only when configured), the checks it runs on
+// them at start, the issue text and the scrubber.
+func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, error) {
 	httpc := clients.HTTP(clients.HTTPOptions{Timeout: 30 * time.Second, OnRetry: func(req *http.Request, d retry.Decision) {
 		log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
 	}})
-	jc, err := clients.Jira(settings, httpc)
-	if err != nil {
-		return bot.Deps{}, err
-	}
-	sc, err := botSentry(settings, httpc)
-	if err != nil {
-		return bot.Deps{}, err
-	}
-	gc, err := botGuance(settings, httpc)
+	c, err := newBotClients(cfg, httpc)
 	if err != nil {
 		return bot.Deps{}, err
 	}
@@ -140,30 +228,17 @@ func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, 
 	var (
 		bsc bot.Sentry
 		dsc dashboard.Sentry
+		gc  bot.Guance
 	)
-	if sc != nil {
-		bsc, dsc = sc, sc
+	if c.sentry != nil {
+		bsc, dsc = c.sentry, c.sentry
 	}
-	return bot.Deps{Config: cfg, Store: st, Jira: jc, Sentry: bsc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, jc, dsc, st, log)}, nil
-}
-
-// botSentry is the bot's Sentry client, or nil without a token and an
-// organization.
-func botSentry(s clients.Settings, httpc *http.Client) (*sentry.Client, error) {
-	if !s.Sentry.Configured() {
-		return nil, nil
+	if c.guance != nil {
+		gc = c.guance
 	}
-	return clients.Sentry(s, httpc)
-}
-
-// botGuance is the bot's Guance client, or an untyped nil (no Guance)
-// without an API key.
-func botGuance(s clients.Settings, httpc *http.Client) (bot.Guance, error) {
-	if !s.Guance.Configured() {
-		return nil, nil
-	}
-	return clients.Guance(s, httpc)
+	checks := func(ctx context.Context) []preflight.Result { return preflight.Run(ctx, cfg, c.services()) }
+	return bot.Deps{Config: cfg, Store: st, Jira: c.jira, Sentry: bsc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, c.jira, dsc, st, log), Checks: checks}, nil
 }
 
 // serveUntilDone serves the bot's webhooks on ln and runs its workers
@@ -244,12 +319,17 @@ func readTemplates(t botconfig.Templates) (summary, description string, err erro
 	return summary, description, err
 }
 
-func logLevel(s string) slog.Level {
+// logLevel reads FIXPROOF_LOG_LEVEL: info when empty; a value slog does
+// not know is an error, not a silent info.
+func logLevel(s string) (slog.Level, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
+	if s == "" {
+		return slog.LevelInfo, nil
 	}
-	return l
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("FIXPROOF_LOG_LEVEL: %q is not a log level: use debug, info, warn or error", s)
+	}
+	return l, nil
 }
 
 // newDashboard is the page at /, reading Jira, with a token Sentry, and

@@ -256,7 +256,7 @@ func TestBotSubcommandsAreToldApartFromTheBotsFlags(t *testing.T) {
 		t.Errorf("bot probe --nope: exit %d stderr %q", code, stderr)
 	}
 	code, _, stderr = cliCmd(t, nil, "bot", "prob")
-	if code != exitUsage || !strings.Contains(stderr, "one of its commands: probe") {
+	if code != exitUsage || !strings.Contains(stderr, "one of its commands: check, probe, redrive") {
 		t.Errorf("bot prob: exit %d stderr %q", code, stderr)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/store"
 )
 
@@ -39,7 +38,7 @@ func runRedrive(ctx context.Context, args []string, getenv func(string) string, 
 	case *all && *fp != "":
 		return badUsage("bot redrive", redriveHelp.usage[0], "give --fingerprint FP or --all, not both")
 	}
-	cfg, err := botconfig.Load(*path, getenv)
+	cfg, err := loadBotConfig("bot redrive", redriveHelp.usage[0], *path, getenv)
 	if err != nil {
 		return err
 	}

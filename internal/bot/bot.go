@@ -33,6 +33,7 @@ import (
 	"github.com/fixproof/fixproof/internal/flow"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jiramarkup"
+	"github.com/fixproof/fixproof/internal/preflight"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/store"
@@ -98,6 +99,9 @@ type Deps struct {
 	// after a crash between creating an issue and saving its key, the
 	// look-up is repeated for this long before creating again.
 	SearchLag time.Duration
+	// Checks, when set, tries the services (preflight.Run); Run calls it
+	// once at start, logs what fails and sets fixproof_service_up.
+	Checks func(ctx context.Context) []preflight.Result
 }
 
 // Bot is the service.
@@ -111,6 +115,8 @@ type Bot struct {
 	// jiraHost is Jira's host[:port], to tell Jira's network errors from
 	// Sentry's and Guance's.
 	jiraHost string
+	// refusals rate-limits the log lines of refused webhooks.
+	refusals *logLimiter
 	// me caches the bot's own Jira account.
 	me struct {
 		sync.Mutex
@@ -146,7 +152,7 @@ func New(d Deps) (*Bot, error) {
 	if d.SearchLag <= 0 {
 		d.SearchLag = 2 * time.Minute
 	}
-	b := &Bot{Deps: d, wake: make(chan struct{}, 1), lease: d.Config.Lease.D()}
+	b := &Bot{Deps: d, wake: make(chan struct{}, 1), lease: d.Config.Lease.D(), refusals: newLogLimiter(refusalLogEvery)}
 	if b.lease <= 0 {
 		b.lease = 2 * time.Minute
 	}
@@ -161,7 +167,8 @@ func New(d Deps) (*Bot, error) {
 // lets every batch in flight finish (graceful shutdown) and returns.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); b.runChecks(ctx) }()
 	go func() { defer wg.Done(); b.runGuance(ctx) }()
 	go func() { defer wg.Done(); b.runReconcile(ctx) }()
 	for i := range b.Config.Workers {

@@ -19,6 +19,7 @@ type metrics struct {
 	created    prometheus.Counter
 	escalated  prometheus.Counter
 	suppressed prometheus.Counter
+	serviceUp  *prometheus.GaugeVec // by service, from the checks at start
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time) *metrics {
@@ -35,6 +36,8 @@ func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time)
 		created:    prometheus.NewCounter(prometheus.CounterOpts{Name: "fixproof_jira_issues_created_total", Help: "Jira issues created."}),
 		escalated:  prometheus.NewCounter(prometheus.CounterOpts{Name: "fixproof_escalations_total", Help: "Priority raises."}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "fixproof_suppressed_total", Help: "Alerts suppressed by a silence or mute_after_close (counted, never dropped)."}),
+		serviceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fixproof_service_up",
+			Help: "Whether each service (jira, sentry, guance) passed the checks of fixproof bot check when the bot started: 1 yes, 0 no (the log says why)."}, []string{"service"}),
 	}
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fixproof_queue_ready", Help: "Deliveries ready to process."},
 		stat(st, now, func(s store.Stats) float64 { return float64(s.Ready) }))
@@ -49,7 +52,7 @@ func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time)
 			}
 			return now().Sub(s.OldestReady).Seconds()
 		}))
-	reg.MustRegister(m.webhooks, m.latency, m.jobs, m.alerts, m.created, m.escalated, m.suppressed, queue, delayed, dead, age)
+	reg.MustRegister(m.webhooks, m.latency, m.jobs, m.alerts, m.created, m.escalated, m.suppressed, m.serviceUp, queue, delayed, dead, age)
 	return m
 }
 

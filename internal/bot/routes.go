@@ -56,9 +56,21 @@ func (b *Bot) timed(source string, h http.Handler) http.Handler {
 }
 
 // reject answers an error the sender cannot fix by retrying, with the
-// reason.
-func (b *Bot) reject(w http.ResponseWriter, source string, status int, result, reason string) {
+// reason, which is also logged (see logRefusal).
+func (b *Bot) reject(w http.ResponseWriter, r *http.Request, source string, status int, result, reason string) {
+	b.rejectFor(w, r, source, status, result, "", reason)
+}
+
+// refuse answers 401 for a credential that is unset, missing or wrong.
+func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, source string, why authRefusal) {
+	b.rejectFor(w, r, source, http.StatusUnauthorized, "unauthorized", why.cause, why.reason)
+}
+
+// rejectFor answers status with the reason, counts it under result and
+// logs it, counted apart by cause.
+func (b *Bot) rejectFor(w http.ResponseWriter, r *http.Request, source string, status int, result, cause, reason string) {
 	b.metrics.webhooks.WithLabelValues(source, result).Inc()
+	b.logRefusal(r, source, status, result, cause, reason)
 	encode(w, status, map[string]string{"error": reason})
 }
 
@@ -68,32 +80,32 @@ func (b *Bot) reject(w http.ResponseWriter, source string, status int, result, r
 // is read.
 func (b *Bot) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
 	if err := webhook.CheckJSON(r.Header.Get("Content-Type")); err != nil {
-		b.reject(w, source, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+		b.reject(w, r, source, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.Config.MaxBody)))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		b.reject(w, source, http.StatusRequestEntityTooLarge, "too_large", "body over the limit of "+itoa(b.Config.MaxBody)+" bytes (max_body_bytes)")
+		b.reject(w, r, source, http.StatusRequestEntityTooLarge, "too_large", "body over the limit of "+itoa(b.Config.MaxBody)+" bytes (max_body_bytes)")
 		return nil, false
 	case err != nil:
-		b.reject(w, source, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
+		b.reject(w, r, source, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
 		return nil, false
 	}
 	return body, true
 }
 
 // signedBody reads the body and checks its signature; false means an error
-// has been answered, 401 with what to fix when the signature does not
-// match.
-func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, source string, valid func(body []byte) bool, mismatch string) ([]byte, bool) {
+// has been answered, 401 saying what to fix when the secret is unset, the
+// signature missing or not the body's.
+func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, source string, c credential, valid func(body []byte) bool) ([]byte, bool) {
 	body, ok := b.readBody(w, r, source)
 	if !ok {
 		return nil, false
 	}
-	if !valid(body) {
-		b.reject(w, source, http.StatusUnauthorized, "unauthorized", mismatch)
+	if why, refused := c.refusal(func() bool { return valid(body) }); refused {
+		b.refuse(w, r, source, why)
 		return nil, false
 	}
 	return body, true
@@ -102,9 +114,11 @@ func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, source string, 
 func (b *Bot) handleSentry() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindSentry
-		body, ok := b.signedBody(w, r, source, func(body []byte) bool {
-			return webhook.VerifySentry(body, b.Config.Sentry.ClientSecret, r.Header.Get("Sentry-Hook-Signature"))
-		}, "Sentry-Hook-Signature does not match the body signed with sentry.client_secret")
+		signature := r.Header.Get("Sentry-Hook-Signature")
+		c := sentryCredential.with(b.Config.Sentry.ClientSecret != "", signature != "")
+		body, ok := b.signedBody(w, r, source, c, func(body []byte) bool {
+			return webhook.VerifySentry(body, b.Config.Sentry.ClientSecret, signature)
+		})
 		if !ok {
 			return
 		}
@@ -114,7 +128,7 @@ func (b *Bot) handleSentry() http.Handler {
 		}
 		d, err := webhook.DecodeSentryDelivery(r.Header.Get("Sentry-Hook-Resource"), body, b.Config.Sentry.Org)
 		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
 		if b.tooOld(w, r, source, d) {
@@ -154,10 +168,7 @@ func (b *Bot) tooOld(w http.ResponseWriter, r *http.Request, source string, d we
 		return false
 	}
 	age := b.Now().Sub(d.Dated).Round(time.Second)
-	b.Log.Warn("refused a Sentry delivery older than sentry.max_age (a replay, or one held up)",
-		"dated", d.Dated.Format(time.RFC3339), "dated_by", d.DatedBy, "age", age.String(), "max_age", maxAge.String(),
-		"once", d.Once, "request_id", r.Header.Get("Request-ID"))
-	b.reject(w, source, http.StatusBadRequest, "too_old", fmt.Sprintf(
+	b.reject(w, r, source, http.StatusBadRequest, "too_old", fmt.Sprintf(
 		"the body is dated %s (%s), %s ago: older than sentry.max_age (%s). Sentry signs only the body, so an old delivery is refused as a possible replay; if Sentry's deliveries really arrive this late, raise sentry.max_age",
 		d.Dated.Format(time.RFC3339), d.DatedBy, age, maxAge))
 	return true
@@ -169,7 +180,7 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 	const source = kindSentry
 	c, err := webhook.DecodeSentryComment(body, b.Config.Sentry.Org)
 	if err != nil {
-		b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+		b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
@@ -188,8 +199,10 @@ func (b *Bot) acceptSentryComment(w http.ResponseWriter, r *http.Request, body [
 func (b *Bot) handleSentryLegacy() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindSentryLegacy
-		if !bearer.Equal(r.URL.Query().Get("token"), b.Config.Sentry.LegacyToken) {
-			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "the token query parameter does not match sentry.legacy_token")
+		token := r.URL.Query().Get("token")
+		c := legacyCredential.with(b.Config.Sentry.LegacyToken != "", token != "")
+		if why, refused := c.refusal(func() bool { return bearer.Equal(token, b.Config.Sentry.LegacyToken) }); refused {
+			b.refuse(w, r, source, why)
 			return
 		}
 		body, ok := b.readBody(w, r, source)
@@ -198,7 +211,7 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 		}
 		d, err := webhook.DecodeSentryLegacyDelivery(body, b.Config.Sentry.Org)
 		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
 		if b.tooOld(w, r, source, d) {
@@ -211,8 +224,9 @@ func (b *Bot) handleSentryLegacy() http.Handler {
 func (b *Bot) handleAlertmanager() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindAlertmanager
-		if !bearer.Valid(r, b.Config.Alertmanager.Token) {
-			b.reject(w, source, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <alertmanager.token> is missing or wrong")
+		c := alertmanagerCredential.with(b.Config.Alertmanager.Token != "", r.Header.Get("Authorization") != "")
+		if why, refused := c.refusal(func() bool { return bearer.Valid(r, b.Config.Alertmanager.Token) }); refused {
+			b.refuse(w, r, source, why)
 			return
 		}
 		body, ok := b.readBody(w, r, source)
@@ -221,7 +235,7 @@ func (b *Bot) handleAlertmanager() http.Handler {
 		}
 		alerts, err := webhook.DecodeAlertmanager(body)
 		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
 		b.accept(w, r, source, alerts, once{})
@@ -267,7 +281,7 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 	for i := range alerts {
 		payload, err := json.Marshal(&alerts[i])
 		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
 		d := store.Delivery{Kind: source, Fingerprint: string(alerts[i].Fingerprint), Payload: payload, Received: now}
@@ -280,8 +294,7 @@ func (b *Bot) accept(w http.ResponseWriter, r *http.Request, source string, aler
 		_, added, err := b.Store.Enqueue(ctx, d)
 		if err != nil {
 			b.Log.Error("store: enqueue", "fingerprint", alerts[i].Fingerprint, "error", err.Error())
-			w.Header().Set("Retry-After", "5")
-			b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
+			b.unavailableAnswer(w, source)
 			return
 		}
 		if !added && d.Once != "" {
@@ -354,16 +367,18 @@ const seenFor = 7 * 24 * time.Hour
 func (b *Bot) handleJira() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindJira
-		body, ok := b.signedBody(w, r, source, func(body []byte) bool {
-			return jirahook.Verify(body, b.Config.Jira.WebhookSecret, r.Header.Get("X-Hub-Signature"))
-		}, "X-Hub-Signature does not match the body signed with jira.webhook_secret")
+		signature := r.Header.Get("X-Hub-Signature")
+		c := jiraCredential.with(b.Config.Jira.WebhookSecret != "", signature != "")
+		body, ok := b.signedBody(w, r, source, c, func(body []byte) bool {
+			return jirahook.Verify(body, b.Config.Jira.WebhookSecret, signature)
+		})
 		if !ok {
 			return
 		}
 		id := r.Header.Get("X-Atlassian-Webhook-Identifier")
 		ev, err := jirahook.Decode(body, id)
 		if err != nil {
-			b.reject(w, source, http.StatusBadRequest, "bad_request", err.Error())
+			b.reject(w, r, source, http.StatusBadRequest, "bad_request", err.Error())
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
@@ -403,8 +418,16 @@ func (b *Bot) handleJira() http.Handler {
 	})
 }
 
+// unavailable logs a store error and answers 503: the sender retries.
 func (b *Bot) unavailable(w http.ResponseWriter, source string, err error) {
 	b.Log.Error("store", "source", source, "error", err.Error())
+	b.unavailableAnswer(w, source)
+}
+
+// unavailableAnswer is the 503 of a delivery that could not be stored,
+// logged by the caller.
+func (b *Bot) unavailableAnswer(w http.ResponseWriter, source string) {
+	b.metrics.webhooks.WithLabelValues(source, "unavailable").Inc()
 	w.Header().Set("Retry-After", "5")
-	b.reject(w, source, http.StatusServiceUnavailable, "unavailable", "could not store the delivery; send it again")
+	encode(w, http.StatusServiceUnavailable, map[string]string{"error": "could not store the delivery; send it again"})
 }

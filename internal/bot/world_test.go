@@ -17,6 +17,7 @@ import (
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/preflight"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -62,6 +63,7 @@ type world struct {
 	timeout     time.Duration
 	noHooks     bool
 	before      func(*world)
+	checks      func(ctx context.Context) []preflight.Result
 }
 
 type lockedBuffer struct {
@@ -231,7 +233,7 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	}
 	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner),
-		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag})
+		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -1,15 +1,14 @@
 // Package botconfig loads the bot's configuration: a YAML file, every
 // key overridable from the environment (FIXPROOF_JIRA_API_TOKEN for
 // jira.api_token), secrets also from files (api_token_file), defaults
-// applied and everything validated at start, with errors that name the
-// file, the key and what is wrong.
+// applied and everything validated at start. Every problem is reported at
+// once, each naming where the setting comes from (the file and line, or
+// the environment variable), its key and what to write (see Problem).
 package botconfig
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"reflect"
@@ -208,10 +207,12 @@ type Route struct {
 
 // Match selects alerts: every field set must match.
 type Match struct {
-	Source        string            `yaml:"source"`         // sentry | alertmanager
-	SentryProject string            `yaml:"sentry_project"` // project slug
-	Receiver      string            `yaml:"receiver"`       // Alertmanager receiver
-	Labels        map[string]string `yaml:"labels"`         // Alertmanager labels or Sentry tags, exact values
+	Source        string `yaml:"source"`         // sentry | alertmanager | guance
+	SentryProject string `yaml:"sentry_project"` // project slug
+	Receiver      string `yaml:"receiver"`       // Alertmanager receiver
+	// Labels are Alertmanager labels, Sentry tags, or for Guance the tag
+	// channels (the issue's channel uuids, joined with ", "), exact values.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // Escalation raises the priority as an alert's rate grows.
@@ -301,39 +302,46 @@ func Default() Config {
 }
 
 // Load reads the file at path (may be "" for environment only), applies
-// the environment (getenv) and validates.
+// the environment (getenv) and validates. Every problem is reported, each
+// on a line of the error that names where the setting comes from (the
+// file and line, or the environment variable), its key and what to write.
 func Load(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
-	name := path
+	p := newProblems(path)
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("%s: %w", name, err)
+		d := &decoder{p: p}
+		doc, ok := d.parse(raw)
+		if !ok {
+			return cfg, p.err()
 		}
-	} else {
-		name = "environment"
+		d.document(doc, &cfg)
 	}
-	var errs []error
 	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(env, key string, err error) {
-		errs = append(errs, fmt.Errorf("%s: %s: %w", env, key, err))
-	}, "")
-	if err := readSecretFiles(reflect.ValueOf(&cfg).Elem(), ""); err != nil {
-		errs = append(errs, err)
-	}
-	errs = append(errs, cfg.validate(name)...)
-	return cfg, errors.Join(errs...)
+		p.addEnv(env, key, "%v", err)
+	}, p.fromEnv, "")
+	readSecretFiles(reflect.ValueOf(&cfg).Elem(), p, "")
+	cfg.validate(p)
+	return cfg, p.err()
+}
+
+// FromEnvironment lists the FIXPROOF_* variables getenv has that set a
+// setting (FIXPROOF_CONFIG, which names the file, is not one).
+func FromEnvironment(getenv func(string) string) []string {
+	cfg := Default()
+	set := map[string]string{}
+	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(string, string, error) {}, set, "")
+	return slices.Sorted(maps.Values(set))
 }
 
 // applyEnv sets every scalar field from FIXPROOF_<PATH> when that
 // variable is set: FIXPROOF_JIRA_API_TOKEN for jira.api_token. Lists are
 // comma-separated. Lists of structs (routes, silences) come only from the
 // file.
-func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad func(env, key string, err error), keyPrefix string) {
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad func(env, key string, err error), set map[string]string, keyPrefix string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -345,13 +353,14 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad fu
 		key := keyPrefix + tag
 		fv := v.Field(i)
 		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
-			applyEnv(fv, env, getenv, bad, key+".")
+			applyEnv(fv, env, getenv, bad, set, key+".")
 			continue
 		}
 		raw := getenv(env)
 		if raw == "" {
 			continue
 		}
+		set[key] = env
 		if err := setScalar(fv, raw); err != nil {
 			bad(env, key, err)
 		}
@@ -460,51 +469,32 @@ func setInts(fv reflect.Value, raw string) error {
 // readSecretFiles fills each empty secret field (api_token) from the file
 // its sibling names (api_token_file, or FIXPROOF_JIRA_API_TOKEN_FILE),
 // so secrets can come from mounted files instead of the environment.
-func readSecretFiles(v reflect.Value, keyPrefix string) error {
-	var errs []error
+func readSecretFiles(v reflect.Value, p *problems, keyPrefix string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f, fv := t.Field(i), v.Field(i)
 		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
 		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
-			if err := readSecretFiles(fv, keyPrefix+tag+"."); err != nil {
-				errs = append(errs, err)
-			}
+			readSecretFiles(fv, p, keyPrefix+tag+".")
 			continue
 		}
 		if f.Tag.Get("secret") != "true" || fv.String() != "" {
 			continue
 		}
-		for j := 0; j < t.NumField(); j++ {
-			if strings.Split(t.Field(j).Tag.Get("yaml"), ",")[0] != tag+"_file" {
-				continue
-			}
-			path := v.Field(j).String()
-			if path == "" {
-				break
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s%s_file: %w", keyPrefix, tag, err))
-				break
-			}
-			fv.SetString(strings.TrimSpace(string(b)))
+		j, ok := fieldIndex(t, tag+"_file")
+		if !ok || v.Field(j).String() == "" {
+			continue
 		}
+		b, err := os.ReadFile(v.Field(j).String())
+		if err != nil {
+			p.add(keyPrefix+tag+"_file", "%v", err)
+			continue
+		}
+		fv.SetString(strings.TrimSpace(string(b)))
 	}
-	return errors.Join(errs...)
 }
 
 var projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,9}$`)
-
-// problems collects what validate finds, each naming the file and the key.
-type problems struct {
-	file string
-	errs []error
-}
-
-func (p *problems) add(key, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("%s: %s: "+format, append([]any{p.file, key}, args...)...))
-}
 
 // baseURL checks a base URL setting with the rule of the client that uses
 // it. The bot's defaults are in Default, so an empty setting is one the
@@ -522,9 +512,9 @@ func (p *problems) baseURL(key string, rule baseurl.Rule, raw string) {
 	}
 }
 
-// validate checks the configuration; every error names file and key.
-func (c *Config) validate(file string) []error {
-	p := &problems{file: file}
+// validate checks the configuration; every problem names where the
+// setting comes from and its key.
+func (c *Config) validate(p *problems) {
 	c.validateServer(p)
 	c.Jira.validate(p)
 	c.Sentry.validate(p)
@@ -535,7 +525,6 @@ func (c *Config) validate(file string) []error {
 	validateSilences(p, c.Silences)
 	c.Scrub.validate(p)
 	c.Templates.validate(p)
-	return p.errs
 }
 
 // validateServer checks the settings of the bot itself.
@@ -575,7 +564,10 @@ func (j *Jira) validate(p *problems) {
 	case jira.CredentialsNone:
 		p.add("jira.api_token", "no Jira credentials: set jira.email + jira.api_token (Cloud) or jira.pat (Data Center)")
 	}
-	if !projectKey.MatchString(j.Project) {
+	switch {
+	case j.Project == "":
+		p.add("jira.project", "required: the key of the project issues go to, e.g. OPS")
+	case !projectKey.MatchString(j.Project):
 		p.add("jira.project", "%q is not a Jira project key like OPS", j.Project)
 	}
 	if j.IssueType == "" {

@@ -94,22 +94,23 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		env        []string
 		want       []string
 	}{
-		{"unknown key", minimal + "jira_url: x\n", nil, []string{"field jira_url not found"}},
-		{"no base url", strings.Replace(minimal, "  base_url: https://acme.atlassian.net\n", "", 1), nil, []string{"jira.base_url: required"}},
-		{"bad project", strings.Replace(minimal, "project: OPS", "project: ops-team", 1), nil, []string{"jira.project: \"ops-team\""}},
-		{"bad store", minimal + "store: mysql://x\n", nil, []string{"store: \"mysql://x\""}},
-		{"bad duration", minimal + "update_every: soon\n", nil, []string{"soon"}},
-		{"no alert source", strings.Replace(minimal, "  client_secret: s3cret\n", "", 1), nil, []string{"no alert source is configured"}},
-		{"thresholds must increase", minimal + "escalation: {thresholds: [100, 10]}\n", nil, []string{"escalation.thresholds[1]: 10"}},
-		{"silence without matchers", minimal + "silences: [{until: 2030-01-01T00:00:00Z}]\n", nil, []string{"silences[0].matchers: required"}},
-		{"bad scrub pattern", minimal + "scrub: {extra: ['(']}\n", nil, []string{"scrub.extra[0]"}},
-		{"bad route source", minimal + "routes: [{match: {source: prometheus}}]\n", nil, []string{"routes[0].match.source: \"prometheus\": use sentry, alertmanager or guance"}},
+		{"unknown key", minimal + "jira_url: x\n", nil, []string{"fixproof.yml:10: jira_url: unknown key; the keys of the top level are listen, store,"}},
+		{"no base url", strings.Replace(minimal, "  base_url: https://acme.atlassian.net\n", "", 1), nil, []string{"fixproof.yml:2: jira.base_url: required"}},
+		{"bad project", strings.Replace(minimal, "project: OPS", "project: ops-team", 1), nil, []string{"fixproof.yml:6: jira.project: \"ops-team\""}},
+		{"bad store", minimal + "store: mysql://x\n", nil, []string{"fixproof.yml:10: store: \"mysql://x\""}},
+		{"bad duration", minimal + "update_every: soon\n", nil, []string{"fixproof.yml:10: update_every: \"soon\" is not a duration like 90s, 1h or 7d"}},
+		{"no alert source", strings.Replace(minimal, "  client_secret: s3cret\n", "", 1), nil, []string{"fixproof.yml:7: sentry.client_secret: no alert source is configured"}},
+		{"thresholds must increase", minimal + "escalation: {thresholds: [100, 10]}\n", nil, []string{"fixproof.yml:10: escalation.thresholds[1]: 10"}},
+		{"silence without matchers", minimal + "silences: [{until: 2030-01-01T00:00:00Z}]\n", nil, []string{"fixproof.yml:10: silences[0].matchers: required"}},
+		{"bad scrub pattern", minimal + "scrub: {extra: ['(']}\n", nil, []string{"fixproof.yml:10: scrub.extra[0]"}},
+		{"bad route source", minimal + "routes: [{match: {source: prometheus}}]\n", nil, []string{"fixproof.yml:10: routes[0].match.source: \"prometheus\": use sentry, alertmanager or guance"}},
 		{"bad env value", minimal, []string{"FIXPROOF_WORKERS", "many"}, []string{"FIXPROOF_WORKERS: workers: \"many\""}},
-		{"bad verify_from", minimal + "dashboard: {verify_from: release}\n", nil, []string{"dashboard.verify_from: \"release\": use auto, deploy or merge"}},
-		{"bad rate_basis", minimal + "dashboard: {rate_basis: users}\n", nil, []string{"dashboard.rate_basis: \"users\""}},
-		{"sessions in half-hour windows", minimal + "dashboard: {rate_basis: sessions, verify_window: 30m}\n", nil, []string{"dashboard.rate_basis: sessions needs a verify_window"}},
-		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fail_rate_ratio must be above max_rate_ratio"}},
-		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"jira.api_token_file"}},
+		{"bad value from the env", minimal, []string{"FIXPROOF_WORKERS", "0"}, []string{"FIXPROOF_WORKERS: workers: 0: between 1 and 256"}},
+		{"bad verify_from", minimal + "dashboard: {verify_from: release}\n", nil, []string{"fixproof.yml:10: dashboard.verify_from: \"release\": use auto, deploy or merge"}},
+		{"bad rate_basis", minimal + "dashboard: {rate_basis: users}\n", nil, []string{"fixproof.yml:10: dashboard.rate_basis: \"users\""}},
+		{"sessions in half-hour windows", minimal + "dashboard: {rate_basis: sessions, verify_window: 30m}\n", nil, []string{"fixproof.yml:10: dashboard.rate_basis: sessions needs a verify_window"}},
+		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fixproof.yml:10: dashboard: ", "fail_rate_ratio must be above max_rate_ratio"}},
+		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"fixproof.yml:5: jira.api_token_file: open /nonexistent/tok"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,18 +198,18 @@ func TestClientSettingsAreCheckedWithTheClientsRules(t *testing.T) {
 	for _, tt := range []struct {
 		name, yaml, want string
 	}{
-		{"jira not a URL", strings.Replace(minimal, "https://acme.atlassian.net", "acme.atlassian.net", 1), `fixproof.yml: jira.base_url: "acme.atlassian.net" is not an http(s) URL`},
-		{"jira API root", strings.Replace(minimal, "https://acme.atlassian.net", "https://acme.atlassian.net/rest/api/2", 1), `fixproof.yml: jira.base_url: base URL "https://acme.atlassian.net/rest/api/2": give the site (without /rest/api)`},
-		{"jira with a password", strings.Replace(minimal, "https://acme.atlassian.net", "https://bot:s3cret-pw@acme.atlassian.net", 1), "fixproof.yml: jira.base_url: base URL must not carry credentials"},
-		{"both kinds of credentials", strings.Replace(minimal, "  api_token: tok\n", "  api_token: tok\n  pat: p\n", 1), "fixproof.yml: jira.pat: set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both"},
-		{"token without email", strings.Replace(minimal, "  email: bot@acme.io\n", "", 1), "fixproof.yml: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
-		{"email without token", strings.Replace(minimal, "  api_token: tok\n", "", 1), "fixproof.yml: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
-		{"no credentials", strings.Replace(strings.Replace(minimal, "  api_token: tok\n", "", 1), "  email: bot@acme.io\n", "", 1), "fixproof.yml: jira.api_token: no Jira credentials"},
-		{"sentry emptied", minimal + "  base_url: ''\n", `fixproof.yml: sentry.base_url: "" is not an http(s) URL`},
-		{"sentry API root", minimal + "  base_url: https://sentry.example.com/api/0/\n", `fixproof.yml: sentry.base_url: base URL "https://sentry.example.com/api/0/": give the site (without /api/0)`},
-		{"sentry org", strings.Replace(minimal, "org: acme", "org: Acme", 1), `fixproof.yml: sentry.org: "Acme" is not a Sentry organization slug`},
-		{"guance API root", guanceOn + "  base_url: https://openapi.guance.com/api/v1\n", `fixproof.yml: guance.base_url: base URL "https://openapi.guance.com/api/v1": give the endpoint (without /api/v1)`},
-		{"guance not a URL", guanceOn + "  base_url: openapi.guance.com\n", `fixproof.yml: guance.base_url: "openapi.guance.com" is not an http(s) URL`},
+		{"jira not a URL", strings.Replace(minimal, "https://acme.atlassian.net", "acme.atlassian.net", 1), `fixproof.yml:3: jira.base_url: "acme.atlassian.net" is not an http(s) URL`},
+		{"jira API root", strings.Replace(minimal, "https://acme.atlassian.net", "https://acme.atlassian.net/rest/api/2", 1), `fixproof.yml:3: jira.base_url: base URL "https://acme.atlassian.net/rest/api/2": give the site (without /rest/api)`},
+		{"jira with a password", strings.Replace(minimal, "https://acme.atlassian.net", "https://bot:s3cret-pw@acme.atlassian.net", 1), "fixproof.yml:3: jira.base_url: base URL must not carry credentials"},
+		{"both kinds of credentials", strings.Replace(minimal, "  api_token: tok\n", "  api_token: tok\n  pat: p\n", 1), "fixproof.yml:6: jira.pat: set either jira.email + jira.api_token (Cloud) or jira.pat (Data Center), not both"},
+		{"token without email", strings.Replace(minimal, "  email: bot@acme.io\n", "", 1), "fixproof.yml:4: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
+		{"email without token", strings.Replace(minimal, "  api_token: tok\n", "", 1), "fixproof.yml:2: jira.api_token: Jira Cloud needs both jira.email and jira.api_token"},
+		{"no credentials", strings.Replace(strings.Replace(minimal, "  api_token: tok\n", "", 1), "  email: bot@acme.io\n", "", 1), "fixproof.yml:2: jira.api_token: no Jira credentials"},
+		{"sentry emptied", minimal + "  base_url: ''\n", `fixproof.yml:10: sentry.base_url: "" is not an http(s) URL`},
+		{"sentry API root", minimal + "  base_url: https://sentry.example.com/api/0/\n", `fixproof.yml:10: sentry.base_url: base URL "https://sentry.example.com/api/0/": give the site (without /api/0)`},
+		{"sentry org", strings.Replace(minimal, "org: acme", "org: Acme", 1), `fixproof.yml:8: sentry.org: "Acme" is not a Sentry organization slug`},
+		{"guance API root", guanceOn + "  base_url: https://openapi.guance.com/api/v1\n", `fixproof.yml:13: guance.base_url: base URL "https://openapi.guance.com/api/v1": give the endpoint (without /api/v1)`},
+		{"guance not a URL", guanceOn + "  base_url: openapi.guance.com\n", `fixproof.yml:13: guance.base_url: "openapi.guance.com" is not an http(s) URL`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(write(t, tt.yaml), env())

@@ -102,13 +102,13 @@ func TestRequestHeaders(t *testing.T) {
 }
 
 func TestChannels(t *testing.T) {
-	e := setup(t, guancesim.Options{})
+	e := setup(t, guancesim.Options{Workspace: "wksp_acme"})
 	ops := e.s.AddChannel("ops")
 	chs, err := e.c.Channels(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Channel{{e.s.DefaultChannel(), guancesim.DefaultChannelName}, {ops, "ops"}}
+	want := []Channel{{e.s.DefaultChannel(), guancesim.DefaultChannelName, "wksp_acme"}, {ops, "ops", "wksp_acme"}}
 	if fmt.Sprint(chs) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", chs, want)
 	}

@@ -21,13 +21,17 @@ import (
 // Channel is a Guance channel (频道), the unit the issue list is asked by.
 type Channel struct {
 	UUID, Name string
+	// Workspace is the channel's workspaceUUID: the workspace the API
+	// key belongs to.
+	Workspace string
 }
 
 // apiChannel is what the client reads of a channel of the quick list
 // (channel/quick-list@0be651a1.md).
 type apiChannel struct {
-	UUID string `json:"uuid"`
-	Name string `json:"name"`
+	UUID      string `json:"uuid"`
+	Name      string `json:"name"`
+	Workspace string `json:"workspaceUUID"`
 }
 
 // Channels lists the workspace's channels: GET /api/v1/channel/quick_list.

@@ -3,8 +3,9 @@
 // count its error events per time window (in an environment, or several
 // issues at once), count a project's sessions and transactions, find the
 // first deploy of a commit from Sentry's releases, read, add, edit and
-// delete an issue's notes (comments), and list and create the external
-// issues linked to it.
+// delete an issue's notes (comments), list and create the external
+// issues linked to it, and read the organization and its integration
+// platform installations (to check a configuration).
 //
 // It works with sentry.io and with self-hosted Sentry alike, authenticates
 // with a bearer auth token, and never retries on its own: pass an

@@ -446,14 +446,31 @@ func (s *Server) readNewIssue(c *call, req createRequest) (newIssue, map[string]
 		}
 		n.priority = name
 	}
+	checkScreen(n.proj, set, errs)
+	return n, errs
+}
+
+// systemCreateFields are the system fields a create request may set.
+var systemCreateFields = []string{"project", "issuetype", "summary", "description", "labels", "components", "priority"}
+
+// checkScreen refuses what a create request sets that is not on the
+// project's create screen (nil: a project that does not exist, whose
+// screen has the system fields), and wants every required custom field.
+func checkScreen(p *project, set map[string]json.RawMessage, errs map[string]string) {
+	if p == nil {
+		p = &project{}
+	}
 	for name := range set {
-		switch name {
-		case "project", "issuetype", "summary", "description", "labels", "components", "priority":
-		default:
+		_, custom := p.requiredField(name)
+		if !custom && (!slices.Contains(systemCreateFields, name) || !p.onScreen(name)) {
 			errs[name] = fmt.Sprintf(notOnScreen, name)
 		}
 	}
-	return n, errs
+	for _, f := range p.required {
+		if raw, ok := set[f.id]; !ok || string(raw) == "null" || string(raw) == `""` {
+			errs[f.id] = f.name + " is required."
+		}
+	}
 }
 
 // checkSummary applies Jira's summary rules.

@@ -23,8 +23,15 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // where v is 3 (Cloud only) or 2.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// The create metadata has its own router: its paths would be
+	// ambiguous with /issue/{key}/comment/{id} and the like in one.
+	meta := http.NewServeMux()
 	h := func(pattern string, fn func(*call)) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		on := mux
+		if strings.Contains(pattern, "/issue/createmeta/") {
+			on = meta
+		}
+		on.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			c := s.newCall(w, r)
 			if !s.authorized(r) {
 				c.unauthorized()
@@ -71,6 +78,9 @@ func (s *Server) routes() http.Handler {
 	h("PUT /rest/api/{v}/issue/{key}/remotelink/{id}", s.updateLink)
 	h("DELETE /rest/api/{v}/issue/{key}/remotelink/{id}", s.deleteLink)
 
+	h("GET /rest/api/{v}/issue/createmeta/{project}/issuetypes", s.createMetaTypes)
+	h("GET /rest/api/{v}/issue/createmeta/{project}/issuetypes/{type}", s.createMetaFields)
+
 	h("GET /rest/api/{v}/issue/{key}/properties", s.listProperties)
 	h("GET /rest/api/{v}/issue/{key}/properties/{prop}", s.getProperty)
 	h("PUT /rest/api/{v}/issue/{key}/properties/{prop}", s.putProperty)
@@ -84,7 +94,14 @@ func (s *Server) routes() http.Handler {
 		}
 		c.notFound()
 	})
-	return mux
+	meta.Handle("/", mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/issue/createmeta/") {
+			meta.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // authorized checks the flavor's only accepted credentials.

@@ -229,6 +229,10 @@ type project struct {
 	transitions   []Transition
 	issueTypes    []string // nil: DefaultIssueTypes
 	components    []string
+	// The create screen (createmeta.go): system fields taken off it, and
+	// required custom fields.
+	hidden   map[string]bool
+	required []customField
 }
 
 // status finds a status by name, ignoring case as Jira does.

@@ -38,6 +38,10 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	const org = "/api/0/organizations/{org}/"
+	h("GET "+org+"{$}", s.getOrganization)
+	h(org+"{$}", methodNotAllowed)
+	h("GET "+org+"sentry-app-installations/{$}", s.listInstallations)
+	h(org+"sentry-app-installations/{$}", methodNotAllowed)
 	h("GET "+org+"issues/{$}", s.listIssues)
 	h(org+"issues/{$}", methodNotAllowed)
 	h("GET "+org+"issues/{id}/{$}", s.getIssue)
