@@ -37,7 +37,10 @@ func TestBotHelpsSayUsageWhatFlagsAndExamples(t *testing.T) {
 				t.Errorf("%s -h: flag %s is not explained:\n%s", name, f, flags)
 			}
 		}
-		_, examples, _ := strings.Cut(help, "\nExample:\n")
+		_, examples, found := strings.Cut(help, "\nExamples:\n")
+		if !found {
+			_, examples, _ = strings.Cut(help, "\nExample:\n")
+		}
 		n := 0
 		for _, line := range strings.Split(examples, "\n") {
 			if strings.HasPrefix(line, "  ") && strings.Contains(line, "fixproof "+name) {

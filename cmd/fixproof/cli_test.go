@@ -35,11 +35,11 @@ func TestEveryHelpPrintsUsageOnStdoutAndExitsZero(t *testing.T) {
 		{[]string{"--help"}, []string{"Usage:\n  fixproof COMMAND [flags]", "action ", "bot ", "keys ", "demo ", "fixproof help COMMAND"}},
 		{[]string{"-h"}, []string{"Commands:"}},
 		{[]string{"help"}, []string{"Commands:"}},
-		{[]string{"bot", "--help"}, []string{"Usage:\n  fixproof bot [--config FILE]", "companion bot", "Flags:\n  -config FILE", "FIXPROOF_LOG_LEVEL", "Example:\n  fixproof bot --config"}},
+		{[]string{"bot", "--help"}, []string{"Usage:\n  fixproof bot [--config FILE]", "companion bot", "Flags:\n  -config FILE", "FIXPROOF_LOG_LEVEL", "Examples:\n  fixproof bot --config"}},
 		{[]string{"bot", "-h"}, []string{"Usage:\n  fixproof bot"}},
 		{[]string{"bot", "-help"}, []string{"Usage:\n  fixproof bot"}},
 		{[]string{"bot", "--config", "fixproof.yml", "--help"}, []string{"Usage:\n  fixproof bot"}},
-		{[]string{"help", "bot"}, []string{"Usage:\n  fixproof bot", "Example:"}},
+		{[]string{"help", "bot"}, []string{"Usage:\n  fixproof bot", "Examples:"}},
 		{[]string{"action", "--help"}, []string{"Usage:\n  fixproof action", "GitHub Action", "INPUT_<NAME>", "fail_on_error = true", "Exit status:", "Examples:"}},
 		{[]string{"action", "-h"}, []string{"Usage:\n  fixproof action"}},
 		{[]string{"help", "action"}, []string{"Usage:\n  fixproof action"}},
@@ -84,6 +84,7 @@ func TestEveryCommandExplainsItselfWithFlagsAndTwoExamples(t *testing.T) {
 		"action": nil, "version": nil, "help": nil,
 		"demo": {"-serve", "-storm N"},
 		"keys": {"-body FILE", "-branch NAME", "-event FILE", "-projects PROJECTS"},
+		"bot":  {"-config FILE"},
 	}
 	for name, want := range flags {
 		t.Run(name, func(t *testing.T) {
