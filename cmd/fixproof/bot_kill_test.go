@@ -28,15 +28,8 @@ import (
 // checks that every delivery it had accepted (answered 202) was counted
 // exactly once and that each problem has exactly one Jira issue.
 func TestKillNineLosesNothingAndDuplicatesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	bin := testBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "fixproof")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 
 	js := jirasim.New(jirasim.Options{Email: "bot@acme.io", APIToken: "tok"})
 	js.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())

@@ -331,13 +331,7 @@ func TestActionHelpExampleRuns(t *testing.T) {
 // The built binary: what the runner and a shell see is the process's exit
 // status, so main's mapping is checked on the real process.
 func TestTheBinaryExitsWithTheDocumentedStatus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "fixproof")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testBinary(t)
 	_, url := jiraWithOPS1(t)
 	status := func(env map[string]string, args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,13 +25,7 @@ const stopBound = 30 * time.Second
 // storm, and the death of the process that started it, as when `go run`
 // gets SIGTERM and leaves its child behind.
 func TestTheDemoStops(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "fixproof")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testBinary(t)
 	for _, tt := range []struct {
 		name string
 		sig  syscall.Signal
