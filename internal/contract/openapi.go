@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -130,6 +131,9 @@ type specConfig struct {
 	// prepare, when set, may adjust the loaded document before use (see
 	// SentrySpec); it runs before the servers are replaced.
 	prepare func(doc *openapi3.T) error
+	// keep, when set, are the only paths loaded (see prune): for a large
+	// document of which fixproof uses a few operations.
+	keep []string
 }
 
 // loadSpec loads an OpenAPI document.
@@ -137,7 +141,7 @@ func loadSpec(cfg specConfig) (*Spec, error) {
 	name := cfg.name
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
-	doc, err := loader.LoadFromFile(cfg.path)
+	doc, err := loadDoc(loader, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("contract: loading %s OpenAPI document: %w", name, err)
 	}
@@ -182,6 +186,22 @@ func loadSpec(cfg specConfig) (*Spec, error) {
 		return s.routes[i].path < s.routes[j].path
 	})
 	return s, nil
+}
+
+// loadDoc reads the document at cfg.path, pruned to cfg.keep when set.
+func loadDoc(loader *openapi3.Loader, cfg specConfig) (*openapi3.T, error) {
+	if len(cfg.keep) == 0 {
+		return loader.LoadFromFile(cfg.path)
+	}
+	raw, err := os.ReadFile(cfg.path)
+	if err != nil {
+		return nil, err
+	}
+	pruned, err := prune(raw, cfg.keep)
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFromData(pruned)
 }
 
 func isParam(seg string) bool {
