@@ -48,6 +48,11 @@ func prune(raw []byte, keep []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Security schemes are named by operations' security lists, not
+	// reached through $ref: keep them all.
+	if schemes, ok := components["securitySchemes"]; ok {
+		reached["securitySchemes"] = schemes
+	}
 	if doc["paths"], err = json.Marshal(kept); err != nil {
 		return nil, err
 	}
