@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -602,5 +604,43 @@ func TestWebhooksCausedByTheBotItselfAreIgnored(t *testing.T) {
 	other := w.sentry.IssueWebhook("created", "101", sentrysim.Actor{Type: "user", ID: "7", Name: "Jane"})
 	if code, _ := w.hooks.Send(context.Background(), "issue", other); code != http.StatusAccepted {
 		t.Errorf("a person's change: %d", code)
+	}
+}
+
+// A browser that asks for a page the bot does not have gets the
+// dashboard's HTML 404, with its way back; webhook senders and API
+// clients get the JSON one.
+func TestUnknownPagesAreTheDashboardsForABrowserAndJSONOtherwise(t *testing.T) {
+	dash := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `<p>There is no page `+html.EscapeString(r.URL.Path)+`.</p><a href="/">Back to every loop</a>`)
+	})
+	w := newWorld(t, withDashboard(dash))
+	for _, tt := range []struct {
+		method, accept, wantType string
+	}{
+		{"GET", "text/html,application/xhtml+xml,*/*;q=0.8", "text/html"},
+		{"HEAD", "text/html", "text/html"},
+		{"GET", "application/json", "application/json"},
+		{"GET", "", "application/json"},
+		{"POST", "text/html", "application/json"},
+	} {
+		req, _ := http.NewRequest(tt.method, w.urls[0]+"/nope", nil)
+		if tt.accept != "" {
+			req.Header.Set("Accept", tt.accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), tt.wantType) {
+			t.Errorf("%s /nope, Accept %q: %d %s, want 404 %s", tt.method, tt.accept, res.StatusCode, res.Header.Get("Content-Type"), tt.wantType)
+		}
+		if tt.method == "GET" && tt.wantType == "text/html" && !strings.Contains(string(body), `href="/"`) {
+			t.Errorf("the browser's 404 has no way back: %s", body)
+		}
 	}
 }

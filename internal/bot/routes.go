@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,9 +38,30 @@ func (b *Bot) routes() http.Handler {
 		mux.Handle("GET /dead-letters", b.Dashboard)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b.Dashboard != nil && wantsPage(r) {
+			// A person's browser: the dashboard's own 404 page, with a way
+			// back to the list.
+			b.Dashboard.ServeHTTP(w, r)
+			return
+		}
 		encode(w, http.StatusNotFound, map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
 	}))
 	return mux
+}
+
+// wantsPage reports whether a request is a browser's asking for a page: a
+// GET or HEAD that accepts HTML. Senders of webhooks and API clients get
+// JSON.
+func wantsPage(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, v := range r.Header.Values("Accept") {
+		if strings.Contains(strings.ToLower(v), "text/html") {
+			return true
+		}
+	}
+	return false
 }
 
 // answerWithin is how long a webhook may wait for the store: Sentry gives

@@ -64,6 +64,7 @@ type world struct {
 	noHooks     bool
 	before      func(*world)
 	checks      func(ctx context.Context) []preflight.Result
+	dashboard   http.Handler
 }
 
 type lockedBuffer struct {
@@ -90,6 +91,9 @@ func withConfig(f func(*botconfig.Config)) worldOption { return func(w *world) {
 
 // jiraTimeout sets the bot's HTTP timeout (10 s otherwise).
 func jiraTimeout(d time.Duration) worldOption { return func(w *world) { w.timeout = d } }
+
+// withDashboard serves h as the bot's dashboard.
+func withDashboard(h http.Handler) worldOption { return func(w *world) { w.dashboard = h } }
 
 // withoutJiraWebhooks leaves Jira's webhooks unregistered.
 func withoutJiraWebhooks() worldOption { return func(w *world) { w.noHooks = true } }
@@ -233,7 +237,7 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	}
 	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner),
-		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks})
+		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks, Dashboard: w.dashboard})
 	if err != nil {
 		w.t.Fatal(err)
 	}
