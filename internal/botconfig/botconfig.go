@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -146,7 +147,20 @@ type Dashboard struct {
 	Confidence  float64  `yaml:"verify_confidence"`
 	MaxRatio    float64  `yaml:"max_rate_ratio"`
 	FailRatio   float64  `yaml:"fail_rate_ratio"`
+	// RefreshEvery is how old the list's data may grow before a request
+	// refreshes it from Jira in the background, PageRefresh how often the
+	// list reloads itself in the browser; 0 means 15s and 30s.
+	RefreshEvery Duration `yaml:"refresh_every"`
+	PageRefresh  Duration `yaml:"page_refresh"`
+	// MaxLoops bounds the list (500 when 0): one Jira search per 100.
+	MaxLoops int `yaml:"max_loops"`
+	// GitHubURL is the site pull requests are linked on: https://github.com
+	// when empty, a GitHub Enterprise Server's otherwise.
+	GitHubURL string `yaml:"github_url"`
 }
+
+// maxDashboardLoops is the most loops the list may hold: 100 searches.
+const maxDashboardLoops = 10000
 
 // Params are the verification settings the dashboard charts with.
 func (d Dashboard) Params() verify.Params {
@@ -169,6 +183,26 @@ func (d Dashboard) validate(p *problems) {
 	}
 	if d.Environment == "" {
 		p.add("dashboard.deploy_environment", "required, e.g. production")
+	}
+	d.validateList(p)
+}
+
+// validateList checks how the list is read and linked.
+func (d Dashboard) validateList(p *problems) {
+	if d.RefreshEvery < 0 {
+		p.add("dashboard.refresh_every", "%s is negative: use a duration like 15s, or 0 for the default", d.RefreshEvery.D())
+	}
+	if pr := d.PageRefresh.D(); pr < 0 || (pr > 0 && pr < 5*time.Second) {
+		p.add("dashboard.page_refresh", "%s: use 5s or more (a browser reloading faster only loads Jira), or 0 for the default 30s", pr)
+	}
+	if d.MaxLoops < 0 || d.MaxLoops > maxDashboardLoops {
+		p.add("dashboard.max_loops", "%d: use 1 to %d, or 0 for the default 500", d.MaxLoops, maxDashboardLoops)
+	}
+	if d.GitHubURL != "" {
+		u, err := url.Parse(d.GitHubURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+			p.add("dashboard.github_url", "%q: the GitHub site pull requests are on, e.g. https://github.example.com (no path)", d.GitHubURL)
+		}
 	}
 }
 

@@ -110,6 +110,10 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"bad rate_basis", minimal + "dashboard: {rate_basis: users}\n", nil, []string{"fixproof.yml:10: dashboard.rate_basis: \"users\""}},
 		{"sessions in half-hour windows", minimal + "dashboard: {rate_basis: sessions, verify_window: 30m}\n", nil, []string{"fixproof.yml:10: dashboard.rate_basis: sessions needs a verify_window"}},
 		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fixproof.yml:10: dashboard: ", "fail_rate_ratio must be above max_rate_ratio"}},
+		{"page reloading too fast", minimal + "dashboard: {page_refresh: 1s}\n", nil, []string{"fixproof.yml:10: dashboard.page_refresh: 1s: use 5s or more"}},
+		{"too many loops", minimal + "dashboard: {max_loops: 20000}\n", nil, []string{"fixproof.yml:10: dashboard.max_loops: 20000: use 1 to 10000"}},
+		{"GitHub site with a path", minimal + "dashboard: {github_url: https://github.example.com/api/v3}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"https://github.example.com/api/v3\": the GitHub site"}},
+		{"GitHub site without a scheme", minimal + "dashboard: {github_url: github.example.com}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"github.example.com\""}},
 		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"fixproof.yml:5: jira.api_token_file: open /nonexistent/tok"}},
 	}
 	for _, tt := range tests {
@@ -254,5 +258,25 @@ func TestClientsCarriesEachServicesSettings(t *testing.T) {
 	}
 	if got := c.Clients("fixproof-bot/1.2.3"); got != want {
 		t.Errorf("Clients =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// The dashboard's list settings are read as written; left out, they are
+// zero, which the dashboard takes as its defaults.
+func TestDashboardListSettingsAreRead(t *testing.T) {
+	cfg, err := Load(write(t, minimal+"dashboard: {refresh_every: 1m, page_refresh: 10s, max_loops: 2000, github_url: https://github.example.com}\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Dashboard
+	if d.RefreshEvery.D() != time.Minute || d.PageRefresh.D() != 10*time.Second || d.MaxLoops != 2000 || d.GitHubURL != "https://github.example.com" {
+		t.Errorf("dashboard %+v", d)
+	}
+	cfg, err = Load(write(t, minimal), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cfg.Dashboard; d.RefreshEvery != 0 || d.PageRefresh != 0 || d.MaxLoops != 0 || d.GitHubURL != "" {
+		t.Errorf("defaults: %+v", d)
 	}
 }
