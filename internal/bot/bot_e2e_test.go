@@ -567,7 +567,7 @@ func TestPermanentFailuresGoToTheDeadLettersAndTheLog(t *testing.T) {
 func TestJiraTimeoutsAreRetriedUntilItAnswers(t *testing.T) {
 	w := newWorld(t, jiraTimeout(200*time.Millisecond))
 	w.sentryIssue("101", "boom")
-	w.jira.Control.SetLatency(time.Second) // every request times out
+	w.jira.Control.SetLatency(400 * time.Millisecond) // every request times out (twice the client's 200 ms)
 	if code := w.eventAlert("101"); code != http.StatusAccepted {
 		t.Fatal(code)
 	}
