@@ -8,22 +8,32 @@ import (
 	"testing"
 )
 
-// built is the fixproof binary the tests that run the real process share:
-// built once per test run, not once per test (each build links the whole
-// program, seconds of CPU on a busy machine).
-var built struct {
+// A sharedBuild is a fixproof binary the tests that run or inspect the
+// real program share: built once per test run, not once per test (each
+// build links the whole program, seconds of CPU on a busy machine).
+type sharedBuild struct {
 	once sync.Once
-	dir  string
 	path string
 	out  []byte
 	err  error
 }
 
-// TestMain removes the shared binary when the tests are done.
+var (
+	// built is the binary as `go build` makes it.
+	built sharedBuild
+	// builtAsImage is the binary as the Dockerfile builds it (see
+	// buildAsTheImage), unstripped so that go tool nm can read it.
+	builtAsImage sharedBuild
+	// buildDirs are removed when the tests end.
+	buildDirs   []string
+	buildDirsMu sync.Mutex
+)
+
+// TestMain removes the shared binaries when the tests are done.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		_ = os.RemoveAll(built.dir)
+	for _, d := range buildDirs {
+		_ = os.RemoveAll(d)
 	}
 	os.Exit(code)
 }
@@ -31,20 +41,38 @@ func TestMain(m *testing.M) {
 // testBinary returns the path of the built binary, building it on first
 // use; with -short it skips the test, which needs the real process.
 func testBinary(t *testing.T) string {
+	return built.get(t, func(path string) ([]byte, error) {
+		return exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	})
+}
+
+// imageBinary returns the binary built as the image is, with version
+// v1.4.0, building it on first use; with -short it skips the test.
+func imageBinary(t *testing.T) string {
+	return builtAsImage.get(t, func(path string) ([]byte, error) {
+		return imageBuild(imageTags, "v1.4.0", false, path).CombinedOutput()
+	})
+}
+
+func (b *sharedBuild) get(t *testing.T, build func(path string) ([]byte, error)) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "fixproof-test-bin-")
-		if built.err != nil {
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "fixproof-test-bin-")
+		if err != nil {
+			b.err = err
 			return
 		}
-		built.path = filepath.Join(built.dir, "fixproof")
-		built.out, built.err = exec.Command("go", "build", "-o", built.path, ".").CombinedOutput()
+		buildDirsMu.Lock()
+		buildDirs = append(buildDirs, dir)
+		buildDirsMu.Unlock()
+		b.path = filepath.Join(dir, "fixproof")
+		b.out, b.err = build(b.path)
 	})
-	if built.err != nil {
-		t.Fatalf("build: %v\n%s", built.err, built.out)
+	if b.err != nil {
+		t.Fatalf("build: %v\n%s", b.err, b.out)
 	}
-	return built.path
+	return b.path
 }

@@ -21,16 +21,21 @@ const imageTags = "nodemo"
 func buildAsTheImage(tb testing.TB, tags, version string, strip bool) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "fixproof")
+	if out, err := imageBuild(tags, version, strip, bin).CombinedOutput(); err != nil {
+		tb.Fatalf("go build -tags %q: %v\n%s", tags, err, out)
+	}
+	return bin
+}
+
+// imageBuild is the go build command of buildAsTheImage, writing bin.
+func imageBuild(tags, version string, strip bool, bin string) *exec.Cmd {
 	ldflags := "-X main.version=" + version
 	if strip {
 		ldflags = "-s -w " + ldflags
 	}
 	build := exec.Command("go", "build", "-race=false", "-trimpath", "-tags", tags, "-ldflags", ldflags, "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("go build -tags %q: %v\n%s", tags, err, out)
-	}
-	return bin
+	return build
 }
 
 // symbolsOf lists the binary's symbols whose names contain any of the
@@ -58,24 +63,18 @@ func symbolsOf(t *testing.T, bin string, pkgs ...string) []string {
 var demoPackages = []string{"github.com/fixproof/fixproof/internal/sim", "github.com/fixproof/fixproof/internal/demo."}
 
 func TestTheImageBuildCarriesNoSimulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary twice")
-	}
-	if syms := symbolsOf(t, buildAsTheImage(t, imageTags, "dev", false), demoPackages...); len(syms) > 0 {
+	if syms := symbolsOf(t, imageBinary(t), demoPackages...); len(syms) > 0 {
 		t.Errorf("built with -tags %s, the binary has %d symbols of the simulators or the demo, want none; the first: %s",
 			imageTags, len(syms), strings.Join(syms[:min(5, len(syms))], "; "))
 	}
 	// Without the tag they are there: the check above can see them.
-	if syms := symbolsOf(t, buildAsTheImage(t, "", "dev", false), demoPackages...); len(syms) == 0 {
+	if syms := symbolsOf(t, testBinary(t), demoPackages...); len(syms) == 0 {
 		t.Errorf("built without tags, the binary has no symbol of %v: go run ./cmd/fixproof demo needs them, and the check above would pass on anything", demoPackages)
 	}
 }
 
 func TestTheImageBuildSaysItHasNoDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := buildAsTheImage(t, imageTags, "v1.4.0", true)
+	bin := imageBinary(t)
 	run := func(args ...string) (int, string, string) {
 		var stdout, stderr strings.Builder
 		cmd := exec.Command(bin, args...)
