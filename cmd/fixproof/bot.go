@@ -334,9 +334,9 @@ func logLevel(s string) (slog.Level, error) {
 
 // newDashboard is the page at /, reading Jira (its snapshot kept in the
 // store), with a token Sentry, and the store's dead letters.
-func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, st store.Store, log *slog.Logger) http.Handler {
+func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, st store.Store, log *slog.Logger) *dashboard.Dashboard {
 	d := cfg.Dashboard
 	return dashboard.New(dashboard.Config{Token: d.Token, Org: cfg.Sentry.Org, Log: log, Params: d.Params(), Store: st, Dead: st,
 		GitHubURL: d.GitHubURL, MaxLoops: d.MaxLoops, RefreshEvery: d.RefreshEvery.D(), PageRefresh: d.PageRefresh.D()},
-		jc, sc).Handler()
+		jc, sc)
 }

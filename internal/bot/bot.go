@@ -167,10 +167,11 @@ func New(d Deps) (*Bot, error) {
 // lets every batch in flight finish (graceful shutdown) and returns.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); b.runChecks(ctx) }()
 	go func() { defer wg.Done(); b.runGuance(ctx) }()
 	go func() { defer wg.Done(); b.runReconcile(ctx) }()
+	go func() { defer wg.Done(); b.keepDashboardFresh(ctx) }()
 	for i := range b.Config.Workers {
 		wg.Add(1)
 		go func() {
@@ -238,3 +239,18 @@ func pause(ctx context.Context, d time.Duration) bool {
 
 // Handler is the bot's HTTP interface.
 func (b *Bot) Handler() http.Handler { return b.routes() }
+
+// freshKeeper is a dashboard that refreshes its data in the background.
+type freshKeeper interface {
+	KeepFresh(ctx context.Context, every time.Duration)
+}
+
+// keepDashboardFresh refreshes the dashboard's data every
+// dashboard.keep_fresh, whether or not anyone looks, until ctx ends; with
+// 0, or a dashboard that cannot, it does nothing.
+func (b *Bot) keepDashboardFresh(ctx context.Context) {
+	k, ok := b.Dashboard.(freshKeeper)
+	if every := b.Config.Dashboard.KeepFresh.D(); ok && every > 0 {
+		k.KeepFresh(ctx, every)
+	}
+}

@@ -152,6 +152,10 @@ type Dashboard struct {
 	// list reloads itself in the browser; 0 means 15s and 30s.
 	RefreshEvery Duration `yaml:"refresh_every"`
 	PageRefresh  Duration `yaml:"page_refresh"`
+	// KeepFresh is how often the bot refreshes the list with nobody
+	// looking, so that the data a page shows when Jira goes down is never
+	// older than that; 0 refreshes only while someone looks.
+	KeepFresh Duration `yaml:"keep_fresh"`
 	// MaxLoops bounds the list (500 when 0): one Jira search per 100.
 	MaxLoops int `yaml:"max_loops"`
 	// GitHubURL is the site pull requests are linked on: https://github.com
@@ -194,6 +198,9 @@ func (d Dashboard) validateList(p *problems) {
 	}
 	if pr := d.PageRefresh.D(); pr < 0 || (pr > 0 && pr < 5*time.Second) {
 		p.add("dashboard.page_refresh", "%s: use 5s or more (a browser reloading faster only loads Jira), or 0 for the default 30s", pr)
+	}
+	if k := d.KeepFresh.D(); k < 0 || (k > 0 && k < time.Minute) {
+		p.add("dashboard.keep_fresh", "%s: use 1m or more (a read of Jira per 100 loops each time), or 0 to refresh only while someone looks", k)
 	}
 	if d.MaxLoops < 0 || d.MaxLoops > maxDashboardLoops {
 		p.add("dashboard.max_loops", "%d: use 1 to %d, or 0 for the default 500", d.MaxLoops, maxDashboardLoops)
@@ -330,7 +337,8 @@ func Default() Config {
 			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
 		Reconcile: Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
 		Dashboard: Dashboard{Threshold: 1, Window: Duration(time.Hour), Windows: 3, Timeout: Duration(168 * time.Hour),
-			From: "auto", Environment: "production", Basis: "auto", Confidence: 0.95, MaxRatio: 0.2, FailRatio: 0.7},
+			From: "auto", Environment: "production", Basis: "auto", Confidence: 0.95, MaxRatio: 0.2, FailRatio: 0.7,
+			KeepFresh: Duration(5 * time.Minute)},
 		Escalation: Escalation{Window: Duration(10 * time.Minute)},
 	}
 }

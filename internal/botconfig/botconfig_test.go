@@ -111,6 +111,7 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"sessions in half-hour windows", minimal + "dashboard: {rate_basis: sessions, verify_window: 30m}\n", nil, []string{"fixproof.yml:10: dashboard.rate_basis: sessions needs a verify_window"}},
 		{"ratios the wrong way round", minimal + "dashboard: {max_rate_ratio: 0.8, fail_rate_ratio: 0.5}\n", nil, []string{"fixproof.yml:10: dashboard: ", "fail_rate_ratio must be above max_rate_ratio"}},
 		{"page reloading too fast", minimal + "dashboard: {page_refresh: 1s}\n", nil, []string{"fixproof.yml:10: dashboard.page_refresh: 1s: use 5s or more"}},
+		{"keeping fresh too often", minimal + "dashboard: {keep_fresh: 10s}\n", nil, []string{"fixproof.yml:10: dashboard.keep_fresh: 10s: use 1m or more"}},
 		{"too many loops", minimal + "dashboard: {max_loops: 20000}\n", nil, []string{"fixproof.yml:10: dashboard.max_loops: 20000: use 1 to 10000"}},
 		{"GitHub site with a path", minimal + "dashboard: {github_url: https://github.example.com/api/v3}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"https://github.example.com/api/v3\": the GitHub site"}},
 		{"GitHub site without a scheme", minimal + "dashboard: {github_url: github.example.com}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"github.example.com\""}},
@@ -276,7 +277,7 @@ func TestDashboardListSettingsAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cfg.Dashboard; d.RefreshEvery != 0 || d.PageRefresh != 0 || d.MaxLoops != 0 || d.GitHubURL != "" {
+	if d := cfg.Dashboard; d.RefreshEvery != 0 || d.PageRefresh != 0 || d.MaxLoops != 0 || d.GitHubURL != "" || d.KeepFresh.D() != 5*time.Minute {
 		t.Errorf("defaults: %+v", d)
 	}
 }

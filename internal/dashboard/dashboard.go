@@ -91,6 +91,9 @@ type Dashboard struct {
 
 	cache  cache
 	charts charts
+
+	handlerOnce sync.Once
+	handler     http.Handler
 }
 
 // New makes a dashboard over Jira and, when not nil, Sentry.
@@ -143,6 +146,13 @@ var pages = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	},
 	"human": Human,
 }).ParseFS(files, "page.html"))
+
+// ServeHTTP serves the dashboard's pages (see Handler): a *Dashboard is
+// itself the handler a server mounts.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.handlerOnce.Do(func() { d.handler = d.Handler() })
+	d.handler.ServeHTTP(w, r)
+}
 
 // Handler serves GET / (the list, with its search and filters), GET
 // /loops/{key} and GET /dead-letters; any other page is a 404 page.

@@ -54,6 +54,24 @@ func (d *Dashboard) current(ctx context.Context) View {
 	return v
 }
 
+// KeepFresh refreshes the loops every `every` until ctx ends, whether or
+// not anyone looks, so that the data a page shows when Jira goes down is
+// never older than that. It refreshes as a page view does: in the
+// background, never two at once, and not when the data is younger than
+// RefreshEvery.
+func (d *Dashboard) KeepFresh(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		d.current(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // startRefresh runs a refresh in the background; d.cache.mu is held.
 func (d *Dashboard) startRefresh() {
 	done := make(chan struct{})

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,56 @@ func TestTheFirstAlertComesFromTheBotsRecord(t *testing.T) {
 	timing := all(p.doc, func(n *html.Node) bool { return attr(n, "data-name") == "first alert to issue" })
 	if len(timing) != 1 || !strings.Contains(text(timing[0]), "median 15 min") || !strings.Contains(p.body, "2026-11-20 09:05 UTC") {
 		t.Errorf("the list does not time the issue from the first alert:\n%s", p.body)
+	}
+}
+
+// With nobody looking, KeepFresh still refreshes: a loop added to Jira is
+// in the data the next time the data is due, and when the context ends it
+// stops.
+func TestKeepFreshRefreshesWithNobodyLooking(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, "OPS-1", "first", "Open", nil, "")
+	d := f.dashboard(t, Config{RefreshEvery: time.Minute}, nil)
+	entered, release := f.holdRequests()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { d.KeepFresh(ctx, time.Millisecond); close(done) }()
+
+	awaitRequest(t, entered) // the first refresh, with no page asked for
+	release()
+	waitRefresh(d)
+	if v := d.current(t.Context()); len(v.Loops) != 1 {
+		t.Fatalf("after the first refresh: %d loops, want 1", len(v.Loops))
+	}
+
+	f.add(t, "OPS-2", "second", "Open", nil, "")
+	entered, release = f.holdRequests()
+	f.clock.Advance(time.Minute) // the data is due again
+	awaitRequest(t, entered)
+	release()
+	waitRefresh(d)
+	d.cache.mu.Lock()
+	n := len(d.cache.view.Loops)
+	d.cache.mu.Unlock()
+	if n != 2 {
+		t.Errorf("after the second refresh: %d loops, want 2", n)
+	}
+
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("KeepFresh did not return after its context ended")
+	}
+}
+
+// awaitRequest waits for a held request to reach Jira, failing the test
+// when none comes within 10 s.
+func awaitRequest(t *testing.T, entered <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request reached Jira")
 	}
 }
