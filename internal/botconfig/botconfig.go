@@ -205,12 +205,16 @@ func (d Dashboard) validateList(p *problems) {
 	if d.MaxLoops < 0 || d.MaxLoops > maxDashboardLoops {
 		p.add("dashboard.max_loops", "%d: use 1 to %d, or 0 for the default 500", d.MaxLoops, maxDashboardLoops)
 	}
-	if d.GitHubURL != "" {
-		u, err := url.Parse(d.GitHubURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-			p.add("dashboard.github_url", "%q: the GitHub site pull requests are on, e.g. https://github.example.com (no path)", d.GitHubURL)
-		}
+	if d.GitHubURL != "" && !isSite(d.GitHubURL) {
+		p.add("dashboard.github_url", "%q: the GitHub site pull requests are on, e.g. https://github.example.com (no path)", d.GitHubURL)
 	}
+}
+
+// isSite reports whether s is the address of a site: http(s), a host, no
+// path or query.
+func isSite(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && strings.Trim(u.Path, "/") == "" && u.RawQuery == ""
 }
 
 // Metrics is GET /metrics, the Prometheus scrape.
