@@ -27,6 +27,7 @@ import (
 	"github.com/fixproof/fixproof/internal/store/postgres"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
 	"github.com/fixproof/fixproof/internal/ticket"
+	"github.com/fixproof/fixproof/internal/verify"
 )
 
 // botCommands are the subcommands of `fixproof bot`, by name: `fixproof
@@ -336,7 +337,8 @@ func logLevel(s string) (slog.Level, error) {
 // store), with a token Sentry, and the store's dead letters.
 func newDashboard(cfg botconfig.Config, jc *jira.Client, sc dashboard.Sentry, st store.Store, log *slog.Logger) *dashboard.Dashboard {
 	d := cfg.Dashboard
-	return dashboard.New(dashboard.Config{Token: d.Token, Org: cfg.Sentry.Org, Log: log, Params: d.Params(), Store: st, Dead: st,
+	basis, _ := verify.ParseBasis(d.Basis) // checked when the config was loaded
+	return dashboard.New(dashboard.Config{Token: d.Token, Org: cfg.Sentry.Org, Log: log, Params: d.Params(), Basis: basis, Store: st, Dead: st,
 		GitHubURL: d.GitHubURL, MaxLoops: d.MaxLoops, RefreshEvery: d.RefreshEvery.D(), PageRefresh: d.PageRefresh.D()},
 		jc, sc)
 }

@@ -37,7 +37,23 @@ type Chart struct {
 	XTitle string
 	Bars   []Bar
 	Limit  float64
+	// NoLimit leaves the threshold out: for a threshold in another unit
+	// than the bars' (per 1,000 sessions, while the bars count events),
+	// where a line at Limit would mislead.
+	NoLimit bool
 }
+
+// limit is the threshold the chart draws, 0 when it draws none.
+func (c Chart) limit() float64 {
+	if c.NoLimit {
+		return 0
+	}
+	return c.Limit
+}
+
+// quietIn reports whether a bar is after the fix and under a threshold
+// the chart draws.
+func (c Chart) quietIn(b Bar) bool { return !c.NoLimit && quiet(b, c.Limit) }
 
 // Layout is the size a chart is drawn for: its width in the units of its
 // viewBox, which the page maps to CSS pixels one to one at the width the
@@ -141,7 +157,7 @@ func layout(c Chart, l Layout) geometry {
 
 // peak is the highest of the bars and the limit.
 func peak(c Chart) float64 {
-	top := c.Limit
+	top := c.limit()
 	for _, b := range c.Bars {
 		top = math.Max(top, b.Value)
 	}
@@ -222,13 +238,15 @@ func legendItems(c Chart) []legendItem {
 	hasAfter, hasQuiet, hasDeploy := false, false, false
 	for _, b := range c.Bars {
 		hasAfter = hasAfter || b.After
-		hasQuiet = hasQuiet || quiet(b, c.Limit)
+		hasQuiet = hasQuiet || c.quietIn(b)
 		hasDeploy = hasDeploy || b.Deployed
 	}
 	if hasQuiet {
 		items = append(items, legendItem{kind: "quiet", text: legendQuiet})
 	}
-	items = append(items, legendItem{kind: "threshold", text: "threshold " + num(c.Limit)})
+	if !c.NoLimit {
+		items = append(items, legendItem{kind: "threshold", text: "threshold " + num(c.Limit)})
+	}
 	if hasAfter {
 		items = append(items, legendItem{kind: "merge", text: markerMerge})
 	}
@@ -318,7 +336,7 @@ func (g geometry) drawBars(s *strings.Builder, c Chart) {
 			g.marker(s, "deploy", markerDeploys, colourDeploy, x, g.bandRows-1)
 		}
 		colour := colourErrors
-		if quiet(b, c.Limit) {
+		if c.quietIn(b) {
 			colour = colourQuiet
 		}
 		fmt.Fprintf(s, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s %s</title></rect>`,
@@ -333,7 +351,7 @@ func (g geometry) drawBars(s *strings.Builder, c Chart) {
 			lastDay = b.Day
 		}
 	}
-	if len(c.Bars) > 0 {
+	if len(c.Bars) > 0 && !c.NoLimit {
 		y := g.y(c.Limit)
 		fmt.Fprintf(s, `<line class="threshold" x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="6 4"/>`, g.left, y, g.l.Width-g.right, y, colourLimit)
 	}
@@ -358,8 +376,15 @@ func (g geometry) marker(s *strings.Builder, class, text, colour string, x float
 // windows, the highest, the threshold and where the fix merged and
 // deployed.
 func Summary(c Chart) string {
+	threshold := "the threshold is " + num(c.Limit)
+	if c.NoLimit {
+		threshold = "the threshold is in another unit and not drawn"
+	}
 	if len(c.Bars) == 0 {
-		return fmt.Sprintf("No windows to show; the threshold is %s %s.", num(c.Limit), c.Unit)
+		if c.NoLimit {
+			return "No windows to show."
+		}
+		return fmt.Sprintf("No windows to show; %s %s.", threshold, c.Unit)
 	}
 	first, last := c.Bars[0], c.Bars[len(c.Bars)-1]
 	top := c.Bars[0]
@@ -368,8 +393,8 @@ func Summary(c Chart) string {
 			top = b
 		}
 	}
-	parts := []string{fmt.Sprintf("%d windows from %s to %s; the most, %s %s, at %s; the threshold is %s",
-		len(c.Bars), first.Label, last.Label, num(top.Value), c.Unit, top.Label, num(c.Limit))}
+	parts := []string{fmt.Sprintf("%d windows from %s to %s; the most, %s %s, at %s; %s",
+		len(c.Bars), first.Label, last.Label, num(top.Value), c.Unit, top.Label, threshold)}
 	for _, m := range []struct {
 		what string
 		is   func(Bar) bool

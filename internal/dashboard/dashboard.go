@@ -55,6 +55,11 @@ type Config struct {
 	// Params are the verification settings the action uses, for the
 	// threshold line and the windows.
 	Params verify.Params
+	// Basis is the sweep's rate_basis: the chart counts events, so it
+	// draws the threshold only when the sweep judges by events ("" counts
+	// as events); under auto, sessions or transactions the threshold is
+	// per 1,000 of those, and a line among events would mislead.
+	Basis  verify.Basis
 	Labels Labels
 	// Org is the Sentry organisation of links that name none.
 	Org string

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/fixproof/fixproof/internal/chart"
@@ -41,6 +42,8 @@ type figure struct {
 	Wide, Narrow template.HTML
 	Unit         string
 	Bars         []chart.Bar
+	// Caption says why the threshold is not drawn, when it is not.
+	Caption string
 }
 
 func (d *Dashboard) loop(w http.ResponseWriter, r *http.Request) {
@@ -123,9 +126,14 @@ func (d *Dashboard) bars(ctx context.Context, l Loop, s sentrylink.Link, from, t
 
 func (d *Dashboard) figure(s sentrylink.Link, bars []chart.Bar) figure {
 	unit := "events per " + windowName(d.cfg.Params.Window)
+	byEvents := d.cfg.Basis == "" || d.cfg.Basis == verify.BasisEvents
 	c := chart.Chart{ID: "sentry-" + s.IssueID, Title: fmt.Sprintf("Sentry issue %s: %s", s.IssueID, unit),
-		Unit: unit, XTitle: windowName(d.cfg.Params.Window) + " starting, UTC", Bars: bars, Limit: d.cfg.Params.Limit()}
-	return figure{Wide: template.HTML(chart.SVG(c, chart.Wide)), Narrow: template.HTML(chart.SVG(c, chart.Narrow)), Unit: unit, Bars: bars}
+		Unit: unit, XTitle: windowName(d.cfg.Params.Window) + " starting, UTC", Bars: bars, Limit: d.cfg.Params.Limit(), NoLimit: !byEvents}
+	f := figure{Wide: template.HTML(chart.SVG(c, chart.Wide)), Narrow: template.HTML(chart.SVG(c, chart.Narrow)), Unit: unit, Bars: bars}
+	if !byEvents {
+		f.Caption = fmt.Sprintf("The sweep judges the error rate per 1,000 sessions or transactions where Sentry has them (rate_basis %s), so its threshold of %s is in that unit and not drawn over these counts of events; the timeline says what it decided.", d.cfg.Basis, strconv.FormatFloat(d.cfg.Params.Threshold, 'g', -1, 64))
+	}
+	return f
 }
 
 // windowName says a verification window in words: "hour", "30 min",

@@ -75,10 +75,16 @@ func TestDashboardShowsEveryLoop(t *testing.T) {
 		if n := strings.Count(wideChart(body), `class="bar"`); n != 15 {
 			t.Errorf("%d bars, want 15 (06:00 to 20:00)\n%s", n, body)
 		}
-		for _, want := range []string{`class="threshold"`, `class="merge"`, `class="deploy"`, "Fix merged: acme/shop#8", "Not verified", "60 events per hour", "30 events per hour"} {
+		for _, want := range []string{`class="merge"`, `class="deploy"`, "Fix merged: acme/shop#8", "Not verified", "60 events per hour", "30 events per hour",
+			"per 1,000 sessions or transactions"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the loop page lacks %q", want)
 			}
+		}
+		// The demo judges per 1,000 sessions: a threshold of 1 drawn among
+		// 30 events an hour would say the opposite of the decision.
+		if strings.Contains(body, `class="threshold"`) {
+			t.Error("the loop page draws the sessions threshold over counts of events")
 		}
 		// The loop that verified and then came back: real counts before
 		// the merge (240 an hour), and every step, the decision with its
