@@ -416,42 +416,25 @@ func (s *Sweeper) resolvedByHand(ctx context.Context, k known) (*sentry.Issue, e
 // lists as resolved in the sweep's span: how the sweep learns that a
 // person resolved a watched issue without reading each one.
 type resolvedLists struct {
-	list func(ctx context.Context, org string) ([]sentry.Issue, error)
-	mu   sync.Mutex
-	got  map[string]*resolvedList
-}
-
-type resolvedList struct {
-	once   sync.Once
-	issues map[string]*sentry.Issue
-	err    error
+	list  func(ctx context.Context, org string) ([]sentry.Issue, error)
+	byOrg onceEach[string, map[string]*sentry.Issue]
 }
 
 // find returns the organization's resolved issue id, nil when it is not
 // listed.
 func (r *resolvedLists) find(ctx context.Context, org, id string) (*sentry.Issue, error) {
-	r.mu.Lock()
-	if r.got == nil {
-		r.got = map[string]*resolvedList{}
-	}
-	l := r.got[org]
-	if l == nil {
-		l = &resolvedList{}
-		r.got[org] = l
-	}
-	r.mu.Unlock()
-	l.once.Do(func() {
-		var issues []sentry.Issue
-		issues, l.err = r.list(ctx, org)
-		l.issues = make(map[string]*sentry.Issue, len(issues))
+	byID, err := r.byOrg.get(org, func() (map[string]*sentry.Issue, error) {
+		issues, err := r.list(ctx, org)
+		byID := make(map[string]*sentry.Issue, len(issues))
 		for i := range issues {
-			l.issues[issues[i].ID] = &issues[i]
+			byID[issues[i].ID] = &issues[i]
 		}
+		return byID, err
 	})
-	if l.err != nil {
-		return nil, fmt.Errorf("the issues resolved in Sentry organization %s: %w", org, l.err)
+	if err != nil {
+		return nil, fmt.Errorf("the issues resolved in Sentry organization %s: %w", org, err)
 	}
-	return l.issues[id], nil
+	return byID[id], nil
 }
 
 // readSpan is the span of windows to read: the baseline before start
@@ -560,22 +543,15 @@ func (sp span) last(n int) span {
 // trafficCache reads each project's traffic once per sweep, over the
 // sweep's span, and shares it between every issue of the project.
 type trafficCache struct {
-	src  Traffic
-	span *span
-	mu   sync.Mutex
-	got  map[trafficKey]*trafficEntry
+	src    Traffic
+	span   *span
+	series onceEach[trafficKey, []sentry.Bucket]
 }
 
 type trafficKey struct{ kind, org, project, env string }
 
-type trafficEntry struct {
-	once    sync.Once
-	buckets []sentry.Bucket
-	err     error
-}
-
 func newTrafficCache(src Traffic, sp *span) *trafficCache {
-	return &trafficCache{src: src, span: sp, got: map[trafficKey]*trafficEntry{}}
+	return &trafficCache{src: src, span: sp}
 }
 
 // sessionsMaxPoints is the most windows Sentry's sessions endpoint
@@ -584,23 +560,14 @@ const sessionsMaxPoints = 1000
 
 // read returns one series, reading it on first use.
 func (c *trafficCache) read(ctx context.Context, k trafficKey) ([]sentry.Bucket, error) {
-	c.mu.Lock()
-	e := c.got[k]
-	if e == nil {
-		e = &trafficEntry{}
-		c.got[k] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() {
+	return c.series.get(k, func() ([]sentry.Bucket, error) {
 		sp := *c.span
 		if k.kind == string(verify.BasisSessions) {
 			sp = sp.last(sessionsMaxPoints)
-			e.buckets, e.err = c.src.SessionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
-		} else {
-			e.buckets, e.err = c.src.TransactionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
+			return c.src.SessionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
 		}
+		return c.src.TransactionCounts(ctx, k.org, k.project, k.env, sp.from, sp.to, sp.window)
 	})
-	return e.buckets, e.err
 }
 
 // basis resolves rate_basis for a project: the traffic series errors are
