@@ -71,11 +71,7 @@ const (
 // comment (a remote link) are written first, so the comment being current
 // means they are too.
 func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jiramarkup.Doc, beforeWrite func(context.Context) error) (Outcome, error) {
-	body := c.render(doc)
-	raw, _ := json.Marshal(body)
-	sum := sha256.Sum256(raw)
-	want := markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}
-
+	body, want := c.marked(doc, marker)
 	found, err := c.findComments(ctx, key, marker)
 	if err != nil {
 		return "", err
@@ -99,16 +95,22 @@ func (c *Client) UpsertComment(ctx context.Context, key, marker string, doc jira
 	return Updated, c.do(ctx, "edit comment on "+key, http.MethodPut, path, payload, nil)
 }
 
-// PostMarkedComment posts the marked comment without looking for one first: one
-// request, where UpsertComment takes three. It is for a caller that knows
+// PostMarkedComment posts the marked comment without looking for one
+// first: one request, where UpsertComment takes three. It is for a caller that knows
 // no comment with the marker can exist yet (the sweep that won the
 // transition the comment reports); a later UpsertComment with the same
 // marker finds it and keeps one.
 func (c *Client) PostMarkedComment(ctx context.Context, key, marker string, doc jiramarkup.Doc) error {
+	return c.postComment(ctx, key, markedBody(c.marked(doc, marker)))
+}
+
+// marked renders doc in the site's format, with the marker value that
+// names it: the marker, and the digest of the rendered body.
+func (c *Client) marked(doc jiramarkup.Doc, marker string) (any, markerValue) {
 	body := c.render(doc)
 	raw, _ := json.Marshal(body)
 	sum := sha256.Sum256(raw)
-	return c.postComment(ctx, key, markedBody(body, markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}))
+	return body, markerValue{Marker: marker, Digest: hex.EncodeToString(sum[:])}
 }
 
 // markedBody is a comment's body with its marker property.

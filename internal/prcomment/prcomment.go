@@ -168,14 +168,8 @@ func (c *Client) Post(ctx context.Context, repo string, number int, marker, body
 	if err != nil {
 		return err
 	}
-	created, _, err := c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
-	if err != nil {
-		return u.errorf("create comment: %w", limited(err))
-	}
-	if login := created.GetUser().GetLogin(); login != "" {
-		c.learn(login)
-	}
-	return nil
+	_, err = u.post(ctx)
+	return err
 }
 
 // prepare checks an Upsert's or Post's arguments and builds the comment.
@@ -230,15 +224,11 @@ func (u *upsert) run(ctx context.Context) (Outcome, error) {
 // create writes the comment, then looks again for marked comments of the
 // same author that a concurrent run may have written, and keeps the oldest.
 func (u *upsert) create(ctx context.Context) (Outcome, error) {
-	created, _, err := u.c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
+	created, err := u.post(ctx)
 	if err != nil {
-		return "", u.errorf("create comment: %w", limited(err))
+		return "", err
 	}
 	login := created.GetUser().GetLogin()
-	if login == "" {
-		return "", u.errorf("created comment %d has no author", created.GetID())
-	}
-	u.c.learn(login)
 
 	marked, err := u.listMarked(ctx)
 	if err != nil {
@@ -259,6 +249,21 @@ func (u *upsert) create(ctx context.Context) (Outcome, error) {
 	}
 	// An older comment won the race: ours goes, the older one is kept.
 	return u.settle(ctx, mine)
+}
+
+// post writes the comment, and learns the token's account from its
+// author; a comment GitHub answers without an author is an error.
+func (u *upsert) post(ctx context.Context) (*github.IssueComment, error) {
+	created, _, err := u.c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
+	if err != nil {
+		return nil, u.errorf("create comment: %w", limited(err))
+	}
+	login := created.GetUser().GetLogin()
+	if login == "" {
+		return nil, u.errorf("created comment %d has no author", created.GetID())
+	}
+	u.c.learn(login)
+	return created, nil
 }
 
 // settle keeps mine[0] (the oldest), deletes the rest and brings the
