@@ -19,15 +19,7 @@ func TestALoopsChartSurvivesSentryStopping(t *testing.T) {
 	f.add(t, "OPS-1", "TypeError", "Open", []string{"sentry-shop"},
 		`{"sentry":[{"issue_id":"101"},{"issue_id":"102"}],"merge":{"at":"2026-11-20T10:20:00Z","commit":"abc1234","repo":"acme/shop","pr":7}}`)
 	f.clock.Set(t0.Add(4 * time.Hour))
-	ss := sentrysim.New(sentrysim.Options{Token: "t", Org: "acme", Now: f.clock.Now})
-	ss.AddIssue(sentrysim.Issue{ID: "101", ShortID: "SHOP-1", Title: "TypeError", Project: "shop", FirstSeen: t0.Add(-24 * time.Hour)})
-	ss.SetTimeline("101", sentrysim.Rate(60))
-	srv := httptest.NewServer(ss.Handler())
-	defer srv.Close()
-	sc, err := sentry.New(sentry.Config{BaseURL: srv.URL, Token: "t", Org: "acme", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, srv := sentryWith101(t, f)
 	d := f.dashboard(t, Config{Org: "acme"}, sc)
 	if _, err := d.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
@@ -65,15 +57,7 @@ func TestTheThresholdIsDrawnOnlyInTheChartsUnit(t *testing.T) {
 	f.add(t, "OPS-1", "TypeError", "Open", []string{"sentry-shop"},
 		`{"sentry":[{"issue_id":"101"}],"merge":{"at":"2026-11-20T10:20:00Z","commit":"abc1234","repo":"acme/shop","pr":7}}`)
 	f.clock.Set(t0.Add(4 * time.Hour))
-	ss := sentrysim.New(sentrysim.Options{Token: "t", Org: "acme", Now: f.clock.Now})
-	ss.AddIssue(sentrysim.Issue{ID: "101", ShortID: "SHOP-1", Title: "TypeError", Project: "shop", FirstSeen: t0.Add(-24 * time.Hour)})
-	ss.SetTimeline("101", sentrysim.Rate(60))
-	srv := httptest.NewServer(ss.Handler())
-	defer srv.Close()
-	sc, err := sentry.New(sentry.Config{BaseURL: srv.URL, Token: "t", Org: "acme", HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, _ := sentryWith101(t, f)
 	for _, tt := range []struct {
 		basis   verify.Basis
 		line    bool
@@ -96,4 +80,21 @@ func TestTheThresholdIsDrawnOnlyInTheChartsUnit(t *testing.T) {
 			t.Errorf("basis %q: caption %v, want one saying %q", tt.basis, got, tt.caption)
 		}
 	}
+}
+
+// sentryWith101 is a simulated Sentry on f's clock holding issue 101,
+// 60 events an hour since a day before t0, and a client for it; the
+// server is closed when the test ends (or earlier, by the test).
+func sentryWith101(t *testing.T, f *fixture) (*sentry.Client, *httptest.Server) {
+	t.Helper()
+	ss := sentrysim.New(sentrysim.Options{Token: "t", Org: "acme", Now: f.clock.Now})
+	ss.AddIssue(sentrysim.Issue{ID: "101", ShortID: "SHOP-1", Title: "TypeError", Project: "shop", FirstSeen: t0.Add(-24 * time.Hour)})
+	ss.SetTimeline("101", sentrysim.Rate(60))
+	srv := httptest.NewServer(ss.Handler())
+	t.Cleanup(srv.Close)
+	sc, err := sentry.New(sentry.Config{BaseURL: srv.URL, Token: "t", Org: "acme", HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, srv
 }
