@@ -147,9 +147,6 @@ func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
 			ctx := context.Background()
-			doc := func(s string) jiramarkup.Doc {
-				return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
-			}
 			writes := 0
 			before := func(context.Context) error { writes++; return nil }
 			// Someone else's comment first: it must be left alone.
@@ -164,7 +161,7 @@ func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
 				{"pr:1", "second", Unchanged},
 			}
 			for i, s := range steps {
-				got, err := c.UpsertComment(ctx, "OPS-1", s.marker, doc(s.text), before)
+				got, err := c.UpsertComment(ctx, "OPS-1", s.marker, plainDoc(s.text), before)
 				if err != nil || got != s.want {
 					t.Fatalf("step %d: %v %v, want %v", i, got, err, s.want)
 				}
@@ -177,7 +174,7 @@ func TestUpsertCommentCreatesEditsAndLeavesAlone(t *testing.T) {
 				t.Errorf("comments %v", is.Comments)
 			}
 			stop := errors.New("link failed")
-			if _, err := c.UpsertComment(ctx, "OPS-1", "pr:1", doc("third"), func(context.Context) error { return stop }); !errors.Is(err, stop) {
+			if _, err := c.UpsertComment(ctx, "OPS-1", "pr:1", plainDoc("third"), func(context.Context) error { return stop }); !errors.Is(err, stop) {
 				t.Errorf("err %v", err)
 			}
 			if is, _ := js.Issue("OPS-1"); strings.Contains(string(is.Comments[0].Body), "third") {
@@ -196,20 +193,17 @@ func TestPostedMarkedCommentIsFoundByUpsert(t *testing.T) {
 		t.Run(flavor.String(), func(t *testing.T) {
 			c, js := setup(t, flavor, map[string]string{"OPS-1": "Open"})
 			ctx := context.Background()
-			doc := func(s string) jiramarkup.Doc {
-				return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
-			}
 			js.Control.Reset()
-			if err := c.PostMarkedComment(ctx, "OPS-1", "verified", doc("proof")); err != nil {
+			if err := c.PostMarkedComment(ctx, "OPS-1", "verified", plainDoc("proof")); err != nil {
 				t.Fatal(err)
 			}
 			if n := js.Control.Total(); n != 1 {
 				t.Errorf("posting took %d requests, want 1: %v", n, js.Control.Routes())
 			}
-			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", doc("proof"), nil); err != nil || got != Unchanged {
+			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", plainDoc("proof"), nil); err != nil || got != Unchanged {
 				t.Errorf("upsert of the same text: %v %v, want unchanged", got, err)
 			}
-			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", doc("more proof"), nil); err != nil || got != Updated {
+			if got, err := c.UpsertComment(ctx, "OPS-1", "verified", plainDoc("more proof"), nil); err != nil || got != Updated {
 				t.Errorf("upsert of another text: %v %v, want updated", got, err)
 			}
 			if is, _ := js.Issue("OPS-1"); len(is.Comments) != 1 {
@@ -401,4 +395,9 @@ func TestMyselfCommentsAndDeletingMarkedComments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plainDoc is a one-paragraph document of plain text.
+func plainDoc(s string) jiramarkup.Doc {
+	return jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(jiramarkup.Plain(s))}}
 }
