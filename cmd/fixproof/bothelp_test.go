@@ -37,18 +37,9 @@ func TestBotHelpsSayUsageWhatFlagsAndExamples(t *testing.T) {
 				t.Errorf("%s -h: flag %s is not explained:\n%s", name, f, flags)
 			}
 		}
-		_, examples, found := strings.Cut(help, "\nExamples:\n")
-		if !found {
-			_, examples, _ = strings.Cut(help, "\nExample:\n")
-		}
-		n := 0
-		for _, line := range strings.Split(examples, "\n") {
-			if strings.HasPrefix(line, "  ") && strings.Contains(line, "fixproof "+name) {
-				n++
-			}
-		}
-		if n < 2 {
-			t.Errorf("%s -h: %d examples, want 2 or more:\n%s", name, n, examples)
+		_, examples, ok := strings.Cut(help, "\nExamples:\n")
+		if n := countExamples(examples); !ok || n < 2 || !strings.Contains(examples, "fixproof "+name) {
+			t.Errorf("%s -h: %d examples of it under an Examples heading, want 2 or more:\n%s", name, n, examples)
 		}
 		if code, viaHelp, _ := cliCmd(t, nil, append([]string{"help"}, tt.cmd...)...); code != exitOK || viaHelp != help {
 			t.Errorf("fixproof help %s differs from %s -h:\n%s", name, name, viaHelp)

@@ -84,7 +84,6 @@ func TestEveryCommandExplainsItselfWithFlagsAndTwoExamples(t *testing.T) {
 		"action": nil, "version": nil, "help": nil,
 		"demo": {"-serve", "-storm N"},
 		"keys": {"-body FILE", "-branch NAME", "-event FILE", "-projects PROJECTS"},
-		"bot":  {"-config FILE"},
 	}
 	for name, want := range flags {
 		t.Run(name, func(t *testing.T) {

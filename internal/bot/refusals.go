@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/fixproof/fixproof/internal/textcut"
 )
 
 // A webhook the bot refuses (401, 400, 413, 415) is answered with the
@@ -126,18 +127,6 @@ func (b *Bot) logRefusal(r *http.Request, source string, status int, result, cau
 		return
 	}
 	b.Log.Warn("webhook refused", "source", source, "status", status, "result", result, "reason", reason,
-		"path", r.URL.Path, "remote", r.RemoteAddr, "user_agent", clip(r.UserAgent(), 120),
-		"request_id", clip(r.Header.Get("Request-ID"), 120), "held_back", held)
-}
-
-// clip cuts s to at most n bytes on a rune boundary: request headers are
-// the sender's to choose.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+		"path", r.URL.Path, "remote", r.RemoteAddr, "user_agent", textcut.Bytes(r.UserAgent(), 120),
+		"request_id", textcut.Bytes(r.Header.Get("Request-ID"), 120), "held_back", held)
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -18,8 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/fixproof/fixproof/internal/baseurl"
 	"github.com/fixproof/fixproof/internal/clients"
@@ -193,29 +190,24 @@ func (d Dashboard) validate(p *problems) {
 
 // validateList checks how the list is read and linked.
 func (d Dashboard) validateList(p *problems) {
-	if d.RefreshEvery < 0 {
-		p.add("dashboard.refresh_every", "%s is negative: use a duration like 15s, or 0 for the default", d.RefreshEvery.D())
-	}
-	if pr := d.PageRefresh.D(); pr < 0 || (pr > 0 && pr < 5*time.Second) {
+	// Durations are never negative: parseDuration refuses them.
+	if pr := d.PageRefresh.D(); pr > 0 && pr < 5*time.Second {
 		p.add("dashboard.page_refresh", "%s: use 5s or more (a browser reloading faster only loads Jira), or 0 for the default 30s", pr)
 	}
-	if k := d.KeepFresh.D(); k < 0 || (k > 0 && k < time.Minute) {
+	if k := d.KeepFresh.D(); k > 0 && k < time.Minute {
 		p.add("dashboard.keep_fresh", "%s: use 1m or more (a read of Jira per 100 loops each time), or 0 to refresh only while someone looks", k)
 	}
 	if d.MaxLoops < 0 || d.MaxLoops > maxDashboardLoops {
 		p.add("dashboard.max_loops", "%d: use 1 to %d, or 0 for the default 500", d.MaxLoops, maxDashboardLoops)
 	}
-	if d.GitHubURL != "" && !isSite(d.GitHubURL) {
-		p.add("dashboard.github_url", "%q: the GitHub site pull requests are on, e.g. https://github.example.com (no path)", d.GitHubURL)
+	if d.GitHubURL != "" {
+		p.baseURL("dashboard.github_url", gitHubSiteRule, d.GitHubURL)
 	}
 }
 
-// isSite reports whether s is the address of a site: http(s), a host, no
-// path or query.
-func isSite(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && strings.Trim(u.Path, "/") == "" && u.RawQuery == ""
-}
+// gitHubSiteRule is what dashboard.github_url must be: the site pull
+// requests are on (GitHub Enterprise Server's), not its API root.
+var gitHubSiteRule = baseurl.Rule{Service: "github", APIPath: "/api/v3", Names: "site pull requests are on", Credential: "dashboard token"}
 
 // Metrics is GET /metrics, the Prometheus scrape.
 type Metrics struct {
@@ -290,16 +282,6 @@ type Templates struct {
 
 // Duration is a time.Duration written as "90s", "1h" or "7d".
 type Duration time.Duration
-
-// UnmarshalYAML reads a duration.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := parseDuration(n.Value)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
 
 // D is the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -113,7 +113,7 @@ func TestBadConfigNamesFileAndKey(t *testing.T) {
 		{"page reloading too fast", minimal + "dashboard: {page_refresh: 1s}\n", nil, []string{"fixproof.yml:10: dashboard.page_refresh: 1s: use 5s or more"}},
 		{"keeping fresh too often", minimal + "dashboard: {keep_fresh: 10s}\n", nil, []string{"fixproof.yml:10: dashboard.keep_fresh: 10s: use 1m or more"}},
 		{"too many loops", minimal + "dashboard: {max_loops: 20000}\n", nil, []string{"fixproof.yml:10: dashboard.max_loops: 20000: use 1 to 10000"}},
-		{"GitHub site with a path", minimal + "dashboard: {github_url: https://github.example.com/api/v3}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"https://github.example.com/api/v3\": the GitHub site"}},
+		{"GitHub site with a path", minimal + "dashboard: {github_url: https://github.example.com/api/v3}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: base URL \"https://github.example.com/api/v3\": give the site pull requests are on (without /api/v3)"}},
 		{"GitHub site without a scheme", minimal + "dashboard: {github_url: github.example.com}\n", nil, []string{"fixproof.yml:10: dashboard.github_url: \"github.example.com\""}},
 		{"missing secret file", strings.Replace(minimal, "  api_token: tok\n", "  api_token_file: /nonexistent/tok\n", 1), nil, []string{"fixproof.yml:5: jira.api_token_file: open /nonexistent/tok"}},
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,6 +122,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.GitHubURL == "" {
 		cfg.GitHubURL = "https://github.com"
 	}
+	// Links are GitHubURL + "/" + repo: a configured trailing slash would
+	// double it.
+	cfg.GitHubURL = strings.TrimRight(cfg.GitHubURL, "/")
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

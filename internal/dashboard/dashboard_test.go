@@ -286,3 +286,13 @@ func TestGuardReadsEveryForwardingLineOffTheWire(t *testing.T) {
 		}
 	}
 }
+
+// A GitHub site configured with a trailing slash links pull requests
+// without doubling it.
+func TestGitHubURLLosesItsTrailingSlash(t *testing.T) {
+	for in, want := range map[string]string{"": "https://github.com", "https://ghe.example.com/": "https://ghe.example.com", "https://ghe.example.com": "https://ghe.example.com"} {
+		if got := withDefaults(Config{GitHubURL: in}).GitHubURL; got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
