@@ -82,8 +82,7 @@ type Config struct {
 	Log *slog.Logger
 	// Store, when set, keeps the dashboard's snapshot, so that after a
 	// restart it shows what it knew while Jira is down, and says when
-	// each loop's first alert came. When it is not set and Dead is the
-	// whole store (a store.Store), Dead serves as Store.
+	// each loop's first alert came.
 	Store Store
 	// Dead, when set, is listed at /dead-letters; nil means Store.
 	Dead DeadLetters
@@ -98,13 +97,14 @@ type Dashboard struct {
 	cache  cache
 	charts charts
 
-	handlerOnce sync.Once
-	handler     http.Handler
+	handler http.Handler // Handler's, which ServeHTTP serves
 }
 
 // New makes a dashboard over Jira and, when not nil, Sentry.
 func New(cfg Config, j Jira, s Sentry) *Dashboard {
-	return &Dashboard{cfg: withDefaults(cfg), jira: j, sentry: s, charts: charts{byIssue: map[string]drawn{}}}
+	d := &Dashboard{cfg: withDefaults(cfg), jira: j, sentry: s, charts: charts{byIssue: map[string]drawn{}}}
+	d.handler = d.Handler()
+	return d
 }
 
 func withDefaults(cfg Config) Config {
@@ -134,9 +134,6 @@ func withDefaults(cfg Config) Config {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if st, ok := cfg.Dead.(Store); ok && cfg.Store == nil {
-		cfg.Store = st
-	}
 	if cfg.Dead == nil && cfg.Store != nil {
 		cfg.Dead = cfg.Store
 	}
@@ -159,7 +156,6 @@ var pages = template.Must(template.New("page.html").Funcs(template.FuncMap{
 // ServeHTTP serves the dashboard's pages (see Handler): a *Dashboard is
 // itself the handler a server mounts.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d.handlerOnce.Do(func() { d.handler = d.Handler() })
 	d.handler.ServeHTTP(w, r)
 }
 

@@ -86,7 +86,7 @@ func TestFromDetailReadsTheSweepsClaim(t *testing.T) {
 	} {
 		d := jira.Detail{Issue: jira.Issue{Key: "OPS-1", Status: "Done", Category: "done"}, Labels: []string{"fixproof", "sentry-web"},
 			Properties: map[string]json.RawMessage{"fixproof": json.RawMessage(tt.property)}, Resolved: resolved}
-		if got := FromDetail(d, DefaultLabels, "acme", "https://jira/browse/OPS-1").State; got != tt.want {
+		if got := FromDetail(d, DefaultLabels, "acme").State; got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
 	}

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -189,7 +190,7 @@ func spark(label string, values []float64, format string) template.HTML {
 	words := make([]string, len(values))
 	for i, v := range values {
 		words[i] = "none"
-		if v == v { // not NaN
+		if !math.IsNaN(v) {
 			words[i] = fmt.Sprintf(format, v)
 		}
 	}

@@ -62,7 +62,6 @@ type Loop struct {
 	Created  time.Time
 	Resolved time.Time
 	Labels   []string
-	JiraURL  string
 }
 
 // DeployedAt is when the fix reached production, zero when no deploy is
@@ -76,9 +75,9 @@ func (l Loop) DeployedAt() time.Time {
 }
 
 // FromDetail reads a loop out of a Jira issue and its fixproof property.
-func FromDetail(d jira.Detail, l Labels, org, browse string) Loop {
+func FromDetail(d jira.Detail, l Labels, org string) Loop {
 	lp := Loop{Key: d.Key, Summary: d.Summary, Status: d.Status, Category: d.Category, Created: d.Created,
-		Resolved: d.Resolved, Labels: d.Labels, JiraURL: browse, Source: SourceOf(d.Labels)}
+		Resolved: d.Resolved, Labels: d.Labels, Source: SourceOf(d.Labels)}
 	if raw, ok := d.Properties[loop.PropertyKey]; ok {
 		if p, err := loop.ParseProperty(raw); err == nil {
 			lp.Fingerprint = p.Fingerprint

@@ -104,7 +104,8 @@ func Sum(loops []Loop, from, to time.Time, parts int) Numbers {
 		all := durations(loops, s.at)
 		t.N, t.Median, t.P90 = len(all), quantile(all, 0.5), quantile(all, 0.9)
 		for i, ls := range byPart {
-			t.Trend[i] = hours(quantile(durations(ls, s.at), 0.5), len(durations(ls, s.at)))
+			ds := durations(ls, s.at)
+			t.Trend[i] = hours(quantile(ds, 0.5), len(ds))
 		}
 		n.Times = append(n.Times, t)
 	}

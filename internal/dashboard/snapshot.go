@@ -214,7 +214,7 @@ func (d *Dashboard) read(ctx context.Context) ([]Loop, error) {
 			return nil, err
 		}
 		for _, is := range page.Issues {
-			out = append(out, FromDetail(is, d.cfg.Labels, d.cfg.Org, d.jira.BrowseURL(is.Key)))
+			out = append(out, FromDetail(is, d.cfg.Labels, d.cfg.Org))
 		}
 		if page.Next == "" || len(out) >= d.cfg.MaxLoops {
 			break
@@ -229,14 +229,28 @@ func (d *Dashboard) read(ctx context.Context) ([]Loop, error) {
 }
 
 // firstAlerts fills in when each loop's problem was first seen, from the
-// bot's record of its fingerprint (the first_seen of bot.State). A record
-// the store cannot read leaves it unknown.
+// bot's record of its fingerprint (the first_seen of bot.State). A first
+// alert never changes, so one the data already holds is kept, and the
+// store is asked only about loops new to it. A record the store cannot
+// read leaves it unknown.
 func (d *Dashboard) firstAlerts(ctx context.Context, loops []Loop) {
 	if d.cfg.Store == nil {
 		return
 	}
+	known := map[string]time.Time{}
+	d.cache.mu.Lock()
+	for _, l := range d.cache.view.Loops {
+		if !l.FirstAlert.IsZero() {
+			known[l.Fingerprint] = l.FirstAlert
+		}
+	}
+	d.cache.mu.Unlock()
 	for i := range loops {
 		if loops[i].Fingerprint == "" {
+			continue
+		}
+		if at, ok := known[loops[i].Fingerprint]; ok {
+			loops[i].FirstAlert = at
 			continue
 		}
 		rec, ok, err := d.cfg.Store.Lookup(ctx, loops[i].Fingerprint)

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,8 +76,12 @@ func TestARequestNeverWaitsForJira(t *testing.T) {
 	if p.code != 200 || len(p.keys()) != 1 {
 		t.Fatalf("while Jira holds its answers: %d, keys %v", p.code, p.keys())
 	}
-	<-entered // the refresh asked Jira, in the background
-	getPage(t, h, "/")
+	awaitRequest(t, entered) // the refresh asked Jira, in the background
+	// A second page while that refresh runs starts no other.
+	asked := f.count()
+	if p := getPage(t, h, "/"); p.code != 200 || f.count() != asked {
+		t.Errorf("a page during the refresh: %d, %d more requests to Jira, want 200 and none", p.code, f.count()-asked)
+	}
 	release()
 	waitRefresh(d)
 	if p := getPage(t, h, "/"); strings.Join(p.keys(), " ") != "OPS-2 OPS-1" {
@@ -90,14 +95,14 @@ func TestAfterARestartTheStoresSnapshotIsShownWhileJiraIsDown(t *testing.T) {
 	f := newFixture(t)
 	f.add(t, "OPS-1", "kept across restarts", "Open", nil, "")
 	st := memStore(t)
-	first := f.dashboard(t, Config{Dead: st}, nil)
+	first := f.dashboard(t, Config{Store: st}, nil)
 	if _, err := first.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 
 	f.srv.Close()
 	f.clock.Advance(2 * time.Hour)
-	again := f.dashboard(t, Config{Dead: st}, nil) // the bot restarted: Dead is the whole store
+	again := f.dashboard(t, Config{Store: st}, nil) // the bot restarted
 	h := again.Handler()
 	p := getPage(t, h, "/")
 	if p.code != 200 || strings.Join(p.keys(), " ") != "OPS-1" {
@@ -200,7 +205,8 @@ func TestTheFirstAlertComesFromTheBotsRecord(t *testing.T) {
 	if err := st.Finish(t.Context(), b, "OPS-1", []byte(`{"first_seen":"2026-11-20T09:05:00Z","deliveries":3}`)); err != nil {
 		t.Fatal(err)
 	}
-	d := f.dashboard(t, Config{Store: st}, nil)
+	counted := &countingStore{Store: st}
+	d := f.dashboard(t, Config{Store: counted}, nil)
 	loops, err := d.Refresh(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +223,26 @@ func TestTheFirstAlertComesFromTheBotsRecord(t *testing.T) {
 	if len(timing) != 1 || !strings.Contains(text(timing[0]), "median 15 min") || !strings.Contains(p.body, "2026-11-20 09:05 UTC") {
 		t.Errorf("the list does not time the issue from the first alert:\n%s", p.body)
 	}
+	// A first alert never changes: the next refresh asks the store only
+	// about the loop whose first alert it does not know yet.
+	counted.lookups.Store(0)
+	if _, err := d.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.lookups.Load(); n != 1 {
+		t.Errorf("the second refresh looked up %d fingerprints, want 1 (OPS-2's, still unknown)", n)
+	}
+}
+
+// countingStore counts the store's Lookups.
+type countingStore struct {
+	Store
+	lookups atomic.Int32
+}
+
+func (c *countingStore) Lookup(ctx context.Context, fp string) (store.Record, bool, error) {
+	c.lookups.Add(1)
+	return c.Store.Lookup(ctx, fp)
 }
 
 // With nobody looking, KeepFresh still refreshes: a loop added to Jira is

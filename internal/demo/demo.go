@@ -587,7 +587,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 		return nil, err
 	}
 	// The demo's sweeps judge with the action's default rate_basis, auto.
-	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, RefreshEvery: time.Nanosecond, Params: verifyParams, Basis: verify.BasisAuto, Dead: w.store}, jc, sc)
+	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, RefreshEvery: time.Nanosecond, Params: verifyParams, Basis: verify.BasisAuto, Store: w.store}, jc, sc)
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
 		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second,
 		Dashboard: w.dash.Handler()})
