@@ -118,7 +118,7 @@ func loadBotConfig(cmd, usage, path string, getenv func(string) string) (botconf
 // With neither a file nor a FIXPROOF_* setting there is nothing to run
 // with: that is a wrong command line, which says to pass --config.
 func botConfig(cmd, usage, path string, getenv func(string) string) (botconfig.Config, []error, error) {
-	if path == "" && len(botconfig.FromEnvironment(getenv)) == 0 {
+	if path == "" && !botconfig.FromEnvironment(getenv) {
 		return botconfig.Config{}, nil, badUsage(cmd, usage, "no config: pass --config FILE (or set FIXPROOF_CONFIG); fixproof.example.yml documents every setting")
 	}
 	cfg, err := botconfig.Load(path, getenv)

@@ -356,13 +356,13 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return cfg, p.err()
 }
 
-// FromEnvironment lists the FIXPROOF_* variables getenv has that set a
-// setting (FIXPROOF_CONFIG, which names the file, is not one).
-func FromEnvironment(getenv func(string) string) []string {
+// FromEnvironment reports whether getenv has any FIXPROOF_* variable that
+// sets a setting (FIXPROOF_CONFIG, which names the file, is not one).
+func FromEnvironment(getenv func(string) string) bool {
 	cfg := Default()
 	set := map[string]string{}
 	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(string, string, error) {}, set, "")
-	return slices.Sorted(maps.Values(set))
+	return len(set) > 0
 }
 
 // applyEnv sets every scalar field from FIXPROOF_<PATH> when that

@@ -137,25 +137,33 @@ func (s *Server) createMetaProject(c *call) *project {
 
 // createMetaTypes is GET /issue/createmeta/{project}/issuetypes.
 func (s *Server) createMetaTypes(c *call) {
-	start, size, ok := c.pageParams()
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.createMetaProject(c)
-	if p == nil {
-		return
-	}
-	var items []any
-	for _, t := range p.types() {
-		items = append(items, c.issueTypeJSON(t))
-	}
-	c.replyPage("issueTypes", items, start, size)
+	s.createMeta(c, func(p *project) (string, []any, bool) {
+		var items []any
+		for _, t := range p.types() {
+			items = append(items, c.issueTypeJSON(t))
+		}
+		return "issueTypes", items, true
+	})
 }
 
 // createMetaFields is GET /issue/createmeta/{project}/issuetypes/{type}.
 func (s *Server) createMetaFields(c *call) {
+	s.createMeta(c, func(p *project) (string, []any, bool) {
+		typeID := c.r.PathValue("type")
+		i := slices.IndexFunc(p.types(), func(t string) bool { return issueTypeID(t) == typeID })
+		if i < 0 {
+			c.fail(http.StatusBadRequest, fmt.Sprintf("The issue type with id '%s' does not exist, or is not in project %s.", typeID, p.key))
+			return "", nil, false
+		}
+		return "fields", s.screenFields(c, p, p.types()[i]), true
+	})
+}
+
+// createMeta is what both create-metadata endpoints do: read the page
+// parameters and the path's project, then answer the page of what list
+// gives under its name (false: list has answered an error). list runs
+// with s.mu held.
+func (s *Server) createMeta(c *call, list func(p *project) (name string, items []any, ok bool)) {
 	start, size, ok := c.pageParams()
 	if !ok {
 		return
@@ -166,13 +174,9 @@ func (s *Server) createMetaFields(c *call) {
 	if p == nil {
 		return
 	}
-	typeID := c.r.PathValue("type")
-	i := slices.IndexFunc(p.types(), func(t string) bool { return issueTypeID(t) == typeID })
-	if i < 0 {
-		c.fail(http.StatusBadRequest, fmt.Sprintf("The issue type with id '%s' does not exist, or is not in project %s.", typeID, p.key))
-		return
+	if name, items, ok := list(p); ok {
+		c.replyPage(name, items, start, size)
 	}
-	c.replyPage("fields", s.screenFields(c, p, p.types()[i]), start, size)
 }
 
 // screenFields are the FieldCreateMetadata of a project's create screen
