@@ -29,8 +29,6 @@ type Chart struct {
 	// start with it.
 	ID    string
 	Title string
-	// Desc is the text alternative; empty means Summary's.
-	Desc string
 	// Unit is what a bar counts, for the y axis: "events per hour".
 	Unit string
 	// XTitle names the x axis: "hour starting, UTC".
@@ -117,10 +115,7 @@ func SVG(c Chart, l Layout) string {
 	g := layout(c, l)
 	var s strings.Builder
 	id := html.EscapeString(c.ID + "-" + l.Name)
-	desc := c.Desc
-	if desc == "" {
-		desc = Summary(c)
-	}
+	desc := Summary(c)
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" class="chart %s" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui,sans-serif" font-size="%g">`,
 		l.Width, g.height, l.Name, id, id, l.Font)
 	fmt.Fprintf(&s, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, html.EscapeString(c.Title), id, html.EscapeString(desc))

@@ -158,37 +158,36 @@ var (
 	issuePath  = regexp.MustCompile(`/issues/([0-9]+)`)
 )
 
-// Terms are what a search looks for: the text itself, in lower case, or
+// Term is what a search looks for: the text itself, in lower case, or
 // for a pasted link what it names (a Jira key, "repo#N" for a pull
 // request, a Sentry issue id).
-func Terms(q string) []string {
+func Term(q string) string {
 	q = strings.ToLower(strings.TrimSpace(q))
 	u, err := url.Parse(q)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return []string{q}
+		return q
 	}
-	if m := jiraBrowse.FindStringSubmatch(u.Path); m != nil {
-		return []string{m[1]}
+	for _, link := range []struct {
+		re   *regexp.Regexp
+		term func(m []string) string
+	}{
+		{jiraBrowse, func(m []string) string { return m[1] }},
+		{pullPath, func(m []string) string { return m[1] + "#" + m[2] }},
+		{issuePath, func(m []string) string { return m[1] }},
+	} {
+		if m := link.re.FindStringSubmatch(u.Path); m != nil {
+			return link.term(m)
+		}
 	}
-	if m := pullPath.FindStringSubmatch(u.Path); m != nil {
-		return []string{m[1] + "#" + m[2]}
-	}
-	if m := issuePath.FindStringSubmatch(u.Path); m != nil {
-		return []string{m[1]}
-	}
-	return []string{q}
+	return q
 }
 
-// Found reports whether a search for q finds l: a term is in its key,
+// Found reports whether a search for q finds l: its term is in its key,
 // summary or fingerprint, is one of its Sentry issues (by id, or
 // org/id), or names its pull request ("acme/shop#7", "shop#7", "#7").
 func Found(l Loop, q string) bool {
-	for _, t := range Terms(q) {
-		if t == "" || foundTerm(l, t) {
-			return true
-		}
-	}
-	return false
+	t := Term(q)
+	return t == "" || foundTerm(l, t)
 }
 
 func foundTerm(l Loop, t string) bool {

@@ -11,12 +11,11 @@ import (
 	"github.com/fixproof/fixproof/internal/loop"
 )
 
-// Numbers sum up the loops of a range: how many in each state, how long
+// Numbers sum up the loops of a range: how many, how long
 // each step took from the first alert, and how the fixes fared, each with
 // its trend over the range.
 type Numbers struct {
-	Total  int
-	States map[loop.State]int
+	Total int
 	// Started counts the loops started in each part of the range.
 	Started []float64
 	Times   []Timing
@@ -90,10 +89,9 @@ func decided(l Loop) bool {
 // Sum works out the numbers of loops started from from to to, with trends
 // of parts equal parts of the range.
 func Sum(loops []Loop, from, to time.Time, parts int) Numbers {
-	n := Numbers{Total: len(loops), States: map[loop.State]int{}, Started: make([]float64, parts)}
+	n := Numbers{Total: len(loops), Started: make([]float64, parts)}
 	byPart := make([][]Loop, parts)
 	for _, l := range loops {
-		n.States[l.State]++
 		if i := Part(l.Start(), from, to, parts); i >= 0 {
 			n.Started[i]++
 			byPart[i] = append(byPart[i], l)

@@ -35,7 +35,7 @@ type View struct {
 type cache struct {
 	mu      sync.Mutex
 	view    View
-	loaded  bool          // the store's snapshot was read, or there is none
+	load    sync.Once     // reads the store's snapshot, on first use
 	running chan struct{} // closed when the refresh under way ends; nil: none
 }
 
@@ -90,24 +90,30 @@ func (d *Dashboard) startRefresh() {
 // loadOnce reads the store's snapshot the first time the dashboard is
 // used: after a restart, what it last knew is shown at once.
 func (d *Dashboard) loadOnce(ctx context.Context) {
-	d.cache.mu.Lock()
-	defer d.cache.mu.Unlock()
-	if d.cache.loaded || d.cfg.Store == nil {
-		d.cache.loaded = true
-		return
-	}
-	d.cache.loaded = true
-	ctx, cancel := context.WithTimeout(ctx, storeWait)
-	defer cancel()
-	snap, found, err := d.cfg.Store.LoadSnapshot(ctx, snapshotName)
-	if err != nil {
-		d.cfg.Log.Warn("dashboard: read the snapshot from the store", "error", err.Error())
-		return
-	}
-	loops, ok := decodeSnapshot(snap.Data)
-	if found && ok && snap.Taken.After(d.cache.view.Taken) {
-		d.cache.view.Loops, d.cache.view.Taken = loops, snap.Taken
-	}
+	d.cache.load.Do(func() {
+		if d.cfg.Store == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, storeWait)
+		defer cancel()
+		snap, found, err := d.cfg.Store.LoadSnapshot(ctx, snapshotName)
+		if err != nil {
+			d.cfg.Log.Warn("dashboard: read the snapshot from the store", "error", err.Error())
+			return
+		}
+		if !found {
+			return
+		}
+		loops, ok := decodeSnapshot(snap.Data)
+		if !ok {
+			return
+		}
+		d.cache.mu.Lock()
+		defer d.cache.mu.Unlock()
+		if snap.Taken.After(d.cache.view.Taken) {
+			d.cache.view.Loops, d.cache.view.Taken = loops, snap.Taken
+		}
+	})
 }
 
 // storeWait bounds each read and write of the store.
