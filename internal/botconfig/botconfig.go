@@ -348,7 +348,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		}
 		d.document(doc, &cfg)
 	}
-	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(env, key string, err error) {
+	applyEnv(reflect.ValueOf(&cfg).Elem(), getenv, func(env, key string, err error) {
 		p.addEnv(env, key, "%v", err)
 	}, p.fromEnv, "")
 	readSecretFiles(reflect.ValueOf(&cfg).Elem(), p, "")
@@ -360,8 +360,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 // sets a setting (FIXPROOF_CONFIG, which names the file, is not one).
 func FromEnvironment(getenv func(string) string) bool {
 	cfg := Default()
-	set := map[string]string{}
-	applyEnv(reflect.ValueOf(&cfg).Elem(), "FIXPROOF", getenv, func(string, string, error) {}, set, "")
+	set := map[string]bool{}
+	applyEnv(reflect.ValueOf(&cfg).Elem(), getenv, func(string, string, error) {}, set, "")
 	return len(set) > 0
 }
 
@@ -369,26 +369,25 @@ func FromEnvironment(getenv func(string) string) bool {
 // variable is set: FIXPROOF_JIRA_API_TOKEN for jira.api_token. Lists are
 // comma-separated. Lists of structs (routes, silences) come only from the
 // file.
-func applyEnv(v reflect.Value, prefix string, getenv func(string) string, bad func(env, key string, err error), set map[string]string, keyPrefix string) {
+func applyEnv(v reflect.Value, getenv func(string) string, bad func(env, key string, err error), set map[string]bool, keyPrefix string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
+		tag := yamlName(t.Field(i))
+		if tag == "" {
 			continue
 		}
-		env := prefix + "_" + strings.ToUpper(tag)
 		key := keyPrefix + tag
 		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
-			applyEnv(fv, env, getenv, bad, set, key+".")
+		if fv.Kind() == reflect.Struct && fv.Type() != timeType {
+			applyEnv(fv, getenv, bad, set, key+".")
 			continue
 		}
+		env := envName(key)
 		raw := getenv(env)
 		if raw == "" {
 			continue
 		}
-		set[key] = env
+		set[key] = true
 		if err := setScalar(fv, raw); err != nil {
 			bad(env, key, err)
 		}
@@ -501,8 +500,8 @@ func readSecretFiles(v reflect.Value, p *problems, keyPrefix string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f, fv := t.Field(i), v.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if fv.Kind() == reflect.Struct && fv.Type() != reflect.TypeOf(time.Time{}) {
+		tag := yamlName(f)
+		if fv.Kind() == reflect.Struct && fv.Type() != timeType {
 			readSecretFiles(fv, p, keyPrefix+tag+".")
 			continue
 		}

@@ -162,54 +162,55 @@ func (d *decoder) field(k, val *yaml.Node, v reflect.Value, parent string, seen 
 
 // list reads a sequence into the slice v, each element under key[i].
 func (d *decoder) list(n *yaml.Node, v reflect.Value, key string) {
-	if isNull(n) {
-		v.Set(reflect.Zero(v.Type()))
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.mismatch(n, v.Type(), key)
-		return
-	}
-	before := len(d.p.list)
-	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-	for i, el := range n.Content {
-		k := fmt.Sprintf("%s[%d]", key, i)
-		d.p.lines[k] = el.Line
-		d.value(el, out.Index(i), k)
-	}
-	// A list with a wrong element is left as it was: its problem is
-	// reported, and the validation of a half-read list would only add
-	// noise about the elements that could not be read.
-	if len(d.p.list) == before {
-		v.Set(out)
-	}
+	d.collection(n, v, key, yaml.SequenceNode, func() reflect.Value {
+		out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, el := range n.Content {
+			k := fmt.Sprintf("%s[%d]", key, i)
+			d.p.lines[k] = el.Line
+			d.value(el, out.Index(i), k)
+		}
+		return out
+	})
 }
 
 // dict reads a mapping into the map v, each value under key.NAME.
 func (d *decoder) dict(n *yaml.Node, v reflect.Value, key string) {
+	d.collection(n, v, key, yaml.MappingNode, func() reflect.Value {
+		out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := resolve(n.Content[i]), n.Content[i+1]
+			name := join(key, k.Value)
+			if k.Kind != yaml.ScalarNode {
+				d.p.addAt(k.Line, key, "%s as a name: names are plain text", describe(k))
+				continue
+			}
+			d.p.lines[name] = k.Line
+			elem := reflect.New(v.Type().Elem()).Elem()
+			d.value(val, elem, name)
+			out.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+		}
+		return out
+	})
+}
+
+// collection is what reading a list or a map shares: null empties v, a
+// node of another kind than want is a mismatch, and v is set to what read
+// builds only when reading it reported no problem. A collection with a
+// wrong element is left as it was: its problem is reported, and the
+// validation of a half-read one would only add noise about the elements
+// that could not be read.
+func (d *decoder) collection(n *yaml.Node, v reflect.Value, key string, want yaml.Kind, read func() reflect.Value) {
 	if isNull(n) {
 		v.Set(reflect.Zero(v.Type()))
 		return
 	}
-	if n.Kind != yaml.MappingNode {
+	if n.Kind != want {
 		d.mismatch(n, v.Type(), key)
 		return
 	}
 	before := len(d.p.list)
-	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolve(n.Content[i]), n.Content[i+1]
-		name := join(key, k.Value)
-		if k.Kind != yaml.ScalarNode {
-			d.p.addAt(k.Line, key, "%s as a name: names are plain text", describe(k))
-			continue
-		}
-		d.p.lines[name] = k.Line
-		elem := reflect.New(v.Type().Elem()).Elem()
-		d.value(val, elem, name)
-		out.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
-	}
-	if len(d.p.list) == before { // as for lists
+	out := read()
+	if len(d.p.list) == before {
 		v.Set(out)
 	}
 }

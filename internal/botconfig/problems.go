@@ -42,14 +42,14 @@ type problems struct {
 	file string
 	// lines are the lines keys are written on in the file.
 	lines map[string]int
-	// fromEnv names the environment variable each key set from the
-	// environment came from.
-	fromEnv map[string]string
+	// fromEnv holds the keys the environment set (each from its
+	// envName).
+	fromEnv map[string]bool
 	list    []*Problem
 }
 
 func newProblems(file string) *problems {
-	return &problems{file: file, lines: map[string]int{}, fromEnv: map[string]string{}}
+	return &problems{file: file, lines: map[string]int{}, fromEnv: map[string]bool{}}
 }
 
 // add is a problem with key, placed where the setting comes from: the
@@ -58,9 +58,9 @@ func newProblems(file string) *problems {
 // variable that would set it when there is no file.
 func (p *problems) add(key, format string, args ...any) {
 	pr := &Problem{File: p.file, Key: key, Msg: fmt.Sprintf(format, args...)}
-	switch env, ok := p.fromEnv[key]; {
-	case ok:
-		pr.Env = env
+	switch {
+	case p.fromEnv[key]:
+		pr.Env = envName(key)
 	case p.file != "":
 		pr.Line = p.lineOf(key)
 	default:
