@@ -93,6 +93,7 @@ func (b *Bot) act(ctx context.Context, r *run, p batchPlan) error {
 		b.linkBack(ctx, &r.st, r.key, p.latest)
 	}
 	if p.last == alert.Resolved && rt.AutoResolve {
+		r.changed = true
 		if err := b.resolve(ctx, r, p.fresh, rt); err != nil {
 			return err
 		}
@@ -223,6 +224,7 @@ func (b *Bot) create(ctx context.Context, r *run, a *alert.Alert, rt effectiveRo
 		return key, err
 	}
 	b.metrics.created.Inc()
+	r.changed = true
 	b.Log.Info("created", "fingerprint", r.fp, "jira_key", key, "project", rt.Project)
 	b.linkNew(ctx, r.fp, key, a, t.Summary, previous)
 	return key, nil
@@ -323,6 +325,7 @@ func (b *Bot) revive(ctx context.Context, r *run, a *alert.Alert, rt effectiveRo
 		}
 		st.Closed = time.Time{}
 		st.Level = 0
+		r.changed = true
 		b.Log.Info("reopened", "fingerprint", r.fp, "jira_key", key)
 		b.recordReopen(ctx, r.fp, key, now)
 		return key, b.Jira.AddComment(ctx, key, jiramarkup.Doc{Blocks: []jiramarkup.Block{jiramarkup.P(

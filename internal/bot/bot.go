@@ -245,6 +245,19 @@ type freshKeeper interface {
 	KeepFresh(ctx context.Context, every time.Duration)
 }
 
+// loopToucher is a dashboard that reads a loop again when it changes.
+type loopToucher interface {
+	Touch(keys ...string)
+}
+
+// touch tells the dashboard, when it listens, that the loop of key
+// changed, so that it reads it from Jira and keeps it in the store.
+func (b *Bot) touch(key string) {
+	if t, ok := b.Dashboard.(loopToucher); ok {
+		t.Touch(key)
+	}
+}
+
 // keepDashboardFresh refreshes the dashboard's data every
 // dashboard.keep_fresh, whether or not anyone looks, until ctx ends; with
 // 0, or a dashboard that cannot, it does nothing.

@@ -58,7 +58,7 @@ func (b *Bot) fromJira(ctx context.Context, fingerprint string, ev jirahook.Even
 	if ev.Kind == jirahook.IssueUpdated {
 		return t.status(ctx, ev.StatusCategory)
 	}
-	if ev.Comment == nil {
+	if ev.Kind == jirahook.PropertySet || ev.Comment == nil {
 		return nil
 	}
 	srcID := ev.IssueKey + "/" + ev.Comment.ID

@@ -55,6 +55,9 @@ type run struct {
 	base, st State
 	now      time.Time
 	log      *slog.Logger
+	// changed is whether the batch changed the loop, or heard from Jira
+	// that it changed: the dashboard reads it again when the batch is done.
+	changed bool
 }
 
 // begin reads a batch's record into a run.
@@ -111,6 +114,9 @@ func (b *Bot) process(ctx context.Context, batch *store.Batch) {
 	}
 	b.metrics.jobs.WithLabelValues("done").Inc()
 	r.log.Debug("batch done", "events", r.st.Events)
+	if r.changed && r.key != "" {
+		b.touch(r.key)
+	}
 }
 
 // count decodes the batch's alerts and counts them into the state; it
@@ -158,6 +164,24 @@ func (b *Bot) syncComments(ctx context.Context, r *run) error {
 	return nil
 }
 
+// changesLoop reports whether a Jira event may change what the dashboard
+// shows of a loop: a property written, or an issue updated other than by
+// a comment (Jira reports comments as issue updates too, and the
+// dashboard shows none).
+func changesLoop(ev jirahook.Event) bool {
+	switch ev.Kind {
+	case jirahook.PropertySet:
+		return true
+	case jirahook.IssueUpdated:
+		return !commentEventTypes[ev.EventType]
+	}
+	return false
+}
+
+// commentEventTypes are the issue_event_type_names of the issue updates
+// Jira sends for a comment.
+var commentEventTypes = map[string]bool{"issue_commented": true, "issue_comment_edited": true, "issue_comment_deleted": true}
+
 // mirror carries out one comment job; other kinds are not its business,
 // and an unreadable payload is skipped.
 func (b *Bot) mirror(ctx context.Context, r *run, j store.Job) error {
@@ -165,6 +189,7 @@ func (b *Bot) mirror(ctx context.Context, r *run, j store.Job) error {
 	case kindJira:
 		var ev jirahook.Event
 		if json.Unmarshal(j.Payload, &ev) == nil {
+			r.changed = r.changed || changesLoop(ev)
 			return b.fromJira(ctx, r.fp, ev)
 		}
 	case kindSentryComment:

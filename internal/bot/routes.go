@@ -380,8 +380,10 @@ func itoa(n int) string {
 // longer than any sender keeps retrying.
 const seenFor = 7 * 24 * time.Hour
 
-// handleJira receives Jira's webhooks for comment sync. A delivery about
-// an issue fixproof does not link is acknowledged and dropped; one it
+// handleJira receives Jira's webhooks for comment sync and for the
+// dashboard's record of each loop (an issue moved, its fixproof property
+// written). A delivery about an issue fixproof does not link, or about
+// another property, is acknowledged and dropped; one it
 // links is queued under the linked alert's fingerprint, so that it is
 // handled in turn with that alert's other deliveries (a Sentry webhook
 // about a note the bot just wrote waits until the bot has recorded the
@@ -405,7 +407,7 @@ func (b *Bot) handleJira() http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
 		defer cancel()
-		if ev.Kind == "" || ev.IssueKey == "" {
+		if ev.Kind == "" || ev.IssueKey == "" || ev.Kind == jirahook.PropertySet && ev.Property != "" && ev.Property != loop.PropertyKey {
 			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
 			encode(w, http.StatusOK, map[string]any{"accepted": 0})
 			return

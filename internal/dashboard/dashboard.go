@@ -22,6 +22,8 @@ import (
 // Jira is what the dashboard reads from Jira.
 type Jira interface {
 	Query(ctx context.Context, jql string, properties []string, next string) (jira.Page, error)
+	// Details reads the issues of keys, leaving out those Jira lacks.
+	Details(ctx context.Context, keys, properties []string) ([]jira.Detail, error)
 	BrowseURL(key string) string
 }
 

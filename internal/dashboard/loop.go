@@ -2,9 +2,10 @@
 // each error came from, its Jira issue, the fix that merged and whether
 // production proved it, with a chart of the error rate around the merge,
 // the numbers that sum them up, and a page of the bot's dead letters.
-// Pages are served from a snapshot of what Jira last said, refreshed in
-// the background and kept in the bot's store, so the dashboard stays up,
-// saying how old its data is, while Jira is down.
+// Pages are served from what the bot's store holds: the list as Jira
+// last said it, refreshed in the background, and each loop read again as
+// it changes (Touch), so the dashboard stays up, saying how old its data
+// is, while Jira is down.
 // The state of a loop, the search, the filters and the numbers are
 // decided by pure functions; the handlers only fetch and render.
 package dashboard
@@ -62,6 +63,9 @@ type Loop struct {
 	Created  time.Time
 	Resolved time.Time
 	Labels   []string
+	// Read is when this loop alone was read from Jira, because it changed
+	// (see Dashboard.Touch); zero for a loop read with the whole list.
+	Read time.Time `json:",omitzero"`
 }
 
 // DeployedAt is when the fix reached production, zero when no deploy is

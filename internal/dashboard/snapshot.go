@@ -37,6 +37,7 @@ type cache struct {
 	view    View
 	load    sync.Once     // reads the store's snapshot, on first use
 	running chan struct{} // closed when the refresh under way ends; nil: none
+	rec     recorder      // loops read one by one since
 }
 
 // current is the view to serve now: never waiting on Jira. It reads the
@@ -51,6 +52,7 @@ func (d *Dashboard) current(ctx context.Context) View {
 	if due && d.cache.running == nil && d.jira != nil {
 		d.startRefresh()
 	}
+	v.Loops = merged(v.Loops, v.Taken, d.cache.rec.recent, d.cfg.MaxLoops)
 	return v
 }
 
@@ -87,33 +89,34 @@ func (d *Dashboard) startRefresh() {
 	}()
 }
 
-// loadOnce reads the store's snapshot the first time the dashboard is
-// used: after a restart, what it last knew is shown at once.
+// loadOnce reads the store the first time the dashboard is used: after a
+// restart, what it last knew is shown at once.
 func (d *Dashboard) loadOnce(ctx context.Context) {
-	d.cache.load.Do(func() {
-		if d.cfg.Store == nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(ctx, storeWait)
-		defer cancel()
-		snap, found, err := d.cfg.Store.LoadSnapshot(ctx, snapshotName)
-		if err != nil {
-			d.cfg.Log.Warn("dashboard: read the snapshot from the store", "error", err.Error())
-			return
-		}
-		if !found {
-			return
-		}
-		loops, ok := decodeSnapshot(snap.Data)
-		if !ok {
-			return
-		}
-		d.cache.mu.Lock()
-		defer d.cache.mu.Unlock()
-		if snap.Taken.After(d.cache.view.Taken) {
-			d.cache.view.Loops, d.cache.view.Taken = loops, snap.Taken
-		}
-	})
+	d.cache.load.Do(func() { d.loadStore(ctx) })
+}
+
+// loadStore reads what the store holds that is newer than the data: the
+// list as last read whole, and the loops kept one by one since, by this
+// replica or another.
+func (d *Dashboard) loadStore(ctx context.Context) {
+	if d.cfg.Store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeWait)
+	defer cancel()
+	snap, found, err := d.cfg.Store.LoadSnapshot(ctx, snapshotName)
+	if err != nil {
+		d.cfg.Log.Warn("dashboard: read the snapshot from the store", "error", err.Error())
+		return
+	}
+	d.cache.mu.Lock()
+	if loops, ok := decodeSnapshot(snap.Data); found && ok && snap.Taken.After(d.cache.view.Taken) {
+		d.cache.view.Loops, d.cache.view.Taken = loops, snap.Taken
+		d.forgetRecent(snap.Taken)
+	}
+	taken := d.cache.view.Taken
+	d.cache.mu.Unlock()
+	d.loadRecent(ctx, taken)
 }
 
 // storeWait bounds each read and write of the store.
@@ -149,6 +152,8 @@ func (d *Dashboard) Refresh(ctx context.Context) ([]Loop, error) {
 	if err != nil {
 		d.cfg.Log.Warn("dashboard: read the loops from Jira", "error", err.Error())
 		d.failed(started, err)
+		// Another replica may have read Jira, or kept a loop, since.
+		d.loadStore(ctx)
 		return nil, err
 	}
 	if d.took(loops, started) {
@@ -181,6 +186,7 @@ func (d *Dashboard) took(loops []Loop, started time.Time) bool {
 		return false
 	}
 	v.Loops, v.Taken = loops, started
+	d.forgetRecent(started)
 	if started.After(v.Failing) {
 		// Jira answered a refresh started after the failures: it is back.
 		v.Failing, v.Err = time.Time{}, ""

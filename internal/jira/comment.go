@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -135,8 +134,7 @@ func (c *Client) dedupe(ctx context.Context, key, marker string) error {
 	for _, extra := range found[min(1, len(found)):] {
 		path := fmt.Sprintf("%s/issue/%s/comment/%s", c.api, url.PathEscape(key), url.PathEscape(extra.id))
 		err := c.do(ctx, "delete duplicate comment on "+key, http.MethodDelete, path, nil, nil)
-		var api *APIError
-		if err != nil && !(errors.As(err, &api) && api.Status == http.StatusNotFound) {
+		if err != nil && !notFound(err) {
 			return err
 		}
 	}

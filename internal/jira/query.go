@@ -102,23 +102,34 @@ func (c *Client) Query(ctx context.Context, jql string, properties []string, nex
 	}
 	page := Page{Issues: make([]Detail, 0, len(raw.Issues)), Next: raw.NextPageToken}
 	for _, is := range raw.Issues {
-		d := Detail{
-			Issue:       Issue{Key: is.Key, ID: is.ID, Summary: is.Fields.Summary, Transitions: options(is.Transitions)},
-			Description: is.Fields.Description,
-			Labels:      is.Fields.Labels,
-			Properties:  is.Properties,
-		}
-		if string(d.Description) == "null" {
-			d.Description = nil
-		}
-		d.Status, d.Category = status(is.Fields.Status)
-		d.Created, d.Resolved = jiraTime(is.Fields.Created).UTC(), jiraTime(is.Fields.Resolved).UTC()
-		page.Issues = append(page.Issues, d)
+		page.Issues = append(page.Issues, detailOf(is))
 	}
 	if !c.Cloud() && start+len(raw.Issues) < raw.Total && len(raw.Issues) > 0 {
 		page.Next = strconv.Itoa(start + len(raw.Issues))
 	}
 	return page, nil
+}
+
+// detailOf is an issue as a search or a read of it answers.
+func detailOf(is queryIssue) Detail {
+	d := Detail{
+		Issue:       Issue{Key: is.Key, ID: is.ID, Summary: is.Fields.Summary, Transitions: options(is.Transitions)},
+		Description: is.Fields.Description,
+		Labels:      is.Fields.Labels,
+		Properties:  is.Properties,
+	}
+	if string(d.Description) == "null" {
+		d.Description = nil
+	}
+	d.Status, d.Category = status(is.Fields.Status)
+	d.Created, d.Resolved = jiraTime(is.Fields.Created).UTC(), jiraTime(is.Fields.Resolved).UTC()
+	return d
+}
+
+// notFound reports whether err is Jira's 404.
+func notFound(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.Status == http.StatusNotFound
 }
 
 // QuoteJQL makes s one JQL string literal.
@@ -133,8 +144,7 @@ func (c *Client) Property(ctx context.Context, key, name string) (json.RawMessag
 	}
 	path := fmt.Sprintf("%s/issue/%s/properties/%s", c.api, url.PathEscape(key), url.PathEscape(name))
 	err := c.do(ctx, "property "+name+" of "+key, http.MethodGet, path, nil, &out)
-	var api *APIError
-	if errors.As(err, &api) && api.Status == http.StatusNotFound {
+	if notFound(err) {
 		return nil, nil
 	}
 	return out.Value, err
@@ -182,6 +192,31 @@ func (c *Client) RemoteLinkURLs(ctx context.Context, key string) ([]string, erro
 		if l != nil && l.Object != nil && l.Object.URL != "" {
 			out = append(out, l.Object.URL)
 		}
+	}
+	return out, nil
+}
+
+// Details reads the issues of keys with the named properties, one request
+// each, in the order given, leaving out any Jira does not have (deleted or
+// moved). It reads each issue rather than searching for them: Jira's
+// search lags behind a change, and Details is asked about issues that
+// have just changed.
+func (c *Client) Details(ctx context.Context, keys, properties []string) ([]Detail, error) {
+	q := url.Values{"fields": {strings.Join(queryFields, ",")}}
+	if len(properties) > 0 {
+		q.Set("properties", strings.Join(properties, ","))
+	}
+	out := make([]Detail, 0, len(keys))
+	for _, k := range keys {
+		var is queryIssue
+		err := c.do(ctx, "read "+k, http.MethodGet, c.api+"/issue/"+url.PathEscape(k)+"?"+q.Encode(), nil, &is)
+		if notFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, detailOf(is))
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 // Package jirahook verifies and decodes the Jira webhooks fixproof's bot
-// mirrors between Jira and Sentry/Guance: comment_created, comment_updated,
-// comment_deleted and jira:issue_updated.
+// mirrors between Jira and Sentry/Guance (comment_created, comment_updated,
+// comment_deleted and jira:issue_updated) and those that tell it a loop
+// changed (issue_property_set).
 //
 // What it relies on (Atlassian's webhook documentation, as excerpted in
 // shared/contracts/SOURCES.md, and the Jira Cloud REST OpenAPI document
@@ -25,6 +26,12 @@
 //   - Users are UserDetails: accountId on Cloud, name (and key) on Data
 //     Center; displayName and, privacy permitting, emailAddress.
 //   - Jira writes times as "2024-01-02T10:00:00.000+0000".
+//   - issue_property_set is listed among a webhook's events (with
+//     issuePropertyKeysFilter) in the REST API, but its body is not
+//     documented. Only what every issue event carries is read: the
+//     timestamp, the issue ({id, key}) and, when given, the property's
+//     key (property.key); a body without an issue is an event about no
+//     issue, which callers ignore.
 package jirahook
 
 import (
@@ -54,6 +61,7 @@ const (
 	CommentUpdated = "comment_updated"
 	CommentDeleted = "comment_deleted"
 	IssueUpdated   = "issue_updated"
+	PropertySet    = "issue_property_set"
 )
 
 // Verify reports whether header (X-Hub-Signature, "sha256=<hex>") is the
@@ -106,6 +114,9 @@ type Event struct {
 	// of StatusTo, when the issue's fields.status is StatusTo and carries
 	// statusCategory.key.
 	StatusCategory string
+	// Property is the key of the property an issue_property_set event
+	// wrote, when the body names it.
+	Property string
 	// EventType is issue_event_type_name (e.g. "issue_generic",
 	// "issue_commented"), when present.
 	EventType string
@@ -166,7 +177,7 @@ func fieldErr(field string, err error) error { return &DecodeError{Field: field,
 
 // Decode decodes a webhook body; identifier is its
 // X-Atlassian-Webhook-Identifier header. A body for a webhookEvent other
-// than the four handled decodes to an Event with Kind "" and no error.
+// than the five handled decodes to an Event with Kind "" and no error.
 // Errors are *DecodeError, naming the field at fault.
 func Decode(body []byte, identifier string) (Event, error) {
 	ev := Event{ID: identifier}
@@ -186,6 +197,9 @@ func Decode(body []byte, identifier string) (Event, error) {
 	if err != nil {
 		return ev, err
 	}
+	if ev.Kind == PropertySet {
+		return ev, decodeProperty(present(top["property"]), &ev)
+	}
 	if ev.Kind == IssueUpdated {
 		if ev.IssueKey == "" && ev.IssueID == "" {
 			return ev, fieldErr("issue", errMissing)
@@ -201,6 +215,20 @@ var webhookKinds = map[string]string{
 	CommentUpdated:       CommentUpdated,
 	CommentDeleted:       CommentDeleted,
 	"jira:issue_updated": IssueUpdated,
+	"issue_property_set": PropertySet,
+}
+
+// decodeProperty reads the key of the property an issue_property_set
+// event wrote, when the body has one.
+func decodeProperty(raw json.RawMessage, ev *Event) error {
+	if raw == nil {
+		return nil
+	}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fieldErr("property", err)
+	}
+	return decodeStringAt(p, "key", "property.key", &ev.Property)
 }
 
 // eventKind is the Kind of the body's webhookEvent, "" for one Decode

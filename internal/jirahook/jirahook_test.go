@@ -223,6 +223,17 @@ func TestDecode(t *testing.T) {
 			StatusFrom: "In Progress", StatusTo: "Done",
 			Actor: admin, At: time.UnixMilli(1717238000000).UTC(),
 		}},
+		{"issue_property_set names the issue and the property", `{"timestamp": 1717239000000, "webhookEvent": "issue_property_set",
+			"issue": {"id": "10002", "self": "https://acme.atlassian.net/rest/api/3/issue/10002", "key": "OPS-7"},
+			"property": {"key": "fixproof", "value": {"fingerprint": "x"}}}`, Event{
+			ID: "wh-1", Kind: PropertySet, IssueKey: "OPS-7", IssueID: "10002", Property: "fixproof", At: time.UnixMilli(1717239000000).UTC(),
+		}},
+		{"issue_property_set without the property's key", `{"webhookEvent": "issue_property_set", "issue": {"key": "OPS-7"}}`, Event{
+			ID: "wh-1", Kind: PropertySet, IssueKey: "OPS-7",
+		}},
+		{"issue_property_set about no issue", `{"webhookEvent": "issue_property_set", "property": {"key": "fixproof"}}`, Event{
+			ID: "wh-1", Kind: PropertySet, Property: "fixproof",
+		}},
 		{"unknown event ignored", `{"timestamp": 1, "webhookEvent": "worklog_created", "worklog": {}}`, Event{ID: "wh-1"}},
 		{"issue created ignored", `{"webhookEvent": "jira:issue_created", "issue": {"key": "A-1"}}`, Event{ID: "wh-1"}},
 		{"numeric ids", `{"webhookEvent": "comment_created", "timestamp": "1717236000123", "comment": {"id": 10100}, "issue": {"id": 10002, "key": "OPS-7"}}`, Event{
@@ -307,6 +318,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad issue key", `{"webhookEvent": "jira:issue_updated", "issue": {"key": 1}}`, "issue.key"},
 		{"bad status", `{"webhookEvent": "jira:issue_updated", "issue": {"key": "A-1", "fields": {"status": "Done"}}}`, "issue.fields.status"},
 		{"bad category", `{"webhookEvent": "jira:issue_updated", "issue": {"key": "A-1", "fields": {"status": {"statusCategory": {"key": 3}}}}}`, "issue.fields.status.statusCategory.key"},
+		{"property not an object", `{"webhookEvent": "issue_property_set", "issue": {"key": "A-1"}, "property": "fixproof"}`, "property"},
+		{"bad property key", `{"webhookEvent": "issue_property_set", "issue": {"key": "A-1"}, "property": {"key": 5}}`, "property.key"},
 		{"bad user", `{"webhookEvent": "jira:issue_updated", "user": 1, "issue": {"key": "A-1"}}`, "user"},
 		{"bad changelog", `{"webhookEvent": "jira:issue_updated", "issue": {"key": "A-1"}, "changelog": []}`, "changelog"},
 		{"bad items", `{"webhookEvent": "jira:issue_updated", "issue": {"key": "A-1"}, "changelog": {"items": {}}}`, "changelog.items"},

@@ -2,8 +2,9 @@
 // deliveries and its dead letters, one record per fingerprint (the Jira
 // issue it has, the bot's counters), and what comment sync and the pollers
 // keep (which comment copies which, delivery ids seen, cursors, named
-// leases), and the dashboard's snapshot of what it last read. Backends live in sub-packages (sqlite, postgres) and pass the
-// same suite (storetest).
+// leases), and the dashboard's snapshots of what it last read, of the
+// whole list and of each loop as it changed. Backends live in
+// sub-packages (sqlite, postgres) and pass the same suite (storetest).
 //
 // Jobs are grouped by fingerprint and leased a fingerprint at a time: a
 // worker that holds a fingerprint's lease is the only one, across
@@ -259,4 +260,9 @@ type Snapshots interface {
 	// LoadSnapshot reads the snapshot stored under name; found is false
 	// when there is none.
 	LoadSnapshot(ctx context.Context, name string) (s Snapshot, found bool, err error)
+	// ListSnapshots reads the snapshots whose names start with prefix and
+	// that were taken after since, newest first, at most limit of them
+	// (limit 0 or less: all). The dashboard keeps one per loop, written as
+	// the loop changes, and reads those newer than its last whole reading.
+	ListSnapshots(ctx context.Context, prefix string, since time.Time, limit int) ([]Snapshot, error)
 }

@@ -957,6 +957,7 @@ func (s *Server) putProperty(c *call) {
 	if existed {
 		status = http.StatusOK
 	}
+	s.emitProperty(is, key, is.props[key])
 	c.reply(status, map[string]any{})
 }
 

@@ -199,7 +199,8 @@ type delivery struct {
 
 // AddWebhook registers a listener as a Jira admin would: the events named
 // (webhookEvent values: "comment_created", "comment_updated",
-// "comment_deleted", "jira:issue_updated"; none means all) are POSTed to
+// "comment_deleted", "jira:issue_updated", "issue_property_set"; none
+// means all) are POSTed to
 // url, signed with secret when it is not empty. Delivery is asynchronous
 // and concurrent, so events of one issue may arrive out of order, as on
 // Jira.
@@ -591,6 +592,25 @@ func (s *Server) emitStatus(is *issue, from Status, fromRes string, actor *User)
 			"id":    strconv.Itoa(10000 + s.wh.nextChangelog),
 			"items": items,
 		},
+	}))
+}
+
+// emitProperty sends issue_property_set for property key of is, now
+// value. Atlassian lists the event (the REST API's Webhook.events, with
+// issuePropertyKeysFilter) but documents no body: this one carries what
+// the other issue events do, the timestamp, the event and the issue's id,
+// self and key, and the property as the property endpoints render it,
+// {key, value}. s.mu is held.
+func (s *Server) emitProperty(is *issue, key string, value json.RawMessage) {
+	if !s.wh.wants("issue_property_set") {
+		return
+	}
+	c := s.hookCall()
+	s.wh.enqueue("issue_property_set", is.key, marshalHook(map[string]any{
+		"timestamp":    s.now().UnixMilli(),
+		"webhookEvent": "issue_property_set",
+		"issue":        map[string]any{"id": is.id, "self": c.api() + "/issue/" + is.id, "key": is.key},
+		"property":     map[string]any{"key": key, "value": value},
 	}))
 }
 

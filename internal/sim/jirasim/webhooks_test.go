@@ -647,3 +647,27 @@ func TestAccountOption(t *testing.T) {
 		t.Errorf("snapshot author %+v, account %+v", is.Comments[0].Author, srv.Account())
 	}
 }
+
+// Writing an issue property sends issue_property_set to the webhooks that
+// subscribe to it, naming the issue and the property; others get none.
+func TestWebhookPropertySet(t *testing.T) {
+	srv, c, rec := hooked(t, Cloud, nil, "issue_property_set")
+	other := newReceiver(t, nil)
+	srv.AddWebhook(other.url, hookSecret, "jira:issue_updated")
+	c.want(201, "PUT", "/rest/api/3/issue/OPS-1/properties/fixproof", map[string]any{"fingerprint": "sentry:acme:1"})
+	c.want(200, "PUT", "/rest/api/3/issue/OPS-1/properties/fixproof", map[string]any{"fingerprint": "sentry:acme:1", "reopened": []string{"2026-11-20T09:00:00Z"}})
+	waitHooks(t, srv)
+	evs := rec.decoded()
+	if len(evs) != 2 {
+		t.Fatalf("%d webhooks, want 2: %+v", len(evs), evs)
+	}
+	for i, ev := range evs {
+		if ev.Kind != jirahook.PropertySet || ev.IssueKey != "OPS-1" || ev.IssueID == "" || ev.Property != "fixproof" || ev.At.IsZero() {
+			t.Errorf("webhook %d: %+v", i, ev)
+		}
+		checkShapes(t, rec.all()[i].body)
+	}
+	if n := len(other.all()); n != 0 {
+		t.Errorf("a webhook not subscribed to issue_property_set got %d", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,6 +21,11 @@ WHERE s.taken_at <= EXCLUDED.taken_at
 RETURNING true`
 
 	qLoadSnapshot = `SELECT data, taken_at FROM snapshots WHERE name = $1`
+
+	qListSnapshots = `
+SELECT name, data, taken_at FROM snapshots
+WHERE starts_with(name, $1) AND taken_at > $2
+ORDER BY taken_at DESC, name LIMIT $3`
 )
 
 // SaveSnapshot stores snap unless the one stored under its name was taken
@@ -52,4 +58,27 @@ func (s *Store) LoadSnapshot(ctx context.Context, name string) (store.Snapshot, 
 	}
 	snap.Taken = snap.Taken.UTC()
 	return snap, true, nil
+}
+
+// ListSnapshots reads the snapshots named with prefix taken after since,
+// newest first, at most limit (all when limit is 0 or less).
+func (s *Store) ListSnapshots(ctx context.Context, prefix string, since time.Time, limit int) ([]store.Snapshot, error) {
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	rows, err := s.pool.Query(ctx, qListSnapshots, prefix, ts(since), lim)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: list snapshots %s: %w", prefix, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Snapshot, error) {
+		var snap store.Snapshot
+		err := r.Scan(&snap.Name, &snap.Data, &snap.Taken)
+		snap.Taken = snap.Taken.UTC()
+		return snap, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: list snapshots %s: %w", prefix, err)
+	}
+	return out, nil
 }

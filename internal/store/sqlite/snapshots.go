@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fixproof/fixproof/internal/store"
 )
@@ -15,6 +16,11 @@ ON CONFLICT (name) DO UPDATE SET data = excluded.data, taken_at = excluded.taken
 WHERE snapshots.taken_at <= excluded.taken_at`
 
 	qLoadSnapshot = `SELECT data, taken_at FROM snapshots WHERE name = ?1`
+
+	qListSnapshots = `
+SELECT name, data, taken_at FROM snapshots
+WHERE substr(name, 1, length(?1)) = ?1 AND taken_at > ?2
+ORDER BY taken_at DESC, name LIMIT ?3`
 )
 
 // SaveSnapshot stores snap unless the one stored under its name was taken
@@ -53,4 +59,35 @@ func (s *Store) LoadSnapshot(ctx context.Context, name string) (store.Snapshot, 
 	}
 	snap.Taken = fromUS(taken)
 	return snap, true, nil
+}
+
+// ListSnapshots reads the snapshots named with prefix taken after since,
+// newest first, at most limit (all when limit is 0 or less).
+func (s *Store) ListSnapshots(ctx context.Context, prefix string, since time.Time, limit int) ([]store.Snapshot, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	var out []store.Snapshot
+	err := s.read(ctx, func(q querier) error {
+		out = nil
+		rows, err := q.query(qListSnapshots, prefix, us(since), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var snap store.Snapshot
+			var taken int64
+			if err := rows.Scan(&snap.Name, &snap.Data, &taken); err != nil {
+				return err
+			}
+			snap.Taken = fromUS(taken)
+			out = append(out, snap)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list snapshots %s: %w", prefix, err)
+	}
+	return out, nil
 }

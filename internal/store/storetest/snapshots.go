@@ -79,3 +79,45 @@ func testSnapshotsTwoStores(t *testing.T, open func(t *testing.T) store.Store) {
 	saveSnapshot(t, b, store.Snapshot{Name: "dashboard", Data: []byte(`{"from":"b"}`), Taken: at(30 * time.Second)}, false)
 	wantSnapshot(t, a, snap)
 }
+
+// testListSnapshots: the snapshots under a prefix taken after a time,
+// newest first, bounded.
+func testListSnapshots(t *testing.T, s store.Store) {
+	for i, name := range []string{"loop:OPS-1", "loop:OPS-2", "loop:OPS-3", "loops", "dashboard:loops", "loop_x"} {
+		saveSnapshot(t, s, store.Snapshot{Name: name, Data: []byte(name), Taken: at(time.Duration(i+1) * time.Minute)}, true)
+	}
+	// A later reading of OPS-1 makes it the newest.
+	saveSnapshot(t, s, store.Snapshot{Name: "loop:OPS-1", Data: []byte("OPS-1 again"), Taken: at(10 * time.Minute)}, true)
+	names := func(prefix string, since time.Time, limit int) string {
+		t.Helper()
+		list, err := s.ListSnapshots(t.Context(), prefix, since, limit)
+		if err != nil {
+			t.Fatalf("ListSnapshots(%q): %v", prefix, err)
+		}
+		var out []string
+		for _, snap := range list {
+			if snap.Taken.Location() != time.UTC {
+				t.Errorf("ListSnapshots: %s taken in %v, want UTC", snap.Name, snap.Taken.Location())
+			}
+			out = append(out, snap.Name+"="+string(snap.Data))
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, c := range []struct {
+		prefix string
+		since  time.Time
+		limit  int
+		want   string
+	}{
+		{"loop:", time.Time{}, 0, "loop:OPS-1=OPS-1 again, loop:OPS-3=loop:OPS-3, loop:OPS-2=loop:OPS-2"},
+		{"loop:", at(2 * time.Minute), 0, "loop:OPS-1=OPS-1 again, loop:OPS-3=loop:OPS-3"},
+		{"loop:", at(10 * time.Minute), 0, ""},
+		{"loop:", time.Time{}, 2, "loop:OPS-1=OPS-1 again, loop:OPS-3=loop:OPS-3"},
+		{"loop_", time.Time{}, 0, "loop_x=loop_x"},
+		{"nothing:", time.Time{}, 0, ""},
+	} {
+		if got := names(c.prefix, c.since, c.limit); got != c.want {
+			t.Errorf("ListSnapshots(%q, since %v, limit %d) = %s\nwant %s", c.prefix, c.since, c.limit, got, c.want)
+		}
+	}
+}

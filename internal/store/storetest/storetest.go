@@ -86,6 +86,7 @@ func RunWith(t *testing.T, open func(t *testing.T) store.Store, o Options) {
 		{"NamedLeaseIsGrantedRenewedRefusedAndTakenOverAfterExpiry", testNamedLease},
 		{"ConcurrentContendersForANamedLeaseHaveOneWinner", testNamedLeaseConcurrent},
 		{"SnapshotsAreKeptWholeAndOnlyANewerOneReplacesOne", testSnapshots},
+		{"SnapshotsAreListedByPrefixNewestFirstAfterATime", testListSnapshots},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
