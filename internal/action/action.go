@@ -73,7 +73,7 @@ func Run(ctx context.Context, d Deps) error {
 	for _, s := range secrets(input) {
 		mask(gha, s)
 	}
-	r := &runner{gha: gha, getenv: d.Getenv, version: d.Version, now: d.Now, failOnError: failOnError(input)}
+	r := &runner{log: gha, getenv: d.Getenv, version: d.Version, now: d.Now, failOnError: failOnError(input)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -96,8 +96,10 @@ func Run(ctx context.Context, d Deps) error {
 }
 
 type runner struct {
-	cfg     Config
-	gha     *githubactions.Action
+	cfg Config
+	// log is where the run says what it did: the workflow's log and
+	// annotations for the action, a check run's text for the app.
+	log     Log
 	ctx     *githubactions.GitHubContext
 	getenv  func(string) string
 	httpc   *http.Client
@@ -130,7 +132,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.jira = jc
 
-	r.gha.Infof("fixproof %s: %s event on %s (run %s)", r.version, clean(r.ctx.EventName), clean(r.ctx.Repository), clean(r.getenv("GITHUB_RUN_ID")))
+	r.log.Infof("fixproof %s: %s event on %s (run %s)", r.version, clean(r.ctx.EventName), clean(r.ctx.Repository), clean(r.getenv("GITHUB_RUN_ID")))
 	if r.sweeping() {
 		return r.sweep(ctx)
 	}
@@ -142,12 +144,9 @@ func (r *runner) run(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	results, stop := r.apply(ctx, p)
-	if stop == nil {
-		r.recordMerge(ctx, p, results)
-	}
+	results, stop := r.handle(ctx, p)
 	if err := r.report(p, results, stop); err != nil {
-		r.gha.Errorf("%s", clean(err.Error()))
+		r.log.Errorf("%s", clean(err.Error()))
 		return r.verdict(err)
 	}
 	if stop != nil {
@@ -159,13 +158,23 @@ func (r *runner) run(ctx context.Context) error {
 	return nil
 }
 
+// handle carries a plan out in Jira: each issue moved, with its comment
+// and remote link, and a merged fix put under verification.
+func (r *runner) handle(ctx context.Context, p *plan) (results []Result, stop error) {
+	results, stop = r.apply(ctx, p)
+	if stop == nil {
+		r.recordMerge(ctx, p, results)
+	}
+	return results, stop
+}
+
 // verdict is what the step returns for a failure that has been reported:
 // the error with fail_on_error, nothing without.
 func (r *runner) verdict(err error) error {
 	if r.failOnError || err == nil {
 		return err
 	}
-	r.gha.Noticef("fail_on_error is false: this step succeeds although fixproof failed (%s); the annotations above say what to fix", clean(err.Error()))
+	r.log.Noticef("fail_on_error is false: this step succeeds although fixproof failed (%s); the annotations above say what to fix", clean(err.Error()))
 	return nil
 }
 
@@ -176,7 +185,7 @@ func (r *runner) verdict(err error) error {
 // happened and whether the step fails for it.
 func (r *runner) abort(err error, annotate bool) error {
 	if annotate {
-		r.gha.Errorf("%s", clean(err.Error()))
+		r.log.Errorf("%s", clean(err.Error()))
 	}
 	names := []string{"issue_keys", "transitioned", "skipped", "failed"}
 	title := "fixproof"
@@ -197,7 +206,7 @@ func (r *runner) abort(err error, annotate bool) error {
 		werr = appendFile(r.getenv("GITHUB_STEP_SUMMARY"), b.String())
 	}
 	if werr != nil {
-		r.gha.Errorf("%s", clean(werr.Error()))
+		r.log.Errorf("%s", clean(werr.Error()))
 	}
 	return r.verdict(err)
 }
@@ -230,10 +239,10 @@ func (r *runner) plan(ctx context.Context) (*plan, error) {
 			return &plan{keys: r.filter(r.cfg.IssueKeys), target: target, stage: stage, fromDone: true,
 				reason: "dispatched to " + r.cfg.TargetStatus}, nil
 		}
-		r.gha.Noticef("workflow_dispatch without pr_number or issue_keys + target_status: nothing to do")
+		r.log.Noticef("workflow_dispatch without pr_number or issue_keys + target_status: nothing to do")
 		return nil, nil
 	default:
-		r.gha.Noticef("fixproof does nothing on %s events; run it on pull_request, workflow_dispatch or schedule (the sweep)", clean(r.ctx.EventName))
+		r.log.Noticef("fixproof does nothing on %s events; run it on pull_request, workflow_dispatch or schedule (the sweep)", clean(r.ctx.EventName))
 		return nil, nil
 	}
 }
@@ -241,7 +250,7 @@ func (r *runner) plan(ctx context.Context) (*plan, error) {
 func (r *runner) planPR(ctx context.Context, repo string, number int, action string) (*plan, error) {
 	// Actions that never move issues are known before reading the PR.
 	if in := flow.ForPullRequest(action, flow.PR{}, false); in.Ignore {
-		r.gha.Noticef("%s", clean(in.Reason))
+		r.log.Noticef("%s", clean(in.Reason))
 		return nil, nil
 	}
 	pr, err := r.github.Fetch(ctx, repo, number)
@@ -249,12 +258,12 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 		return nil, r.githubHint(err)
 	}
 	if pr.TotalCommits > len(pr.Commits) {
-		r.gha.Warningf("GitHub listed %d of %d commits of #%d; keys in the others were not seen", len(pr.Commits), pr.TotalCommits, number)
+		r.log.Warningf("GitHub listed %d of %d commits of #%d; keys in the others were not seen", len(pr.Commits), pr.TotalCommits, number)
 	}
 	revertN, isRevert := flow.RevertOf(pr.Title, pr.Body, repo)
 	intent := flow.ForPullRequest(action, flow.PR{State: pr.State, IsDraft: pr.IsDraft}, isRevert)
 	if intent.Ignore {
-		r.gha.Noticef("%s", clean(intent.Reason))
+		r.log.Noticef("%s", clean(intent.Reason))
 		return nil, nil
 	}
 	p := &plan{pr: pr, stage: intent.Target, target: r.cfg.Statuses[intent.Target], reason: intent.Reason}
@@ -333,11 +342,11 @@ type Result struct {
 // reason, already annotated.
 func (r *runner) apply(ctx context.Context, p *plan) (results []Result, stop error) {
 	if len(p.keys) == 0 {
-		r.gha.Noticef("no Jira issue keys found%s", r.whereLooked(p))
+		r.log.Noticef("no Jira issue keys found%s", r.whereLooked(p))
 		return nil, nil
 	}
 	failAll := func(err error) ([]Result, error) {
-		r.gha.Errorf("%s", clean(err.Error()))
+		r.log.Errorf("%s", clean(err.Error()))
 		results := make([]Result, len(p.keys))
 		for i, key := range p.keys {
 			results[i] = Result{Key: key, Action: Failed, Reason: err.Error(), URL: r.jira.BrowseURL(key)}
@@ -347,7 +356,7 @@ func (r *runner) apply(ctx context.Context, p *plan) (results []Result, stop err
 	if len(p.target) == 0 {
 		return failAll(fmt.Errorf("no status names for %s: set status_%s", p.stage, p.stage))
 	}
-	r.gha.Infof("keys: %s; target: %s (%s)", strings.Join(p.keys, " "), strings.Join(p.target, " or "), clean(p.reason))
+	r.log.Infof("keys: %s; target: %s (%s)", strings.Join(p.keys, " "), strings.Join(p.target, " or "), clean(p.reason))
 	found, missing, err := r.jira.Search(ctx, p.keys)
 	if err != nil {
 		return failAll(fmt.Errorf("search Jira for %s: %w", strings.Join(p.keys, ", "), r.jiraHint(err)))
@@ -382,7 +391,7 @@ func (r *runner) one(ctx context.Context, p *plan, is jira.Issue) Result {
 		go func() {
 			defer close(done)
 			if err := r.annotate(ctx, p, is.Key); err != nil {
-				r.gha.Warningf("%s: comment or remote link not updated: %s", is.Key, clean(r.jiraHint(err).Error()))
+				r.log.Warningf("%s: comment or remote link not updated: %s", is.Key, clean(r.jiraHint(err).Error()))
 			}
 		}()
 		defer func() { <-done }()
@@ -425,7 +434,7 @@ func (r *runner) one(ctx context.Context, p *plan, is jira.Issue) Result {
 		}
 	}
 	if res.Action == Failed {
-		r.gha.Errorf("%s: %s", is.Key, clean(res.Reason))
+		r.log.Errorf("%s: %s", is.Key, clean(res.Reason))
 	}
 	return res
 }

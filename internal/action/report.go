@@ -75,7 +75,7 @@ func describeState(pr *githubpr.PR) string {
 func (r *runner) report(p *plan, results []Result, stop error) error {
 	var transitioned, skipped, failed []string
 	for _, res := range results {
-		r.gha.Infof("%s: %s -> %s: %s (%s)", res.Key, clean(res.From), clean(res.To), res.Action, clean(res.Reason))
+		r.log.Infof("%s: %s -> %s: %s (%s)", res.Key, clean(res.From), clean(res.To), res.Action, clean(res.Reason))
 		switch res.Action {
 		case Transitioned:
 			transitioned = append(transitioned, res.Key)
@@ -90,7 +90,7 @@ func (r *runner) report(p *plan, results []Result, stop error) error {
 		return err
 	}
 	if kept < len(results) {
-		r.gha.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
+		r.log.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
 	}
 	outputs := [][2]string{
 		{"issue_keys", strings.Join(p.keys, " ")},

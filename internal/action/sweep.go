@@ -34,7 +34,7 @@ func (r *runner) finder() sentrylink.Finder {
 func (r *runner) sweep(ctx context.Context) error {
 	if err := r.cfg.sweepReady(); err != nil {
 		for _, e := range unjoin(err) {
-			r.gha.Errorf("%s", e)
+			r.log.Errorf("%s", e)
 		}
 		return r.abort(err, false)
 	}
@@ -49,7 +49,7 @@ func (r *runner) sweep(ctx context.Context) error {
 		if err != nil {
 			return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 		}
-		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.gha.Warningf}, sentries)
+		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.log.Warningf}, sentries)
 	}
 	start := r.now()
 	sw := sweep.New(sweep.Config{
@@ -59,7 +59,7 @@ func (r *runner) sweep(ctx context.Context) error {
 		DryRun: r.cfg.DryRun, Run: r.getenv("GITHUB_RUN_ID"),
 		ProgressEvery: 5 * time.Second,
 		Progress: func(c sweep.Counts) {
-			r.gha.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
+			r.log.Infof("swept %d issues in %s: %d verified, %d waiting, %d unverified, %d released, %d errors",
 				c.Seen, time.Since(start).Round(time.Second), c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 		},
 	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Traffic: sentries, Deploys: deploys, Now: r.now})
@@ -69,7 +69,7 @@ func (r *runner) sweep(ctx context.Context) error {
 		return r.abort(fmt.Errorf("list the issues labelled %s in Jira: %w", r.cfg.VerifyLabel, r.jiraHint(err)), true)
 	}
 	if err := r.reportSweep(rep); err != nil {
-		r.gha.Errorf("%s", clean(err.Error()))
+		r.log.Errorf("%s", clean(err.Error()))
 		return r.verdict(err)
 	}
 	if rep.Counts.Errors > 0 {
@@ -84,7 +84,7 @@ const maxAnnotations = 20
 
 func (r *runner) reportSweep(rep *sweep.Report) error {
 	c := rep.Counts
-	r.gha.Infof("sweep done: %d issues: %d verified, %d waiting, %d unverified, %d released, %d errors",
+	r.log.Infof("sweep done: %d issues: %d verified, %d waiting, %d unverified, %d released, %d errors",
 		c.Seen, c.Verified, c.Waiting, c.Unverified, c.Released, c.Errors)
 	var keys, waiting, failed []string
 	results := make([]Result, 0, len(rep.Outcomes))
@@ -95,15 +95,15 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 		case sweep.ResultWaiting:
 			// Thousands of these are normal: their reasons go to the debug
 			// log (re-run with debug logging to see them).
-			r.gha.Debugf("%s: waiting: %s", o.Key, clean(o.Reason))
+			r.log.Debugf("%s: waiting: %s", o.Key, clean(o.Reason))
 			waiting = append(waiting, o.Key)
 		case sweep.ResultElsewhere, sweep.ResultReleased:
-			r.gha.Infof("%s: %s: %s", o.Key, o.Result(), clean(o.Reason))
+			r.log.Infof("%s: %s: %s", o.Key, o.Result(), clean(o.Reason))
 			waiting = append(waiting, o.Key)
 		case sweep.ResultError:
 			failed = append(failed, o.Key)
 			if annotated < maxAnnotations {
-				r.gha.Errorf("%s: %s", o.Key, clean(o.Reason))
+				r.log.Errorf("%s: %s", o.Key, clean(o.Reason))
 				annotated++
 			}
 		}
@@ -112,7 +112,7 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 		}
 	}
 	if n := len(failed) - annotated; n > 0 {
-		r.gha.Errorf("%d more issues could not be swept; the step summary lists them", n)
+		r.log.Errorf("%d more issues could not be swept; the step summary lists them", n)
 	}
 	outputs := [][2]string{
 		{"issue_keys", strings.Join(keys, " ")},
@@ -130,7 +130,7 @@ func (r *runner) reportSweep(rep *sweep.Report) error {
 		return err
 	}
 	if kept < len(results) {
-		r.gha.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
+		r.log.Warningf("results_json lists the first %d of %d results: GitHub limits an output to 1 MB", kept, len(results))
 	}
 	outputs = append(outputs, [2]string{"results_json", js}, [2]string{"error", ""})
 	if err := writeOutputs(r.getenv("GITHUB_OUTPUT"), outputs); err != nil {
@@ -222,19 +222,19 @@ func (r *runner) recordMerge(ctx context.Context, p *plan, results []Result) {
 	}
 	watches, err := sweep.RecordMerge(ctx, r.jira, r.finder(), r.cfg.VerifyLabel, keys, m, r.now())
 	if err != nil {
-		r.gha.Warningf("could not record the merge for verification: %s", clean(r.jiraHint(err).Error()))
+		r.log.Warningf("could not record the merge for verification: %s", clean(r.jiraHint(err).Error()))
 		return
 	}
 	for _, w := range watches {
 		switch {
 		case w.Err != nil:
-			r.gha.Warningf("%s: could not record the merge for verification: %s", w.Key, clean(r.jiraHint(w.Err).Error()))
+			r.log.Warningf("%s: could not record the merge for verification: %s", w.Key, clean(r.jiraHint(w.Err).Error()))
 		case w.Changed:
 			ids := make([]string, len(w.Links))
 			for i, l := range w.Links {
 				ids[i] = l.String()
 			}
-			r.gha.Infof("%s: labelled %s; the sweep will verify Sentry issues %s", w.Key, r.cfg.VerifyLabel, strings.Join(ids, ", "))
+			r.log.Infof("%s: labelled %s; the sweep will verify Sentry issues %s", w.Key, r.cfg.VerifyLabel, strings.Join(ids, ", "))
 		}
 	}
 }
