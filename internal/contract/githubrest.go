@@ -48,4 +48,11 @@ var gitHubRESTPaths = []string{
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/deployments",
 	"/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+	"/app/installations",
+	"/app/installations/{installation_id}/access_tokens",
+	"/installation/repositories",
+	"/repos/{owner}/{repo}/check-runs",
+	"/repos/{owner}/{repo}/check-runs/{check_run_id}",
+	"/repos/{owner}/{repo}/commits/{ref}/check-runs",
+	"/repos/{owner}/{repo}/contents/{path}",
 }
