@@ -98,7 +98,7 @@ func goodJWT(t *testing.T, now time.Time) string {
 // the answer against GitHub's REST description.
 func call(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, auth, body string) (int, http.Header, string) {
 	t.Helper()
-	return send(t, ts, spec, method, path, auth, body, false)
+	return send(t, ts, spec, method, path, auth, body, documented)
 }
 
 // callUndocumented is call for an answer GitHub gives that its
@@ -108,10 +108,25 @@ func call(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, 
 // test says so when it is documented.
 func callUndocumented(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, auth, body string) (int, http.Header, string) {
 	t.Helper()
-	return send(t, ts, spec, method, path, auth, body, true)
+	return send(t, ts, spec, method, path, auth, body, undocumented)
 }
 
-func send(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, auth, body string, undocumented bool) (int, http.Header, string) {
+// callInvalid is callUndocumented for a request that the description
+// refuses too (a missing required field, a value outside an enum): the
+// test checks that it does.
+func callInvalid(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, auth, body string) (int, http.Header, string) {
+	t.Helper()
+	return send(t, ts, spec, method, path, auth, body, invalid)
+}
+
+// How send checks an exchange against the description.
+const (
+	documented   = iota // request and answer as documented
+	undocumented        // a valid request; an answer of a status left out
+	invalid             // a request the description refuses, and such an answer
+)
+
+func send(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, auth, body string, mode int) (int, http.Header, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -137,16 +152,20 @@ func send(t *testing.T, ts *httptest.Server, spec *contract.Spec, method, path, 
 		t.Fatal(err)
 	}
 	if spec != nil {
-		if err := spec.ValidateRequest(req, []byte(body)); err != nil {
-			t.Errorf("%v", err)
-		}
-		err := spec.ValidateResponse(req, resp.StatusCode, resp.Header, got)
+		err := spec.ValidateRequest(req, []byte(body))
 		switch {
-		case !undocumented && err != nil:
+		case mode != invalid && err != nil:
 			t.Errorf("%v", err)
-		case undocumented && err == nil:
+		case mode == invalid && err == nil:
+			t.Errorf("%s %s: the description accepts the request %.200s", method, path, body)
+		}
+		err = spec.ValidateResponse(req, resp.StatusCode, resp.Header, got)
+		switch {
+		case mode == documented && err != nil:
+			t.Errorf("%v", err)
+		case mode != documented && err == nil:
 			t.Errorf("%s %s: the description now documents %d: use call", method, path, resp.StatusCode)
-		case undocumented:
+		case mode != documented:
 			var e struct {
 				Message          string `json:"message"`
 				DocumentationURL string `json:"documentation_url"`

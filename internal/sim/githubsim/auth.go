@@ -32,6 +32,11 @@ func (p *principal) can(scope string) bool {
 	return level == "read" || level == "write"
 }
 
+// canWrite reports whether the token may change what scope guards.
+func (p *principal) canWrite(scope string) bool {
+	return p.permissions == nil || p.permissions[scope] == "write"
+}
+
 // reaches reports whether the token may see owner/name at all: an
 // installation's token sees only the installation's repositories, and
 // GitHub answers for any other as for one that does not exist.

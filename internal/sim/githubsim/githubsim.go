@@ -127,6 +127,7 @@ type Server struct {
 	// numbers commits in the order they were added, which is an order
 	// parents come first in.
 	deploymentSeq, commitSeq int
+	checkRunSeq              int64
 
 	rateMu    sync.Mutex
 	rateUsed  int
@@ -144,7 +145,8 @@ type repoState struct {
 	commits     map[string]*gitCommit   // the commit graph, by SHA
 	deployments []*deploymentState      // in the order they were created
 	// branch is the default branch; empty means "main".
-	branch string
+	branch    string
+	checkRuns []*CheckRun // oldest first
 }
 
 // defaultBranch is the repository's default branch.

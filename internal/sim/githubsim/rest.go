@@ -23,6 +23,8 @@ import (
 //	PATCH  /repos/{owner}/{repo}/issues/comments/{id}      edit
 //	DELETE /repos/{owner}/{repo}/issues/comments/{id}      delete
 //	GET    /repos/{owner}/{repo}/compare/{base}...{head}   compare two commits (compare.go)
+//	       /repos/{owner}/{repo}/check-runs...              check runs (checkruns.go)
+//	GET    /installation/repositories                      an installation's repositories (app.go)
 //
 // Only pull requests are issues here: a number that is not a stored pull
 // request answers 404, as an unknown issue does on GitHub.
@@ -177,12 +179,18 @@ func (c *restCall) route(seg []string) {
 		c.listInstallationRepos()
 		return
 	}
-	if len(seg) < 5 || seg[0] != "repos" {
+	if len(seg) < 4 || seg[0] != "repos" {
 		c.notFound(restDocs)
 		return
 	}
 	owner, repo := seg[1], seg[2]
 	switch {
+	case seg[3] == "check-runs":
+		c.checkRuns(owner, repo, seg[4:])
+	case len(seg) == 6 && seg[3] == "commits" && seg[5] == "check-runs" && c.r.Method == http.MethodGet:
+		c.listCheckRuns(owner, repo, seg[4])
+	case len(seg) < 5:
+		c.notFound(restDocs)
 	case seg[3] == "compare" && c.r.Method == http.MethodGet:
 		// basehead may hold slashes (branch names): the rest of the path.
 		c.compare(owner, repo, strings.Join(seg[4:], "/"))
