@@ -35,6 +35,9 @@ func GitHubRESTSpec(t testing.TB) *Spec {
 			path:    p,
 			aliases: []alias{{from: "/api/v3/", to: "/"}},
 			keep:    gitHubRESTPaths,
+			// A file's path is sent as it is, slashes and all, as
+			// GitHub's clients (octokit, go-github) send it.
+			restParams: []string{"path"},
 			prepare: func(doc *openapi3.T) error {
 				if stale := applyErrata(doc, gitHubErrata); len(stale) > 0 {
 					return fmt.Errorf("contract: GitHub errata no longer apply, GitHub may have fixed its description; review and remove: %s", strings.Join(stale, "; "))

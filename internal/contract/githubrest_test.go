@@ -96,3 +96,22 @@ func TestGitHubRESTSpecAcceptsItsOwnInstallationsExample(t *testing.T) {
 		t.Error("an account that is neither a user nor an enterprise was accepted")
 	}
 }
+
+// TestGitHubRESTSpecTakesAFilePathWithSlashes: the {path} of a file's
+// contents holds the rest of the URL's path, as clients send it; other
+// parameters stay one segment.
+func TestGitHubRESTSpecTakesAFilePathWithSlashes(t *testing.T) {
+	spec := GitHubRESTSpec(t)
+	for path, ok := range map[string]bool{
+		"/repos/o/r/contents/README.md":            true,
+		"/repos/o/r/contents/.github/fixproof.yml": true,
+		"/api/v3/repos/o/r/contents/a/b/c.txt":     true,
+		"/repos/o/r/issues/1/comments/extra":       false,
+		"/repos/o/r/check-runs/1/more":             false,
+	} {
+		err := spec.ValidateRequest(httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+path, nil), nil)
+		if ok != (err == nil) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}

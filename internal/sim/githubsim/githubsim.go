@@ -146,7 +146,8 @@ type repoState struct {
 	deployments []*deploymentState      // in the order they were created
 	// branch is the default branch; empty means "main".
 	branch    string
-	checkRuns []*CheckRun // oldest first
+	checkRuns []*CheckRun                  // oldest first
+	files     map[string]map[string]string // content by ref, then path
 }
 
 // defaultBranch is the repository's default branch.

@@ -24,6 +24,7 @@ import (
 //	DELETE /repos/{owner}/{repo}/issues/comments/{id}      delete
 //	GET    /repos/{owner}/{repo}/compare/{base}...{head}   compare two commits (compare.go)
 //	       /repos/{owner}/{repo}/check-runs...              check runs (checkruns.go)
+//	GET    /repos/{owner}/{repo}/contents/{path}           a file (contents.go)
 //	GET    /installation/repositories                      an installation's repositories (app.go)
 //
 // Only pull requests are issues here: a number that is not a stored pull
@@ -185,6 +186,8 @@ func (c *restCall) route(seg []string) {
 	}
 	owner, repo := seg[1], seg[2]
 	switch {
+	case len(seg) >= 5 && seg[3] == "contents" && c.r.Method == http.MethodGet:
+		c.getContent(owner, repo, strings.Join(seg[4:], "/"))
 	case seg[3] == "check-runs":
 		c.checkRuns(owner, repo, seg[4:])
 	case len(seg) == 6 && seg[3] == "commits" && seg[5] == "check-runs" && c.r.Method == http.MethodGet:
