@@ -158,3 +158,35 @@ func applyErrata(doc *openapi3.T, errata []erratum) (stale []string) {
 	}
 	return stale
 }
+
+// gitHubErrata are the corrections to GitHub's REST description.
+var gitHubErrata = []erratum{{
+	// GET /app/installations writes each installation's account inline as
+	// allOf [Simple User, Enterprise], which no account satisfies: a user
+	// or organization has no slug, an enterprise no login. The
+	// description's own component (components/schemas/installation) says
+	// anyOf, and the operation's own example (base-installation-items, a
+	// user account) fails the allOf. The inline schema gets the
+	// component's anyOf.
+	what: "GET /app/installations: the account of an installation is allOf [simple-user, enterprise]",
+	fix: func(doc *openapi3.T) bool {
+		item := doc.Paths.Value("/app/installations")
+		if item == nil || item.Get == nil {
+			return false
+		}
+		ok := item.Get.Responses.Status(200)
+		if ok == nil || ok.Value == nil || ok.Value.Content["application/json"] == nil {
+			return false
+		}
+		list := ok.Value.Content["application/json"].Schema
+		if list == nil || list.Value == nil || list.Value.Items == nil || list.Value.Items.Value == nil {
+			return false
+		}
+		account := list.Value.Items.Value.Properties["account"]
+		if account == nil || account.Value == nil || len(account.Value.AllOf) != 2 {
+			return false
+		}
+		account.Value.AnyOf, account.Value.AllOf = account.Value.AllOf, nil
+		return true
+	},
+}}

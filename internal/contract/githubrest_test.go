@@ -66,3 +66,52 @@ func TestGitHubRESTSpecAcceptsItsOwnCompareExampleAndCatchesBrokenOnes(t *testin
 		t.Error("403 is not documented for the comparison, yet it was accepted")
 	}
 }
+
+// TestGitHubRESTSpecAcceptsItsOwnInstallationsExample: the list of an
+// app's installations passes with the description's own example once
+// the account erratum is applied, and a list whose account is neither a
+// user nor an enterprise does not.
+func TestGitHubRESTSpecAcceptsItsOwnInstallationsExample(t *testing.T) {
+	spec := GitHubRESTSpec(t)
+	ex := spec.Doc().Components.Examples["base-installation-items"]
+	if ex == nil || ex.Value == nil {
+		t.Fatal("the description has no base-installation-items example")
+	}
+	example, err := json.Marshal(ex.Value.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/app/installations?per_page=100", nil)
+	jsonHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	if err := spec.ValidateResponse(r, http.StatusOK, jsonHeader, example); err != nil {
+		t.Errorf("the description's own example: %v", err)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal(example, &items); err != nil || len(items) == 0 {
+		t.Fatalf("%v %s", err, example)
+	}
+	items[0]["account"] = map[string]any{"login": "octocat"}
+	broken, _ := json.Marshal(items)
+	if err := spec.ValidateResponse(r, http.StatusOK, jsonHeader, broken); err == nil {
+		t.Error("an account that is neither a user nor an enterprise was accepted")
+	}
+}
+
+// TestGitHubRESTSpecTakesAFilePathWithSlashes: the {path} of a file's
+// contents holds the rest of the URL's path, as clients send it; other
+// parameters stay one segment.
+func TestGitHubRESTSpecTakesAFilePathWithSlashes(t *testing.T) {
+	spec := GitHubRESTSpec(t)
+	for path, ok := range map[string]bool{
+		"/repos/o/r/contents/README.md":            true,
+		"/repos/o/r/contents/.github/fixproof.yml": true,
+		"/api/v3/repos/o/r/contents/a/b/c.txt":     true,
+		"/repos/o/r/issues/1/comments/extra":       false,
+		"/repos/o/r/check-runs/1/more":             false,
+	} {
+		err := spec.ValidateRequest(httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+path, nil), nil)
+		if ok != (err == nil) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}

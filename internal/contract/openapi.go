@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -60,6 +61,9 @@ type specRoute struct {
 	path string   // the template, as in the spec
 	segs []string // its segments; "{name}" for a parameter
 	item *openapi3.PathItem
+	// rest is true when the template ends in a parameter that takes
+	// the rest of the path, slashes and all (specConfig.restParams).
+	rest bool
 }
 
 // alias makes paths under from be validated as if under to.
@@ -134,6 +138,10 @@ type specConfig struct {
 	// keep, when set, are the only paths loaded (see prune): for a large
 	// document of which fixproof uses a few operations.
 	keep []string
+	// restParams are the path parameters that hold a path of their own,
+	// slashes unescaped, when they end a template (GitHub's {path} of a
+	// file's contents).
+	restParams []string
 }
 
 // loadSpec loads an OpenAPI document.
@@ -168,11 +176,14 @@ func loadSpec(cfg specConfig) (*Spec, error) {
 		},
 	}
 	for path, item := range doc.Paths.Map() {
-		s.routes = append(s.routes, specRoute{
+		rt := specRoute{
 			path: path,
 			segs: strings.Split(strings.TrimPrefix(path, "/"), "/"),
 			item: item,
-		})
+		}
+		last := rt.segs[len(rt.segs)-1]
+		rt.rest = isParam(last) && slices.Contains(cfg.restParams, last[1:len(last)-1])
+		s.routes = append(s.routes, rt)
 	}
 	// Most specific first: at the first segment where two templates
 	// differ in kind, the literal one wins.
@@ -280,6 +291,10 @@ func (s *Spec) match(r *http.Request) (*match, error) {
 // matches reports whether the path segments segs fit the template, and
 // with which parameter values.
 func (rt *specRoute) matches(segs []string) (map[string]string, bool) {
+	if rt.rest && len(segs) > len(rt.segs) {
+		n := len(rt.segs) - 1
+		segs = append(segs[:n:n], strings.Join(segs[n:], "/"))
+	}
 	if len(segs) != len(rt.segs) {
 		return nil, false
 	}

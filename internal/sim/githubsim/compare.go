@@ -98,8 +98,8 @@ func (c *restCall) compare(owner, repo, basehead string) {
 	// GitHub names the permission an installation token needs on each
 	// REST answer; a client can quote it when it is refused.
 	c.w.Header().Set("X-Accepted-GitHub-Permissions", "contents=read")
-	if !c.s.can("contents") {
-		writeMessage(c.w, http.StatusForbidden, c.s.notAccessible(), docCompare)
+	if !c.who.can("contents") {
+		writeMessage(c.w, http.StatusForbidden, c.who.notAccessible(), docCompare)
 		return
 	}
 	baseRef, headRef, ok := strings.Cut(basehead, "...")
@@ -108,7 +108,7 @@ func (c *restCall) compare(owner, repo, basehead string) {
 		return
 	}
 	c.s.mu.RLock()
-	r := c.s.repos[strings.ToLower(owner+"/"+repo)]
+	r := c.repoLocked(owner, repo)
 	var base, head *gitCommit
 	if r != nil {
 		base, head = r.commits[strings.ToLower(baseRef)], r.commits[strings.ToLower(headRef)]

@@ -189,24 +189,6 @@ func (s *Server) deploymentLocked(owner, name string, id int) *deploymentState {
 	return nil
 }
 
-// can reports whether the token may read what permission scope guards.
-func (s *Server) can(scope string) bool {
-	if s.permissions == nil {
-		return true
-	}
-	level := s.permissions[scope]
-	return level == "read" || level == "write"
-}
-
-// notAccessible is GitHub's refusal of a permission the token lacks: an
-// installation's (a bot's) or a fine-grained personal access token's.
-func (s *Server) notAccessible() string {
-	if strings.HasSuffix(s.login, "[bot]") {
-		return "Resource not accessible by integration"
-	}
-	return "Resource not accessible by personal access token"
-}
-
 func clonePermissions(p map[string]string) map[string]string {
 	if p == nil {
 		return nil
@@ -245,10 +227,10 @@ type (
 // listDeployments is Repository.deployments: the repository's deployments
 // to the given environments, ordered and paginated.
 func listDeployments(rq *request, r *repoState, args map[string]any) (any, error) {
-	if !rq.s.can("deployments") {
+	if !rq.who.can("deployments") {
 		ext := &omap{}
 		ext.set("saml_failure", false)
-		return nil, &fieldError{Type: "FORBIDDEN", Message: rq.s.notAccessible(), Extensions: ext}
+		return nil, &fieldError{Type: "FORBIDDEN", Message: rq.who.notAccessible(), Extensions: ext}
 	}
 	envs := map[string]bool{}
 	switch v := args["environments"].(type) {

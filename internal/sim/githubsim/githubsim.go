@@ -25,7 +25,6 @@ package githubsim
 import (
 	"bytes"
 	"crypto/sha1"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -39,8 +38,9 @@ import (
 
 // Options configures a Server.
 type Options struct {
-	// Token is the bearer token every request must carry, as
-	// "Authorization: bearer <token>" or "Authorization: token <token>".
+	// Token is a bearer token requests may carry, as "Authorization:
+	// bearer <token>" or "Authorization: token <token>". It may be empty
+	// only when App is set, whose installation tokens then authenticate.
 	Token string
 	// Login is the account that owns Token: REST comments are written as
 	// it. A login ending in "[bot]" is served as a Bot and, like an
@@ -61,6 +61,9 @@ type Options struct {
 	// ("Resource not accessible by integration"). Only deployments
 	// (GraphQL) and the commit comparison (REST, contents) check it.
 	Permissions map[string]string
+	// App, when set, is a GitHub App that may authenticate with its JWT
+	// and trade it for installation tokens (see App).
+	App *App
 }
 
 // PullRequest is a pull request as the simulator stores it.
@@ -108,6 +111,7 @@ type Server struct {
 	login       string
 	limits      Limits
 	permissions map[string]string
+	app         *appState // nil without Options.App
 	now         func() time.Time
 	resolvers   resolverTable
 	router      *http.ServeMux
@@ -123,6 +127,7 @@ type Server struct {
 	// numbers commits in the order they were added, which is an order
 	// parents come first in.
 	deploymentSeq, commitSeq int
+	checkRunSeq              int64
 
 	rateMu    sync.Mutex
 	rateUsed  int
@@ -139,6 +144,18 @@ type repoState struct {
 	comments    map[int][]*IssueComment // by issue number, oldest first
 	commits     map[string]*gitCommit   // the commit graph, by SHA
 	deployments []*deploymentState      // in the order they were created
+	// branch is the default branch; empty means "main".
+	branch    string
+	checkRuns []*CheckRun                  // oldest first
+	files     map[string]map[string]string // content by ref, then path
+}
+
+// defaultBranch is the repository's default branch.
+func (r *repoState) defaultBranch() string {
+	if r.branch == "" {
+		return "main"
+	}
+	return r.branch
 }
 
 func (r *repoState) nameWithOwner() string { return r.owner + "/" + r.name }
@@ -148,11 +165,12 @@ func (r *repoState) url() string           { return "https://github.com/" + r.na
 // the limit reported when Limits.GraphQLPoints is not set.
 const rateLimitMax = 5000
 
-// New returns a server that accepts o.Token. It panics when o.Token is
-// empty: GitHub's GraphQL API never serves anonymous requests.
+// New returns a server that accepts o.Token and the tokens of o.App's
+// installations. It panics when it would accept no token at all: GitHub's
+// GraphQL API never serves anonymous requests.
 func New(o Options) *Server {
-	if o.Token == "" {
-		panic("githubsim: Options.Token is required")
+	if o.Token == "" && o.App == nil {
+		panic("githubsim: Options.Token or Options.App is required")
 	}
 	if _, err := loadSchema(); err != nil {
 		panic("githubsim: bad SDL: " + err.Error())
@@ -182,10 +200,15 @@ func New(o Options) *Server {
 	for _, prefix := range []string{"", "/api/v3"} {
 		mux.HandleFunc(prefix+"/repos/", s.serveREST)
 		mux.HandleFunc(prefix+"/user", s.serveREST)
+		mux.HandleFunc(prefix+"/installation/", s.serveREST)
+		mux.HandleFunc(prefix+"/app/", s.serveApp)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 	})
+	if o.App != nil {
+		s.app = newAppState(o.App)
+	}
 	s.router = mux
 	return s
 }
@@ -285,21 +308,6 @@ func fakeOID(seed string) string {
 // nodeID is an opaque global node ID in GitHub's "<prefix>_<base64>" style.
 func nodeID(prefix, key string) string {
 	return prefix + "_" + base64.RawURLEncoding.EncodeToString([]byte(key))
-}
-
-// authorized reports whether r carries the server's token as
-// "bearer <token>" or "token <token>", the scheme in any case.
-func (s *Server) authorized(r *http.Request) bool {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok {
-		return false
-	}
-	switch strings.ToLower(scheme) {
-	case "bearer", "token":
-	default:
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) == 1
 }
 
 // writeMessage writes GitHub's REST-style error body.

@@ -23,6 +23,7 @@ const graphqlDocs = "https://docs.github.com/graphql"
 // request is the per-request state resolvers see.
 type request struct {
 	s      *Server
+	who    *principal
 	schema *ast.Schema
 	rate   rateSnapshot
 }
@@ -40,7 +41,8 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-GitHub-Request-Id", fmt.Sprintf("SIM0:%04X:%06X", s.reqSeq>>16, s.reqSeq))
 	s.rateMu.Unlock()
 
-	if !s.authorized(r) {
+	who, ok := s.authenticate(r)
+	if !ok {
 		writeMessage(w, http.StatusUnauthorized, "Bad credentials", graphqlDocs)
 		return
 	}
@@ -79,7 +81,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opName, _ := in.OperationName.(string)
-	s.execute(w, query, opName, vars)
+	s.execute(w, who, query, opName, vars)
 }
 
 // variablesOf accepts variables as a JSON object, null, or a string holding
@@ -108,7 +110,7 @@ func variablesOf(v any) (map[string]any, bool) {
 	return nil, false
 }
 
-func (s *Server) execute(w http.ResponseWriter, query, opName string, rawVars map[string]any) {
+func (s *Server) execute(w http.ResponseWriter, who *principal, query, opName string, rawVars map[string]any) {
 	schema, err := loadSchema()
 	if err != nil {
 		writeErrors(w, &gqlError{Message: err.Error()})
@@ -166,13 +168,13 @@ func (s *Server) execute(w http.ResponseWriter, query, opName string, rawVars ma
 		// GitHub's answer to a spent budget: 200, errors only.
 		e := &omap{}
 		e.set("type", "RATE_LIMITED")
-		e.set("message", "API rate limit exceeded for "+s.rateLimitedFor()+".")
+		e.set("message", "API rate limit exceeded for "+who.rateLimitedFor()+".")
 		resp := &omap{}
 		resp.set("errors", []any{e})
 		writeBody(w, http.StatusOK, resp)
 		return
 	}
-	rq := &request{s: s, schema: schema, rate: rate}
+	rq := &request{s: s, who: who, schema: schema, rate: rate}
 
 	ex := &executor{schema: schema, resolvers: s.resolvers, vars: vars, rq: rq}
 	s.mu.RLock()

@@ -1,10 +1,8 @@
 package githubsim
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -146,13 +144,4 @@ func (s *Server) refuseSecondary(w http.ResponseWriter, wait time.Duration) {
 	id := w.Header().Get("X-GitHub-Request-Id")
 	writeMessage(w, http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "+
 		"If you reach out to GitHub Support for help, please include the request ID "+id+".", docSecondary)
-}
-
-// rateLimitedFor is how GitHub names the account a primary limit belongs
-// to: the installation behind a bot's token, else the user.
-func (s *Server) rateLimitedFor() string {
-	if slug, ok := strings.CutSuffix(s.login, "[bot]"); ok {
-		return fmt.Sprintf("installation ID %d", userID("installation:"+slug))
-	}
-	return fmt.Sprintf("user ID %d", userID(s.login))
 }

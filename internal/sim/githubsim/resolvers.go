@@ -70,7 +70,7 @@ func githubResolvers() resolverTable {
 		owner, _ := stringArg(args, "owner")
 		name, _ := stringArg(args, "name")
 		r := rq.s.repos[strings.ToLower(owner+"/"+name)]
-		if r == nil {
+		if r == nil || !rq.who.reaches(owner, name) {
 			return nil, &fieldError{Type: "NOT_FOUND", Message: fmt.Sprintf("Could not resolve to a Repository with the name '%s/%s'.", owner, name)}
 		}
 		return r, nil

@@ -23,6 +23,9 @@ import (
 //	PATCH  /repos/{owner}/{repo}/issues/comments/{id}      edit
 //	DELETE /repos/{owner}/{repo}/issues/comments/{id}      delete
 //	GET    /repos/{owner}/{repo}/compare/{base}...{head}   compare two commits (compare.go)
+//	       /repos/{owner}/{repo}/check-runs...              check runs (checkruns.go)
+//	GET    /repos/{owner}/{repo}/contents/{path}           a file (contents.go)
+//	GET    /installation/repositories                      an installation's repositories (app.go)
 //
 // Only pull requests are issues here: a number that is not a stored pull
 // request answers 404, as an unknown issue does on GitHub.
@@ -115,9 +118,10 @@ func (s *Server) clock() time.Time {
 
 // restCall is one REST request being served.
 type restCall struct {
-	s *Server
-	w http.ResponseWriter
-	r *http.Request
+	s   *Server
+	who *principal
+	w   http.ResponseWriter
+	r   *http.Request
 	// origin is scheme://host of the request; api is origin plus the path
 	// prefix the request used ("" or "/api/v3"), the base of every API URL
 	// in the answer.
@@ -134,8 +138,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 
-	authed := s.authorized(r)
-	if !s.admitREST(w, r, authed) {
+	who, authed := s.authenticate(r)
+	if !s.admitREST(w, r, who) {
 		return
 	}
 	if !authed {
@@ -147,19 +151,22 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	c := newRESTCall(s, who, w, r)
+	c.route(strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/"))
+}
+
+// newRESTCall is the call serving r, with the base URLs of its answer.
+func newRESTCall(s *Server, who *principal, w http.ResponseWriter, r *http.Request) *restCall {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	c := &restCall{s: s, w: w, r: r, origin: scheme + "://" + r.Host}
-	path := r.URL.Path
-	if rest, ok := strings.CutPrefix(path, "/api/v3/"); ok {
-		c.api = c.origin + "/api/v3"
-		path = "/" + rest
-	} else {
-		c.api = c.origin
+	c := &restCall{s: s, who: who, w: w, r: r, origin: scheme + "://" + r.Host}
+	c.api = c.origin
+	if strings.HasPrefix(r.URL.Path, "/api/v3/") {
+		c.api += "/api/v3"
 	}
-	c.route(strings.Split(strings.Trim(path, "/"), "/"))
+	return c
 }
 
 // route sends an authenticated request, its path split into segments
@@ -169,12 +176,24 @@ func (c *restCall) route(seg []string) {
 		c.getUser()
 		return
 	}
-	if len(seg) < 5 || seg[0] != "repos" {
+	if len(seg) == 2 && seg[0] == "installation" && seg[1] == "repositories" && c.r.Method == http.MethodGet {
+		c.listInstallationRepos()
+		return
+	}
+	if len(seg) < 4 || seg[0] != "repos" {
 		c.notFound(restDocs)
 		return
 	}
 	owner, repo := seg[1], seg[2]
 	switch {
+	case len(seg) >= 5 && seg[3] == "contents" && c.r.Method == http.MethodGet:
+		c.getContent(owner, repo, strings.Join(seg[4:], "/"))
+	case seg[3] == "check-runs":
+		c.checkRuns(owner, repo, seg[4:])
+	case len(seg) == 6 && seg[3] == "commits" && seg[5] == "check-runs" && c.r.Method == http.MethodGet:
+		c.listCheckRuns(owner, repo, seg[4])
+	case len(seg) < 5:
+		c.notFound(restDocs)
 	case seg[3] == "compare" && c.r.Method == http.MethodGet:
 		// basehead may hold slashes (branch names): the rest of the path.
 		c.compare(owner, repo, strings.Join(seg[4:], "/"))
@@ -223,13 +242,14 @@ func (c *restCall) issueComments(owner, repo, rawNumber string) {
 	}
 }
 
-// admitREST counts the request against the core budget (or, unauthorized,
-// the anonymous one) and sets GitHub's rate-limit headers. When the
+// admitREST counts the request against the core budget of who (or,
+// unauthorized, when who is nil, the anonymous one) and sets GitHub's rate-limit headers. When the
 // limits are enforced (Options.Limits) and the request may not go on, it
 // answers as GitHub does, without counting the request, and returns false:
 // 403 with x-ratelimit-remaining: 0 for a spent budget, 403 with
 // retry-after past a secondary limit.
-func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, authed bool) bool {
+func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, who *principal) bool {
+	authed := who != nil
 	now := s.now()
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
@@ -253,7 +273,7 @@ func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, authed bool) 
 	}
 	if authed && s.limits.RESTRequests > 0 && *used >= limit {
 		headers(*used)
-		writeMessage(w, http.StatusForbidden, "API rate limit exceeded for "+s.rateLimitedFor()+".", docRESTRateLimits)
+		writeMessage(w, http.StatusForbidden, "API rate limit exceeded for "+who.rateLimitedFor()+".", docRESTRateLimits)
 		return false
 	}
 	if authed {
@@ -274,16 +294,25 @@ func (c *restCall) notFound(doc string) {
 // getUser answers GET /user. Installation tokens (a bot login) may not call
 // it, as GITHUB_TOKEN may not on GitHub.
 func (c *restCall) getUser() {
-	if strings.HasSuffix(c.s.login, "[bot]") {
+	if strings.HasSuffix(c.who.login, "[bot]") {
 		writeMessage(c.w, http.StatusForbidden, "Resource not accessible by integration", docAuthUser)
 		return
 	}
-	writeBody(c.w, http.StatusOK, c.user(c.s.login))
+	writeBody(c.w, http.StatusOK, c.user(c.who.login))
+}
+
+// repoLocked finds owner/repo, nil when it does not exist or the token
+// does not reach it (GitHub answers both alike). s.mu is held.
+func (c *restCall) repoLocked(owner, repo string) *repoState {
+	if !c.who.reaches(owner, repo) {
+		return nil
+	}
+	return c.s.repos[strings.ToLower(owner+"/"+repo)]
 }
 
 // issue finds a pull request (the only kind of issue here). s.mu is held.
 func (c *restCall) issue(owner, repo string, number int) *repoState {
-	r := c.s.repos[strings.ToLower(owner+"/"+repo)]
+	r := c.repoLocked(owner, repo)
 	if r == nil || r.prs[number] == nil {
 		return nil
 	}
@@ -293,7 +322,7 @@ func (c *restCall) issue(owner, repo string, number int) *repoState {
 // comment finds comment id in owner/repo. s.mu is held.
 func (c *restCall) comment(owner, repo string, id int64) (*repoState, int, int) {
 	r := c.s.commentRepo[id]
-	if r == nil || !strings.EqualFold(r.nameWithOwner(), owner+"/"+repo) {
+	if r == nil || !c.who.reaches(owner, repo) || !strings.EqualFold(r.nameWithOwner(), owner+"/"+repo) {
 		return nil, 0, -1
 	}
 	for number, list := range r.comments {
@@ -395,7 +424,7 @@ func (c *restCall) createComment(owner, repo string, number int) {
 		c.notFound(docCreateComment)
 		return
 	}
-	cm := c.s.addCommentLocked(r, number, c.s.login, body)
+	cm := c.s.addCommentLocked(r, number, c.who.login, body)
 	out := c.commentJSON(r, number, cm)
 	c.s.mu.Unlock()
 
@@ -457,9 +486,8 @@ func (c *restCall) deleteComment(owner, repo string, id int64) {
 // commentBody reads {"body": "..."} and checks it as GitHub does, writing
 // the error answer and returning false when it is not acceptable.
 func (c *restCall) commentBody(doc string) (string, bool) {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, 10<<20))
-	if err != nil {
-		writeMessage(c.w, http.StatusBadRequest, "Problems parsing JSON", doc)
+	raw, ok := c.readBody(doc)
+	if !ok {
 		return "", false
 	}
 	var in map[string]json.RawMessage
@@ -484,6 +512,17 @@ func (c *restCall) commentBody(doc string) (string, bool) {
 		return "", false
 	}
 	return body, true
+}
+
+// readBody reads the request body, answering 400 as GitHub does and
+// returning false when it cannot.
+func (c *restCall) readBody(doc string) ([]byte, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, 10<<20))
+	if err != nil {
+		writeMessage(c.w, http.StatusBadRequest, "Problems parsing JSON", doc)
+		return nil, false
+	}
+	return raw, true
 }
 
 // validationFailed writes GitHub's 422 for a bad comment body.
@@ -531,32 +570,7 @@ func (c *restCall) commentJSON(r *repoState, number int, cm *IssueComment) *omap
 
 // user is the REST simple-user object for login; "x[bot]" is a Bot.
 func (c *restCall) user(login string) *omap {
-	id := userID(login)
-	typ, node, html := "User", nodeID("U", login), "https://github.com/"+login
-	if slug, ok := strings.CutSuffix(login, "[bot]"); ok {
-		typ, node, html = "Bot", nodeID("BOT", slug), "https://github.com/apps/"+slug
-	}
-	api := c.api + "/users/" + url.PathEscape(login)
-	o := &omap{}
-	o.set("login", login)
-	o.set("id", id)
-	o.set("node_id", node)
-	o.set("avatar_url", fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", id))
-	o.set("gravatar_id", "")
-	o.set("url", api)
-	o.set("html_url", html)
-	o.set("followers_url", api+"/followers")
-	o.set("following_url", api+"/following{/other_user}")
-	o.set("gists_url", api+"/gists{/gist_id}")
-	o.set("starred_url", api+"/starred{/owner}{/repo}")
-	o.set("subscriptions_url", api+"/subscriptions")
-	o.set("organizations_url", api+"/orgs")
-	o.set("repos_url", api+"/repos")
-	o.set("events_url", api+"/events{/privacy}")
-	o.set("received_events_url", api+"/received_events")
-	o.set("type", typ)
-	o.set("site_admin", false)
-	return o
+	return userObject(c.api, login, false)
 }
 
 // userID is a stable positive account id for login.

@@ -6,10 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -330,11 +328,10 @@ func TestRESTUser(t *testing.T) {
 // objects against the issue-comment definition of GitHub's webhook
 // payload schemas (octokit/webhooks), the same object the REST API serves.
 func TestRESTCommentMatchesWebhookSchema(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(contract.RequireFile(t, "github/webhook-schemas/api.github.com/common/issue-comment.schema.json")))
-	sch := compileWebhookSchema(t, dir, "common/issue-comment.schema.json")
+	sch := contract.GitHubWebhookSchema(t, "common/issue-comment.schema.json")
 
 	// GitHub's own example payloads pass: the check itself is sound.
-	examples, _ := filepath.Glob(filepath.Join(dir, "..", "..", "events", "issue_comment", "*.json"))
+	examples, _ := filepath.Glob(filepath.Join(contract.Require(t), "github", "events", "issue_comment", "*.json"))
 	if len(examples) == 0 {
 		t.Log("no issue_comment example payloads; the schema check is not itself checked")
 	}
@@ -388,87 +385,6 @@ func TestRESTCommentMatchesWebhookSchema(t *testing.T) {
 			t.Errorf("%s: schema accepted %v", name, obj)
 		}
 	}
-}
-
-// compileWebhookSchema compiles rel (relative to dir) with its references.
-// The octokit schemas carry $id values relative to the schema root
-// ("common/user.schema.json") while their $refs are relative to the file
-// ("user.schema.json"); the files are loaded from under a made-up root URL
-// with $id removed, so references resolve against the file's own URL.
-func compileWebhookSchema(t *testing.T, dir, rel string) *jsonschema.Schema {
-	t.Helper()
-	const root = "https://webhook-schemas.invalid/"
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	// The library's uri-template check splits the URL at "/" before
-	// matching braces, so it rejects GitHub's own "following{/other_user}";
-	// check RFC 6570 expressions instead.
-	c.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: validateURITemplate})
-	c.UseLoader(schemaDirLoader{root: root, dir: dir})
-	sch, err := c.Compile(root + rel)
-	if err != nil {
-		t.Fatalf("compile %s: %v", rel, err)
-	}
-	return sch
-}
-
-var uriTemplateExpr = regexp.MustCompile(`^[+#./;?&]?` + uriTemplateVar + `(,` + uriTemplateVar + `)*$`)
-
-const uriTemplateVar = `(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*(?::[1-9][0-9]{0,3}|\*)?`
-
-// validateURITemplate accepts an RFC 6570 template: well-formed {...}
-// expressions around literal text that is a URI reference.
-func validateURITemplate(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return nil
-	}
-	var literal strings.Builder
-	for rest := s; rest != ""; {
-		open := strings.IndexAny(rest, "{}")
-		if open < 0 {
-			literal.WriteString(rest)
-			break
-		}
-		if rest[open] == '}' {
-			return fmt.Errorf("%q: unmatched }", s)
-		}
-		literal.WriteString(rest[:open])
-		end := strings.IndexAny(rest[open+1:], "{}")
-		if end < 0 || rest[open+1+end] != '}' {
-			return fmt.Errorf("%q: unclosed {", s)
-		}
-		if expr := rest[open+1 : open+1+end]; !uriTemplateExpr.MatchString(expr) {
-			return fmt.Errorf("%q: bad expression {%s}", s, expr)
-		}
-		rest = rest[open+1+end+1:]
-	}
-	if _, err := url.Parse(literal.String()); err != nil {
-		return fmt.Errorf("%q: %w", s, err)
-	}
-	return nil
-}
-
-type schemaDirLoader struct{ root, dir string }
-
-func (l schemaDirLoader) Load(u string) (any, error) {
-	rel, ok := strings.CutPrefix(u, l.root)
-	if !ok || strings.Contains(rel, "..") {
-		return nil, fmt.Errorf("schema %s is outside %s", u, l.root)
-	}
-	f, err := os.Open(filepath.Join(l.dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
-	}
-	if m, ok := doc.(map[string]any); ok {
-		delete(m, "$id")
-	}
-	return doc, nil
 }
 
 func decodeJSON(t *testing.T, s string) any {
