@@ -111,6 +111,9 @@ type runner struct {
 	// failOnError is fail_on_error, known even when other inputs are not
 	// valid.
 	failOnError bool
+	// checkRun is whether the report goes on a check run (the app)
+	// rather than a workflow step.
+	checkRun bool
 }
 
 // plan is what the event asks for: which keys go where, and why.
@@ -213,6 +216,12 @@ func (r *runner) abort(err error, annotate bool) error {
 
 // failureNote is the step summary's word on whether failures fail the step.
 func (r *runner) failureNote() string {
+	if r.checkRun {
+		if r.cfg.FailOnError {
+			return "The check fails (fail_on_error is true)."
+		}
+		return "The check is neutral (fail_on_error is false): it blocks nothing."
+	}
 	if r.failOnError {
 		return "This step fails (fail_on_error is true)."
 	}

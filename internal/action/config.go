@@ -67,6 +67,16 @@ var Inputs = []Input{
 	{Name: "verify_label", Default: loop.LabelVerify},
 }
 
+// RepoSettings are the inputs a repository sets for itself, in
+// .github/fixproof.yml, when the bot serves it as a GitHub App: where keys
+// are found, how issues move, and how fixes are verified. Where the
+// services are and the credentials stay the bot's.
+var RepoSettings = []string{
+	"jira_projects", "key_sources", "status_open", "status_in_progress", "status_in_review", "status_done", "status_closed",
+	"jira_comment", "fail_on_error", "dry_run", "verify_label", "error_rate_threshold", "verify_window", "verify_windows",
+	"verify_timeout", "verify_from", "deploy_environment", "rate_basis", "verify_confidence", "max_rate_ratio", "fail_rate_ratio",
+}
+
 // defaultStatuses is a stage's default candidates as an input writes them.
 func defaultStatuses(s loop.Stage) string { return strings.Join(loop.DefaultStatuses()[s], ",") }
 

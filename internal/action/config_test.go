@@ -282,3 +282,18 @@ func TestLoadConfigRefusesDurationsOfNothingOrTooManyDays(t *testing.T) {
 		}
 	}
 }
+
+// What a repository may set for itself under the app are inputs, and
+// never a credential or where a service is.
+func TestRepoSettingsAreInputsAndNoSecrets(t *testing.T) {
+	for _, name := range RepoSettings {
+		i := slices.IndexFunc(Inputs, func(in Input) bool { return in.Name == name })
+		if i < 0 {
+			t.Errorf("%s is not an input", name)
+			continue
+		}
+		if Inputs[i].Secret || strings.HasSuffix(name, "_url") || name == "mode" || name == "github_token" {
+			t.Errorf("%s is a repository setting, but a credential, an address or the mode", name)
+		}
+	}
+}

@@ -57,6 +57,11 @@ type Outcome struct {
 	// Stop is why no issue could be handled at all (Jira could not be
 	// searched); every key is then a failed result.
 	Stop error
+	// Summary is the report in Markdown, as the action's step summary
+	// gives it.
+	Summary string
+	// Failed counts the failed results.
+	Failed int
 }
 
 // PullRequest handles a pull_request event (action is the event's
@@ -66,7 +71,7 @@ type Outcome struct {
 // fix put under verification. The error is one that stopped it before any
 // key was known (GitHub could not be read).
 func (c Core) PullRequest(ctx context.Context, repo string, number int, action string) (Outcome, error) {
-	r := &runner{cfg: c.Config, log: c.Log, now: c.Now, github: c.GitHub, jira: c.Jira,
+	r := &runner{cfg: c.Config, log: c.Log, now: c.Now, github: c.GitHub, jira: c.Jira, checkRun: true,
 		ctx: &githubactions.GitHubContext{EventName: "pull_request", Repository: repo, GraphqlURL: c.GraphQLURL}}
 	if r.now == nil {
 		r.now = time.Now
@@ -80,5 +85,11 @@ func (c Core) PullRequest(ctx context.Context, repo string, number int, action s
 	}
 	out := Outcome{Handled: true, Reason: p.reason, PR: p.pr, Keys: p.keys, Target: p.target, Stage: p.stage}
 	out.Results, out.Stop = r.handle(ctx, p)
+	for _, res := range out.Results {
+		if res.Action == Failed {
+			out.Failed++
+		}
+	}
+	out.Summary = r.summary(p, out.Results, out.Stop, out.Failed)
 	return out, nil
 }

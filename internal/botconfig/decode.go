@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agnivade/levenshtein"
+	"github.com/fixproof/fixproof/internal/typo"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -360,7 +361,7 @@ func fieldNames(t reflect.Type) []string {
 // key of its section (a typo), else the same key in another section (a
 // setting put in the wrong place), else the keys the section has.
 func suggest(t reflect.Type, parent, name string) string {
-	if near := nearest(name, fieldNames(t)); near != "" {
+	if near := typo.Nearest(name, fieldNames(t)); near != "" {
 		return fmt.Sprintf("did you mean %s?", join(parent, near))
 	}
 	if elsewhere := keysNamed(reflect.TypeOf(Config{}), "", name); len(elsewhere) > 0 {
@@ -371,19 +372,6 @@ func suggest(t reflect.Type, parent, name string) string {
 		where = parent
 	}
 	return fmt.Sprintf("the keys of %s are %s", where, strings.Join(fieldNames(t), ", "))
-}
-
-// nearest is the candidate closest to name by edit distance, when it is
-// close enough to be a typo of it (case ignored): at most one edit in
-// three characters (rounded up from two), and at least one.
-func nearest(name string, candidates []string) string {
-	best, bestDist := "", max(1, (len([]rune(name))+1)/3)+1
-	for _, c := range candidates {
-		if d := levenshtein.ComputeDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
 }
 
 // keysNamed lists the sections of t that have a key called name, as

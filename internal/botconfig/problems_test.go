@@ -116,21 +116,3 @@ func TestEnvironmentOnlyProblemsNameTheVariables(t *testing.T) {
 		t.Errorf("error names no variable: %s", err)
 	}
 }
-
-func TestNearestKeyIsATypoNotAGuess(t *testing.T) {
-	keys := []string{"base_url", "email", "api_token", "project", "issue_type", "labels"}
-	for _, tt := range []struct{ typo, want string }{
-		{"projct", "project"},
-		{"Project", "project"},
-		{"emial", "email"},
-		{"issuetype", "issue_type"},
-		{"api-token", "api_token"},
-		{"url", ""},
-		{"priority", ""},
-		{"x", ""},
-	} {
-		if got := nearest(tt.typo, keys); got != tt.want {
-			t.Errorf("nearest(%q) = %q, want %q", tt.typo, got, tt.want)
-		}
-	}
-}

@@ -6,6 +6,8 @@
 package clients
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/sentry"
+	"github.com/google/go-github/v75/github"
 	"github.com/shurcooL/githubv4"
 )
 
@@ -60,6 +63,15 @@ func (s GuanceSettings) Configured() bool { return s.APIKey != "" }
 // and the token for both.
 type GitHubSettings struct {
 	Token, GraphQLURL, APIURL string
+	// Tokens, when set, gives the token for each request in place of
+	// Token: a GitHub App's installation token, renewed before it
+	// expires.
+	Tokens TokenSource
+}
+
+// TokenSource gives the token to send now.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
 }
 
 // HTTPOptions tune the one HTTP client.
@@ -104,20 +116,20 @@ func Guance(s Settings, hc *http.Client) (*guance.Client, error) {
 // GitHub is the client that reads pull requests (GraphQL), sending the
 // token with every request.
 func GitHub(s Settings, hc *http.Client) *githubpr.Client {
-	return githubpr.New(s.GitHub.GraphQLURL, withToken(s.GitHub.Token, hc))
+	return githubpr.New(s.GitHub.GraphQLURL, withToken(s.GitHub, hc))
 }
 
 // PRComments is the client that writes pull request comments (REST),
 // sending the token with every request.
 func PRComments(s Settings, hc *http.Client) (*prcomment.Client, error) {
-	return prcomment.New(s.GitHub.APIURL, withToken(s.GitHub.Token, hc))
+	return prcomment.New(s.GitHub.APIURL, withToken(s.GitHub, hc))
 }
 
 // Deployments is the client that finds when a merge was deployed (GitHub
 // deployments through GraphQL, commit comparisons through REST), sending
 // the token with every request.
 func Deployments(s Settings, hc *http.Client) (*deployment.GitHub, error) {
-	hc = withToken(s.GitHub.Token, hc)
+	hc = withToken(s.GitHub, hc)
 	rest, err := prcomment.REST(s.GitHub.APIURL, hc)
 	if err != nil {
 		return nil, err
@@ -125,26 +137,41 @@ func Deployments(s Settings, hc *http.Client) (*deployment.GitHub, error) {
 	return deployment.NewGitHub(githubv4.NewEnterpriseClient(s.GitHub.GraphQLURL, hc), rest), nil
 }
 
+// GitHubREST is a go-github client of the REST API, sending the token
+// with every request: for what the other GitHub clients do not cover
+// (the app's check runs and repository contents).
+func GitHubREST(s Settings, hc *http.Client) (*github.Client, error) {
+	return prcomment.REST(s.GitHub.APIURL, withToken(s.GitHub, hc))
+}
+
 // withToken is hc with GitHub's token added to each request before the
 // retries see it.
-func withToken(token string, hc *http.Client) *http.Client {
+func withToken(s GitHubSettings, hc *http.Client) *http.Client {
 	base := hc.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	out := *hc
-	out.Transport = &tokenTransport{token: token, base: base}
+	out.Transport = &tokenTransport{token: s.Token, tokens: s.Tokens, base: base}
 	return &out
 }
 
 // tokenTransport adds the GitHub token to each request.
 type tokenTransport struct {
-	token string
-	base  http.RoundTripper
+	token  string
+	tokens TokenSource
+	base   http.RoundTripper
 }
 
 func (b *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	token := b.token
+	if b.tokens != nil {
+		var err error
+		if token, err = b.tokens.Token(req.Context()); err != nil {
+			return nil, fmt.Errorf("github: installation token: %w", err)
+		}
+	}
 	req = req.Clone(req.Context())
-	req.Header.Set("Authorization", "bearer "+b.token)
+	req.Header.Set("Authorization", "bearer "+token)
 	return b.base.RoundTrip(req)
 }

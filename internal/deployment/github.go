@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/google/go-github/v75/github"
 	"github.com/shurcooL/githubv4"
 
 	"github.com/fixproof/fixproof/internal/loop"

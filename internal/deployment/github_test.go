@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/google/go-github/v75/github"
 	"github.com/shurcooL/githubv4"
 
 	"github.com/fixproof/fixproof/internal/contract"

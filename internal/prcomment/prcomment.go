@@ -52,7 +52,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/google/go-github/v75/github"
 
 	"github.com/fixproof/fixproof/internal/baseurl"
 	"github.com/fixproof/fixproof/internal/githublimit"
@@ -254,7 +254,7 @@ func (u *upsert) create(ctx context.Context) (Outcome, error) {
 // post writes the comment, and learns the token's account from its
 // author; a comment GitHub answers without an author is an error.
 func (u *upsert) post(ctx context.Context) (*github.IssueComment, error) {
-	created, _, err := u.c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.String(u.body)})
+	created, _, err := u.c.gh.Issues.CreateComment(ctx, u.owner, u.name, u.number, &github.IssueComment{Body: github.Ptr(u.body)})
 	if err != nil {
 		return nil, u.errorf("create comment: %w", limited(err))
 	}
@@ -276,7 +276,7 @@ func (u *upsert) settle(ctx context.Context, mine []*github.IssueComment) (Outco
 	if normalize(keep.GetBody()) == normalize(u.body) {
 		return Unchanged, nil
 	}
-	if _, _, err := u.c.gh.Issues.EditComment(ctx, u.owner, u.name, keep.GetID(), &github.IssueComment{Body: github.String(u.body)}); err != nil {
+	if _, _, err := u.c.gh.Issues.EditComment(ctx, u.owner, u.name, keep.GetID(), &github.IssueComment{Body: github.Ptr(u.body)}); err != nil {
 		return "", u.errorf("edit comment %d: %w", keep.GetID(), limited(err))
 	}
 	return Updated, nil

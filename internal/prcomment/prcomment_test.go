@@ -17,7 +17,7 @@ import (
 	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
-	"github.com/google/go-github/v60/github"
+	"github.com/google/go-github/v75/github"
 )
 
 const (

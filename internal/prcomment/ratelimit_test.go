@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/google/go-github/v75/github"
 
 	"github.com/fixproof/fixproof/internal/githublimit"
 	"github.com/fixproof/fixproof/internal/prcomment"
