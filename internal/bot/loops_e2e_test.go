@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"github.com/fixproof/fixproof/internal/jirahook"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
+	"github.com/fixproof/fixproof/internal/webhook"
 )
 
 // A Jira event changes a loop unless it is only a comment.
@@ -203,7 +203,7 @@ func TestOnlyTheFixproofPropertysWritesAreQueued(t *testing.T) {
 		body += "}"
 		req, _ := http.NewRequest(http.MethodPost, w.urls[0]+"/webhooks/jira", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Hub-Signature", "sha256="+hex.EncodeToString(jirahook.Sign([]byte(body), hookSecret)))
+		req.Header.Set("X-Hub-Signature", webhook.HubSignature([]byte(body), hookSecret))
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

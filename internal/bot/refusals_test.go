@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
-	"github.com/fixproof/fixproof/internal/jirahook"
+	"github.com/fixproof/fixproof/internal/webhook"
 )
 
 func TestLogLimiterLetsOneLineAKindThroughPerInterval(t *testing.T) {
@@ -183,5 +182,5 @@ func TestRefusalsAreLoggedOnceAMinuteWithTheCountHeldBack(t *testing.T) {
 }
 
 func jiraSignature(body []byte, secret string) string {
-	return hex.EncodeToString(jirahook.Sign(body, secret))
+	return strings.TrimPrefix(webhook.HubSignature(body, secret), "sha256=")
 }

@@ -394,7 +394,7 @@ func (b *Bot) handleJira() http.Handler {
 		signature := r.Header.Get("X-Hub-Signature")
 		c := jiraCredential.with(b.Config.Jira.WebhookSecret != "", signature != "")
 		body, ok := b.signedBody(w, r, source, c, func(body []byte) bool {
-			return jirahook.Verify(body, b.Config.Jira.WebhookSecret, signature)
+			return webhook.VerifyHubSignature(body, b.Config.Jira.WebhookSecret, signature)
 		})
 		if !ok {
 			return

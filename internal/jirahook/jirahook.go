@@ -36,9 +36,6 @@ package jirahook
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,33 +60,6 @@ const (
 	IssueUpdated   = "issue_updated"
 	PropertySet    = "issue_property_set"
 )
-
-// Verify reports whether header (X-Hub-Signature, "sha256=<hex>") is the
-// HMAC-SHA256 of body keyed with secret. The comparison takes constant
-// time. An empty secret or header never verifies, nor does any other
-// algorithm prefix or a malformed digest.
-func Verify(body []byte, secret, header string) bool {
-	if secret == "" || header == "" {
-		return false
-	}
-	digest, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(digest)
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
-	return hmac.Equal(got, Sign(body, secret))
-}
-
-// Sign is the HMAC-SHA256 of body keyed with secret; the header value is
-// "sha256=" and its hex.
-func Sign(body []byte, secret string) []byte {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return mac.Sum(nil)
-}
 
 // Event is a decoded webhook.
 type Event struct {

@@ -38,20 +38,38 @@ import (
 // Surrounding white space in the header is ignored, hex case is not
 // significant. Replay protection (Sentry-Hook-Timestamp) is the caller's.
 func VerifySentry(body []byte, clientSecret, signature string) bool {
-	if clientSecret == "" {
+	return validHMAC(body, clientSecret, strings.TrimSpace(signature))
+}
+
+// VerifyHubSignature checks a "sha256=" signature header: the hex
+// HMAC-SHA256 of the raw body keyed with the webhook's secret, compared
+// in constant time. Jira's admin webhooks send it as X-Hub-Signature,
+// GitHub's as X-Hub-Signature-256. An empty secret or header never
+// verifies, nor does another algorithm's prefix or a malformed digest.
+func VerifyHubSignature(body []byte, secret, header string) bool {
+	digest, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	return ok && validHMAC(body, secret, digest)
+}
+
+// HubSignature is the header VerifyHubSignature accepts for body.
+func HubSignature(body []byte, secret string) string {
+	return "sha256=" + hex.EncodeToString(mac(body, secret))
+}
+
+// validHMAC reports whether digest is the hex HMAC-SHA256 of body keyed
+// with secret; an empty secret never verifies.
+func validHMAC(body []byte, secret, digest string) bool {
+	if secret == "" || len(digest) != 2*sha256.Size {
 		return false
 	}
-	signature = strings.TrimSpace(signature)
-	if len(signature) != 2*sha256.Size {
-		return false
-	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(clientSecret))
-	mac.Write(body)
-	return hmac.Equal(mac.Sum(nil), got)
+	got, err := hex.DecodeString(digest)
+	return err == nil && hmac.Equal(mac(body, secret), got)
+}
+
+func mac(body []byte, secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return m.Sum(nil)
 }
 
 // CheckJSON tells whether a Content-Type announces JSON, as every sender

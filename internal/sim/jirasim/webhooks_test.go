@@ -16,6 +16,7 @@ import (
 	"github.com/fixproof/fixproof/internal/contract"
 	"github.com/fixproof/fixproof/internal/jirahook"
 	"github.com/fixproof/fixproof/internal/jiramarkup"
+	hub "github.com/fixproof/fixproof/internal/webhook"
 )
 
 const hookSecret = "webhook-secret"
@@ -67,7 +68,7 @@ func (r *receiver) decoded() []jirahook.Event {
 	r.t.Helper()
 	var out []jirahook.Event
 	for _, g := range r.all() {
-		if !jirahook.Verify(g.body, hookSecret, g.header.Get("X-Hub-Signature")) {
+		if !hub.VerifyHubSignature(g.body, hookSecret, g.header.Get("X-Hub-Signature")) {
 			r.t.Fatalf("signature %q does not verify", g.header.Get("X-Hub-Signature"))
 		}
 		ev, err := jirahook.Decode(g.body, g.header.Get("X-Atlassian-Webhook-Identifier"))
