@@ -17,6 +17,7 @@ import (
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/dashboard"
+	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/preflight"
@@ -238,8 +239,28 @@ func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, 
 		gc = c.guance
 	}
 	checks := func(ctx context.Context) []preflight.Result { return preflight.Run(ctx, cfg, c.services()) }
+	app, err := newGitHubApp(cfg, httpc, c.jira, log)
+	if err != nil {
+		return bot.Deps{}, err
+	}
 	return bot.Deps{Config: cfg, Store: st, Jira: c.jira, Sentry: bsc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, c.jira, dsc, st, log), Checks: checks}, nil
+		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, c.jira, dsc, st, log), Checks: checks,
+		GitHubApp: app}, nil
+}
+
+// newGitHubApp is the bot's GitHub App when github.app_id is set, else an
+// untyped nil.
+func newGitHubApp(cfg botconfig.Config, hc *http.Client, jc *jira.Client, log *slog.Logger) (bot.GitHubApp, error) {
+	g := cfg.GitHub
+	if !g.Enabled() {
+		return nil, nil
+	}
+	app, err := githubapp.New(githubapp.Config{AppID: int64(g.AppID), PrivateKey: []byte(g.PrivateKey), APIURL: g.APIURL, GraphQLURL: g.GraphQLURL,
+		Settings: cfg.AppSettings(), UserAgent: "fixproof/" + version}, hc, jc, log, nil)
+	if err != nil {
+		return nil, fmt.Errorf("github: %w", err)
+	}
+	return app, nil
 }
 
 // serveUntilDone serves the bot's webhooks on ln and runs its workers

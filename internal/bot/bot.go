@@ -90,6 +90,9 @@ type Deps struct {
 	GuanceEvery time.Duration
 	// Dashboard serves GET / and GET /loops/{key}; nil leaves them 404.
 	Dashboard http.Handler
+	// GitHubApp handles the GitHub App's pull requests; nil when the bot
+	// is not a GitHub App (github.app_id unset).
+	GitHubApp GitHubApp
 	// Owner names this process in leases (host and pid in production).
 	Owner string
 	// PollEvery is how often an idle worker looks for work; a delivery
@@ -210,7 +213,11 @@ func (b *Bot) work(ctx context.Context, owner string) {
 		// A batch runs to its end even when shutdown starts: its jobs are
 		// either finished or put back, never half-done.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.lease)
-		b.process(bctx, batch)
+		if isGitHub(batch.Record.Fingerprint) {
+			b.processGitHub(bctx, batch)
+		} else {
+			b.process(bctx, batch)
+		}
 		cancel()
 	}
 }

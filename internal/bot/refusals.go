@@ -104,6 +104,11 @@ var (
 		missing:  "Authorization is missing: send Authorization: Bearer <alertmanager.token> (webhook_config http_config: authorization: {credentials: <token>})",
 		mismatch: "Authorization: Bearer <alertmanager.token> does not match alertmanager.token",
 	}
+	githubCredential = credential{
+		unset:    "github.webhook_secret is unset, so every delivery of the GitHub App is refused: set it to the app's webhook secret",
+		missing:  "X-Hub-Signature-256 is missing: GitHub signs an app's deliveries only when the app has a webhook secret; give it the one in github.webhook_secret",
+		mismatch: "X-Hub-Signature-256 does not match the body signed with github.webhook_secret",
+	}
 	jiraCredential = credential{
 		unset:    "jira.webhook_secret is unset, so every Jira webhook is refused: set it to the secret of Jira's webhook (comment sync)",
 		missing:  "X-Hub-Signature is missing: Jira signs a webhook's deliveries only when the webhook has a secret; give it the one in jira.webhook_secret",

@@ -27,6 +27,7 @@ func (b *Bot) routes() http.Handler {
 	mux.Handle("POST /webhooks/sentry/legacy", b.timed("sentry_legacy", b.handleSentryLegacy()))
 	mux.Handle("POST /webhooks/alertmanager", b.timed("alertmanager", b.handleAlertmanager()))
 	mux.Handle("POST /webhooks/jira", b.timed("jira", b.handleJira()))
+	mux.Handle("POST /webhooks/github", b.timed(kindGitHub, b.handleGitHub()))
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))

@@ -41,6 +41,7 @@ type Config struct {
 	Sentry       Sentry       `yaml:"sentry"`
 	Alertmanager Alertmanager `yaml:"alertmanager"`
 	Guance       Guance       `yaml:"guance"`
+	GitHub       GitHub       `yaml:"github"`
 	Reconcile    Reconcile    `yaml:"reconcile"`
 	Dashboard    Dashboard    `yaml:"dashboard"`
 	Metrics      Metrics      `yaml:"metrics"`
@@ -118,6 +119,33 @@ type Guance struct {
 	// Pending 30).
 	Status map[string]int `yaml:"status"`
 }
+
+// GitHub is the bot as a GitHub App: installed on an organization, it
+// handles the pull requests of every repository it is installed on with
+// the action's code, and reports on each with a check run (githubapp).
+type GitHub struct {
+	// AppID and the private key (PEM) are the app's, from its settings
+	// page on GitHub; 0 leaves the app mode off.
+	AppID          int    `yaml:"app_id"`
+	PrivateKey     string `yaml:"private_key" secret:"true"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// WebhookSecret verifies the app's webhooks (X-Hub-Signature-256)
+	// at POST /webhooks/github.
+	WebhookSecret     string `yaml:"webhook_secret" secret:"true"`
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
+	// APIURL and GraphQLURL are GitHub's APIs; on GitHub Enterprise
+	// Server https://HOST/api/v3 and https://HOST/api/graphql.
+	APIURL     string `yaml:"api_url"`
+	GraphQLURL string `yaml:"graphql_url"`
+	// Settings are the action's inputs every repository starts from
+	// (jira_projects, key_sources, the verification settings, ...); a
+	// repository's .github/fixproof.yml overrides them. The statuses
+	// default to jira.status_*.
+	Settings map[string]string `yaml:"settings"`
+}
+
+// Enabled reports whether the bot is a GitHub App.
+func (g GitHub) Enabled() bool { return g.AppID != 0 }
 
 // Reconcile heals missed Jira webhooks from Jira itself.
 type Reconcile struct {
@@ -321,6 +349,7 @@ func Default() Config {
 		Sentry: Sentry{BaseURL: "https://sentry.io", MaxAge: Duration(24 * time.Hour)},
 		Guance: Guance{BaseURL: "https://openapi.guance.com", Interval: Duration(time.Minute), Overlap: Duration(5 * time.Minute),
 			Status: map[string]int{"new": 10, "indeterminate": 15, "done": 20}},
+		GitHub:    GitHub{APIURL: "https://api.github.com", GraphQLURL: "https://api.github.com/graphql"},
 		Reconcile: Reconcile{Interval: Duration(5 * time.Minute), Overlap: Duration(2 * time.Minute)},
 		Dashboard: Dashboard{Threshold: 1, Window: Duration(time.Hour), Windows: 3, Timeout: Duration(168 * time.Hour),
 			From: "auto", Environment: "production", Basis: "auto", Confidence: 0.95, MaxRatio: 0.2, FailRatio: 0.7,
@@ -547,6 +576,7 @@ func (c *Config) validate(p *problems) {
 	c.Sentry.validate(p)
 	c.validateAlertSources(p)
 	c.Guance.validate(p)
+	c.validateGitHub(p)
 	validateRoutes(p, c.Routes)
 	c.Escalation.validate(p)
 	validateSilences(p, c.Silences)

@@ -96,10 +96,10 @@ type identity struct {
 	integration bool
 }
 
-// apiURLRule is the base URL rule for GitHub's REST API. Unlike a site's
+// APIURLRule is the base URL rule for GitHub's REST API. Unlike a site's
 // address, it is the API root itself (/api/v3 on GitHub Enterprise
 // Server), so no API path is refused.
-var apiURLRule = baseurl.Rule{Service: "prcomment", Names: "API URL", Credential: "token"}
+var APIURLRule = baseurl.Rule{Service: "prcomment", Names: "API URL", Credential: "token"}
 
 // New returns a client for the REST API at apiURL (GITHUB_API_URL:
 // "https://api.github.com", or "https://HOST/api/v3" on GitHub Enterprise
@@ -124,7 +124,7 @@ func REST(apiURL string, httpClient *http.Client) (*github.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prcomment: API URL: %w", err)
 	}
-	if _, err := apiURLRule.Parse(strings.TrimSpace(apiURL)); err != nil {
+	if _, err := APIURLRule.Parse(strings.TrimSpace(apiURL)); err != nil {
 		return nil, fmt.Errorf("prcomment: API URL %q: want http(s)://host[/path], e.g. https://api.github.com", apiURL)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
