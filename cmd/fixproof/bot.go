@@ -35,8 +35,9 @@ import (
 // bot NAME [flags]` runs one, `fixproof bot [flags]` serves. Each parses
 // its own flags with parseFlags, under the flag set name "bot NAME".
 var botCommands = map[string]subcommand{
-	"redrive": {summary: "put dead letters back in the queue", run: runRedrive},
-	"check":   {summary: "check the config, then try each service with its credentials", run: runCheck},
+	"redrive":             {summary: "put dead letters back in the queue", run: runRedrive},
+	"check":               {summary: "check the config, then try each service with its credentials", run: runCheck},
+	"github-app-manifest": {summary: "print the GitHub App's manifest, or a page that creates the app in one click", run: runManifest},
 }
 
 var botHelp = help{

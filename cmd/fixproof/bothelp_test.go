@@ -22,6 +22,8 @@ func TestBotHelpsSayUsageWhatFlagsAndExamples(t *testing.T) {
 		{[]string{"bot"}, "fixproof bot [--config FILE]", "Runs the companion bot", []string{"-config FILE"}},
 		{[]string{"bot", "redrive"}, "fixproof bot redrive [--config FILE] [--fingerprint FP | --all]", "Moves the bot's dead letters", []string{"-config FILE", "-fingerprint FP", "-all"}},
 		{[]string{"bot", "check"}, "fixproof bot check [--config FILE]", "Checks the bot's configuration", []string{"-config FILE"}},
+		{[]string{"bot", "github-app-manifest"}, manifestHelp.usage[0], "Prints the manifest of the bot's GitHub App",
+			[]string{"-url URL", "-name NAME", "-org ORG", "-html", "-github-url URL", "-public"}},
 	} {
 		name := strings.Join(tt.cmd, " ")
 		code, help, stderr := cliCmd(t, nil, append(tt.cmd, "-h")...)
