@@ -487,7 +487,9 @@ func (s *Server) installationLiteLocked(id int64, r *repoState) (*omap, error) {
 // DeploymentStatusWebhook is the body of the deployment_status event with
 // action created for the latest status of deployment id of owner/repo,
 // sent to installation. The deployment and its statuses are created by
-// the server's Login (Options.Login), its sender.
+// the server's Login (Options.Login), its sender. An INACTIVE status is
+// sent as "inactive", REST's word, although octokit's schema does not list
+// it: whether GitHub sends the event for it is not known here.
 func (s *Server) DeploymentStatusWebhook(owner, repo string, id int, installation int64) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
