@@ -130,8 +130,56 @@ func (l webhookSchemaLoader) Load(u string) (any, error) {
 		if id, ok := m["$id"].(string); ok {
 			m["$id"] = webhookSchemaRoot + id
 		}
+		if e, ok := webhookErrata[rel]; ok && !e.fix(m) {
+			return nil, fmt.Errorf("%s: erratum no longer applies, octokit may have fixed its schema; review and remove: %s", rel, e.what)
+		}
 	}
 	return doc, nil
+}
+
+// webhookErratum corrects one of octokit's webhook schemas where
+// GitHub's own deliveries contradict it; fix reports false when the
+// schema no longer has the flaw.
+type webhookErratum struct {
+	what string
+	fix  func(doc map[string]any) bool
+}
+
+// webhookErrata are the corrections to octokit's webhook schemas, by file.
+var webhookErrata = map[string]webhookErratum{
+	// The ping schema requires hook.url and hook.ping_url, the URLs of a
+	// repository's or an organization's hook. The hook of a GitHub App has
+	// neither: GitHub's pings to Apps carry type "App" and app_id instead
+	// (captured on github.com in 2018, octokit/webhooks#3, and on GHES 3.5,
+	// octokit/webhooks.net#89; octokit's own description of app_id says
+	// the ping of a new App carries it), and since then deliveries_url,
+	// https://api.github.com/app/hook/deliveries. So url and ping_url stay
+	// required of other hooks, and an App's hook requires app_id.
+	"ping/event.schema.json": {
+		what: "ping: an App hook's ping is required to have url and ping_url",
+		fix: func(doc map[string]any) bool {
+			props, _ := doc["properties"].(map[string]any)
+			hook, _ := props["hook"].(map[string]any)
+			required, _ := hook["required"].([]any)
+			var kept []any
+			var moved int
+			for _, r := range required {
+				if r == "url" || r == "ping_url" {
+					moved++
+					continue
+				}
+				kept = append(kept, r)
+			}
+			if moved != 2 {
+				return false
+			}
+			hook["required"] = kept
+			hook["if"] = map[string]any{"properties": map[string]any{"type": map[string]any{"const": "App"}}}
+			hook["then"] = map[string]any{"required": []any{"app_id"}}
+			hook["else"] = map[string]any{"required": []any{"url", "ping_url"}}
+			return true
+		},
+	},
 }
 
 // tsAdditionalPropertiesVocab declares octokit's tsAdditionalProperties

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +104,47 @@ func TestTSAdditionalPropertiesIsAKnownBooleanKeyword(t *testing.T) {
 	}
 	if _, err := compileWebhookSchema(dir, "bad.schema.json"); err == nil {
 		t.Error("a string tsAdditionalProperties compiled")
+	}
+}
+
+// appPing has the shape of the ping GitHub sends a newly registered
+// App's hook today: the hook's type, id, name, active, events, config,
+// dates, app_id and deliveries_url, and nothing else (captured pings of
+// 2022, octokit/webhooks.net#89, and 2025; those of 2018,
+// octokit/webhooks#3, had no deliveries_url yet). The values are made up.
+const appPing = `{"zen":"Design for failure.","hook_id":500000001,"hook":{"type":"App","id":500000001,"name":"web","active":true,` +
+	`"events":["pull_request"],"config":{"content_type":"json","insecure_ssl":"0","url":"https://bot.example.com/webhook"},` +
+	`"updated_at":"2025-03-06T19:02:16Z","created_at":"2025-03-06T19:02:16Z","app_id":1000001,` +
+	`"deliveries_url":"https://api.github.com/app/hook/deliveries"}}`
+
+// TestPingSchemaErratumAcceptsAnAppsPingOnly: with the erratum, the ping
+// of an App's hook, which has no url or ping_url, validates; an App's
+// ping without app_id and a repository hook's ping without its URLs
+// still do not.
+func TestPingSchemaErratumAcceptsAnAppsPingOnly(t *testing.T) {
+	sch := GitHubWebhookPayload(t, "ping", "")
+	if err := sch.ValidateJSON([]byte(appPing)); err != nil {
+		t.Errorf("GitHub's ping of an App: %v", err)
+	}
+	noAppID := strings.Replace(appPing, `"app_id":1000001,`, "", 1)
+	if err := sch.ValidateJSON([]byte(noAppID)); err == nil {
+		t.Error("an App's ping without app_id was accepted")
+	}
+	b, err := os.ReadFile(RequireFile(t, "github/events/ping/payload.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var repoPing map[string]any
+	if err := json.Unmarshal(b, &repoPing); err != nil {
+		t.Fatal(err)
+	}
+	hook := repoPing["hook"].(map[string]any)
+	if hook["type"] == "App" {
+		t.Fatal("the example is an App's ping; the test needs a repository's")
+	}
+	delete(hook, "ping_url")
+	noURL, _ := json.Marshal(repoPing)
+	if err := sch.ValidateJSON(noURL); err == nil {
+		t.Error("a repository hook's ping without ping_url was accepted")
 	}
 }

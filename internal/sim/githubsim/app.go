@@ -62,6 +62,10 @@ type App struct {
 	PrivateKey *rsa.PrivateKey
 	// Installations are the app's installations, by installation id.
 	Installations map[int64]Installation
+	// Events are the webhook events the app subscribes to, by GitHub's
+	// names ("pull_request", "deployment_status"); its installations and
+	// its hook's ping list them.
+	Events []string
 }
 
 // Installation is an installation of the App on an account.
@@ -99,6 +103,7 @@ type appState struct {
 	key    *rsa.PublicKey
 	insts  map[int64]Installation
 	tokens map[string]*installationToken
+	events []string
 }
 
 // installationToken is one token handed out.
@@ -110,7 +115,8 @@ type installationToken struct {
 }
 
 func newAppState(a *App) *appState {
-	st := &appState{id: a.ID, slug: a.Slug, key: a.PublicKey, insts: map[int64]Installation{}, tokens: map[string]*installationToken{}}
+	st := &appState{id: a.ID, slug: a.Slug, key: a.PublicKey, insts: map[int64]Installation{}, tokens: map[string]*installationToken{},
+		events: slices.Clone(a.Events)}
 	if st.slug == "" {
 		st.slug = "fixproof"
 	}
@@ -264,28 +270,35 @@ func (c *restCall) paginate(n int) (start, end int, link string) {
 
 // installationJSON is the REST installation object.
 func (c *restCall) installationJSON(id int64) *omap {
-	in := c.s.app.insts[id]
 	c.s.mu.RLock()
-	org := c.s.orgs[strings.ToLower(in.Account)]
-	c.s.mu.RUnlock()
+	defer c.s.mu.RUnlock()
+	return c.s.installationObjectLocked(c.api, id, c.s.clock().Format(time.RFC3339))
+}
+
+// installationObjectLocked is installation id as REST and the
+// installation webhooks describe it, under the API base api. created is
+// its created_at and updated_at: REST writes a date-time string, the
+// webhooks a Unix time in seconds. s.mu is held.
+func (s *Server) installationObjectLocked(api string, id int64, created any) *omap {
+	in := s.app.insts[id]
+	org := s.orgs[strings.ToLower(in.Account)]
 	targetType, html := "User", fmt.Sprintf("https://github.com/settings/installations/%d", id)
 	if org {
 		targetType, html = "Organization", fmt.Sprintf("https://github.com/organizations/%s/settings/installations/%d", in.Account, id)
 	}
-	created := c.s.clock().Format(time.RFC3339)
 	o := &omap{}
 	o.set("id", id)
-	o.set("account", userObject(c.api, in.Account, org))
+	o.set("account", userObject(api, in.Account, org))
 	o.set("repository_selection", repositorySelection(in.Repositories))
-	o.set("access_tokens_url", fmt.Sprintf("%s/app/installations/%d/access_tokens", c.api, id))
-	o.set("repositories_url", c.api+"/installation/repositories")
+	o.set("access_tokens_url", fmt.Sprintf("%s/app/installations/%d/access_tokens", api, id))
+	o.set("repositories_url", api+"/installation/repositories")
 	o.set("html_url", html)
-	o.set("app_id", c.s.app.id)
-	o.set("app_slug", c.s.app.slug)
+	o.set("app_id", s.app.id)
+	o.set("app_slug", s.app.slug)
 	o.set("target_id", userID(in.Account))
 	o.set("target_type", targetType)
 	o.set("permissions", permissionsJSON(in.Permissions))
-	o.set("events", []any{})
+	o.set("events", stringsJSON(s.app.events))
 	o.set("created_at", created)
 	o.set("updated_at", created)
 	o.set("single_file_name", nil)

@@ -16,6 +16,11 @@
 // Repository.deployments and compared by REST's compare endpoint by
 // walking parents, as git does; see deployments.go and compare.go.
 //
+// For a GitHub App (Options.App) it builds the webhooks GitHub would send
+// from the same state (PullRequestWebhook, DeploymentStatusWebhook, ...;
+// see webhooks.go), and Deliveries posts them to a hook as GitHub does,
+// signed, with GitHub's headers, timeout and redelivery (deliveries.go).
+//
 // Both APIs count GitHub's rate limits and report them in the
 // x-ratelimit-* headers; with Options.Limits they also refuse requests
 // past them, in GitHub's words (see Limits; ActionsLimits is GITHUB_TOKEN's
@@ -73,6 +78,10 @@ type PullRequest struct {
 	Body        string
 	HeadRefName string
 	BaseRefName string
+	// HeadRepo is the "owner/name" of the repository HeadRefName is in
+	// when it is not this one: a pull request from a fork. Empty means
+	// this repository.
+	HeadRepo string
 	// State is "OPEN", "CLOSED" or "MERGED"; empty means "OPEN".
 	State          string
 	IsDraft        bool
@@ -248,7 +257,8 @@ func (s *Server) repoLocked(owner, name string) *repoState {
 // AddPullRequest stores a copy of pr in owner/name (creating the
 // repository when needed), replacing any pull request with the same number.
 // It fills URL, State and missing commit OIDs, and panics on a State other
-// than OPEN, CLOSED or MERGED (in any case).
+// than OPEN, CLOSED or MERGED (in any case) or a HeadRepo that is not
+// owner/name.
 func (s *Server) AddPullRequest(owner, name string, pr PullRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,6 +276,9 @@ func (s *Server) AddPullRequest(owner, name string, pr PullRequest) {
 	case "OPEN", "CLOSED", "MERGED":
 	default:
 		panic(fmt.Sprintf("githubsim: pull request #%d has state %q; want OPEN, CLOSED or MERGED", pr.Number, pr.State))
+	}
+	if owner, name, ok := strings.Cut(pr.HeadRepo, "/"); pr.HeadRepo != "" && (!ok || owner == "" || name == "" || strings.Contains(name, "/")) {
+		panic(fmt.Sprintf("githubsim: pull request #%d has HeadRepo %q; want owner/name", pr.Number, pr.HeadRepo))
 	}
 	for i := range pr.Commits {
 		if pr.Commits[i].OID == "" {
