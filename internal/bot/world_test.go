@@ -65,6 +65,9 @@ type world struct {
 	before      func(*world)
 	checks      func(ctx context.Context) []preflight.Result
 	dashboard   http.Handler
+	// app is the GitHub side of the bot's GitHub App mode, when the
+	// world has it (withGitHubApp).
+	app *appSide
 }
 
 type lockedBuffer struct {
@@ -165,6 +168,9 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Cleanup(gsrv.Close)
 	w.cfg.Jira.BaseURL, w.cfg.Sentry.BaseURL, w.cfg.Guance.BaseURL = jsrv.URL, ssrv.URL, gsrv.URL
 
+	if w.app != nil {
+		w.app.start(w)
+	}
 	w.checked = http.DefaultTransport
 	if _, ok := contract.Dir(); ok && !w.noContracts {
 		jiraHost, sentryHost := strings.TrimPrefix(jsrv.URL, "http://"), strings.TrimPrefix(ssrv.URL, "http://")
@@ -175,6 +181,9 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 				return jc.RoundTrip(r)
 			case sentryHost:
 				return sc.RoundTrip(r)
+			}
+			if w.app != nil && r.URL.Host == w.app.host {
+				return w.app.checked.RoundTrip(r)
 			}
 			// Guance publishes no OpenAPI document; the guance package's
 			// tests check its fields against Guance's API pages.
@@ -235,9 +244,14 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner)
+	var app GitHubApp
+	if w.app != nil {
+		app = w.app.newApp(w, httpc, jc, log)
+	}
 	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
-		Log: slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("bot", owner),
-		Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks, Dashboard: w.dashboard})
+		Log: log, Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks, Dashboard: w.dashboard,
+		GitHubApp: app})
 	if err != nil {
 		w.t.Fatal(err)
 	}
