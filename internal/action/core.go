@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -9,6 +10,7 @@ import (
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/loop"
+	"github.com/fixproof/fixproof/internal/sweep"
 )
 
 // Log is where the action's code says what it did and what went wrong: a
@@ -37,6 +39,33 @@ type Core struct {
 	GraphQLURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// HTTP sends the sweep's requests to Sentry (with the retry policy);
+	// the pull request path does not use it.
+	HTTP *http.Client
+}
+
+// runner is the action's runner for the core's settings and clients.
+func (c Core) runner(event, repo string) *runner {
+	r := &runner{cfg: c.Config, log: c.Log, now: c.Now, github: c.GitHub, jira: c.Jira, checkRun: true, httpc: c.HTTP,
+		getenv: func(string) string { return "" },
+		ctx:    &githubactions.GitHubContext{EventName: event, Repository: repo, GraphqlURL: c.GraphQLURL}}
+	r.clients = c.Config.clients("", r.ctx)
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r
+}
+
+// Sweep runs the verification sweep as the action's sweep does, with the
+// GitHub clients given: prs keeps the comment on each fix's pull request,
+// gh finds its deployments (nil: only Sentry's releases are asked). The
+// error is one that stopped it before any issue was looked at (Jira could
+// not list the watched issues, the Sentry settings are missing).
+func (c Core) Sweep(ctx context.Context, prs sweep.PRComments, gh DeploymentFinder) (*sweep.Report, error) {
+	if err := c.Config.sweepReady(); err != nil {
+		return nil, err
+	}
+	return c.runner("schedule", "").runSweep(ctx, prs, gh)
 }
 
 // Outcome is what a pull-request event came to.
@@ -71,11 +100,7 @@ type Outcome struct {
 // fix put under verification. The error is one that stopped it before any
 // key was known (GitHub could not be read).
 func (c Core) PullRequest(ctx context.Context, repo string, number int, action string) (Outcome, error) {
-	r := &runner{cfg: c.Config, log: c.Log, now: c.Now, github: c.GitHub, jira: c.Jira, checkRun: true,
-		ctx: &githubactions.GitHubContext{EventName: "pull_request", Repository: repo, GraphqlURL: c.GraphQLURL}}
-	if r.now == nil {
-		r.now = time.Now
-	}
+	r := c.runner("pull_request", repo)
 	p, err := r.planPR(ctx, repo, number, action)
 	if err != nil {
 		return Outcome{}, err

@@ -42,14 +42,46 @@ func (r *runner) sweep(ctx context.Context) error {
 	if err != nil {
 		return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
 	}
+	var gh DeploymentFinder
+	if r.cfg.VerifyFrom != verify.FromMerge {
+		if gh, err = clients.Deployments(r.clients, r.httpc); err != nil {
+			return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
+		}
+	}
+	rep, err := r.runSweep(ctx, prs, gh)
+	if err != nil {
+		// The labelled issues could not even be listed: no keys to report.
+		return r.abort(err, true)
+	}
+	if err := r.reportSweep(rep); err != nil {
+		r.log.Errorf("%s", clean(err.Error()))
+		return r.verdict(err)
+	}
+	if rep.Counts.Errors > 0 {
+		return r.verdict(ErrFailed)
+	}
+	return nil
+}
+
+// DeploymentFinder finds the first successful deployment of a commit to
+// an environment (*deployment.GitHub): found is false when there is none
+// yet, known false when the repository never recorded one there.
+type DeploymentFinder interface {
+	FirstDeploy(ctx context.Context, repo, commit, environment string, since time.Time) (d loop.Deploy, found, known bool, err error)
+}
+
+// runSweep runs the sweep with the GitHub clients given: prs for the
+// comment on each fix's pull request, gh for its deployments (nil: none
+// are asked of GitHub). The error is one that stopped it before any issue
+// was looked at.
+func (r *runner) runSweep(ctx context.Context, prs sweep.PRComments, gh DeploymentFinder) (*sweep.Report, error) {
 	sentries := &sentryOrgs{settings: r.clients, hc: r.httpc}
 	var deploys []sweep.Deploys
 	if r.cfg.VerifyFrom != verify.FromMerge {
-		gh, err := clients.Deployments(r.clients, r.httpc)
-		if err != nil {
-			return r.abort(fmt.Errorf("%w (GITHUB_API_URL)", err), true)
+		if gh != nil {
+			deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.log.Warningf})
 		}
-		deploys = append(deploys, &githubDeploys{gh: gh, from: r.cfg.VerifyFrom, warn: r.log.Warningf}, sentries)
+		deploys = append(deploys, sentries)
 	}
 	start := r.now()
 	sw := sweep.New(sweep.Config{
@@ -65,17 +97,9 @@ func (r *runner) sweep(ctx context.Context) error {
 	}, sweep.Deps{Jira: r.jira, Sentry: sentries, PRs: prs, Traffic: sentries, Deploys: deploys, Now: r.now})
 	rep, err := sw.Run(ctx)
 	if err != nil {
-		// The labelled issues could not even be listed: no keys to report.
-		return r.abort(fmt.Errorf("list the issues labelled %s in Jira: %w", r.cfg.VerifyLabel, r.jiraHint(err)), true)
+		return nil, fmt.Errorf("list the issues labelled %s in Jira: %w", r.cfg.VerifyLabel, r.jiraHint(err))
 	}
-	if err := r.reportSweep(rep); err != nil {
-		r.log.Errorf("%s", clean(err.Error()))
-		return r.verdict(err)
-	}
-	if rep.Counts.Errors > 0 {
-		return r.verdict(ErrFailed)
-	}
-	return nil
+	return rep, nil
 }
 
 // maxAnnotations caps the error annotations of one sweep: GitHub shows only
@@ -350,7 +374,7 @@ var (
 // so the sweep counts from the merge as before; with deploy it is an
 // error on every issue.
 type githubDeploys struct {
-	gh     *deployment.GitHub
+	gh     DeploymentFinder
 	from   verify.From
 	warn   func(format string, args ...any)
 	warned sync.Once

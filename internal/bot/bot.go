@@ -88,6 +88,9 @@ type Deps struct {
 	// GuanceEvery is the wall time between Guance polls; zero means
 	// guance.interval. The demo, on a compressed clock, polls faster.
 	GuanceEvery time.Duration
+	// SweepTick is how often a replica looks whether a sweep is due; zero
+	// means a minute. Tests look more often.
+	SweepTick time.Duration
 	// Dashboard serves GET / and GET /loops/{key}; nil leaves them 404.
 	Dashboard http.Handler
 	// GitHubApp handles the GitHub App's pull requests; nil when the bot
@@ -170,11 +173,12 @@ func New(d Deps) (*Bot, error) {
 // lets every batch in flight finish (graceful shutdown) and returns.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); b.runChecks(ctx) }()
 	go func() { defer wg.Done(); b.runGuance(ctx) }()
 	go func() { defer wg.Done(); b.runReconcile(ctx) }()
 	go func() { defer wg.Done(); b.keepDashboardFresh(ctx) }()
+	go func() { defer wg.Done(); b.runSweep(ctx) }()
 	for i := range b.Config.Workers {
 		wg.Add(1)
 		go func() {

@@ -49,6 +49,8 @@ func (b *Bot) handleGitHub() http.Handler {
 		switch event {
 		case "pull_request":
 			b.acceptPullRequest(w, r, body, delivery)
+		case "deployment_status":
+			b.acceptDeployment(w, r, body)
 		case "ping", "installation", "installation_repositories":
 			b.logInstallation(event, delivery, body)
 			b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
@@ -91,6 +93,39 @@ func (b *Bot) acceptPullRequest(w http.ResponseWriter, r *http.Request, body []b
 		return
 	}
 	b.notify()
+	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
+	encode(w, http.StatusAccepted, map[string]any{"accepted": 1})
+}
+
+// acceptDeployment asks for a sweep soon when a deployment succeeded: a
+// fix may have reached production, and its verification can start now
+// rather than at the next interval.
+func (b *Bot) acceptDeployment(w http.ResponseWriter, r *http.Request, body []byte) {
+	const source = kindGitHub
+	var ev struct {
+		Status struct {
+			State string `json:"state"`
+		} `json:"deployment_status"`
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil {
+		b.reject(w, r, source, http.StatusBadRequest, "bad_request", "deployment_status webhook: "+err.Error())
+		return
+	}
+	if ev.Status.State != "success" || b.Config.Sweep.Interval.D() <= 0 {
+		b.metrics.webhooks.WithLabelValues(source, "ignored").Inc()
+		encode(w, http.StatusOK, map[string]any{"accepted": 0})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), answerWithin)
+	defer cancel()
+	if err := b.wakeSweep(ctx); err != nil {
+		b.unavailable(w, source, err)
+		return
+	}
+	b.Log.Info("github app: a deploy succeeded; a sweep starts at the next tick", "repo", ev.Repository.FullName)
 	b.metrics.webhooks.WithLabelValues(source, "accepted").Inc()
 	encode(w, http.StatusAccepted, map[string]any{"accepted": 1})
 }

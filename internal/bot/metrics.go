@@ -20,6 +20,10 @@ type metrics struct {
 	escalated  prometheus.Counter
 	suppressed prometheus.Counter
 	serviceUp  *prometheus.GaugeVec // by service, from the checks at start
+	// The sweep run inside the bot (GitHub App mode).
+	sweeps       *prometheus.CounterVec // by result: done, failed
+	sweepSeconds prometheus.Histogram
+	swept        *prometheus.GaugeVec // the last sweep's issues, by result
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time) *metrics {
@@ -38,6 +42,12 @@ func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time)
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "fixproof_suppressed_total", Help: "Alerts suppressed by a silence or mute_after_close (counted, never dropped)."}),
 		serviceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fixproof_service_up",
 			Help: "Whether each service (jira, sentry, guance) passed the checks of fixproof bot check when the bot started: 1 yes, 0 no (the log says why)."}, []string{"service"}),
+		sweeps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fixproof_sweeps_total",
+			Help: "Verification sweeps run by this replica, by result (done, failed)."}, []string{"result"}),
+		sweepSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fixproof_sweep_seconds",
+			Help: "How long each verification sweep took.", Buckets: prometheus.ExponentialBuckets(0.5, 2, 12)}),
+		swept: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fixproof_sweep_issues",
+			Help: "Issues of the last sweep this replica ran, by result (verified, waiting, unverified, released, error)."}, []string{"result"}),
 	}
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fixproof_queue_ready", Help: "Deliveries ready to process."},
 		stat(st, now, func(s store.Stats) float64 { return float64(s.Ready) }))
@@ -52,7 +62,8 @@ func newMetrics(reg prometheus.Registerer, st store.Store, now func() time.Time)
 			}
 			return now().Sub(s.OldestReady).Seconds()
 		}))
-	reg.MustRegister(m.webhooks, m.latency, m.jobs, m.alerts, m.created, m.escalated, m.suppressed, m.serviceUp, queue, delayed, dead, age)
+	reg.MustRegister(m.webhooks, m.latency, m.jobs, m.alerts, m.created, m.escalated, m.suppressed, m.serviceUp, m.sweeps, m.sweepSeconds, m.swept,
+		queue, delayed, dead, age)
 	return m
 }
 

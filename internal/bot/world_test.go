@@ -68,6 +68,8 @@ type world struct {
 	// app is the GitHub side of the bot's GitHub App mode, when the
 	// world has it (withGitHubApp).
 	app *appSide
+	// sweepTick is how often the bots look whether a sweep is due.
+	sweepTick time.Duration
 }
 
 type lockedBuffer struct {
@@ -251,7 +253,7 @@ func (w *world) startBotOn(owner string, st store.Store) *Bot {
 	}
 	b, err := New(Deps{Config: w.cfg, Store: st, Jira: jc, Sentry: sc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: log, Now: w.clock.Now, Owner: owner, PollEvery: 5 * time.Millisecond, SearchLag: botSearchLag, Checks: w.checks, Dashboard: w.dashboard,
-		GitHubApp: app})
+		GitHubApp: app, SweepTick: w.sweepTick})
 	if err != nil {
 		w.t.Fatal(err)
 	}

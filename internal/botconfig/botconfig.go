@@ -42,6 +42,7 @@ type Config struct {
 	Alertmanager Alertmanager `yaml:"alertmanager"`
 	Guance       Guance       `yaml:"guance"`
 	GitHub       GitHub       `yaml:"github"`
+	Sweep        Sweep        `yaml:"sweep"`
 	Reconcile    Reconcile    `yaml:"reconcile"`
 	Dashboard    Dashboard    `yaml:"dashboard"`
 	Metrics      Metrics      `yaml:"metrics"`
@@ -146,6 +147,15 @@ type GitHub struct {
 
 // Enabled reports whether the bot is a GitHub App.
 func (g GitHub) Enabled() bool { return g.AppID != 0 }
+
+// Sweep is the verification sweep run inside the bot, over every issue
+// under watch, for the GitHub App's repositories.
+type Sweep struct {
+	// Interval is how often it runs, in one replica at a time; a
+	// deployment_status webhook starts one sooner. 0 leaves it off (run
+	// the action's scheduled sweep instead).
+	Interval Duration `yaml:"interval"`
+}
 
 // Reconcile heals missed Jira webhooks from Jira itself.
 type Reconcile struct {
@@ -577,6 +587,7 @@ func (c *Config) validate(p *problems) {
 	c.validateAlertSources(p)
 	c.Guance.validate(p)
 	c.validateGitHub(p)
+	c.validateSweep(p)
 	validateRoutes(p, c.Routes)
 	c.Escalation.validate(p)
 	validateSilences(p, c.Silences)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/githubapp"
@@ -110,4 +111,22 @@ func rsaKey(s string) bool {
 	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 	_, ok := k.(*rsa.PrivateKey)
 	return err == nil && ok
+}
+
+// validateSweep checks the sweep's settings: it runs as the GitHub App,
+// and verifies with Sentry.
+func (c *Config) validateSweep(p *problems) {
+	every := c.Sweep.Interval.D()
+	switch {
+	case every == 0:
+		return
+	case every < time.Minute:
+		p.add("sweep.interval", "%s: 0 (off) or at least 1m", every)
+	}
+	if !c.GitHub.Enabled() {
+		p.add("sweep.interval", "the sweep runs as the GitHub App: set the github section, or 0 and run the action's scheduled sweep")
+	}
+	if c.Sentry.Token == "" || c.Sentry.Org == "" {
+		p.add("sweep.interval", "the sweep reads Sentry: set sentry.token and sentry.org")
+	}
 }

@@ -56,16 +56,20 @@ type appWorld struct {
 	clock *sim.Clock
 }
 
-func newAppWorld(t *testing.T) *appWorld {
+func newAppWorld(t *testing.T, edit ...func(*githubsim.App)) *appWorld {
 	t.Helper()
 	contract.Require(t)
 	w := &appWorld{t: t, clock: sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))}
 	key := testKey(t)
 	// GitHub checks the app's JWTs, which ghinstallation dates by the
 	// machine's clock, against its own: real time.
-	w.gh = githubsim.New(githubsim.Options{Now: time.Now, App: &githubsim.App{ID: appID, PrivateKey: key,
+	app := &githubsim.App{ID: appID, PrivateKey: key,
 		Installations: map[int64]githubsim.Installation{installationID: {Account: "acme", Repositories: []string{"shop", "web"},
-			Permissions: map[string]string{"pull_requests": "read", "contents": "read", "checks": "write", "deployments": "read", "issues": "write", "metadata": "read"}}}}})
+			Permissions: map[string]string{"pull_requests": "read", "contents": "read", "checks": "write", "deployments": "read", "issues": "write", "metadata": "read"}}}}
+	for _, e := range edit {
+		e(app)
+	}
+	w.gh = githubsim.New(githubsim.Options{Now: time.Now, App: app})
 	w.gh.AddOrganization("acme")
 	w.gh.AddRepo("acme", "shop")
 	w.gh.AddRepo("acme", "web")
@@ -211,5 +215,27 @@ func TestARepositorysSettingsOverrideTheAppsAndMistakesAreReportedOnTheCheckRun(
 	if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Title, "Invalid .github/fixproof.yml") ||
 		!strings.Contains(runs[0].Summary, `did you mean jira\_projects?`) {
 		t.Fatalf("invalid settings: %+v", runs)
+	}
+}
+
+// An installation token is renewed before it expires, so no request
+// carries an expired one (GitHub would answer 401 and the event fail),
+// and a token still good is reused.
+func TestAnInstallationTokenIsRenewedBeforeItExpires(t *testing.T) {
+	// ghinstallation renews a token a minute before it expires: with 61.5 s
+	// to live, it is due for renewal 1.5 s after it is made.
+	w := newAppWorld(t, func(a *githubsim.App) { a.TokenTTL = 61*time.Second + 500*time.Millisecond })
+	w.issue("OPS-1", "Open")
+	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1", HeadRefName: "x",
+		Commits: []githubsim.Commit{{OID: headSHA, Message: "x"}}})
+	w.handle("acme/shop", 7, "opened")
+	w.handle("acme/shop", 7, "edited")
+	if n := w.gh.Control.CountPrefix("POST /app/installations/"); n != 1 {
+		t.Fatalf("%d tokens for two events a moment apart, want 1", n)
+	}
+	time.Sleep(1600 * time.Millisecond)
+	w.handle("acme/shop", 7, "edited")
+	if n := w.gh.Control.CountPrefix("POST /app/installations/"); n != 2 {
+		t.Errorf("%d tokens, want a second one once the first was due for renewal", n)
 	}
 }

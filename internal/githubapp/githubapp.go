@@ -21,8 +21,10 @@ import (
 	"github.com/google/go-github/v75/github"
 
 	"github.com/fixproof/fixproof/internal/clients"
+	"github.com/fixproof/fixproof/internal/deployment"
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/prcomment"
 	"github.com/fixproof/fixproof/internal/retry"
 )
 
@@ -123,9 +125,11 @@ func (t tokenSource) Token(ctx context.Context) (string, error) { return t.app.T
 type conn struct {
 	graphql *githubpr.Client
 	rest    *github.Client
+	prs     *prcomment.Client
+	deploys *deployment.GitHub
 }
 
-// connect builds the installation's clients.
+// connect builds the installation's clients; it asks GitHub nothing.
 func (a *App) connect(id int64) (conn, error) {
 	s := clients.Settings{UserAgent: a.cfg.UserAgent,
 		GitHub: clients.GitHubSettings{APIURL: a.cfg.APIURL, GraphQLURL: a.cfg.GraphQLURL, Tokens: tokenSource{a, id}}}
@@ -133,5 +137,13 @@ func (a *App) connect(id int64) (conn, error) {
 	if err != nil {
 		return conn{}, err
 	}
-	return conn{graphql: clients.GitHub(s, a.hc), rest: rest}, nil
+	prs, err := clients.PRComments(s, a.hc)
+	if err != nil {
+		return conn{}, err
+	}
+	deploys, err := clients.Deployments(s, a.hc)
+	if err != nil {
+		return conn{}, err
+	}
+	return conn{graphql: clients.GitHub(s, a.hc), rest: rest, prs: prs, deploys: deploys}, nil
 }

@@ -62,6 +62,9 @@ type App struct {
 	PrivateKey *rsa.PrivateKey
 	// Installations are the app's installations, by installation id.
 	Installations map[int64]Installation
+	// TokenTTL is how long an installation token lasts; zero means an
+	// hour, as on GitHub. Tests shorten it to watch tokens expire.
+	TokenTTL time.Duration
 	// Events are the webhook events the app subscribes to, by GitHub's
 	// names ("pull_request", "deployment_status"); its installations and
 	// its hook's ping list them.
@@ -104,6 +107,7 @@ type appState struct {
 	insts  map[int64]Installation
 	tokens map[string]*installationToken
 	events []string
+	ttl    time.Duration
 }
 
 // installationToken is one token handed out.
@@ -116,7 +120,10 @@ type installationToken struct {
 
 func newAppState(a *App) *appState {
 	st := &appState{id: a.ID, slug: a.Slug, key: a.PublicKey, insts: map[int64]Installation{}, tokens: map[string]*installationToken{},
-		events: slices.Clone(a.Events)}
+		events: slices.Clone(a.Events), ttl: a.TokenTTL}
+	if st.ttl <= 0 {
+		st.ttl = installationTokenTTL
+	}
 	if st.slug == "" {
 		st.slug = "fixproof"
 	}
@@ -357,7 +364,7 @@ func (c *restCall) createInstallationToken(rawID string) {
 		writeMessage(c.w, http.StatusUnprocessableEntity, msg, docCreateToken)
 		return
 	}
-	it.installation, it.expires = id, c.s.clock().Add(installationTokenTTL)
+	it.installation, it.expires = id, c.s.clock().Add(c.s.app.ttl)
 	tok := newInstallationToken()
 	c.s.mu.Lock()
 	c.s.app.tokens[tok] = it
