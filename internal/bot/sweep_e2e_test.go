@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,8 @@ import (
 	"github.com/fixproof/fixproof/internal/sentrylink"
 	"github.com/fixproof/fixproof/internal/sim/githubsim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
+	"github.com/fixproof/fixproof/internal/store"
+	"github.com/fixproof/fixproof/internal/store/postgres"
 )
 
 func TestASweepIsDueAfterTheIntervalOrWhenADeployAsks(t *testing.T) {
@@ -38,15 +43,45 @@ func TestASweepIsDueAfterTheIntervalOrWhenADeployAsks(t *testing.T) {
 // under watch, and once production proves it the sweep the bot runs
 // resolves the Sentry issue, closes the Jira issue and says so on the
 // pull request through the installation's token. Two replicas share the
-// work: one sweeps each interval. A deploy's webhook starts a sweep
+// work: one sweeps each interval, on one SQLite file as on Postgres (each
+// replica on its own connections). A deploy's webhook starts a sweep
 // before the interval is up.
 func TestTheBotSweepsAsTheGitHubAppAndOneReplicaSweeps(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testBotSweeps(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("FIXPROOF_TEST_POSTGRES")
+		if url == "" {
+			t.Skip("FIXPROOF_TEST_POSTGRES not set: skipping the two replicas sweeping on Postgres")
+		}
+		schema := fmt.Sprintf("fixproof_sweep_%d", rand.Int64())
+		testBotSweeps(t, func() store.Store {
+			st, err := postgres.OpenOptions(context.Background(), url, postgres.Options{Schema: schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+}
+
+// testBotSweeps runs the sweep scenario on two replicas; open, when not
+// nil, gives each replica its own store on one database.
+func testBotSweeps(t *testing.T, open func() store.Store) {
 	mergedAt := time.Date(2026, 11, 20, 10, 20, 0, 0, time.UTC)
-	w := newWorld(t, withGitHubApp(), func(w *world) { w.sweepTick = 10 * time.Millisecond }, withConfig(func(c *botconfig.Config) {
+	opts := []worldOption{withGitHubApp(), func(w *world) { w.sweepTick = 10 * time.Millisecond }, withConfig(func(c *botconfig.Config) {
 		c.Sweep.Interval = botconfig.Duration(time.Hour)
 		c.GitHub.Settings = map[string]string{"verify_from": "merge", "rate_basis": "events"}
-	}))
-	w.startBot("bot-2")
+	})}
+	if open != nil {
+		opts = append(opts, withStore(open()))
+	}
+	w := newWorld(t, opts...)
+	if open != nil {
+		w.startBotOn("bot-2", open())
+	} else {
+		w.startBot("bot-2")
+	}
 	w.sentry.AddIssue(sentrysim.Issue{ID: "101", ShortID: "API-101", Title: "TypeError: session is null", Project: "api", FirstSeen: mergedAt.Add(-24 * time.Hour)})
 	w.sentry.SetTimeline("101", sentrysim.Step(mergedAt, sentrysim.Rate(30), sentrysim.Rate(0)))
 	w.sentry.ConnectRepository("acme/shop") // so the sweep resolves in the merge commit
