@@ -43,11 +43,18 @@ type appSide struct {
 	host    string
 	checked http.RoundTripper
 	hooks   map[string]*githubsim.Deliveries // by secret
+	repos   []string
 }
 
 // withGitHubApp gives the world a GitHub where the bot is an installed
-// GitHub App, and configures the bot as that app.
-func withGitHubApp() worldOption { return func(w *world) { w.app = &appSide{} } }
+// GitHub App, and configures the bot as that app. The app is installed on
+// acme's repos (shop and web when none are named).
+func withGitHubApp(repos ...string) worldOption {
+	if len(repos) == 0 {
+		repos = []string{"shop", "web"}
+	}
+	return func(w *world) { w.app = &appSide{repos: repos} }
+}
 
 func (a *appSide) start(w *world) {
 	ghKeyOnce.Do(func() {
@@ -60,11 +67,12 @@ func (a *appSide) start(w *world) {
 	// GitHub checks the app's JWTs, which ghinstallation dates by the
 	// machine's clock, against its own: real time.
 	a.gh = githubsim.New(githubsim.Options{Now: time.Now, App: &githubsim.App{ID: ghAppID, PrivateKey: ghKey,
-		Installations: map[int64]githubsim.Installation{ghInstallation: {Account: "acme", Repositories: []string{"shop", "web"},
+		Installations: map[int64]githubsim.Installation{ghInstallation: {Account: "acme", Repositories: a.repos,
 			Permissions: githubapp.Permissions}}}})
 	a.gh.AddOrganization("acme")
-	a.gh.AddRepo("acme", "shop")
-	a.gh.AddRepo("acme", "web")
+	for _, r := range a.repos {
+		a.gh.AddRepo("acme", r)
+	}
 	srv := httptest.NewServer(a.gh.Handler())
 	w.t.Cleanup(srv.Close)
 	a.url, a.host = srv.URL, strings.TrimPrefix(srv.URL, "http://")
