@@ -88,8 +88,12 @@ func (h help) print(w io.Writer, fs *flag.FlagSet, subs map[string]subcommand) {
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		width := 0
 		for _, name := range names {
-			fmt.Fprintf(w, "  %-10s %s\n", name, subs[name].summary)
+			width = max(width, len(name))
+		}
+		for _, name := range names {
+			fmt.Fprintf(w, "  %-*s  %s\n", width, name, subs[name].summary)
 		}
 	}
 	var flags bytes.Buffer

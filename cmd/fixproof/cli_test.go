@@ -244,7 +244,7 @@ func TestBotSubcommandsAreToldApartFromTheBotsFlags(t *testing.T) {
 		t.Errorf("bot probe -n 2: exit %d, ran %q, stderr %q", code, got, stderr)
 	}
 	code, stdout, _ := cliCmd(t, nil, "bot", "--help")
-	if code != exitOK || !strings.Contains(stdout, "fixproof bot COMMAND [flags]") || !strings.Contains(stdout, "probe      probe the bot") {
+	if code != exitOK || !strings.Contains(stdout, "fixproof bot COMMAND [flags]") || !regexp.MustCompile(`\n  probe +probe the bot\n`).MatchString(stdout) {
 		t.Errorf("bot --help does not list the subcommand:\n%s", stdout)
 	}
 	code, stdout, _ = cliCmd(t, nil, "help", "bot", "probe")
@@ -256,7 +256,7 @@ func TestBotSubcommandsAreToldApartFromTheBotsFlags(t *testing.T) {
 		t.Errorf("bot probe --nope: exit %d stderr %q", code, stderr)
 	}
 	code, _, stderr = cliCmd(t, nil, "bot", "prob")
-	if code != exitUsage || !strings.Contains(stderr, "one of its commands: check, probe, redrive") {
+	if code != exitUsage || !strings.Contains(stderr, "one of its commands: check, github-app-manifest, probe, redrive") {
 		t.Errorf("bot prob: exit %d stderr %q", code, stderr)
 	}
 }

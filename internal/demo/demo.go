@@ -27,7 +27,9 @@ import (
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/dashboard"
+	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
+	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -107,6 +109,9 @@ type Result struct {
 	// Dashboard is the bot's dashboard address (live only with Serve, or
 	// until Run returns).
 	Dashboard string
+	// App is the app act: a fork's pull request handled by the bot as a
+	// GitHub App.
+	App *AppRun
 
 	world *world // for tests: the running world
 }
@@ -151,6 +156,10 @@ type world struct {
 	stops   []func()
 	tmp     string
 	actions int
+	// jc is the bot's Jira client, for what a person does in Jira.
+	jc *jira.Client
+	// appRun is what the app act did.
+	appRun *AppRun
 }
 
 // Run plays the story and returns what happened.
@@ -171,7 +180,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	for _, chapter := range []func(context.Context) error{
 		func(ctx context.Context) error { return s.sentryErrors(ctx, o.Storm) },
-		s.guanceIssue, s.rareError, s.pullRequests, s.merges, s.sweeps, s.regression,
+		s.guanceIssue, s.rareError, s.pullRequests, s.merges, s.sweeps, s.regression, s.app,
 	} {
 		if err := chapter(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -462,9 +471,17 @@ func (s *story) regression(ctx context.Context) error {
 	return nil
 }
 
+// filed counts the Jira issues a person filed: the app act's.
+func filed(r *Result) int {
+	if r.App != nil {
+		return 1
+	}
+	return 0
+}
+
 // result is what the story did, as the table and tests read it.
 func (s *story) result(began time.Time) *Result {
-	res := &Result{}
+	res := &Result{App: s.appRun}
 	for _, l := range []*Loop{&s.crash, &s.leak} {
 		l.Source, l.JiraStatus, l.SentryState = "Sentry", s.status(l.Key), s.sentryStatus(l.SentryID)
 		res.Loops = append(res.Loops, *l)
@@ -536,17 +553,9 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	// Jira Cloud's search shows a new issue a few seconds after it is
 	// created; the bot waits longer than that before it concludes a
 	// create it is unsure of did not happen.
-	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: jiraEmail, APIToken: jiraToken, Now: w.clock.Now, SearchLag: 5 * time.Second})
-	w.jira.AddProject(project, "Operations", jirasim.DefaultWorkflow())
-	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now})
-	w.gh.AddRepo(owner, repo)
-	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: org, Now: w.clock.Now})
-	w.sentry.ConnectRepository(owner + "/" + repo) // the organization's GitHub integration
-	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: workspace, Now: w.clock.Now})
-	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler(), "guance": w.guance.Handler()} {
-		if w.urls[name], err = w.serve(name, h); err != nil {
-			return nil, err
-		}
+	appPEM, err := w.simulators()
+	if err != nil {
+		return nil, err
 	}
 
 	dir := o.Dir
@@ -565,6 +574,7 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	cfg.Sentry.BaseURL, cfg.Sentry.Org, cfg.Sentry.Token, cfg.Sentry.ClientSecret = w.urls["sentry"], org, sentryToken, clientSecret
 	cfg.Sentry.Installation = sentrysim.DefaultInstallation
 	cfg.Guance.BaseURL, cfg.Guance.APIKey, cfg.Guance.Workspace = w.urls["guance"], guanceKey, workspace
+	cfg.GitHub = appConfig(w.urls["github"], appPEM)
 	settings, httpc := cfg.Clients("fixproof-demo"), clients.HTTP(clients.HTTPOptions{Timeout: 10 * time.Second})
 	jc, err := clients.Jira(settings, httpc)
 	if err != nil {
@@ -588,9 +598,16 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	}
 	// The demo's sweeps judge with the action's default rate_basis, auto.
 	w.dash = dashboard.New(dashboard.Config{Org: org, Now: w.clock.Now, RefreshEvery: time.Nanosecond, Params: verifyParams, Basis: verify.BasisAuto, Store: w.store}, jc, sc)
+	w.jc = jc
+	log := slog.New(slog.NewJSONHandler(o.Logs, nil))
+	app, err := githubapp.New(githubapp.Config{AppID: appID, PrivateKey: appPEM, APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL,
+		Settings: cfg.AppSettings(), UserAgent: "fixproof-demo"}, httpc, jc, log, w.clock.Now)
+	if err != nil {
+		return nil, err
+	}
 	b, err := bot.New(bot.Deps{Config: cfg, Store: w.store, Jira: jc, Sentry: sc, Guance: gc, GuanceEvery: 10 * time.Millisecond, Tickets: tickets, Scrubber: scrubber,
-		Log: slog.New(slog.NewJSONHandler(o.Logs, nil)), Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second,
-		Dashboard: w.dash.Handler()})
+		Log: log, Now: w.clock.Now, Owner: "demo", PollEvery: 5 * time.Millisecond, SearchLag: 30 * time.Second,
+		Dashboard: w.dash, GitHubApp: app})
 	if err != nil {
 		return nil, err
 	}
@@ -603,6 +620,31 @@ func start(ctx context.Context, o Options) (w *world, err error) {
 	w.stops = append(w.stops, func() { cancel(); <-done })
 	w.hooks = sentrysim.Webhooks{URL: w.urls["bot"] + "/webhooks/sentry", ClientSecret: clientSecret, Client: http.DefaultClient, Now: w.clock.Now}
 	return w, nil
+}
+
+// simulators starts the simulated Jira, GitHub (with the bot installed as
+// a GitHub App; appPEM is the app's key), Sentry and Guance.
+func (w *world) simulators() (appPEM []byte, err error) {
+	w.jira = jirasim.New(jirasim.Options{Flavor: jirasim.Cloud, Email: jiraEmail, APIToken: jiraToken, Now: w.clock.Now, SearchLag: 5 * time.Second})
+	w.jira.AddProject(project, "Operations", jirasim.DefaultWorkflow())
+	appKey, appPEM, err := newAppKey()
+	if err != nil {
+		return nil, err
+	}
+	// The app dates its JWTs by the machine's clock, not the story's.
+	w.gh = githubsim.New(githubsim.Options{Token: githubToken, Now: w.clock.Now, App: simApp(appKey), AuthNow: time.Now})
+	w.gh.AddOrganization(owner)
+	w.gh.AddRepo(owner, repo)
+	w.gh.AddRepo(owner, appRepo)
+	w.sentry = sentrysim.New(sentrysim.Options{Token: sentryToken, Org: org, Now: w.clock.Now})
+	w.sentry.ConnectRepository(owner + "/" + repo) // the organization's GitHub integration
+	w.guance = guancesim.New(guancesim.Options{APIKey: guanceKey, Workspace: workspace, Now: w.clock.Now})
+	for name, h := range map[string]http.Handler{"jira": w.jira.Handler(), "github": w.gh.Handler(), "sentry": w.sentry.Handler(), "guance": w.guance.Handler()} {
+		if w.urls[name], err = w.serve(name, h); err != nil {
+			return nil, err
+		}
+	}
+	return appPEM, nil
 }
 
 // serve serves h on a loopback port until the world stops.
@@ -834,6 +876,10 @@ func (w *world) table(r *Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Source, n, l.Key, pr, l.JiraStatus, l.SentryState, l.Verdict)
 	}
 	tw.Flush()
-	fmt.Fprintf(w.out, "\n%d Jira issues for %d Sentry alerts and 1 Guance issue. Requests served: Jira %d, Sentry %d, GitHub %d, Guance %d. Wall time %s.\n",
-		r.JiraIssues, alerts, r.Requests["jira"], r.Requests["sentry"], r.Requests["github"], r.Requests["guance"], r.Wall.Round(time.Millisecond))
+	fmt.Fprintf(w.out, "\n%d Jira issues for %d Sentry alerts and 1 Guance issue", r.JiraIssues-filed(r), alerts)
+	if a := r.App; a != nil {
+		fmt.Fprintf(w.out, "; %s, filed by a person, was fixed in %s#%d through the GitHub App", a.Key, a.Repo, a.PR)
+	}
+	fmt.Fprintf(w.out, ". Requests served: Jira %d, Sentry %d, GitHub %d, Guance %d. Wall time %s.\n",
+		r.Requests["jira"], r.Requests["sentry"], r.Requests["github"], r.Requests["guance"], r.Wall.Round(time.Millisecond))
 }

@@ -16,8 +16,13 @@ func TestTheWholeLoop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if res.JiraIssues != 4 {
-		t.Errorf("%d Jira issues, want 4 (one per error)\n%s", res.JiraIssues, out.String())
+	if res.JiraIssues != 5 {
+		t.Errorf("%d Jira issues, want 5 (one per error, and one a person filed)\n%s", res.JiraIssues, out.String())
+	}
+	// The app act: a fork's pull request, handled by the bot as a GitHub
+	// App, with one check run updated in place.
+	if a := res.App; a == nil || a.JiraStatus != "Done" || a.CheckRuns != 1 || !strings.HasPrefix(a.Check, "success") {
+		t.Errorf("app act: %+v", a)
 	}
 	crash, leak, slow, rare := res.Loops[0], res.Loops[1], res.Loops[2], res.Loops[3]
 	if rare.Key == "" || rare.Alerts != 1 || rare.JiraStatus != "Closed" || !strings.HasPrefix(rare.Verdict, "verified on thin evidence") {
@@ -44,12 +49,13 @@ func TestTheWholeLoop(t *testing.T) {
 	for _, want := range []string{"moved it to In Review", "labelled", "waiting for its fix to reach production",
 		crash.Key + " is Closed (Sentry resolved). Errors fell 100% per 1,000 sessions (95% CI", "since 9f86d08 reached production at Nov 20 14:00 UTC (GitHub deployment #",
 		leak.Key + " is Done, unverified (Sentry unresolved). Errors did not fall: 100% of the rate before, per 1,000 sessions",
-		rare.Key + " is Closed (Sentry resolved). Too few errors before the fix to prove a cut (3 errors in the", "reopened"} {
+		rare.Key + " is Closed (Sentry resolved). Too few errors before the fix to prove a cut (3 errors in the", "reopened",
+		"from a fork", "No workflow ran: the bot, installed on acme as a GitHub App, moved"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("narration lacks %q:\n%s", want, out.String())
 		}
 	}
-	for _, secret := range []string{jiraToken, sentryToken, clientSecret, githubToken} {
+	for _, secret := range []string{jiraToken, sentryToken, clientSecret, githubToken, webhookSecret} {
 		if strings.Contains(out.String(), secret) || strings.Contains(logs.String(), secret) {
 			t.Errorf("secret %q printed", secret)
 		}
@@ -76,8 +82,8 @@ func TestEveryStormSizeTellsTheWholeStory(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			crash, leak := res.Loops[0], res.Loops[1]
-			if res.JiraIssues != 4 || crash.Alerts != tt.crashN || leak.Alerts != tt.leakN {
-				t.Errorf("%d Jira issues, %d and %d alerts; want 4, %d and %d", res.JiraIssues, crash.Alerts, leak.Alerts, tt.crashN, tt.leakN)
+			if res.JiraIssues != 5 || crash.Alerts != tt.crashN || leak.Alerts != tt.leakN {
+				t.Errorf("%d Jira issues, %d and %d alerts; want 5 (4 from alerts, 1 a person filed), %d and %d", res.JiraIssues, crash.Alerts, leak.Alerts, tt.crashN, tt.leakN)
 			}
 			if !strings.HasPrefix(crash.Verdict, "verified, then regressed") || !strings.HasPrefix(leak.Verdict, "unverified") {
 				t.Errorf("verdicts %q and %q", crash.Verdict, leak.Verdict)

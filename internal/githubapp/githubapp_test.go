@@ -48,6 +48,11 @@ func TestDecideConcludesTheCheckRun(t *testing.T) {
 	failed.Failed = 1
 	stopped := moved
 	stopped.Stop = errors.New("jira: 503")
+	partly := moved
+	partly.Keys = []string{"OPS-1", "PATCH-1"}
+	partly.Results = []action.Result{{Key: "OPS-1", To: "In Review", Action: action.Transitioned}, {Key: "PATCH-1", Action: action.Skipped, Reason: "not found"}}
+	none := partly
+	none.Keys, none.Results = []string{"PATCH-1"}, partly.Results[1:]
 	for _, tt := range []struct {
 		name        string
 		out         action.Outcome
@@ -61,6 +66,8 @@ func TestDecideConcludesTheCheckRun(t *testing.T) {
 		{"a key failed, repository fails on error", failed, true, "failure", "1 of 2 Jira issues could not be moved"},
 		{"a key failed, repository does not", failed, false, "neutral", "1 of 2 Jira issues could not be moved"},
 		{"Jira could not be searched", stopped, true, "failure", "1 of 2 Jira issues could not be moved"},
+		{"a key Jira does not have", partly, true, "success", "1 Jira issue: In Review (1 key not in Jira)"},
+		{"no key Jira has", none, true, "neutral", "1 key found, none in Jira"},
 	} {
 		v := Decide(tt.out, tt.failOnError)
 		if v.Conclusion != tt.conclusion || v.Title != tt.title {

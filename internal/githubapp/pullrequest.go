@@ -117,8 +117,10 @@ type Verdict struct {
 	Title, Summary, Text string
 }
 
-// Decide is the check run of an outcome: success when every key found
-// moved or was where it should be (the title says where they are now); neutral when there was nothing to do
+// Decide is the check run of an outcome: success when every issue found
+// moved or was where it should be (the title says where they are now,
+// and how many keys Jira does not have); neutral when none of the keys
+// found is a Jira issue; neutral when there was nothing to do
 // (no keys, or only keys outside jira_projects, or an event that moves
 // nothing); failure when an issue could not be moved and failOnError is
 // set (the repository's fail_on_error), else neutral, so that a Jira
@@ -137,12 +139,25 @@ func Decide(out action.Outcome, failOnError bool) Verdict {
 		return Verdict{Conclusion: c, Title: fmt.Sprintf("%d of %d Jira issues could not be moved", max(out.Failed, 1), len(out.Keys)), Summary: out.Summary}
 	}
 	var to []string
+	found := 0
 	for _, res := range out.Results {
-		if res.To != "" && !slices.Contains(to, res.To) {
+		if res.Action == action.Skipped && res.To == "" {
+			continue // a key Jira does not have
+		}
+		found++
+		if !slices.Contains(to, res.To) {
 			to = append(to, res.To)
 		}
 	}
-	return Verdict{Conclusion: "success", Title: fmt.Sprintf("%s: %s", plural(len(out.Keys), "Jira issue"), strings.Join(to, ", ")), Summary: out.Summary}
+	missing := len(out.Results) - found
+	if found == 0 {
+		return Verdict{Conclusion: "neutral", Title: fmt.Sprintf("%s found, none in Jira", plural(missing, "key")), Summary: out.Summary}
+	}
+	title := fmt.Sprintf("%s: %s", plural(found, "Jira issue"), strings.Join(to, ", "))
+	if missing > 0 {
+		title += fmt.Sprintf(" (%s not in Jira)", plural(missing, "key"))
+	}
+	return Verdict{Conclusion: "success", Title: title, Summary: out.Summary}
 }
 
 func plural(n int, noun string) string {

@@ -153,7 +153,7 @@ func (s *Server) installationPrincipal(tok string) (*principal, bool) {
 	s.mu.RLock()
 	it := s.app.tokens[tok]
 	s.mu.RUnlock()
-	if it == nil || !s.now().Before(it.expires) {
+	if it == nil || !s.authNow().Before(it.expires) {
 		return nil, false
 	}
 	in := s.app.insts[it.installation]
@@ -206,7 +206,7 @@ func (s *Server) checkJWT(r *http.Request) string {
 	if iss != s.app.id {
 		return undecodable // another app's id: its key would not verify
 	}
-	return checkJWTTimes(claims, s.now())
+	return checkJWTTimes(claims, s.authNow())
 }
 
 // checkJWTTimes checks iat and exp against now.
@@ -364,7 +364,7 @@ func (c *restCall) createInstallationToken(rawID string) {
 		writeMessage(c.w, http.StatusUnprocessableEntity, msg, docCreateToken)
 		return
 	}
-	it.installation, it.expires = id, c.s.clock().Add(c.s.app.ttl)
+	it.installation, it.expires = id, c.s.authNow().UTC().Truncate(time.Second).Add(c.s.app.ttl)
 	tok := newInstallationToken()
 	c.s.mu.Lock()
 	c.s.app.tokens[tok] = it

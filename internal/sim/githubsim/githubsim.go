@@ -69,6 +69,10 @@ type Options struct {
 	// App, when set, is a GitHub App that may authenticate with its JWT
 	// and trade it for installation tokens (see App).
 	App *App
+	// AuthNow is the clock the app's JWTs and installation tokens are
+	// checked and dated by; nil means Now. An app dates its JWTs by the
+	// machine's clock, so a demo or test on a story clock sets time.Now.
+	AuthNow func() time.Time
 }
 
 // PullRequest is a pull request as the simulator stores it.
@@ -122,6 +126,7 @@ type Server struct {
 	permissions map[string]string
 	app         *appState // nil without Options.App
 	now         func() time.Time
+	authNow     func() time.Time // JWTs and installation tokens
 	resolvers   resolverTable
 	router      *http.ServeMux
 
@@ -190,7 +195,11 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.AuthNow == nil {
+		o.AuthNow = o.Now
+	}
 	s := &Server{
+		authNow:       o.AuthNow,
 		token:         o.Token,
 		login:         o.Login,
 		limits:        o.Limits,
