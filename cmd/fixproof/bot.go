@@ -166,10 +166,12 @@ type botClients struct {
 	jira   *jira.Client
 	sentry *sentry.Client
 	guance *guance.Client
+	app    *githubapp.App // nil when the bot is not a GitHub App
 }
 
-// newBotClients builds the clients of cfg's services, sending with httpc.
-func newBotClients(cfg botconfig.Config, httpc *http.Client) (botClients, error) {
+// newBotClients builds the clients of cfg's services, sending with httpc;
+// the GitHub App logs what it does to log (nil: nowhere).
+func newBotClients(cfg botconfig.Config, httpc *http.Client, log *slog.Logger) (botClients, error) {
 	var c botClients
 	settings := cfg.Clients("fixproof-bot/" + version)
 	var err error
@@ -186,7 +188,8 @@ func newBotClients(cfg botconfig.Config, httpc *http.Client) (botClients, error)
 			return c, err
 		}
 	}
-	return c, nil
+	c.app, err = newGitHubApp(cfg, httpc, c.jira, log)
+	return c, err
 }
 
 // services are the clients as the checks take them: an interface holds
@@ -199,6 +202,9 @@ func (c botClients) services() preflight.Services {
 	if c.guance != nil {
 		s.Guance = c.guance
 	}
+	if c.app != nil {
+		s.GitHub = c.app
+	}
 	return s
 }
 
@@ -209,7 +215,7 @@ func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, 
 	httpc := clients.HTTP(clients.HTTPOptions{Timeout: 30 * time.Second, OnRetry: func(req *http.Request, d retry.Decision) {
 		log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
 	}})
-	c, err := newBotClients(cfg, httpc)
+	c, err := newBotClients(cfg, httpc, log)
 	if err != nil {
 		return bot.Deps{}, err
 	}
@@ -240,18 +246,18 @@ func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, 
 		gc = c.guance
 	}
 	checks := func(ctx context.Context) []preflight.Result { return preflight.Run(ctx, cfg, c.services()) }
-	app, err := newGitHubApp(cfg, httpc, c.jira, log)
-	if err != nil {
-		return bot.Deps{}, err
+	var app bot.GitHubApp
+	if c.app != nil {
+		app = c.app
 	}
 	return bot.Deps{Config: cfg, Store: st, Jira: c.jira, Sentry: bsc, Guance: gc, Tickets: tickets, Scrubber: scrubber,
 		Log: log, Owner: fmt.Sprintf("%s/%d", host, os.Getpid()), Dashboard: newDashboard(cfg, c.jira, dsc, st, log), Checks: checks,
 		GitHubApp: app}, nil
 }
 
-// newGitHubApp is the bot's GitHub App when github.app_id is set, else an
-// untyped nil.
-func newGitHubApp(cfg botconfig.Config, hc *http.Client, jc *jira.Client, log *slog.Logger) (bot.GitHubApp, error) {
+// newGitHubApp is the bot's GitHub App when github.app_id is set, else
+// nil.
+func newGitHubApp(cfg botconfig.Config, hc *http.Client, jc *jira.Client, log *slog.Logger) (*githubapp.App, error) {
 	g := cfg.GitHub
 	if !g.Enabled() {
 		return nil, nil

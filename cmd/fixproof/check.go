@@ -75,7 +75,7 @@ const checkTimeout = 20 * time.Second
 func checkServices(ctx context.Context, cfg botconfig.Config) ([]preflight.Result, error) {
 	httpc := clients.HTTP(clients.HTTPOptions{Timeout: checkTimeout,
 		Policy: retry.Policy{Attempts: 2, Base: time.Second, Max: 2 * time.Second, MaxWait: 5 * time.Second}})
-	c, err := newBotClients(cfg, httpc)
+	c, err := newBotClients(cfg, httpc, nil)
 	if err != nil {
 		return nil, err
 	}

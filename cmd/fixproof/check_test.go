@@ -92,9 +92,11 @@ func TestBotCheckPrintsALinePerCheck(t *testing.T) {
 		"ok    sentry    sentry.token reads the organization acme (acme)\n" +
 		"ok    sentry    sentry.installation " + sentrysim.DefaultInstallation + " is the installed app fixproof\n" +
 		"ok    guance    guance.api_key belongs to the workspace wksp_acme (1 channels)\n" +
+		"skip  github    github.app_id is unset: the bot is not a GitHub App\n" +
 		"ok    webhooks  POST /webhooks/sentry checks signatures with sentry.client_secret\n" +
 		"skip  webhooks  sentry.legacy_token is unset: POST /webhooks/sentry/legacy refuses every delivery\n" +
 		"ok    webhooks  POST /webhooks/alertmanager takes Authorization: Bearer <alertmanager.token>\n" +
+		"skip  webhooks  github.webhook_secret is unset: POST /webhooks/github refuses every delivery of the GitHub App\n" +
 		"ok    webhooks  POST /webhooks/jira checks signatures with jira.webhook_secret\n"
 	if code != exitOK || stdout != want || stderr != "" {
 		t.Errorf("exit %d, stderr %q, stdout\n%s\nwant 0 and\n%s", code, stderr, stdout, want)
@@ -116,7 +118,7 @@ func TestBotCheckFailsOnWhatTheServicesRefuse(t *testing.T) {
 			t.Errorf("stdout lacks\n%s\n%s", want, stdout)
 		}
 	}
-	if code != exitFailed || stderr != "fixproof: bot check: 2 of 9 checks failed\n" {
+	if code != exitFailed || stderr != "fixproof: bot check: 2 of 11 checks failed\n" {
 		t.Errorf("exit %d, stderr %q; want 1 and the count", code, stderr)
 	}
 }

@@ -147,3 +147,13 @@ func (a *App) connect(id int64) (conn, error) {
 	}
 	return conn{graphql: clients.GitHub(s, a.hc), rest: rest, prs: prs, deploys: deploys}, nil
 }
+
+// HTTPStatus is the status of GitHub's answer that err reports, 0 when err
+// has none (nil, or the network failed).
+func HTTPStatus(err error) int {
+	var e *github.ErrorResponse
+	if errors.As(err, &e) && e.Response != nil {
+		return e.Response.StatusCode
+	}
+	return 0
+}

@@ -42,15 +42,23 @@ func (a *App) Sweep(ctx context.Context) (*sweep.Report, error) {
 	return core.Sweep(ctx, gh, deploys)
 }
 
-// repositories maps each repository the app's installations reach
-// (owner/name, lower case) to its installation: the app's installations,
-// each listing its repositories with its own token.
-func (a *App) repositories(ctx context.Context) (map[string]int64, error) {
+// Installation is one of the app's installations.
+type Installation struct {
+	ID      int64
+	Account string
+	// Selection is "all" (every repository of the account) or
+	// "selected".
+	Selection string
+}
+
+// Installations lists the app's installations, authenticated as the app
+// (its JWT): the answer says the app id and key are right.
+func (a *App) Installations(ctx context.Context) ([]Installation, error) {
 	apps, err := prcomment.REST(a.cfg.APIURL, &http.Client{Transport: a.apps, Timeout: a.hc.Timeout})
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int64{}
+	var out []Installation
 	opt := &github.ListOptions{PerPage: 100}
 	for {
 		insts, res, err := apps.Apps.ListInstallations(ctx, opt)
@@ -58,15 +66,30 @@ func (a *App) repositories(ctx context.Context) (map[string]int64, error) {
 			return nil, fmt.Errorf("list the app's installations: %w", err)
 		}
 		for _, in := range insts {
-			if err := a.installationRepos(ctx, in.GetID(), out); err != nil {
-				return nil, err
-			}
+			out = append(out, Installation{ID: in.GetID(), Account: in.GetAccount().GetLogin(), Selection: in.GetRepositorySelection()})
 		}
 		if res.NextPage == 0 {
 			return out, nil
 		}
 		opt.Page = res.NextPage
 	}
+}
+
+// repositories maps each repository the app's installations reach
+// (owner/name, lower case) to its installation: the app's installations,
+// each listing its repositories with its own token.
+func (a *App) repositories(ctx context.Context) (map[string]int64, error) {
+	insts, err := a.Installations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, in := range insts {
+		if err := a.installationRepos(ctx, in.ID, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // installationRepos adds the repositories installation id reaches to out.

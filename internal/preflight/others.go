@@ -3,10 +3,12 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/sentry"
 )
@@ -146,7 +148,34 @@ func checkWebhooks(cfg botconfig.Config) []Result {
 			"sentry.legacy_token is unset: POST /webhooks/sentry/legacy refuses every delivery", Skip),
 		secret(cfg.Alertmanager.Token != "", "POST /webhooks/alertmanager takes Authorization: Bearer <alertmanager.token>",
 			"alertmanager.token is unset: POST /webhooks/alertmanager refuses every delivery", Skip),
+		secret(cfg.GitHub.WebhookSecret != "", "POST /webhooks/github checks signatures with github.webhook_secret",
+			"github.webhook_secret is unset: POST /webhooks/github refuses every delivery of the GitHub App", Skip),
 		secret(cfg.Jira.WebhookSecret != "", "POST /webhooks/jira checks signatures with jira.webhook_secret",
 			"jira.webhook_secret is unset: POST /webhooks/jira refuses every delivery, so Jira's comments reach Sentry and Guance only through reconcile", Warn),
 	}
+}
+
+// checkGitHub asks GitHub for the app's installations, as the app: the
+// answer says whether app_id and the private key are right, and where
+// the app is installed.
+func checkGitHub(ctx context.Context, cfg botconfig.GitHub, gh GitHub) []Result {
+	if !cfg.Enabled() || gh == nil {
+		return []Result{result("github", Skip, "github.app_id is unset: the bot is not a GitHub App")}
+	}
+	insts, err := gh.Installations(ctx)
+	switch status := githubapp.HTTPStatus(err); {
+	case status == http.StatusUnauthorized:
+		return []Result{result("github", Fail, "GitHub refused the app's token (401): check github.app_id and that github.private_key(_file) is the app's current key (%v)", err)}
+	case status == 0 && err != nil:
+		return []Result{result("github", Fail, "cannot reach GitHub: %v: check github.api_url and the network", err)}
+	case err != nil:
+		return []Result{result("github", Fail, "listing the app's installations: %v", err)}
+	case len(insts) == 0:
+		return []Result{result("github", Warn, "app %d is installed nowhere: install it on your organization (its page on GitHub, Install App)", cfg.AppID)}
+	}
+	where := make([]string, len(insts))
+	for i, in := range insts {
+		where[i] = fmt.Sprintf("%s (%s repositories)", in.Account, in.Selection)
+	}
+	return []Result{result("github", OK, "app %d is installed on %s", cfg.AppID, strings.Join(where, ", "))}
 }

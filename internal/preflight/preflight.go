@@ -15,6 +15,7 @@ import (
 	"slices"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
+	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
@@ -76,12 +77,19 @@ type Guance interface {
 	Channels(ctx context.Context) ([]guance.Channel, error)
 }
 
+// GitHub is what the checks ask of the GitHub App (*githubapp.App).
+type GitHub interface {
+	Installations(ctx context.Context) ([]githubapp.Installation, error)
+}
+
 // Services are the clients of the configured services; nil for those the
-// configuration leaves out (Sentry without a token, Guance without a key).
+// configuration leaves out (Sentry without a token, Guance without a key,
+// GitHub without an app).
 type Services struct {
 	Jira   Jira
 	Sentry Sentry
 	Guance Guance
+	GitHub GitHub
 }
 
 // Run checks every service cfg configures, each once, Jira first.
@@ -90,12 +98,13 @@ func Run(ctx context.Context, cfg botconfig.Config, s Services) []Result {
 	out = append(out, checkJira(ctx, cfg, s.Jira)...)
 	out = append(out, checkSentry(ctx, cfg.Sentry, s.Sentry)...)
 	out = append(out, checkGuance(ctx, cfg.Guance, s.Guance)...)
+	out = append(out, checkGitHub(ctx, cfg.GitHub, s.GitHub)...)
 	return append(out, checkWebhooks(cfg)...)
 }
 
 // contacted are the services a check talks to, those
 // fixproof_service_up reports.
-var contacted = []string{"jira", "sentry", "guance"}
+var contacted = []string{"jira", "sentry", "guance", "github"}
 
 // Up says of each service the checks talked to whether it passed them
 // all (a warning passes): what fixproof_service_up shows.

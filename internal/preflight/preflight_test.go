@@ -11,12 +11,14 @@ import (
 
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/contract"
+	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/sentry"
 	"github.com/fixproof/fixproof/internal/sim/guancesim"
 	"github.com/fixproof/fixproof/internal/sim/jirasim"
 	"github.com/fixproof/fixproof/internal/sim/sentrysim"
+	"github.com/google/go-github/v75/github"
 )
 
 func TestTargetsAreEachProjectAndIssueTypeOnceWithTheirComponents(t *testing.T) {
@@ -211,9 +213,11 @@ func TestAConfigTheServicesAgreeWithPassesEveryCheck(t *testing.T) {
 		"ok sentry: sentry.token reads the organization acme (acme)\n" +
 		"ok sentry: sentry.installation " + sentrysim.DefaultInstallation + " is the installed app fixproof\n" +
 		"ok guance: guance.api_key belongs to the workspace wksp_acme (2 channels)\n" +
+		"skip github: github.app_id is unset: the bot is not a GitHub App\n" +
 		"ok webhooks: POST /webhooks/sentry checks signatures with sentry.client_secret\n" +
 		"skip webhooks: sentry.legacy_token is unset: POST /webhooks/sentry/legacy refuses every delivery\n" +
 		"ok webhooks: POST /webhooks/alertmanager takes Authorization: Bearer <alertmanager.token>\n" +
+		"skip webhooks: github.webhook_secret is unset: POST /webhooks/github refuses every delivery of the GitHub App\n" +
 		"ok webhooks: POST /webhooks/jira checks signatures with jira.webhook_secret\n"
 	if got != want {
 		t.Errorf("checks\n%s\nwant\n%s", got, want)
@@ -266,5 +270,40 @@ func TestEachDisagreementFailsItsCheckSayingWhatToFix(t *testing.T) {
 				t.Errorf("checks\n%s\ndo not say\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// fakeApp answers the GitHub App check.
+type fakeApp struct {
+	insts []githubapp.Installation
+	err   error
+}
+
+func (f fakeApp) Installations(context.Context) ([]githubapp.Installation, error) {
+	return f.insts, f.err
+}
+
+// The GitHub App check says whether GitHub takes the app's key and where
+// the app is installed.
+func TestTheGitHubAppCheckSaysWhereItIsInstalledOrWhatToFix(t *testing.T) {
+	on := botconfig.GitHub{AppID: 91234, APIURL: "https://api.github.com"}
+	refused := &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusUnauthorized}, Message: "A JSON web token could not be decoded"}
+	for _, tt := range []struct {
+		name   string
+		cfg    botconfig.GitHub
+		gh     GitHub
+		status Status
+		msg    string
+	}{
+		{"not an app", botconfig.GitHub{}, nil, Skip, "github.app_id is unset"},
+		{"a key GitHub refuses", on, fakeApp{err: refused}, Fail, "GitHub refused the app's token (401): check github.app_id"},
+		{"GitHub unreachable", on, fakeApp{err: errors.New("dial tcp: connection refused")}, Fail, "cannot reach GitHub: dial tcp: connection refused: check github.api_url"},
+		{"installed nowhere", on, fakeApp{}, Warn, "app 91234 is installed nowhere"},
+		{"installed", on, fakeApp{insts: []githubapp.Installation{{ID: 1, Account: "acme", Selection: "all"}}}, OK, "app 91234 is installed on acme (all repositories)"},
+	} {
+		got := checkGitHub(context.Background(), tt.cfg, tt.gh)
+		if len(got) != 1 || got[0].Status != tt.status || !strings.HasPrefix(got[0].Msg, tt.msg) || got[0].Service != "github" {
+			t.Errorf("%s: %+v, want %s %q", tt.name, got, tt.status, tt.msg)
+		}
 	}
 }
