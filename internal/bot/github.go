@@ -9,7 +9,6 @@ import (
 
 	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/store"
-	"github.com/fixproof/fixproof/internal/webhook"
 )
 
 // GitHubApp is the bot's GitHub App mode (*githubapp.App): the pull
@@ -37,11 +36,7 @@ const (
 func (b *Bot) handleGitHub() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindGitHub
-		signature := r.Header.Get("X-Hub-Signature-256")
-		c := githubCredential.with(b.Config.GitHub.WebhookSecret != "", signature != "")
-		body, ok := b.signedBody(w, r, source, c, func(body []byte) bool {
-			return webhook.VerifyHubSignature(body, b.Config.GitHub.WebhookSecret, signature)
-		})
+		body, ok := b.hubSignedBody(w, r, source, githubCredential, b.Config.GitHub.WebhookSecret, "X-Hub-Signature-256")
 		if !ok {
 			return
 		}

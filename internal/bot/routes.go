@@ -134,6 +134,16 @@ func (b *Bot) signedBody(w http.ResponseWriter, r *http.Request, source string, 
 	return body, true
 }
 
+// hubSignedBody is signedBody for a body signed as Jira's and GitHub's
+// webhooks sign theirs: "sha256=" and the HMAC in header, keyed with
+// secret.
+func (b *Bot) hubSignedBody(w http.ResponseWriter, r *http.Request, source string, c credential, secret, header string) ([]byte, bool) {
+	signature := r.Header.Get(header)
+	return b.signedBody(w, r, source, c.with(secret != "", signature != ""), func(body []byte) bool {
+		return webhook.VerifyHubSignature(body, secret, signature)
+	})
+}
+
 func (b *Bot) handleSentry() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindSentry
@@ -392,11 +402,7 @@ const seenFor = 7 * 24 * time.Hour
 func (b *Bot) handleJira() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const source = kindJira
-		signature := r.Header.Get("X-Hub-Signature")
-		c := jiraCredential.with(b.Config.Jira.WebhookSecret != "", signature != "")
-		body, ok := b.signedBody(w, r, source, c, func(body []byte) bool {
-			return webhook.VerifyHubSignature(body, b.Config.Jira.WebhookSecret, signature)
-		})
+		body, ok := b.hubSignedBody(w, r, source, jiraCredential, b.Config.Jira.WebhookSecret, "X-Hub-Signature")
 		if !ok {
 			return
 		}
