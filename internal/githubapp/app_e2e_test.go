@@ -57,6 +57,13 @@ type appWorld struct {
 }
 
 func newAppWorld(t *testing.T, edit ...func(*githubsim.App)) *appWorld {
+	return newAppWorldAt(t, "", "/graphql", edit...)
+}
+
+// newAppWorldAt is newAppWorld with GitHub's REST API under restPath and
+// its GraphQL API at graphqlPath: "/api/v3" and "/api/graphql" on GitHub
+// Enterprise Server.
+func newAppWorldAt(t *testing.T, restPath, graphqlPath string, edit ...func(*githubsim.App)) *appWorld {
 	t.Helper()
 	contract.Require(t)
 	w := &appWorld{t: t, clock: sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))}
@@ -99,7 +106,7 @@ func newAppWorld(t *testing.T, edit ...func(*githubsim.App)) *appWorld {
 		t.Fatal(err)
 	}
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	w.app, err = New(Config{AppID: appID, PrivateKey: pemKey, APIURL: gsrv.URL, GraphQLURL: gsrv.URL + "/graphql",
+	w.app, err = New(Config{AppID: appID, PrivateKey: pemKey, APIURL: gsrv.URL + restPath, GraphQLURL: gsrv.URL + graphqlPath,
 		Settings: map[string]string{"jira_base_url": jsrv.URL, "jira_email": "bot@acme.io", "jira_api_token": "jt", "github_token": "app", "fail_on_error": "false"}},
 		hc, jc, nil, w.clock.Now)
 	if err != nil {
@@ -237,5 +244,19 @@ func TestAnInstallationTokenIsRenewedBeforeItExpires(t *testing.T) {
 	w.handle("acme/shop", 7, "edited")
 	if n := w.gh.Control.CountPrefix("POST /app/installations/"); n != 2 {
 		t.Errorf("%d tokens, want a second one once the first was due for renewal", n)
+	}
+}
+
+// On GitHub Enterprise Server the app reaches GitHub at api_url
+// (https://HOST/api/v3) and graphql_url (https://HOST/api/graphql): its
+// tokens, reads and check runs all go there.
+func TestTheAppWorksWithGitHubEnterpriseServersAddresses(t *testing.T) {
+	w := newAppWorldAt(t, "/api/v3", "/api/graphql")
+	w.issue("OPS-1", "Open")
+	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix", HeadRefName: "x",
+		Commits: []githubsim.Commit{{OID: headSHA, Message: "x"}}})
+	w.handle("acme/shop", 7, "opened")
+	if runs := w.checks("acme/shop"); len(runs) != 1 || runs[0].Conclusion != "success" || w.status("OPS-1") != "In Review" {
+		t.Errorf("on GitHub Enterprise Server: %+v, OPS-1 %s", runs, w.status("OPS-1"))
 	}
 }
