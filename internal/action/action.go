@@ -27,6 +27,7 @@ import (
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/jira"
 	"github.com/fixproof/fixproof/internal/jirakey"
+	"github.com/fixproof/fixproof/internal/limiter"
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/markdown"
 	"github.com/fixproof/fixproof/internal/retry"
@@ -48,10 +49,18 @@ type Deps struct {
 // fail_on_error is set; the details are already in the annotations.
 var ErrFailed = errors.New("some Jira issues could not be updated")
 
-// concurrency bounds the issues handled at once: a PR rarely names more
-// than 20 issues, so they all move in one wave, and a PR naming hundreds
-// does not open hundreds of connections against Jira's rate limits.
-const concurrency = 20
+// Up to maxIssues issues are handled at once: a release pull request
+// naming hundreds moves them all in one wave, which is what keeps its
+// critical path at a PR's four chained requests per issue. What reaches
+// Jira is paced apart (limiter.Watch): up to startConcurrency requests in
+// flight, halved on a 429 or a near-limit warning down to minConcurrency
+// and grown back by quiet answers, and an endpoint Jira asks to wait waits
+// for every request.
+const (
+	maxIssues        = 512
+	startConcurrency = 512
+	minConcurrency   = 4
+)
 
 // Run is the action, start to end. Whatever fails is reported in the
 // annotations, the outputs and the step summary; the error is returned
@@ -88,7 +97,13 @@ func Run(ctx context.Context, d Deps) error {
 	if r.ctx, err = gha.Context(); err != nil {
 		return r.abort(fmt.Errorf("read the GitHub context (GITHUB_EVENT_PATH and the GITHUB_* variables): %w", err), true)
 	}
-	r.httpc = clients.HTTP(clients.HTTPOptions{Transport: d.Transport, Policy: d.Retry, OnRetry: func(req *http.Request, dec retry.Decision) {
+	r.limit = limiter.New(startConcurrency, minConcurrency, startConcurrency)
+	base := d.Transport
+	if base == nil {
+		base = clients.Transport
+	}
+	transport := r.limit.Watch(base, hostOf(cfg.JiraBaseURL))
+	r.httpc = clients.HTTP(clients.HTTPOptions{Transport: transport, Policy: d.Retry, OnRetry: func(req *http.Request, dec retry.Decision) {
 		gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
 	}})
 	r.clients = cfg.clients(d.Version, r.ctx)
@@ -114,6 +129,9 @@ type runner struct {
 	// checkRun is whether the report goes on a check run (the app)
 	// rather than a workflow step.
 	checkRun bool
+	// limit paces the requests to Jira, steered by its answers (nil: not
+	// paced, as when a caller brings its own HTTP client).
+	limit *limiter.Limiter
 }
 
 // plan is what the event asks for: which keys go where, and why.
@@ -371,18 +389,18 @@ func (r *runner) apply(ctx context.Context, p *plan) (results []Result, stop err
 		return failAll(fmt.Errorf("search Jira for %s: %w", strings.Join(p.keys, ", "), r.jiraHint(err)))
 	}
 	results = make([]Result, len(p.keys))
-	sem := make(chan struct{}, concurrency)
+	slots := make(chan struct{}, maxIssues)
 	var wg sync.WaitGroup
 	for i, key := range p.keys {
 		if slices.Contains(missing, key) {
 			results[i] = Result{Key: key, Action: Skipped, Reason: "not found", URL: r.jira.BrowseURL(key)}
 			continue
 		}
+		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			defer func() { <-slots }()
 			results[i] = r.one(ctx, p, found[key])
 		}()
 	}
@@ -477,6 +495,15 @@ func (r *runner) jiraHint(err error) error {
 		return fmt.Errorf("%w: Jira refused the request; check that the account behind %s may browse and transition issues in these projects", err, inputs)
 	}
 	return fmt.Errorf("%w: Jira did not accept the credentials; check %s and jira_base_url", err, inputs)
+}
+
+// hostOf is a URL's host[:port], "" when it has none.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // unreachable reports whether err is a failure to reach a server at all

@@ -2,6 +2,7 @@ package action
 
 import (
 	"fmt"
+
 	"testing"
 	"time"
 
@@ -78,6 +79,72 @@ func benchPR(w *world) githubsim.PullRequest {
 		Title:       "OPS-1 OPS-2: fix the session crash",
 		HeadRefName: "feature/ops-3-sessions",
 		Body:        "Also closes OPS-4 and OPS-5.",
+		Commits:     commits,
+	})
+}
+
+// BenchmarkReleasePullRequest runs the action for a release pull request
+// naming 100 or 300 issues, with 300 commits, against simulators that add
+// 20 ms to every request and enforce no rate limit. The floor is the same
+// as for 20 keys: 3 GraphQL pages, one round of searches (100 keys each,
+// in parallel), then every issue at once, 4 chained requests: 8 round
+// trips.
+//
+//	go test ./internal/action -run '^$' -bench ReleasePullRequest -benchtime 3x
+func BenchmarkReleasePullRequest(b *testing.B) {
+	const latency = 20 * time.Millisecond
+	for _, keys := range []int{100, 300} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			var jiraReqs, ghReqs, peak int
+			var wall time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				w := newBareWorld(b, jirasim.Cloud)
+				pr := releasePR(w, keys)
+				w.jira.Control.SetLatency(latency)
+				w.gh.Control.SetLatency(latency)
+				ev := map[string]any{"action": "opened", "number": pr.Number, "pull_request": map[string]any{"number": pr.Number}}
+				b.StartTimer()
+				start := time.Now()
+				o := w.run("pull_request", ev)
+				wall += time.Since(start)
+				b.StopTimer()
+				if o.err != nil || len(o.results(b)) != keys || o.outputs["failed"] != "" {
+					b.Fatalf("run failed: %v %v\n%s", o.err, o.outputs["failed"], o.stdout)
+				}
+				jiraReqs += w.jira.Control.Total()
+				ghReqs += w.gh.Control.Total()
+				peak = max(peak, w.jira.Control.PeakConcurrency())
+				b.StartTimer()
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(ghReqs)/n, "graphql-req/op")
+			b.ReportMetric(float64(jiraReqs)/n, "jira-req/op")
+			b.ReportMetric(float64(peak), "jira-peak-parallel")
+			b.ReportMetric(float64(wall)/n/float64(latency), "rtt/op")
+		})
+	}
+}
+
+// releasePR makes n Open issues and a 300-commit release pull request
+// naming them: a few in the title and body, the rest one per commit, as a
+// merge train's commits do.
+func releasePR(w *world, n int) githubsim.PullRequest {
+	commits := make([]githubsim.Commit, 300)
+	for i := range commits {
+		commits[i] = githubsim.Commit{Message: fmt.Sprintf("change %d", i)}
+	}
+	for i := 1; i <= n; i++ {
+		w.issue(fmt.Sprintf("OPS-%d", i), "Open")
+	}
+	for i := 5; i <= n; i++ {
+		c := &commits[(i-5)%300]
+		c.Message += fmt.Sprintf(" OPS-%d", i)
+	}
+	return w.pr(githubsim.PullRequest{
+		Title:       "Release 2026.11.20: OPS-1 OPS-2",
+		HeadRefName: "release/2026-11-20",
+		Body:        "Ships OPS-3 and OPS-4 among others.",
 		Commits:     commits,
 	})
 }

@@ -231,3 +231,34 @@ func TestASourceThatKeepsGivingTheValuesDelimiterIsAnError(t *testing.T) {
 		t.Errorf("err = %v, want an error naming the output", err)
 	}
 }
+
+// Past a table's worth of results the summary groups them: failures in a
+// table with their reasons, every other key on the line of its outcome.
+func TestALongSummaryIsGroupedByOutcome(t *testing.T) {
+	var results []Result
+	for i := 1; i <= 30; i++ {
+		r := Result{Key: fmt.Sprintf("OPS-%d", i), URL: fmt.Sprintf("https://j/browse/OPS-%d", i), From: "Open", To: "In Review", Action: Transitioned}
+		switch {
+		case i == 7:
+			r.Action, r.Reason, r.To = Failed, "no transition to In Review | x", "Open"
+		case i > 27:
+			r.Action, r.Reason, r.To = Skipped, "not found", ""
+		}
+		results = append(results, r)
+	}
+	var b strings.Builder
+	writeGrouped(&b, results)
+	got := b.String()
+	for _, want := range []string{
+		"| Failed | From | Reason |\n|---|---|---|\n| [OPS-7](https://j/browse/OPS-7) | Open | no transition to In Review &#124; x |\n",
+		"**transitioned to In Review** (26): [OPS-1](https://j/browse/OPS-1), [OPS-2](https://j/browse/OPS-2)",
+		"**skipped \\(not found\\)** (3): [OPS-28](https://j/browse/OPS-28), [OPS-29](https://j/browse/OPS-29), [OPS-30](https://j/browse/OPS-30)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("grouped summary lacks\n%s\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "[OPS-7](https://j/browse/OPS-7), ") {
+		t.Errorf("a failed key is also listed as moved:\n%s", got)
+	}
+}

@@ -221,15 +221,62 @@ func (r *runner) summary(p *plan, results []Result, stop error, failed int) stri
 	if stop != nil {
 		fmt.Fprintf(&b, "**No issue could be updated:** %s\n\n", markdown.Escape(stop.Error()))
 	}
-	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
-	for _, res := range results {
-		fmt.Fprintf(&b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
-			res.Key, res.URL, markdown.Escape(res.Summary), markdown.Escape(res.From), markdown.Escape(res.To), res.Action, markdown.Escape(res.Reason))
+	if len(results) > tableRows {
+		writeGrouped(&b, results)
+	} else {
+		writeTable(&b, results)
 	}
 	if failed > 0 {
 		fmt.Fprintf(&b, "\n%d of %d issues could not be updated. %s\n", failed, len(results), r.failureNote())
 	}
 	return b.String()
+}
+
+// tableRows is the most results the summary shows as a table, a row
+// each; a release pull request's hundreds are grouped by what became of
+// them instead, every key still listed.
+const tableRows = 25
+
+// writeTable writes a row per result.
+func writeTable(b *strings.Builder, results []Result) {
+	b.WriteString("| Issue | Summary | From | To | Result |\n|---|---|---|---|---|\n")
+	for _, res := range results {
+		fmt.Fprintf(b, "| [%s](%s) | %s | %s | %s | %s: %s |\n",
+			res.Key, res.URL, markdown.Escape(res.Summary), markdown.Escape(res.From), markdown.Escape(res.To), res.Action, markdown.Escape(res.Reason))
+	}
+}
+
+// writeGrouped writes the failures as a table, with their reasons, then
+// every other key in a line per outcome and status ("Transitioned to In
+// Review (298): OPS-1, OPS-2, ..."), in the order first met.
+func writeGrouped(b *strings.Builder, results []Result) {
+	var failures []Result
+	var order []string
+	groups := map[string][]string{}
+	for _, res := range results {
+		if res.Action == Failed {
+			failures = append(failures, res)
+			continue
+		}
+		label := res.Action + " (" + res.Reason + ")"
+		if res.Action == Transitioned || res.Action == Planned {
+			label = res.Action + " to " + res.To
+		}
+		if _, ok := groups[label]; !ok {
+			order = append(order, label)
+		}
+		groups[label] = append(groups[label], fmt.Sprintf("[%s](%s)", res.Key, res.URL))
+	}
+	if len(failures) > 0 {
+		b.WriteString("| Failed | From | Reason |\n|---|---|---|\n")
+		for _, res := range failures {
+			fmt.Fprintf(b, "| [%s](%s) | %s | %s |\n", res.Key, res.URL, markdown.Escape(res.From), markdown.Escape(res.Reason))
+		}
+		b.WriteString("\n")
+	}
+	for _, label := range order {
+		fmt.Fprintf(b, "**%s** (%d): %s\n\n", markdown.Escape(label), len(groups[label]), strings.Join(groups[label], ", "))
+	}
 }
 
 // mask registers a secret with the runner, line by line (a mask command

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,11 +139,6 @@ func buildWorld(t testing.TB, flavor jirasim.Flavor, strict bool) *world {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func hostOf(raw string) string {
-	u, _ := url.Parse(raw)
-	return u.Host
-}
 
 // issue adds a Jira issue in a status.
 func (w *world) issue(key, status string) {

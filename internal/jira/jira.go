@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	v2 "github.com/ctreminiom/go-atlassian/v2/jira/v2"
 	v3 "github.com/ctreminiom/go-atlassian/v2/jira/v3"
@@ -196,28 +197,40 @@ var searchExpand = []string{"transitions"}
 // "The issue key 'ZZ-1' for field 'key' is invalid.".
 var quotedKey = regexp.MustCompile(`'([A-Za-z][A-Za-z0-9_]*-[0-9]+)'`)
 
-// Search fetches the status of every key in one query (more only past
-// 100 keys). Jira fails a whole `key in (...)` query when one key does not
-// exist, naming it; those keys are returned as missing and the query is
-// sent again without them.
+// Search fetches the status of every key: one query per 100 keys, the
+// queries at once. Jira fails a whole `key in (...)` query when one key
+// does not exist, naming it; those keys are returned as missing and their
+// query is sent again without them.
 func (c *Client) Search(ctx context.Context, keys []string) (found map[string]Issue, missing []string, err error) {
+	var batches [][]string
+	for rest := keys; len(rest) > 0; rest = rest[min(len(rest), 100):] {
+		batches = append(batches, rest[:min(len(rest), 100)])
+	}
+	type answer struct {
+		issues []Issue
+		bad    []string
+		err    error
+	}
+	answers := make([]answer, len(batches))
+	var wg sync.WaitGroup
+	for i, batch := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &answers[i]
+			a.issues, a.bad, a.err = c.searchBatch(ctx, batch)
+		}()
+	}
+	wg.Wait()
 	found = map[string]Issue{}
-	pending := slices.Clone(keys)
-	for len(pending) > 0 {
-		batch := pending[:min(len(pending), 100)]
-		issues, bad, err := c.searchKeys(ctx, batch)
-		if err != nil {
-			return nil, nil, err
+	for _, a := range answers {
+		if a.err != nil {
+			return nil, nil, a.err
 		}
-		if len(bad) > 0 {
-			missing = append(missing, bad...)
-			pending = slices.DeleteFunc(pending, func(k string) bool { return slices.Contains(bad, k) })
-			continue
-		}
-		for _, is := range issues {
+		missing = append(missing, a.bad...)
+		for _, is := range a.issues {
 			found[is.Key] = is
 		}
-		pending = pending[len(batch):]
 	}
 	// Keys Jira answered for under another key (a moved issue) count as
 	// missing under the key the PR used.
@@ -227,6 +240,24 @@ func (c *Client) Search(ctx context.Context, keys []string) (found map[string]Is
 		}
 	}
 	return found, missing, nil
+}
+
+// searchBatch searches for up to 100 keys, sending the query again
+// without the keys Jira says do not exist until it answers.
+func (c *Client) searchBatch(ctx context.Context, keys []string) (issues []Issue, missing []string, err error) {
+	pending := slices.Clone(keys)
+	for len(pending) > 0 {
+		found, bad, err := c.searchKeys(ctx, pending)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(bad) == 0 {
+			return found, missing, nil
+		}
+		missing = append(missing, bad...)
+		pending = slices.DeleteFunc(pending, func(k string) bool { return slices.Contains(bad, k) })
+	}
+	return nil, missing, nil
 }
 
 // searchKeys runs one `key in (...)` query. bad lists the keys Jira said do

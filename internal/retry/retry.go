@@ -171,26 +171,53 @@ func (p Policy) backoff(attempt int, jitter float64) time.Duration {
 }
 
 // serverWait reads how long the server asked us to wait: Retry-After in
-// seconds or as an HTTP date, else a rate-limit reset time (GitHub's
-// x-ratelimit-reset, Sentry's X-Sentry-Rate-Limit-Reset, both epoch seconds).
+// seconds or as an HTTP date (Jira's points-based quota says it as
+// Beta-Retry-After), else a rate-limit reset time: epoch seconds
+// (GitHub's x-ratelimit-reset, Sentry's X-Sentry-Rate-Limit-Reset) or
+// ISO 8601 (Jira's X-RateLimit-Reset, yyyy-MM-ddTHH:mmZ).
 func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := h.Get("Retry-After"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-			return time.Duration(secs * float64(time.Second)), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), true
+	for _, name := range []string{"Retry-After", "Beta-Retry-After"} {
+		if d, ok := retryAfter(h.Get(name), now); ok {
+			return d, true
 		}
 	}
 	for _, name := range []string{"X-Sentry-Rate-Limit-Reset", "X-Ratelimit-Reset"} {
-		if v := h.Get(name); v != "" {
-			if secs, err := strconv.ParseFloat(v, 64); err == nil {
-				reset := time.Unix(0, int64(secs*float64(time.Second)))
-				return max(reset.Sub(now), 0), true
-			}
+		if reset, ok := resetTime(h.Get(name)); ok {
+			return max(reset.Sub(now), 0), true
 		}
 	}
 	return 0, false
+}
+
+// retryAfter reads a Retry-After value: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// resetTime reads a rate-limit reset: epoch seconds, or an ISO 8601 time
+// to the minute or finer.
+func resetTime(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(0, int64(secs*float64(time.Second))), true
+	}
+	for _, layout := range []string{"2006-01-02T15:04Z07:00", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Transport is an http.RoundTripper that applies a Policy.
