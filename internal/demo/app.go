@@ -91,7 +91,9 @@ func (s *story) app(ctx context.Context) error {
 		return err
 	}
 	s.say("It merged: %s is %s, and the same check run now says %s (%d check run on the commit).", key, run.JiraStatus, run.Check, run.CheckRuns)
-	return nil
+	// The dashboard's list is read as the story ends, so it opens fresh.
+	_, err = s.dash.Refresh(ctx)
+	return err
 }
 
 // appEvent delivers one pull_request event to the bot as GitHub does,
