@@ -60,3 +60,25 @@ func TestGitHubAppSettingsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// The sweep inside the bot runs as the GitHub App and reads Sentry: it is
+// off by default, and on it needs both, at an interval of a minute or more.
+func TestTheSweepsSettingsAreChecked(t *testing.T) {
+	c, err := Load(write(t, minimal), env())
+	if err != nil || c.Sweep.Interval.D() != 0 {
+		t.Fatalf("by default: interval %s, %v; want 0 (off)", c.Sweep.Interval.D(), err)
+	}
+	app := minimal + "  token: sentry-tok\ngithub:\n  app_id: 91234\n  private_key_file: " + writeKey(t) + "\n  webhook_secret: hush\n"
+	if _, err := Load(write(t, app+"sweep:\n  interval: 30m\n"), env()); err != nil {
+		t.Errorf("a sweep with the app and Sentry: %v", err)
+	}
+	for _, tt := range []struct{ name, config, want string }{
+		{"too often", app + "sweep:\n  interval: 10s\n", "sweep.interval: 10s: 0 (off) or at least 1m"},
+		{"without the app", minimal + "  token: sentry-tok\nsweep:\n  interval: 30m\n", "sweep.interval: the sweep runs as the GitHub App"},
+		{"without Sentry's token", strings.Replace(app, "  token: sentry-tok\n", "", 1) + "sweep:\n  interval: 30m\n", "sweep.interval: the sweep reads Sentry: set sentry.token and sentry.org"},
+	} {
+		if _, err := Load(write(t, tt.config), env()); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v\nwant it to say %q", tt.name, err, tt.want)
+		}
+	}
+}
