@@ -192,6 +192,7 @@ func TestAlertStormMakesOneIssueAndNoCommentPerEvent(t *testing.T) {
 					mu.Lock()
 					codes[code]++
 					mu.Unlock()
+					time.Sleep(time.Duration(try+1) * 20 * time.Millisecond)
 					code = w.eventAlert("101")
 				}
 				mu.Lock()
@@ -514,6 +515,9 @@ func TestTwoBotsOnOnePostgresMakeOneIssue(t *testing.T) {
 						accepted.Add(1)
 						break
 					}
+					// A 503 says the store was slow to take it (a loaded
+					// machine): send again after a pause, as senders do.
+					time.Sleep(time.Duration(try+1) * 20 * time.Millisecond)
 				}
 			}
 		}()
