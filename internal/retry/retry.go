@@ -77,6 +77,13 @@ type Policy struct {
 	// asking for longer gets its response returned instead, so a run does
 	// not hang for an hour on a daily quota.
 	MaxWait time.Duration
+	// Patience is how long in all a request may wait out 429s that said
+	// how long to wait (Retry-After and its kin) without those tries
+	// counting among its Attempts: a rate limit is the server pacing its
+	// clients, not the request failing, and hundreds of requests at once
+	// may each be told to wait more than Attempts times. Zero: every try
+	// counts.
+	Patience time.Duration
 	// Sleep waits d or until ctx ends. Nil means a real timer; tests pass
 	// one that returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -89,7 +96,7 @@ type Policy struct {
 // Default is the policy for production clients: 5 tries over about 15s of
 // backoff, honouring a Retry-After of up to 2 minutes.
 func Default() Policy {
-	return Policy{Attempts: 5, Base: 500 * time.Millisecond, Max: 8 * time.Second, MaxWait: 2 * time.Minute}
+	return Policy{Attempts: 5, Base: 500 * time.Millisecond, Max: 8 * time.Second, MaxWait: 2 * time.Minute, Patience: 5 * time.Minute}
 }
 
 // Decision is what to do after one try.
@@ -128,6 +135,18 @@ func (p Policy) decide(attempt int, safe bool, resp *http.Response, err error, n
 		wait = d
 	}
 	return Decision{Retry: true, Wait: wait, Reason: strconv.Itoa(status)}
+}
+
+// patient is how long to wait before sending again a request refused with
+// a 429 that said how long (Retry-After and its kin), when that wait, with
+// those already waited, is within Patience and MaxWait: such a try does
+// not count among Attempts. ok is false otherwise.
+func (p Policy) patient(resp *http.Response, waited time.Duration, now time.Time) (time.Duration, bool) {
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		return 0, false
+	}
+	d, ok := serverWait(resp.Header, now)
+	return d, ok && d <= p.MaxWait && waited+d <= p.Patience
 }
 
 // decideNetwork is decide for a request that got no answer: retried after
@@ -241,13 +260,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	var waited time.Duration // waiting out 429s, within Patience
+	for attempt := 0; ; {
 		try, err := copyWithBody(req, getBody)
 		if err != nil {
 			return nil, err
 		}
 		resp, err := base.RoundTrip(try)
 		d := t.decide(attempt, try, resp, err)
+		if w, ok := t.Policy.patient(resp, waited, t.now()); ok && !once(try) {
+			// A server pacing its clients: not a failed try.
+			d, waited = Decision{Retry: true, Wait: w, Reason: "429"}, waited+w
+		} else {
+			attempt++
+		}
 		if !d.Retry {
 			return resp, err
 		}
@@ -303,14 +329,19 @@ func (t *Transport) decide(attempt int, req *http.Request, resp *http.Response, 
 	if once(req) {
 		return Decision{}
 	}
-	now := time.Now()
-	if t.Policy.Now != nil {
-		now = t.Policy.Now()
-	}
+	now := t.now()
 	if limit := githubLimit(req, resp, err); limit != notLimited {
 		return t.Policy.decideLimit(attempt, resp, limit, now, rand.Float64())
 	}
 	return t.Policy.decide(attempt, idempotent(req), resp, err, now, rand.Float64())
+}
+
+// now is the policy's clock.
+func (t *Transport) now() time.Time {
+	if t.Policy.Now != nil {
+		return t.Policy.Now()
+	}
+	return time.Now()
 }
 
 func (t *Transport) sleep(ctx context.Context, d time.Duration) error {

@@ -318,3 +318,49 @@ func TestOnceSendsARequestOnce(t *testing.T) {
 		t.Errorf("without Once: %d calls, want 5", calls)
 	}
 }
+
+// A 429 that says how long to wait is a server pacing its clients: its
+// tries do not count among Attempts while the waits stay within
+// Patience; past it, or without a wait, they count as any failure does.
+func TestAPacingServerIsWaitedOutWithinPatience(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		refusals   int
+		retryAfter string
+		patience   time.Duration
+		wantStatus int
+		wantCalls  int
+	}{
+		{"patient enough for six waits", 6, "1", 10 * time.Second, http.StatusOK, 7},
+		{"no patience: Attempts count", 6, "1", 0, http.StatusTooManyRequests, 3},
+		{"patience for two waits, then Attempts", 6, "1", 2 * time.Second, http.StatusTooManyRequests, 5},
+		{"a 429 that says no wait counts", 6, "", time.Hour, http.StatusTooManyRequests, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				if calls <= tt.refusals {
+					if tt.retryAfter != "" {
+						w.Header().Set("Retry-After", tt.retryAfter)
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			}))
+			defer srv.Close()
+			tr := &Transport{Policy: Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond, MaxWait: time.Minute, Patience: tt.patience,
+				Sleep: func(context.Context, time.Duration) error { return nil }}}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{}`))
+			res, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tt.wantStatus || calls != tt.wantCalls {
+				t.Errorf("status %d after %d calls, want %d after %d", res.StatusCode, calls, tt.wantStatus, tt.wantCalls)
+			}
+		})
+	}
+}
