@@ -98,6 +98,7 @@ func Run(ctx context.Context, d Deps) error {
 		return r.abort(fmt.Errorf("read the GitHub context (GITHUB_EVENT_PATH and the GITHUB_* variables): %w", err), true)
 	}
 	r.limit = limiter.New(startConcurrency, minConcurrency, startConcurrency)
+	r.limit.SetClock(d.Retry.Now, d.Retry.Sleep)
 	base := d.Transport
 	if base == nil {
 		base = clients.Transport

@@ -102,12 +102,24 @@ func newBareWorld(t testing.TB, flavor jirasim.Flavor) *world {
 // contracts are, and GITHUB_TOKEN's rate limits. Benchmarks leave them
 // off: they measure the action, not the limits.
 func buildWorld(t testing.TB, flavor jirasim.Flavor, strict bool) *world {
+	return buildLimitedWorld(t, flavor, strict, false)
+}
+
+// buildLimitedWorld is buildWorld; realLimit puts Jira Cloud's rate limit
+// on in real time, with the action's own retry policy, which really
+// waits: a world to time, not to test in.
+func buildLimitedWorld(t testing.TB, flavor jirasim.Flavor, strict, realLimit bool) *world {
 	t.Helper()
 	w := &world{t: t, flavor: flavor, wall: &sim.Wall{}, clock: sim.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))}
 	w.retry = fastRetry
 	w.retry.Sleep = func(ctx context.Context, d time.Duration) error { w.wall.Skip(d); return ctx.Err() }
+	w.retry.Now = w.wall.Now // the clock the waits are skipped on
 	jo := jirasim.Options{Flavor: flavor, Email: jiraEmail, APIToken: jiraToken, PAT: jiraPAT}
 	var gl githubsim.Limits
+	if realLimit {
+		jo.RateLimit = jirasim.CloudRateLimit
+		w.retry = retry.Default()
+	}
 	if strict {
 		jo.RateLimit = jirasim.CloudRateLimit
 		jo.RateLimit.Clock = w.wall.Now
@@ -290,7 +302,7 @@ func (w *world) run(eventName string, event map[string]any, in ...string) outcom
 }
 
 // fastRetry is the production policy without the waiting.
-var fastRetry = retry.Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond, MaxWait: time.Minute,
+var fastRetry = retry.Policy{Attempts: 5, Base: time.Millisecond, Max: time.Millisecond, MaxWait: time.Minute, Patience: retry.Default().Patience,
 	Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
 
 // readOutputs parses a GITHUB_OUTPUT file the way the runner does:

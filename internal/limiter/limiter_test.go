@@ -145,3 +145,68 @@ func TestWatchReadsTheServicesAnswers(t *testing.T) {
 		t.Errorf("another host's 429 throttled: %d", l.Limit())
 	}
 }
+
+// An endpoint the service refused is paced: every request to it waits
+// out the Retry-After, then they go one interval apart, the rate growing
+// by one a second without refusals and halving at the next; other
+// endpoints go at once.
+func TestARefusedEndpointIsPacedAndOthersAreNot(t *testing.T) {
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	var slept []time.Duration
+	l := New(8, 1, 8)
+	l.SetClock(func() time.Time { return now }, func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		now = now.Add(d)
+		return nil
+	})
+	const ep = "POST /rest/api/3/issue/{}/transitions"
+	admit := func(ep string) time.Duration {
+		t.Helper()
+		start := now
+		if err := l.admit(context.Background(), ep); err != nil {
+			t.Fatal(err)
+		}
+		return now.Sub(start)
+	}
+	if d := admit(ep); d != 0 {
+		t.Fatalf("before any refusal a request waited %s", d)
+	}
+	l.refused(ep, 2*time.Second)
+	if d := admit(ep); d != 2*time.Second {
+		t.Errorf("after a 429 asking for 2s: waited %s", d)
+	}
+	if d := admit(ep); d != time.Second {
+		t.Errorf("the next, at one a second: waited %s", d)
+	}
+	if d := admit("GET /rest/api/3/issue/{}/comment"); d != 0 {
+		t.Errorf("another endpoint waited %s", d)
+	}
+	l.passed(ep) // a second since the refusal, without another
+	if l.pacers[ep].rate != 2 {
+		t.Fatalf("rate after a quiet second: %g, want 2", l.pacers[ep].rate)
+	}
+	admit(ep) // the interval already set, at one a second
+	if d := admit(ep); d != 500*time.Millisecond {
+		t.Errorf("at two a second: waited %s", d)
+	}
+	now = now.Add(2 * time.Second)
+	l.refused(ep, 0)
+	if l.pacers[ep].rate != 1 {
+		t.Errorf("rate after another refusal: %g, want 1 (halved)", l.pacers[ep].rate)
+	}
+}
+
+// Endpoints are counted as rate limits count them: the objects a path
+// names are one endpoint.
+func TestEndpointNamesTheRouteNotTheObject(t *testing.T) {
+	for path, want := range map[string]string{
+		"/rest/api/3/issue/OPS-12/transitions": "POST /rest/api/3/issue/{}/transitions",
+		"/rest/api/3/issue/10042/comment/7":    "POST /rest/api/3/issue/{}/comment/{}",
+		"/rest/api/3/search/jql":               "POST /rest/api/3/search/jql",
+	} {
+		req, _ := http.NewRequest(http.MethodPost, "https://acme.atlassian.net"+path, nil)
+		if got := Endpoint(req); got != want {
+			t.Errorf("Endpoint(%s) = %q, want %q", path, got, want)
+		}
+	}
+}

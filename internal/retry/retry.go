@@ -189,6 +189,10 @@ func (p Policy) backoff(attempt int, jitter float64) time.Duration {
 	return d/2 + time.Duration(jitter*float64(d/2))
 }
 
+// ServerWait is how long an answer's headers ask a client to wait before
+// sending again (see serverWait); false when they do not say.
+func ServerWait(h http.Header, now time.Time) (time.Duration, bool) { return serverWait(h, now) }
+
 // serverWait reads how long the server asked us to wait: Retry-After in
 // seconds or as an HTTP date (Jira's points-based quota says it as
 // Beta-Retry-After), else a rate-limit reset time: epoch seconds
