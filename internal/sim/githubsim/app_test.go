@@ -418,3 +418,42 @@ func TestListInstallationsPaginates(t *testing.T) {
 		t.Errorf("page 2: %s", body)
 	}
 }
+
+// Each installation has its own rate budgets, as on GitHub: one that
+// spent its REST requests is refused while another still has its own.
+func TestEachInstallationHasItsOwnRateBudget(t *testing.T) {
+	key, _ := testKeys(t)
+	clock := sim.NewClock(base)
+	s := New(Options{Now: clock.Now, Limits: Limits{RESTRequests: 2}, App: &App{ID: testAppID, PrivateKey: key,
+		Installations: map[int64]Installation{
+			instAcme:  {Account: "acme", Permissions: map[string]string{"issues": "read", "pull_requests": "read"}},
+			instGamma: {Account: "gamma", Permissions: map[string]string{"issues": "read", "pull_requests": "read"}},
+		}}})
+	s.AddPullRequest("acme", "widgets", PullRequest{Number: 7, Title: "x"})
+	s.AddPullRequest("gamma", "one", PullRequest{Number: 1, Title: "y"})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	get := func(tok, path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Authorization", "token "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("X-RateLimit-Remaining")
+	}
+	acme, gamma := newToken(t, ts, clock, instAcme, ""), newToken(t, ts, clock, instGamma, "")
+	for i, want := range []string{"1", "0"} {
+		if code, left := get(acme, "/repos/acme/widgets/issues/7/comments"); code != http.StatusOK || left != want {
+			t.Fatalf("acme's request %d: %d, %s left; want 200, %s", i+1, code, left, want)
+		}
+	}
+	if code, _ := get(acme, "/repos/acme/widgets/issues/7/comments"); code != http.StatusForbidden {
+		t.Errorf("acme past its budget: %d, want 403", code)
+	}
+	if code, left := get(gamma, "/repos/gamma/one/issues/1/comments"); code != http.StatusOK || left != "1" {
+		t.Errorf("gamma, with its own budget: %d, %s left; want 200, 1", code, left)
+	}
+}

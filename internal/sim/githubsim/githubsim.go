@@ -143,9 +143,11 @@ type Server struct {
 	deploymentSeq, commitSeq int
 	checkRunSeq              int64
 
-	rateMu    sync.Mutex
-	rateUsed  int
-	rateReset time.Time // when the current rate-limit window resets
+	rateMu sync.Mutex
+	// points are each token's GraphQL budget, by installation (0: the
+	// token of Options.Token): every installation has its own, as on
+	// GitHub.
+	points    map[int64]*budget
 	reqSeq    int
 	restRate  restRate       // the REST "core" budget, guarded by rateMu
 	secondary secondaryState // guarded by rateMu

@@ -46,7 +46,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusUnauthorized, "Bad credentials", graphqlDocs)
 		return
 	}
-	standing, _ := s.charge(&analysis{dryRun: true}) // the budget as it stands
+	standing, _ := s.charge(&analysis{dryRun: true}, who) // the budget as it stands
 	setRateHeaders(w, standing)
 	s.rateMu.Lock()
 	admitted := s.admitSecondary(w, r, true)
@@ -162,7 +162,7 @@ func (s *Server) execute(w http.ResponseWriter, who *principal, query, opName st
 		return
 	}
 
-	rate, ok := s.charge(an)
+	rate, ok := s.charge(an, who)
 	setRateHeaders(w, rate)
 	if !ok {
 		// GitHub's answer to a spent budget: 200, errors only.
@@ -279,33 +279,30 @@ func variableError(op *ast.OperationDefinition, raw map[string]any, err error) *
 	}
 }
 
-// charge takes the query's cost from the hourly budget (unless it is a
+// charge takes the query's cost from who's hourly budget (unless it is a
 // dry run) and returns the resulting state. ok is false when the budget
 // is enforced (Limits.GraphQLPoints) and has fewer points left than the
-// query costs: then nothing is taken, and the query must not run.
-func (s *Server) charge(an *analysis) (rate rateSnapshot, ok bool) {
+// query costs: then nothing is taken, and the query must not run. Each
+// installation has a budget of its own.
+func (s *Server) charge(an *analysis, who *principal) (rate rateSnapshot, ok bool) {
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	now := s.now()
-	if s.rateReset.IsZero() || !now.Before(s.rateReset) {
-		s.rateUsed = 0
-		s.rateReset = now.Add(time.Hour).Truncate(time.Second)
-	}
+	b := budgetOf(&s.points, who.installation).window(s.now())
 	limit, enforced := rateLimitMax, s.limits.GraphQLPoints > 0
 	if enforced {
 		limit = s.limits.GraphQLPoints
 	}
-	ok = !enforced || an.dryRun || s.rateUsed+an.cost <= limit
+	ok = !enforced || an.dryRun || b.used+an.cost <= limit
 	if ok && !an.dryRun {
-		s.rateUsed += an.cost
+		b.used += an.cost
 	}
 	return rateSnapshot{
 		cost:      an.cost,
 		limit:     limit,
 		nodeCount: an.nodeCount,
-		remaining: max(0, limit-s.rateUsed),
-		used:      s.rateUsed,
-		resetAt:   s.rateReset,
+		remaining: max(0, limit-b.used),
+		used:      b.used,
+		resetAt:   b.reset,
 	}, ok
 }
 

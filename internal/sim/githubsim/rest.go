@@ -64,11 +64,39 @@ type IssueComment struct {
 	Created, Updated time.Time
 }
 
-// restRate is one REST rate-limit window per bucket. Guarded by
-// Server.rateMu.
+// restRate is the REST rate-limit windows: each token's core budget, by
+// installation (0: the token of Options.Token), as every installation has
+// its own on GitHub, and the anonymous one. Guarded by Server.rateMu.
 type restRate struct {
-	coreUsed, anonUsed   int
-	coreReset, anonReset time.Time
+	core map[int64]*budget
+	anon budget
+}
+
+// budget is one hourly rate-limit window.
+type budget struct {
+	used  int
+	reset time.Time
+}
+
+// window is b as of now: a new window once the last one has passed.
+func (b *budget) window(now time.Time) *budget {
+	if b.reset.IsZero() || !now.Before(b.reset) {
+		b.used, b.reset = 0, now.Add(time.Hour).Truncate(time.Second)
+	}
+	return b
+}
+
+// budgetOf is the budget of installation id in m, made when first used.
+func budgetOf(m *map[int64]*budget, id int64) *budget {
+	if *m == nil {
+		*m = map[int64]*budget{}
+	}
+	b := (*m)[id]
+	if b == nil {
+		b = &budget{}
+		(*m)[id] = b
+	}
+	return b
 }
 
 // Comments returns copies of the comments on owner/repo's issue or pull
@@ -253,16 +281,15 @@ func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, who *principa
 	now := s.now()
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	used, reset, limit := &s.restRate.coreUsed, &s.restRate.coreReset, restCoreLimit
-	if !authed {
-		used, reset, limit = &s.restRate.anonUsed, &s.restRate.anonReset, restAnonLimit
-	} else if s.limits.RESTRequests > 0 {
-		limit = s.limits.RESTRequests
+	b, limit := &s.restRate.anon, restAnonLimit
+	if authed {
+		b, limit = budgetOf(&s.restRate.core, who.installation), restCoreLimit
+		if s.limits.RESTRequests > 0 {
+			limit = s.limits.RESTRequests
+		}
 	}
-	if reset.IsZero() || !now.Before(*reset) {
-		*used = 0
-		*reset = now.Add(time.Hour).Truncate(time.Second)
-	}
+	b.window(now)
+	used, reset := &b.used, &b.reset
 	headers := func(n int) {
 		h := w.Header()
 		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
