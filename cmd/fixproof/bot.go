@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/errlist"
+
 	"github.com/fixproof/fixproof/internal/bot"
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/clients"
@@ -128,10 +130,7 @@ func botConfig(cmd, usage, path string, getenv func(string) string) (botconfig.C
 	if !errors.As(err, &problem) {
 		return cfg, nil, err // nil, or the file could not be read
 	}
-	if multi, ok := err.(interface{ Unwrap() []error }); ok {
-		return cfg, multi.Unwrap(), nil
-	}
-	return cfg, []error{err}, nil
+	return cfg, errlist.Split(err), nil
 }
 
 // serveBot runs the bot cfg describes, logging JSON at level to stdout,

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/errlist"
+
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/fixproof/fixproof/internal/clients"
@@ -88,7 +90,7 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	cfg, err := LoadConfig(input)
 	if err != nil {
-		for _, e := range unjoin(err) {
+		for _, e := range errlist.Split(err) {
 			gha.Errorf("%s", e)
 		}
 		return r.abort(fmt.Errorf("invalid inputs: %w", err), false)
@@ -555,11 +557,4 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fixproof/fixproof/internal/errlist"
+
 	"github.com/fixproof/fixproof/internal/chart"
 	"github.com/fixproof/fixproof/internal/clients"
 	"github.com/fixproof/fixproof/internal/deployment"
@@ -33,7 +35,7 @@ func (r *runner) finder() sentrylink.Finder {
 // sweep runs the verification sweep and reports it.
 func (r *runner) sweep(ctx context.Context) error {
 	if err := r.cfg.sweepReady(); err != nil {
-		for _, e := range unjoin(err) {
+		for _, e := range errlist.Split(err) {
 			r.log.Errorf("%s", e)
 		}
 		return r.abort(err, false)

@@ -57,9 +57,9 @@ func (b *Bot) pollGuance(ctx context.Context) error {
 	}
 	cursorName := "guance:" + ws
 	from := now.Add(-every)
-	if c, err := b.Store.Cursor(ctx, cursorName); err != nil {
+	if t, err := b.cursorTime(ctx, cursorName); err != nil {
 		return err
-	} else if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
+	} else if !t.IsZero() {
 		from = t
 	}
 	q := guance.IssueQuery{Start: from.Add(-b.Config.Guance.Overlap.D()), End: now}
@@ -77,7 +77,7 @@ func (b *Bot) pollGuance(ctx context.Context) error {
 		}
 	}
 	b.notify()
-	return b.Store.SetCursor(ctx, cursorName, now.UTC().Format(time.RFC3339Nano))
+	return b.setCursorTime(ctx, cursorName, now)
 }
 
 // guanceChannels are the uuids of the channels guance.channels names (by

@@ -173,14 +173,10 @@ func changesLoop(ev jirahook.Event) bool {
 	case jirahook.PropertySet:
 		return true
 	case jirahook.IssueUpdated:
-		return !commentEventTypes[ev.EventType]
+		return !ev.ForComment()
 	}
 	return false
 }
-
-// commentEventTypes are the issue_event_type_names of the issue updates
-// Jira sends for a comment.
-var commentEventTypes = map[string]bool{"issue_commented": true, "issue_comment_edited": true, "issue_comment_deleted": true}
 
 // mirror carries out one comment job; other kinds are not its business,
 // and an unreadable payload is skipped.

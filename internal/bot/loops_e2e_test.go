@@ -150,22 +150,19 @@ func TestTheDashboardKeepsEachLoopsStepsInTheStoreAsTheyHappen(t *testing.T) {
 // awaitStoredLoop waits until the store keeps key's loop as ok wants it.
 func (w *world) awaitStoredLoop(key string, ok func(dashboard.Loop) bool) dashboard.Loop {
 	w.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	var last dashboard.Loop
-	for time.Now().Before(deadline) {
+	await(w.t, "the store to keep "+key+" as wanted", func() bool {
 		snap, found, err := w.store.LoadSnapshot(context.Background(), "loop:"+key)
 		if err != nil {
 			w.t.Fatal(err)
 		}
 		var doc struct{ Loop dashboard.Loop }
-		if found && json.Unmarshal(snap.Data, &doc) == nil {
-			if last = doc.Loop; ok(last) {
-				return last
-			}
+		if !found || json.Unmarshal(snap.Data, &doc) != nil {
+			return false
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	w.t.Fatalf("the store never kept %s as wanted; last %+v", key, last)
+		last = doc.Loop
+		return ok(last)
+	})
 	return last
 }
 

@@ -46,9 +46,9 @@ func (b *Bot) reconcile(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	from := now.Add(-every)
-	if c, err := b.Store.Cursor(ctx, "reconcile:jira"); err != nil {
+	if t, err := b.cursorTime(ctx, "reconcile:jira"); err != nil {
 		return 0, err
-	} else if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
+	} else if !t.IsZero() {
 		from = t
 	}
 	from = from.Add(-b.Config.Reconcile.Overlap.D())
@@ -74,7 +74,7 @@ func (b *Bot) reconcile(ctx context.Context) (int, error) {
 	if queued > 0 {
 		b.notify()
 	}
-	return queued, b.Store.SetCursor(ctx, "reconcile:jira", now.UTC().Format(time.RFC3339Nano))
+	return queued, b.setCursorTime(ctx, "reconcile:jira", now)
 }
 
 // reconcileIssue queues the comments of one issue that its mirror does not

@@ -70,7 +70,7 @@ func (b *Bot) sweepIfDue(ctx context.Context, sw Sweeper) error {
 		return err
 	}
 	defer func() { _, _ = b.Store.TryLease(context.WithoutCancel(ctx), sweepLease, b.Owner, now, now) }()
-	if err := b.Store.SetCursor(ctx, sweepLast, now.UTC().Format(time.RFC3339Nano)); err != nil {
+	if err := b.setCursorTime(ctx, sweepLast, now); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, sweepHold)
@@ -107,18 +107,5 @@ func sweepDue(now, last, wake time.Time, interval time.Duration) bool {
 // wakeSweep asks for a sweep soon (a deploy may have shipped a fix); every
 // replica sees it at its next tick.
 func (b *Bot) wakeSweep(ctx context.Context) error {
-	return b.Store.SetCursor(ctx, sweepWakeAt, b.Now().UTC().Format(time.RFC3339Nano))
-}
-
-// cursorTime reads a cursor holding a time; zero when unset.
-func (b *Bot) cursorTime(ctx context.Context, name string) (time.Time, error) {
-	v, err := b.Store.Cursor(ctx, name)
-	if err != nil || v == "" {
-		return time.Time{}, err
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, nil // a cursor this version did not write: as if never set
-	}
-	return t, nil
+	return b.setCursorTime(ctx, sweepWakeAt, b.Now())
 }

@@ -146,7 +146,7 @@ func testBotSweeps(t *testing.T, open func() store.Store) {
 }
 
 // await polls ok until it holds, for at most 10 s.
-func await(t *testing.T, what string, ok func() bool) {
+func await(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !ok() {

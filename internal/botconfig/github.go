@@ -4,11 +4,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/errlist"
 
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/githubapp"
@@ -88,12 +89,7 @@ func (c *Config) validateAppSettings(p *problems) {
 	if err == nil {
 		return
 	}
-	errs := []error{err}
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		errs = joined.Unwrap()
-	}
-	for _, e := range errs {
+	for _, e := range errlist.Split(err) {
 		p.add("github.settings", "%s", strings.TrimPrefix(e.Error(), "input "))
 	}
 }

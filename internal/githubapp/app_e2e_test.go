@@ -126,6 +126,14 @@ func (w *appWorld) issue(key, status string) {
 	}
 }
 
+// pr stores a pull request of repo ("owner/name") whose one commit is
+// headSHA, the commit the events report on.
+func (w *appWorld) pr(repo string, pr githubsim.PullRequest) {
+	owner, name, _ := strings.Cut(repo, "/")
+	pr.Commits = []githubsim.Commit{{OID: headSHA, Message: "change"}}
+	w.gh.AddPullRequest(owner, name, pr)
+}
+
 func (w *appWorld) status(key string) string {
 	is, _ := w.jira.Issue(key)
 	return is.Status
@@ -157,10 +165,8 @@ func TestTheAppMovesIssuesAndKeepsOneCheckRunPerCommit(t *testing.T) {
 	w := newAppWorld(t)
 	w.issue("OPS-1", "Open")
 	w.issue("WEB-2", "Open")
-	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix the cart", HeadRefName: "fix/cart",
-		Commits: []githubsim.Commit{{OID: headSHA, Message: "Fix the cart"}}})
-	w.gh.AddPullRequest("acme", "web", githubsim.PullRequest{Number: 3, Title: "Fix the banner", HeadRefName: "WEB-2-banner",
-		Commits: []githubsim.Commit{{OID: headSHA, Message: "banner"}}})
+	w.pr("acme/shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix the cart", HeadRefName: "fix/cart"})
+	w.pr("acme/web", githubsim.PullRequest{Number: 3, Title: "Fix the banner", HeadRefName: "WEB-2-banner"})
 
 	w.handle("acme/shop", 7, "opened")
 	w.handle("acme/web", 3, "opened")
@@ -178,8 +184,7 @@ func TestTheAppMovesIssuesAndKeepsOneCheckRunPerCommit(t *testing.T) {
 	}
 
 	merged := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix the cart", HeadRefName: "fix/cart", State: "MERGED",
-		MergedAt: &merged, MergeCommitOID: strings.Repeat("b", 40), Commits: []githubsim.Commit{{OID: headSHA, Message: "Fix the cart"}}})
+	w.pr("acme/shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix the cart", HeadRefName: "fix/cart", State: "MERGED", MergedAt: &merged, MergeCommitOID: strings.Repeat("b", 40)})
 	w.handle("acme/shop", 7, "closed")
 	if w.status("OPS-1") != "Done" {
 		t.Errorf("after the merge: OPS-1 %s, want Done", w.status("OPS-1"))
@@ -205,8 +210,7 @@ func TestARepositorysSettingsOverrideTheAppsAndMistakesAreReportedOnTheCheckRun(
 	w := newAppWorld(t)
 	w.issue("OPS-1", "Open")
 	w.issue("WEB-2", "Open")
-	w.gh.AddPullRequest("acme", "web", githubsim.PullRequest{Number: 3, Title: "OPS-1 and WEB-2", HeadRefName: "x",
-		Commits: []githubsim.Commit{{OID: headSHA, Message: "x"}}})
+	w.pr("acme/web", githubsim.PullRequest{Number: 3, Title: "OPS-1 and WEB-2", HeadRefName: "x"})
 	w.gh.PutFile("acme", "web", SettingsPath, "jira_projects: [WEB]\njira_comment: false\n")
 	w.handle("acme/web", 3, "opened")
 	if w.status("WEB-2") != "In Review" || w.status("OPS-1") != "Open" {
@@ -233,8 +237,7 @@ func TestAnInstallationTokenIsRenewedBeforeItExpires(t *testing.T) {
 	// to live, it is due for renewal 1.5 s after it is made.
 	w := newAppWorld(t, func(a *githubsim.App) { a.TokenTTL = 61*time.Second + 500*time.Millisecond })
 	w.issue("OPS-1", "Open")
-	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1", HeadRefName: "x",
-		Commits: []githubsim.Commit{{OID: headSHA, Message: "x"}}})
+	w.pr("acme/shop", githubsim.PullRequest{Number: 7, Title: "OPS-1", HeadRefName: "x"})
 	w.handle("acme/shop", 7, "opened")
 	w.handle("acme/shop", 7, "edited")
 	if n := w.gh.Control.CountPrefix("POST /app/installations/"); n != 1 {
@@ -253,8 +256,7 @@ func TestAnInstallationTokenIsRenewedBeforeItExpires(t *testing.T) {
 func TestTheAppWorksWithGitHubEnterpriseServersAddresses(t *testing.T) {
 	w := newAppWorldAt(t, "/api/v3", "/api/graphql")
 	w.issue("OPS-1", "Open")
-	w.gh.AddPullRequest("acme", "shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix", HeadRefName: "x",
-		Commits: []githubsim.Commit{{OID: headSHA, Message: "x"}}})
+	w.pr("acme/shop", githubsim.PullRequest{Number: 7, Title: "OPS-1: fix", HeadRefName: "x"})
 	w.handle("acme/shop", 7, "opened")
 	if runs := w.checks("acme/shop"); len(runs) != 1 || runs[0].Conclusion != "success" || w.status("OPS-1") != "In Review" {
 		t.Errorf("on GitHub Enterprise Server: %+v, OPS-1 %s", runs, w.status("OPS-1"))

@@ -65,9 +65,11 @@ type App struct {
 }
 
 // installation is one installation's token, renewed by ghinstallation a
-// minute before it expires, shared by every event of the installation.
+// minute before it expires, and the clients that send it: made once and
+// shared by every event and sweep of the installation.
 type installation struct {
-	tr *ghinstallation.Transport
+	tr   *ghinstallation.Transport
+	conn conn
 }
 
 // New makes the app. hc sends every request under the retry policy (the
@@ -95,31 +97,14 @@ func New(cfg Config, hc *http.Client, jc *jira.Client, log *slog.Logger, now fun
 		installs: map[int64]*installation{}, settings: map[string]repoSettings{}}, nil
 }
 
-// Token is the installation's token, asked of GitHub only when the one
-// held is about to expire. Asking twice is harmless, so the request may
-// be retried.
-func (a *App) Token(ctx context.Context, id int64) (string, error) {
-	a.mu.Lock()
-	in, ok := a.installs[id]
-	if !ok {
-		tr := ghinstallation.NewFromAppsTransport(a.apps, id)
-		// Every permission the installation has: ghinstallation's
-		// default body, null, is not what GitHub documents.
-		tr.InstallationTokenOptions = &github.InstallationTokenOptions{}
-		in = &installation{tr: tr}
-		a.installs[id] = in
-	}
-	a.mu.Unlock()
-	return in.tr.Token(retry.Idempotent(ctx))
-}
+// tokenSource is an installation's token as the clients ask for it:
+// asked of GitHub only when the one held is about to expire. Asking twice
+// is harmless, so the request may be retried.
+type tokenSource struct{ tr *ghinstallation.Transport }
 
-// tokenSource is one installation's tokens, as the clients ask for them.
-type tokenSource struct {
-	app *App
-	id  int64
+func (t tokenSource) Token(ctx context.Context) (string, error) {
+	return t.tr.Token(retry.Idempotent(ctx))
 }
-
-func (t tokenSource) Token(ctx context.Context) (string, error) { return t.app.Token(ctx, t.id) }
 
 // conn is an installation's clients.
 type conn struct {
@@ -129,10 +114,20 @@ type conn struct {
 	deploys *deployment.GitHub
 }
 
-// connect builds the installation's clients; it asks GitHub nothing.
+// connect is installation id's clients, made the first time it is asked
+// for; it asks GitHub nothing.
 func (a *App) connect(id int64) (conn, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if in, ok := a.installs[id]; ok {
+		return in.conn, nil
+	}
+	tr := ghinstallation.NewFromAppsTransport(a.apps, id)
+	// Every permission the installation has: ghinstallation's default
+	// body, null, is not what GitHub documents.
+	tr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 	s := clients.Settings{UserAgent: a.cfg.UserAgent,
-		GitHub: clients.GitHubSettings{APIURL: a.cfg.APIURL, GraphQLURL: a.cfg.GraphQLURL, Tokens: tokenSource{a, id}}}
+		GitHub: clients.GitHubSettings{APIURL: a.cfg.APIURL, GraphQLURL: a.cfg.GraphQLURL, Tokens: tokenSource{tr}}}
 	rest, err := clients.GitHubREST(s, a.hc)
 	if err != nil {
 		return conn{}, err
@@ -145,15 +140,7 @@ func (a *App) connect(id int64) (conn, error) {
 	if err != nil {
 		return conn{}, err
 	}
-	return conn{graphql: clients.GitHub(s, a.hc), rest: rest, prs: prs, deploys: deploys}, nil
-}
-
-// HTTPStatus is the status of GitHub's answer that err reports, 0 when err
-// has none (nil, or the network failed).
-func HTTPStatus(err error) int {
-	var e *github.ErrorResponse
-	if errors.As(err, &e) && e.Response != nil {
-		return e.Response.StatusCode
-	}
-	return 0
+	c := conn{graphql: clients.GitHub(s, a.hc), rest: rest, prs: prs, deploys: deploys}
+	a.installs[id] = &installation{tr: tr, conn: c}
+	return c, nil
 }

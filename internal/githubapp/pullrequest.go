@@ -3,11 +3,12 @@ package githubapp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/fixproof/fixproof/internal/errlist"
 
 	"github.com/fixproof/fixproof/internal/action"
 	"github.com/fixproof/fixproof/internal/flow"
@@ -169,18 +170,10 @@ func plural(n int, noun string) string {
 
 func bulleted(err error) string {
 	var b strings.Builder
-	for _, e := range unjoin(err) {
+	for _, e := range errlist.Split(err) {
 		fmt.Fprintf(&b, "- %s\n", markdown.Escape(e.Error()))
 	}
 	return b.String()
-}
-
-func unjoin(err error) []error {
-	var j interface{ Unwrap() []error }
-	if errors.As(err, &j) {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // notes collects what the action's code warns about, for the check run's

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v75/github"
@@ -33,7 +32,7 @@ func (a *App) Sweep(ctx context.Context) (*sweep.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	gh := &byRepo{app: a, repos: repos, conns: map[int64]conn{}}
+	gh := &byRepo{app: a, repos: repos}
 	var deploys action.DeploymentFinder
 	if cfg.VerifyFrom != verify.FromMerge {
 		deploys = gh
@@ -119,8 +118,6 @@ func (a *App) installationRepos(ctx context.Context, id int64, out map[string]in
 type byRepo struct {
 	app   *App
 	repos map[string]int64
-	mu    sync.Mutex
-	conns map[int64]conn
 }
 
 func (b *byRepo) conn(repo string) (conn, error) {
@@ -128,16 +125,7 @@ func (b *byRepo) conn(repo string) (conn, error) {
 	if !ok {
 		return conn{}, fmt.Errorf("the GitHub App is not installed on %s: install it there, or the sweep cannot comment on its pull requests or read its deployments", repo)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if c, ok := b.conns[id]; ok {
-		return c, nil
-	}
-	c, err := b.app.connect(id)
-	if err == nil {
-		b.conns[id] = c
-	}
-	return c, err
+	return b.app.connect(id)
 }
 
 func (b *byRepo) Upsert(ctx context.Context, repo string, number int, marker, body string) (prcomment.Outcome, error) {

@@ -99,6 +99,18 @@ type Event struct {
 	At time.Time
 }
 
+// ForComment reports whether an issue update is the one Jira sends for a
+// comment created, edited or deleted (issue_event_type_name
+// issue_commented, issue_comment_edited, issue_comment_deleted): the
+// comment events report the comment itself.
+func (e Event) ForComment() bool {
+	switch e.EventType {
+	case "issue_commented", "issue_comment_edited", "issue_comment_deleted":
+		return e.Kind == IssueUpdated
+	}
+	return false
+}
+
 // Comment is a comment as a webhook carries it.
 type Comment struct {
 	ID                   string

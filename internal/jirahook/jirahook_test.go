@@ -404,3 +404,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestForCommentIsTheIssueUpdateOfAComment(t *testing.T) {
+	for _, tt := range []struct {
+		ev   Event
+		want bool
+	}{
+		{Event{Kind: IssueUpdated, EventType: "issue_commented"}, true},
+		{Event{Kind: IssueUpdated, EventType: "issue_comment_edited"}, true},
+		{Event{Kind: IssueUpdated, EventType: "issue_comment_deleted"}, true},
+		{Event{Kind: IssueUpdated, EventType: "issue_generic"}, false},
+		{Event{Kind: IssueUpdated}, false},
+		{Event{Kind: CommentCreated, EventType: "issue_commented"}, false},
+	} {
+		if got := tt.ev.ForComment(); got != tt.want {
+			t.Errorf("%s %q: ForComment = %v, want %v", tt.ev.Kind, tt.ev.EventType, got, tt.want)
+		}
+	}
+}

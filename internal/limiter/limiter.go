@@ -39,7 +39,7 @@ type Limiter struct {
 	now  func() time.Time
 	// sleep waits d or until ctx ends; tests skip the waits.
 	sleep func(ctx context.Context, d time.Duration) error
-	// pacers are the endpoints the service has refused, by Endpoint.
+	// pacers are the endpoints the service has refused, by endpoint.
 	pacers map[string]*pacer
 }
 
@@ -162,7 +162,7 @@ func (l *Limiter) Watch(rt http.RoundTripper, host string) http.RoundTripper {
 		if !strings.EqualFold(req.URL.Host, host) {
 			return rt.RoundTrip(req)
 		}
-		ep := Endpoint(req)
+		ep := endpoint(req)
 		if err := l.admit(req.Context(), ep); err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func (l *Limiter) Watch(rt http.RoundTripper, host string) http.RoundTripper {
 			l.Throttled()
 			wait, _ := retry.ServerWait(resp.Header, l.now())
 			l.refused(ep, wait)
-		case Limited(resp):
+		case limited(resp):
 			l.Throttled()
 		default:
 			l.Succeeded()
@@ -258,10 +258,10 @@ func (l *Limiter) passed(ep string) {
 // id): the segments an endpoint's requests differ in.
 var idSegment = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*-[0-9]+$|^[0-9]+$`)
 
-// Endpoint is the endpoint a request is to, as rate limits count them:
+// endpoint is the endpoint a request is to, as rate limits count them:
 // its method and path, with the segments that name an object as {} (an
 // API's version, /rest/api/3, is not one).
-func Endpoint(req *http.Request) string {
+func endpoint(req *http.Request) string {
 	parts := strings.Split(req.URL.Path, "/")
 	for i, p := range parts {
 		if idSegment.MatchString(p) && (i == 0 || parts[i-1] != "api") {
@@ -271,9 +271,9 @@ func Endpoint(req *http.Request) string {
 	return req.Method + " " + strings.Join(parts, "/")
 }
 
-// Limited reports whether an answer says the service is at or near its
+// limited reports whether an answer says the service is at or near its
 // rate limit.
-func Limited(resp *http.Response) bool {
+func limited(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusTooManyRequests || strings.EqualFold(resp.Header.Get("X-RateLimit-NearLimit"), "true")
 }
 

@@ -205,8 +205,8 @@ func TestEndpointNamesTheRouteNotTheObject(t *testing.T) {
 		"/rest/api/3/search/jql":               "POST /rest/api/3/search/jql",
 	} {
 		req, _ := http.NewRequest(http.MethodPost, "https://acme.atlassian.net"+path, nil)
-		if got := Endpoint(req); got != want {
-			t.Errorf("Endpoint(%s) = %q, want %q", path, got, want)
+		if got := endpoint(req); got != want {
+			t.Errorf("endpoint(%s) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
-	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/sentry"
 )
@@ -163,7 +162,7 @@ func checkGitHub(ctx context.Context, cfg botconfig.GitHub, gh GitHub) []Result 
 		return []Result{result("github", Skip, "github.app_id is unset: the bot is not a GitHub App")}
 	}
 	insts, err := gh.Installations(ctx)
-	switch status := githubapp.HTTPStatus(err); {
+	switch status, _ := apiStatus(err); {
 	case status == http.StatusUnauthorized:
 		return []Result{result("github", Fail, "GitHub refused the app's token (401): check github.app_id and that github.private_key(_file) is the app's current key (%v)", err)}
 	case status == 0 && err != nil:

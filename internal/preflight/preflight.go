@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+
+	"github.com/google/go-github/v75/github"
 
 	"github.com/fixproof/fixproof/internal/botconfig"
 	"github.com/fixproof/fixproof/internal/githubapp"
@@ -139,14 +142,18 @@ func result(service string, st Status, format string, args ...any) Result {
 	return Result{Service: service, Status: st, Msg: fmt.Sprintf(format, args...)}
 }
 
-// apiStatus is the HTTP status of a refusal by Jira, Sentry or Guance, and
-// whether it refused the credentials (401, 403); 0 for an error without
-// an answer (the network, a timeout).
+// apiStatus is the HTTP status of a refusal by Jira, Sentry, Guance or
+// GitHub, and whether it refused the credentials (401, 403); 0 for an
+// error without an answer (the network, a timeout).
 func apiStatus(err error) (status int, auth bool) {
 	var je *jira.APIError
 	var se *sentry.APIError
 	var ge *guance.APIError
+	var gh *github.ErrorResponse
 	switch {
+	case errors.As(err, &gh) && gh.Response != nil:
+		s := gh.Response.StatusCode
+		return s, s == http.StatusUnauthorized || s == http.StatusForbidden
 	case errors.As(err, &je):
 		return je.Status, je.Auth()
 	case errors.As(err, &se):

@@ -101,7 +101,7 @@ func (p Policy) decideLimit(attempt int, resp *http.Response, kind limitKind, no
 	if kind == secondaryLimit {
 		wait = max(wait, secondaryWait)
 	}
-	if d, ok := serverWait(resp.Header, now); ok {
+	if d, ok := ServerWait(resp.Header, now); ok {
 		wait = d
 	}
 	if wait > p.MaxWait {

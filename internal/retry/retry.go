@@ -128,7 +128,7 @@ func (p Policy) decide(attempt int, safe bool, resp *http.Response, err error, n
 		return Decision{}
 	}
 	wait := backoff
-	if d, ok := serverWait(resp.Header, now); ok {
+	if d, ok := ServerWait(resp.Header, now); ok {
 		if d > p.MaxWait {
 			return Decision{Reason: fmt.Sprintf("%d: server asks to wait %s, more than %s", status, d, p.MaxWait)}
 		}
@@ -145,7 +145,7 @@ func (p Policy) patient(resp *http.Response, waited time.Duration, now time.Time
 	if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
 		return 0, false
 	}
-	d, ok := serverWait(resp.Header, now)
+	d, ok := ServerWait(resp.Header, now)
 	return d, ok && d <= p.MaxWait && waited+d <= p.Patience
 }
 
@@ -189,16 +189,12 @@ func (p Policy) backoff(attempt int, jitter float64) time.Duration {
 	return d/2 + time.Duration(jitter*float64(d/2))
 }
 
-// ServerWait is how long an answer's headers ask a client to wait before
-// sending again (see serverWait); false when they do not say.
-func ServerWait(h http.Header, now time.Time) (time.Duration, bool) { return serverWait(h, now) }
-
-// serverWait reads how long the server asked us to wait: Retry-After in
+// ServerWait reads how long the server asked us to wait: Retry-After in
 // seconds or as an HTTP date (Jira's points-based quota says it as
 // Beta-Retry-After), else a rate-limit reset time: epoch seconds
 // (GitHub's x-ratelimit-reset, Sentry's X-Sentry-Rate-Limit-Reset) or
 // ISO 8601 (Jira's X-RateLimit-Reset, yyyy-MM-ddTHH:mmZ).
-func serverWait(h http.Header, now time.Time) (time.Duration, bool) {
+func ServerWait(h http.Header, now time.Time) (time.Duration, bool) {
 	for _, name := range []string{"Retry-After", "Beta-Retry-After"} {
 		if d, ok := retryAfter(h.Get(name), now); ok {
 			return d, true

@@ -165,10 +165,7 @@ func (s *Server) installationPrincipal(tok string) (*principal, bool) {
 
 // serveApp serves /app/..., the endpoints a GitHub App calls with its JWT.
 func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
-	s.rateMu.Lock()
-	s.reqSeq++
-	w.Header().Set("X-GitHub-Request-Id", fmt.Sprintf("SIM0:%04X:%06X", s.reqSeq>>16, s.reqSeq))
-	s.rateMu.Unlock()
+	s.stampRequest(w)
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	if msg := s.checkJWT(r); msg != "" {
 		writeMessage(w, http.StatusUnauthorized, msg, restDocs)

@@ -435,14 +435,8 @@ func TestEachInstallationHasItsOwnRateBudget(t *testing.T) {
 	defer ts.Close()
 	get := func(tok, path string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
-		req.Header.Set("Authorization", "token "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode, res.Header.Get("X-RateLimit-Remaining")
+		code, h, _ := rest(t, ts, http.MethodGet, path, "token "+tok, "")
+		return code, h.Get("X-RateLimit-Remaining")
 	}
 	acme, gamma := newToken(t, ts, clock, instAcme, ""), newToken(t, ts, clock, instGamma, "")
 	for i, want := range []string{"1", "0"} {

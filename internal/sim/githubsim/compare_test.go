@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,35 +34,6 @@ func restSpec(t *testing.T) *contract.Spec {
 		return nil
 	}
 	return contract.GitHubRESTSpec(t)
-}
-
-// getChecked sends GET path with the test token and, when spec is set,
-// validates the request and the answer against it.
-func getChecked(t *testing.T, ts *httptest.Server, spec *contract.Spec, path string) (int, http.Header, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if spec != nil {
-		if err := spec.ValidateRequest(req, nil); err != nil {
-			t.Errorf("%v", err)
-		}
-		if err := spec.ValidateResponse(req, resp.StatusCode, resp.Header, body); err != nil {
-			t.Errorf("%v", err)
-		}
-	}
-	return resp.StatusCode, resp.Header, string(body)
 }
 
 type comparisonBody struct {
@@ -97,7 +67,7 @@ func TestCompareFollowsTheCommitGraph(t *testing.T) {
 	} {
 		for _, prefix := range []string{"", "/api/v3"} {
 			path := fmt.Sprintf("%s/repos/acme/api/compare/%s...%s", prefix, sha(c.base), sha(c.head))
-			status, h, body := getChecked(t, ts, spec, path)
+			status, h, body := call(t, ts, spec, "GET", path, tok, "")
 			var got comparisonBody
 			if err := json.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil {
 				t.Fatalf("%s...%s: %d %v %s", c.base, c.head, status, err, body)
@@ -148,14 +118,14 @@ func TestCompareRefusesWhatGitHubRefuses(t *testing.T) {
 		{"no common ancestor", "/repos/acme/api/compare/" + sha("a") + "..." + sha("y"), 404,
 			`{"message":"No common ancestor between ` + sha("a") + ` and ` + sha("y") + `.","documentation_url":"https://docs.github.com/rest/commits/commits#compare-two-commits"}`},
 	} {
-		status, _, body := getChecked(t, ts, spec, c.path)
+		status, _, body := call(t, ts, spec, "GET", c.path, tok, "")
 		if status != c.status || body != c.want {
 			t.Errorf("%s: %d %s\nwant %d %s", c.name, status, body, c.status, c.want)
 		}
 	}
 	// Full SHAs match in any case. (Abbreviated ones are not resolved
 	// here, though GitHub resolves a unique prefix.)
-	status, _, _ := getChecked(t, ts, spec, "/repos/acme/api/compare/"+strings.ToUpper(sha("a"))+"..."+sha("b"))
+	status, _, _ := call(t, ts, spec, "GET", "/repos/acme/api/compare/"+strings.ToUpper(sha("a"))+"..."+sha("b"), tok, "")
 	if status != http.StatusOK {
 		t.Errorf("upper-case SHA: %d", status)
 	}
@@ -187,7 +157,7 @@ func TestCompareListsAtMost250CommitsUnlessPaged(t *testing.T) {
 	basehead := sha("b") + "..." + sha("299")
 	list := func(q string) (comparisonBody, http.Header) {
 		t.Helper()
-		status, h, body := getChecked(t, ts, spec, path+basehead+q)
+		status, h, body := call(t, ts, spec, "GET", path+basehead+q, tok, "")
 		var got comparisonBody
 		if err := json.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil {
 			t.Fatalf("%s: %d %v %.300s", q, status, err, body)
@@ -222,7 +192,7 @@ func TestCompareListsAtMost250CommitsUnlessPaged(t *testing.T) {
 // commit-comparison and the objects GitHub links to.
 func TestCompareAnswersAreGitHubsCommitComparison(t *testing.T) {
 	_, ts := compareFixture(t, Options{})
-	_, _, body := getChecked(t, ts, restSpec(t), "/repos/acme/api/compare/"+sha("x")+"..."+sha("m")+"?per_page=1&page=2")
+	_, _, body := call(t, ts, restSpec(t), "GET", "/repos/acme/api/compare/"+sha("x")+"..."+sha("m")+"?per_page=1&page=2", tok, "")
 	api := ts.URL + "/repos/acme/api"
 	commit := func(name string, parents ...string) string {
 		var ps []string

@@ -36,10 +36,7 @@ type rateSnapshot struct {
 
 // serveGraphQL handles POST /graphql and POST /api/graphql.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
-	s.rateMu.Lock()
-	s.reqSeq++
-	w.Header().Set("X-GitHub-Request-Id", fmt.Sprintf("SIM0:%04X:%06X", s.reqSeq>>16, s.reqSeq))
-	s.rateMu.Unlock()
+	s.stampRequest(w)
 
 	who, ok := s.authenticate(r)
 	if !ok {

@@ -156,13 +156,19 @@ type restCall struct {
 	origin, api string
 }
 
-// serveREST authenticates, charges the rate limit and routes a REST
-// request.
-func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+// stampRequest gives a request the id GitHub puts on every answer
+// (X-GitHub-Request-Id), one higher each time.
+func (s *Server) stampRequest(w http.ResponseWriter) {
 	s.rateMu.Lock()
 	s.reqSeq++
 	w.Header().Set("X-GitHub-Request-Id", fmt.Sprintf("SIM0:%04X:%06X", s.reqSeq>>16, s.reqSeq))
 	s.rateMu.Unlock()
+}
+
+// serveREST authenticates, charges the rate limit and routes a REST
+// request.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
+	s.stampRequest(w)
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 

@@ -3,7 +3,6 @@ package githubsim
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,27 +34,7 @@ func restFixture(t *testing.T, login string) (*Server, *httptest.Server, *sim.Cl
 // Authorization value) and returns status, headers and body.
 func rest(t *testing.T, ts *httptest.Server, method, path, auth, body string) (int, http.Header, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, ts.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
+	return send(t, ts, nil, method, path, auth, body, documented)
 }
 
 const tok = "token " + testToken
