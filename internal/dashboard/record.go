@@ -9,7 +9,6 @@ import (
 
 	"github.com/fixproof/fixproof/internal/loop"
 	"github.com/fixproof/fixproof/internal/retry"
-	"github.com/fixproof/fixproof/internal/store"
 )
 
 // loopPrefix names the store's snapshot of one loop, written when the loop
@@ -141,9 +140,7 @@ func (d *Dashboard) saveLoop(ctx context.Context, l Loop) {
 	}
 	b, err := json.Marshal(loopDoc{Version: snapshotVersion, Loop: l})
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeWait)
-		defer cancel()
-		_, err = d.cfg.Store.SaveSnapshot(ctx, store.Snapshot{Name: loopPrefix + l.Key, Data: b, Taken: l.Read})
+		err = d.keep(ctx, loopPrefix+l.Key, b, l.Read)
 	}
 	if err != nil {
 		d.cfg.Log.Warn("dashboard: keep a loop in the store", "jira_key", l.Key, "error", err.Error())

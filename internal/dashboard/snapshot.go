@@ -202,13 +202,21 @@ func (d *Dashboard) save(ctx context.Context, loops []Loop, taken time.Time) {
 	}
 	b, err := encodeSnapshot(loops)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeWait)
-		defer cancel()
-		_, err = d.cfg.Store.SaveSnapshot(ctx, store.Snapshot{Name: snapshotName, Data: b, Taken: taken})
+		err = d.keep(ctx, snapshotName, b, taken)
 	}
 	if err != nil {
 		d.cfg.Log.Warn("dashboard: keep the snapshot in the store", "error", err.Error())
 	}
+}
+
+// keep stores data under name, taken at taken; the store is given
+// storeWait even when ctx is done, so that what was read is not lost to
+// a request that went away.
+func (d *Dashboard) keep(ctx context.Context, name string, data []byte, taken time.Time) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeWait)
+	defer cancel()
+	_, err := d.cfg.Store.SaveSnapshot(ctx, store.Snapshot{Name: name, Data: data, Taken: taken})
+	return err
 }
 
 // read lists the bot's issues from Jira, most recently updated first, with

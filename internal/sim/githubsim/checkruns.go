@@ -181,8 +181,8 @@ func (c *restCall) updateCheckRun(owner, repo string, id int64) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	r := c.repoLocked(owner, repo)
-	i := slices.IndexFunc(r.checkRuns, func(cr *CheckRun) bool { return cr.ID == id })
-	if i < 0 {
+	stored := r.checkRun(id)
+	if stored == nil {
 		c.notFound(docUpdateCheckRun)
 		return
 	}
@@ -190,12 +190,12 @@ func (c *restCall) updateCheckRun(owner, repo string, id int64) {
 		c.invalid(docUpdateCheckRun, `"head_sha" cannot be changed.`)
 		return
 	}
-	cr := *r.checkRuns[i] // changed only when all of in is acceptable
+	cr := *stored // changed only when all of in is acceptable
 	if msg := applyCheckRunInput(&cr, in, c.s.clock()); msg != "" {
 		c.invalid(docUpdateCheckRun, msg)
 		return
 	}
-	*r.checkRuns[i] = cr
+	*stored = cr
 	writeBody(c.w, http.StatusOK, c.checkRunJSON(r, &cr))
 }
 
@@ -206,12 +206,21 @@ func (c *restCall) getCheckRun(owner, repo string, id int64) {
 	c.s.mu.RLock()
 	defer c.s.mu.RUnlock()
 	r := c.repoLocked(owner, repo)
-	i := slices.IndexFunc(r.checkRuns, func(cr *CheckRun) bool { return cr.ID == id })
-	if i < 0 {
+	cr := r.checkRun(id)
+	if cr == nil {
 		c.notFound(docGetCheckRun)
 		return
 	}
-	writeBody(c.w, http.StatusOK, c.checkRunJSON(r, r.checkRuns[i]))
+	writeBody(c.w, http.StatusOK, c.checkRunJSON(r, cr))
+}
+
+// checkRun is the repository's check run with the id, or nil.
+func (r *repoState) checkRun(id int64) *CheckRun {
+	i := slices.IndexFunc(r.checkRuns, func(cr *CheckRun) bool { return cr.ID == id })
+	if i < 0 {
+		return nil
+	}
+	return r.checkRuns[i]
 }
 
 // checkRunInput reads the JSON object of a create or update request.

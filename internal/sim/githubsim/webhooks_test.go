@@ -189,11 +189,7 @@ func TestPullRequestWebhookDescribesTheStoredPullRequest(t *testing.T) {
 		return payload(t, body)
 	}
 
-	open := get(1, "opened")
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "opened", get(1, "opened"), []pathWant{
 		{[]string{"action"}, "opened"},
 		{[]string{"number"}, 1.0},
 		{[]string{"pull_request", "number"}, 1.0},
@@ -216,12 +212,8 @@ func TestPullRequestWebhookDescribesTheStoredPullRequest(t *testing.T) {
 		{[]string{"repository", "full_name"}, "acme/shop"},
 		{[]string{"sender", "login"}, "octocat"},
 		{[]string{"installation", "id"}, float64(instShop)},
-	} {
-		if got := at(open, c.path...); got != c.want {
-			t.Errorf("%v = %v, want %v", c.path, got, c.want)
-		}
-	}
-	if id, _ := at(open, "installation", "node_id").(string); id == "" {
+	})
+	if id, _ := at(get(1, "opened"), "installation", "node_id").(string); id == "" {
 		t.Error("installation has no node_id")
 	}
 
@@ -232,37 +224,38 @@ func TestPullRequestWebhookDescribesTheStoredPullRequest(t *testing.T) {
 		t.Errorf("an empty body is %q; GitHub sends null", got)
 	}
 
-	merged := get(3, "closed")
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "merged", get(3, "closed"), []pathWant{
 		{[]string{"pull_request", "state"}, "closed"},
 		{[]string{"pull_request", "merged"}, true},
 		{[]string{"pull_request", "merged_at"}, mergedAt.Format(time.RFC3339)},
 		{[]string{"pull_request", "closed_at"}, mergedAt.Format(time.RFC3339)},
 		{[]string{"pull_request", "merge_commit_sha"}, "3000000000000000000000000000000000000003"},
 		{[]string{"pull_request", "merged_by", "login"}, "octocat"},
-	} {
-		if got := at(merged, c.path...); got != c.want {
-			t.Errorf("merged: %v = %v, want %v", c.path, got, c.want)
-		}
-	}
+	})
 
-	unmerged := get(4, "closed")
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "closed unmerged", get(4, "closed"), []pathWant{
 		{[]string{"pull_request", "state"}, "closed"},
 		{[]string{"pull_request", "merged"}, false},
 		{[]string{"pull_request", "merged_at"}, nil},
 		{[]string{"pull_request", "merged_by"}, nil},
 		{[]string{"pull_request", "closed_at"}, base.Format(time.RFC3339)},
 		{[]string{"pull_request", "author_association"}, "OWNER"},
-	} {
-		if got := at(unmerged, c.path...); got != c.want {
-			t.Errorf("closed unmerged: %v = %v, want %v", c.path, got, c.want)
+	})
+}
+
+// pathWant is a value a webhook payload holds at a path.
+type pathWant struct {
+	path []string
+	want any
+}
+
+// expectPaths reports each path of cases at which payload holds other
+// than the value wanted.
+func expectPaths(t *testing.T, what string, payload map[string]any, cases []pathWant) {
+	t.Helper()
+	for _, c := range cases {
+		if got := at(payload, c.path...); got != c.want {
+			t.Errorf("%s: %v = %v, want %v", what, c.path, got, c.want)
 		}
 	}
 }
@@ -276,10 +269,7 @@ func TestForkPullRequestHeadIsTheFork(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := payload(t, body)
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "fork", v, []pathWant{
 		{[]string{"pull_request", "head", "label"}, "someone:patch-1"},
 		{[]string{"pull_request", "head", "user", "login"}, "someone"},
 		{[]string{"pull_request", "head", "repo", "full_name"}, "someone/shop"},
@@ -289,11 +279,7 @@ func TestForkPullRequestHeadIsTheFork(t *testing.T) {
 		{[]string{"repository", "full_name"}, "acme/shop"},
 		{[]string{"repository", "fork"}, false},
 		{[]string{"sender", "login"}, "someone"},
-	} {
-		if got := at(v, c.path...); got != c.want {
-			t.Errorf("%v = %v, want %v", c.path, got, c.want)
-		}
-	}
+	})
 	if at(v, "pull_request", "head", "repo", "id") == at(v, "pull_request", "base", "repo", "id") {
 		t.Error("the fork has the id of the repository it was forked from")
 	}
@@ -435,10 +421,7 @@ func TestAppPingHasNoRepositoryHookURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := payload(t, body)
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "ping", v, []pathWant{
 		{[]string{"hook_id"}, 77.0},
 		{[]string{"hook", "id"}, 77.0},
 		{[]string{"hook", "type"}, "App"},
@@ -447,11 +430,7 @@ func TestAppPingHasNoRepositoryHookURLs(t *testing.T) {
 		{[]string{"hook", "config", "content_type"}, "json"},
 		{[]string{"hook", "config", "insecure_ssl"}, "0"},
 		{[]string{"hook", "deliveries_url"}, "https://api.github.com/app/hook/deliveries"},
-	} {
-		if got := at(v, c.path...); got != c.want {
-			t.Errorf("%v = %v, want %v", c.path, got, c.want)
-		}
-	}
+	})
 	for _, k := range []string{"url", "ping_url", "test_url"} {
 		if _, ok := v["hook"].(map[string]any)[k]; ok {
 			t.Errorf("an App's hook has %s", k)
@@ -475,10 +454,7 @@ func TestDeploymentStatusWebhookIsTheLatestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := payload(t, body)
-	for _, c := range []struct {
-		path []string
-		want any
-	}{
+	expectPaths(t, "deployment_status", v, []pathWant{
 		{[]string{"action"}, "created"},
 		{[]string{"deployment", "id"}, float64(id)},
 		{[]string{"deployment", "sha"}, shaPR1b},
@@ -489,11 +465,7 @@ func TestDeploymentStatusWebhookIsTheLatestStatus(t *testing.T) {
 		{[]string{"deployment_status", "created_at"}, base.Add(time.Minute).Format(time.RFC3339)},
 		{[]string{"repository", "full_name"}, "acme/shop"},
 		{[]string{"installation", "id"}, float64(instShop)},
-	} {
-		if got := at(v, c.path...); got != c.want {
-			t.Errorf("%v = %v, want %v", c.path, got, c.want)
-		}
-	}
+	})
 	if _, err := s.DeploymentStatusWebhook("acme", "shop", id, instOther); err == nil {
 		t.Error("an installation that does not reach the repository got the event")
 	}
