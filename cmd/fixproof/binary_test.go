@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 // testBinary returns the path of the built binary, building it on first
 // use; with -short it skips the test, which needs the real process.
-func testBinary(t *testing.T) string {
+func testBinary(t testing.TB) string {
 	return built.get(t, func(path string) ([]byte, error) {
 		return exec.Command("go", "build", "-o", path, ".").CombinedOutput()
 	})
@@ -48,13 +48,13 @@ func testBinary(t *testing.T) string {
 
 // imageBinary returns the binary built as the image is, with version
 // v1.4.0, building it on first use; with -short it skips the test.
-func imageBinary(t *testing.T) string {
+func imageBinary(t testing.TB) string {
 	return builtAsImage.get(t, func(path string) ([]byte, error) {
 		return imageBuild(imageTags, "v1.4.0", false, path).CombinedOutput()
 	})
 }
 
-func (b *sharedBuild) get(t *testing.T, build func(path string) ([]byte, error)) string {
+func (b *sharedBuild) get(t testing.TB, build func(path string) ([]byte, error)) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -84,6 +85,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fs := newFlagSet("bot")
 	path := fs.String("config", getenv("FIXPROOF_CONFIG"), "config `FILE` (YAML); FIXPROOF_* variables override it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bot to `FILE` until it stops, for go tool pprof")
 	if err := parseFlagsWith(fs, h, botCommands, args, stdout); err != nil {
 		return err
 	}
@@ -98,7 +100,31 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		stop, err := profileCPU(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return serveBot(ctx, cfg, level, stdout)
+}
+
+// profileCPU starts writing a CPU profile to path; stop ends it and closes
+// the file.
+func profileCPU(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // loadBotConfig loads the bot's configuration for the command cmd (usage

@@ -31,26 +31,10 @@ func TestKillNineLosesNothingAndDuplicatesNothing(t *testing.T) {
 	bin := testBinary(t)
 	dir := t.TempDir()
 
-	js := jirasim.New(jirasim.Options{Email: "bot@acme.io", APIToken: "tok"})
-	js.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())
-	js.Control.SetLatency(2 * time.Millisecond)
-	jsrv := httptest.NewServer(js.Handler())
-	defer jsrv.Close()
-
+	js, jiraURL := simJira(t, 2*time.Millisecond)
 	addr := freeAddr(t)
 	db := filepath.Join(dir, "bot.db")
-	cfg := fmt.Sprintf(`listen: %q
-store: "sqlite://%s"
-lease: 2s
-workers: 4
-update_every: 1s
-jira: {base_url: %q, email: bot@acme.io, api_token: tok, project: OPS}
-alertmanager: {token: am-secret}
-`, addr, db, jsrv.URL)
-	cfgPath := filepath.Join(dir, "fixproof.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeBotConfig(t, dir, addr, db, jiraURL, "lease: 2s\nworkers: 4\nupdate_every: 1s\n")
 
 	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
 		var logs bytes.Buffer
@@ -169,7 +153,34 @@ alertmanager: {token: am-secret}
 	}
 }
 
-func freeAddr(t *testing.T) string {
+// simJira starts a simulated Jira Cloud with the project OPS, latency
+// added to every request, for the bot's credentials in writeBotConfig.
+func simJira(t testing.TB, latency time.Duration) (*jirasim.Server, string) {
+	js := jirasim.New(jirasim.Options{Email: "bot@acme.io", APIToken: "tok"})
+	js.AddProject("OPS", "Operations", jirasim.DefaultWorkflow())
+	js.Control.SetLatency(latency)
+	srv := httptest.NewServer(js.Handler())
+	t.Cleanup(srv.Close)
+	return js, srv.URL
+}
+
+// writeBotConfig writes dir/fixproof.yml for a bot listening on addr, on
+// the SQLite file db, with Jira at jiraURL and Alertmanager's token
+// am-secret, then the YAML lines extra; it returns the file's path.
+func writeBotConfig(t testing.TB, dir, addr, db, jiraURL, extra string) string {
+	cfg := fmt.Sprintf(`listen: %q
+store: "sqlite://%s"
+jira: {base_url: %q, email: bot@acme.io, api_token: tok, project: OPS}
+alertmanager: {token: am-secret}
+`, addr, db, jiraURL) + extra
+	path := filepath.Join(dir, "fixproof.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +189,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitHealthy(t *testing.T, base string, logs *bytes.Buffer) {
+func waitHealthy(t testing.TB, base string, logs *bytes.Buffer) {
 	t.Helper()
 	for i := 0; i < 200; i++ {
 		if res, err := http.Get(base + "/healthz"); err == nil {
@@ -191,7 +202,7 @@ func waitHealthy(t *testing.T, base string, logs *bytes.Buffer) {
 }
 
 // drained reads the bot's own metrics: nothing ready and nothing delayed.
-func drained(t *testing.T, base string) bool {
+func drained(t testing.TB, base string) bool {
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		return false
@@ -208,4 +219,23 @@ func tail(s string) string {
 		return s[len(s)-3000:]
 	}
 	return s
+}
+
+// TestProfileCPUWritesAProfileUntilStopped is `fixproof bot --cpuprofile`:
+// the profile is written when the bot stops, and a file that cannot be
+// created is an error naming it.
+func TestProfileCPUWritesAProfileUntilStopped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	stop, err := profileCPU(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("no profile written: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "missing", "cpu.prof")
+	if _, err := profileCPU(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("profile in a missing directory: %v, want an error naming %s", err, bad)
+	}
 }

@@ -153,7 +153,7 @@ func blob(b []byte) any {
 
 // Enqueue stores d. It returns once the transaction holding it has been
 // committed and synced. An empty Fingerprint becomes "job:<id>"; Unique
-// never finds a twin for it. A Once id is recorded in the same savepoint
+// never finds a twin for it. A Once id is recorded in the same operation
 // as the job, so the two are committed or rolled back together.
 func (s *Store) Enqueue(ctx context.Context, d store.Delivery) (int64, bool, error) {
 	d = d.WithDefaults(time.Now())
