@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,7 @@ var ErrFailed = errors.New("some Jira issues could not be updated")
 
 // Up to maxIssues issues are handled at once: a release pull request
 // naming hundreds moves them all in one wave, which is what keeps its
-// critical path at a PR's four chained requests per issue. What reaches
+// critical path at a PR's three chained requests per issue. What reaches
 // Jira is paced apart (limiter.Watch): up to startConcurrency requests in
 // flight, halved on a 429 or a near-limit warning down to minConcurrency
 // and grown back by quiet answers, and an endpoint Jira asks to wait waits
@@ -146,6 +147,13 @@ type plan struct {
 	reason   string
 	pr       *githubpr.PR // the PR to comment about, nil for a key dispatch
 	revertOf *githubpr.PR // for a revert, the PR whose keys go back
+	// eagerLink writes each issue's remote link alongside the look for
+	// its comment, not after it. For an event that changes the comment
+	// (all but a push) this takes a round trip off every issue's chain,
+	// at the cost of a link rewritten for nothing if the comment was
+	// current after all. A re-run of a workflow (GITHUB_RUN_ATTEMPT above
+	// 1) finds the comment current, so it looks first and writes nothing.
+	eagerLink bool
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -296,7 +304,8 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 		r.log.Noticef("%s", clean(intent.Reason))
 		return nil, nil
 	}
-	p := &plan{pr: pr, stage: intent.Target, target: r.cfg.Statuses[intent.Target], reason: intent.Reason}
+	p := &plan{pr: pr, stage: intent.Target, target: r.cfg.Statuses[intent.Target], reason: intent.Reason,
+		eagerLink: action != "synchronize" && !r.rerun()}
 	source := pr
 	if intent.Revert {
 		reverted, err := r.github.Fetch(ctx, repo, revertN)
@@ -308,6 +317,13 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 	}
 	p.keys = r.keysOf(source)
 	return p, nil
+}
+
+// rerun says whether this is a re-run of a workflow run: GitHub numbers
+// each attempt in GITHUB_RUN_ATTEMPT, from 1.
+func (r *runner) rerun() bool {
+	attempt, _ := strconv.Atoi(r.getenv("GITHUB_RUN_ATTEMPT"))
+	return attempt > 1
 }
 
 // keysOf collects the keys of a PR from the configured sources.

@@ -113,6 +113,7 @@ func TestRerunChangesNothingAndPostsNothingTwice(t *testing.T) {
 				t.Fatal(o.err)
 			}
 			w.jira.Control.Reset()
+			w.env = map[string]string{"GITHUB_RUN_ATTEMPT": "2"} // Re-run jobs
 			o := w.run("pull_request", ev)
 			if o.err != nil {
 				t.Fatal(o.err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -31,9 +32,22 @@ func (r *runner) annotate(ctx context.Context, p *plan, key string) error {
 	if p.revertOf != nil {
 		link.Relationship, link.Resolved = "reverted by", false
 	}
-	_, err := r.jira.UpsertComment(ctx, key, "pr:"+pr.URL, prComment(p), func(ctx context.Context) error {
-		return r.jira.UpsertRemoteLink(ctx, key, link)
-	})
+	writeLink := func(ctx context.Context) error { return r.jira.UpsertRemoteLink(ctx, key, link) }
+	if !p.eagerLink {
+		// The link is written only when the comment is: the comment
+		// being current means the link is too.
+		_, err := r.jira.UpsertComment(ctx, key, "pr:"+pr.URL, prComment(p), writeLink)
+		return err
+	}
+	// The link is written while the comment is looked for; the comment
+	// is still written only once the link is, so the rule holds.
+	linked := make(chan error, 1)
+	go func() { linked <- writeLink(ctx) }()
+	waitLink := sync.OnceValue(func() error { return <-linked })
+	_, err := r.jira.UpsertComment(ctx, key, "pr:"+pr.URL, prComment(p), func(context.Context) error { return waitLink() })
+	if linkErr := waitLink(); err == nil {
+		err = linkErr
+	}
 	return err
 }
 

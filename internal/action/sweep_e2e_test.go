@@ -467,6 +467,7 @@ func TestMergeFindsSentryLinksInTheDescriptionAndProperty(t *testing.T) {
 			}
 			// A re-run of the merge event writes nothing more.
 			w.jira.Control.Reset()
+			w.env = map[string]string{"GITHUB_RUN_ATTEMPT": "2"}
 			if o := w.run("pull_request", w.event("pull_request/closed.payload.json", pr)); o.err != nil {
 				t.Fatal(o.err)
 			}
