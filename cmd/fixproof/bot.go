@@ -23,6 +23,7 @@ import (
 	"github.com/fixproof/fixproof/internal/githubapp"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
+	"github.com/fixproof/fixproof/internal/limiter"
 	"github.com/fixproof/fixproof/internal/preflight"
 	"github.com/fixproof/fixproof/internal/retry"
 	"github.com/fixproof/fixproof/internal/scrub"
@@ -233,11 +234,24 @@ func (c botClients) services() preflight.Services {
 	return s
 }
 
+// The bot's bound on the requests in flight to Jira: where it starts and
+// the range it adapts in (see limiter.New).
+const (
+	botJiraStart = 256
+	botJiraMin   = 4
+	botJiraMax   = 512
+)
+
 // botDeps builds what the bot works with from its configuration: the
 // clients (Sentry and Guance only when configured), the checks it runs on
 // them at start, the issue text and the scrubber.
 func botDeps(cfg botconfig.Config, st store.Store, log *slog.Logger) (bot.Deps, error) {
-	httpc := clients.HTTP(clients.HTTPOptions{Timeout: 30 * time.Second, OnRetry: func(req *http.Request, d retry.Decision) {
+	// What reaches Jira is paced as the action paces it: the workers, the
+	// GitHub App's pull requests and the sweep share one adaptive bound on
+	// the requests in flight, and an endpoint Jira refuses waits out its
+	// Retry-After for every request, not only the refused one.
+	jiraPace := limiter.New(botJiraStart, botJiraMin, botJiraMax)
+	httpc := clients.HTTP(clients.HTTPOptions{Transport: jiraPace.Watch(clients.Transport, cfg.Jira.BaseURL), Timeout: 30 * time.Second, OnRetry: func(req *http.Request, d retry.Decision) {
 		log.Warn("retrying", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "after", d.Wait.String(), "reason", d.Reason)
 	}})
 	c, err := newBotClients(cfg, httpc, log)

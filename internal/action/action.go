@@ -106,7 +106,7 @@ func Run(ctx context.Context, d Deps) error {
 	if base == nil {
 		base = clients.Transport
 	}
-	transport := r.limit.Watch(base, hostOf(cfg.JiraBaseURL))
+	transport := r.limit.Watch(base, cfg.JiraBaseURL)
 	r.httpc = clients.HTTP(clients.HTTPOptions{Transport: transport, Policy: d.Retry, OnRetry: func(req *http.Request, dec retry.Decision) {
 		gha.Infof("retrying %s %s after %s (%s)", req.Method, req.URL.Path, dec.Wait, clean(dec.Reason))
 	}})

@@ -14,6 +14,7 @@ package limiter
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -147,19 +148,25 @@ func (l *Limiter) Succeeded() {
 	}
 }
 
-// Watch is rt paced by l for the requests to host: each waits for its
+// Watch is rt paced by l for the requests to the service at baseURL (its
+// host, whatever the path): each waits for its
 // endpoint's pace and for a slot in flight, and what its answer says of
 // the service's limit steers l. A 429 throttles and paces its endpoint
 // for as long as it asks (Retry-After, Beta-Retry-After,
 // X-RateLimit-Reset); X-RateLimit-NearLimit: true (Jira Cloud's word that
 // less than a fifth of the budget is left) throttles; any other answer
-// counts as a success. Requests to other hosts pass untouched.
-func (l *Limiter) Watch(rt http.RoundTripper, host string) http.RoundTripper {
+// counts as a success. Requests to other hosts pass untouched, and all
+// of them when baseURL has no host.
+func (l *Limiter) Watch(rt http.RoundTripper, baseURL string) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	var host string
+	if u, err := url.Parse(baseURL); err == nil {
+		host = u.Host
+	}
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if !strings.EqualFold(req.URL.Host, host) {
+		if host == "" || !strings.EqualFold(req.URL.Host, host) {
 			return rt.RoundTrip(req)
 		}
 		ep := endpoint(req)

@@ -110,7 +110,7 @@ func TestWatchReadsTheServicesAnswers(t *testing.T) {
 	l := New(8, 1, 16)
 	now := time.Now()
 	l.now = func() time.Time { now = now.Add(2 * time.Second); return now }
-	c := &http.Client{Transport: l.Watch(nil, srv.Listener.Addr().String())}
+	c := &http.Client{Transport: l.Watch(nil, srv.URL)}
 	get := func() {
 		t.Helper()
 		resp, err := c.Get(srv.URL)
@@ -135,7 +135,7 @@ func TestWatchReadsTheServicesAnswers(t *testing.T) {
 	if l.Limit() != 3 {
 		t.Fatalf("after two quiet answers at 2: %d, want 3", l.Limit())
 	}
-	other := &http.Client{Transport: l.Watch(nil, "jira.example:443")}
+	other := &http.Client{Transport: l.Watch(nil, "https://jira.example:443/jira")}
 	answer.Store("429")
 	resp, err := other.Get(srv.URL)
 	if err == nil {
