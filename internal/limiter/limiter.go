@@ -1,8 +1,9 @@
 // Package limiter paces the requests sent to a service that rate-limits.
 // It bounds how many are in flight at once, adapting the bound as TCP does
 // its window: it starts wide, halves when the service says it is near or
-// over its limit (429, or Jira's X-RateLimit-NearLimit), and grows back by
-// one for each bound's worth of answers that said nothing of the kind.
+// over its limit (429, Jira's near-limit warnings, or a budget count with
+// less than a fifth left), and grows back by one for each bound's worth of
+// answers that said nothing of the kind.
 // And it paces each endpoint the service has refused (a 429): every
 // request to it waits out the Retry-After, not only the refused one, and
 // then goes at a rate that starts at one a second, grows by one a second
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,9 +155,8 @@ func (l *Limiter) Succeeded() {
 // endpoint's pace and for a slot in flight, and what its answer says of
 // the service's limit steers l. A 429 throttles and paces its endpoint
 // for as long as it asks (Retry-After, Beta-Retry-After,
-// X-RateLimit-Reset); X-RateLimit-NearLimit: true (Jira Cloud's word that
-// less than a fifth of the budget is left) throttles; any other answer
-// counts as a success. Requests to other hosts pass untouched, and all
+// X-RateLimit-Reset); an answer that says the budget is nearly spent
+// throttles (see limited); any other answer counts as a success. Requests to other hosts pass untouched, and all
 // of them when baseURL has no host.
 func (l *Limiter) Watch(rt http.RoundTripper, baseURL string) http.RoundTripper {
 	if rt == nil {
@@ -279,9 +280,22 @@ func endpoint(req *http.Request) string {
 }
 
 // limited reports whether an answer says the service is at or near its
-// rate limit.
+// rate limit: a 429; Jira Cloud's word that less than a fifth of a budget
+// is left, X-RateLimit-NearLimit (its cost budgets) or
+// X-Beta-RateLimit-NearLimit (its points quota); or less than a fifth left
+// by the count X-RateLimit-Remaining of X-RateLimit-Limit, which Jira
+// Cloud's burst limit and Jira Data Center's token bucket send on their
+// answers without a warning of their own.
 func limited(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusTooManyRequests || strings.EqualFold(resp.Header.Get("X-RateLimit-NearLimit"), "true")
+	h := resp.Header
+	if resp.StatusCode == http.StatusTooManyRequests ||
+		strings.EqualFold(h.Get("X-RateLimit-NearLimit"), "true") ||
+		strings.EqualFold(h.Get("X-Beta-RateLimit-NearLimit"), "true") {
+		return true
+	}
+	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	left, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	return err1 == nil && err2 == nil && limit > 0 && left >= 0 && left*5 < limit
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -210,3 +210,36 @@ func TestEndpointNamesTheRouteNotTheObject(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitedReadsEveryWayJiraSaysTheBudgetIsLow: Jira Cloud warns of a
+// cost budget or its points quota with a header of its own, while its
+// burst limit and Jira Data Center's token bucket only count what is
+// left; less than a fifth left is low.
+func TestLimitedReadsEveryWayJiraSaysTheBudgetIsLow(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		header map[string]string
+		want   bool
+	}{
+		{"a 429", 429, nil, true},
+		{"a quiet answer", 200, nil, false},
+		{"cost budget warning", 200, map[string]string{"X-RateLimit-NearLimit": "true"}, true},
+		{"points quota warning", 200, map[string]string{"X-Beta-RateLimit-NearLimit": "true"}, true},
+		{"warning off", 200, map[string]string{"X-RateLimit-NearLimit": "false"}, false},
+		{"burst bucket full", 200, map[string]string{"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"}, false},
+		{"burst bucket at a fifth", 200, map[string]string{"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "20"}, false},
+		{"burst bucket under a fifth", 200, map[string]string{"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "19"}, true},
+		{"Data Center bucket empty", 200, map[string]string{"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0", "X-RateLimit-FillRate": "10"}, true},
+		{"a count without its limit", 200, map[string]string{"X-RateLimit-Remaining": "0"}, false},
+		{"a count that is not a number", 200, map[string]string{"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "few"}, false},
+	} {
+		resp := &http.Response{StatusCode: c.status, Header: http.Header{}}
+		for k, v := range c.header {
+			resp.Header.Set(k, v)
+		}
+		if got := limited(resp); got != c.want {
+			t.Errorf("%s: limited = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

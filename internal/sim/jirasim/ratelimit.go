@@ -40,11 +40,13 @@ func (l RateLimit) on() bool { return l.Rate > 0 }
 // The rate-limit headers Jira Cloud sends (developer.atlassian.com, "Rate
 // limiting"): the budget on every response, and on a 429 how long to wait
 // (Retry-After, in seconds), when the limit resets (the request time plus
-// Retry-After, as yyyy-MM-ddTHH:mmZ) and which limit it was.
+// Retry-After, as yyyy-MM-ddTHH:mmZ) and which limit it was. Jira's
+// X-RateLimit-NearLimit warning is not sent: it belongs to the cost
+// budgets, not to the burst limit (JRACLOUD-83791, and clients report it
+// absent), so a client must read the count to see the bucket running low.
 const (
 	hdrLimit     = "X-RateLimit-Limit"
 	hdrRemaining = "X-RateLimit-Remaining"
-	hdrNearLimit = "X-RateLimit-NearLimit"
 	hdrReset     = "X-RateLimit-Reset"
 	hdrReason    = "RateLimit-Reason"
 	burstReason  = "jira-burst-based"
@@ -116,9 +118,6 @@ func (s *Server) limit(c *call, who, route string) bool {
 	h.Set(hdrLimit, strconv.Itoa(max(cfg.Burst, 1)))
 	h.Set(hdrRemaining, strconv.Itoa(remaining))
 	if wait == 0 {
-		if float64(remaining) < 0.2*float64(max(cfg.Burst, 1)) {
-			h.Set(hdrNearLimit, "true")
-		}
 		return true
 	}
 	h.Set("Retry-After", strconv.Itoa(int(wait/time.Second)))

@@ -139,7 +139,7 @@ func TestRateLimitAnswers429LikeJiraCloud(t *testing.T) {
 		t.Errorf("first request: %d %v", r.status, r.header)
 	}
 	r = get()
-	if r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-NearLimit") != "true" {
+	if r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-NearLimit") != "" {
 		t.Errorf("second request: %d %v", r.status, r.header)
 	}
 	r = get()
