@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -100,6 +101,9 @@ func benchIngest(b *testing.B, storm bool) {
 					failed.Add(1)
 					continue
 				}
+				// As Alertmanager does (notify.Drain): the connection is
+				// reused only once the body is read.
+				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 				if res.StatusCode != http.StatusAccepted {
 					failed.Add(1)

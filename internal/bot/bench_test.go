@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -104,6 +105,9 @@ func BenchmarkWebhooks(b *testing.B) {
 								res, err := client.Do(req)
 								if err == nil {
 									code = res.StatusCode
+									// As Alertmanager does (notify.Drain): the connection is
+									// reused only once the body is read.
+									_, _ = io.Copy(io.Discard, res.Body)
 									res.Body.Close()
 								}
 							}
