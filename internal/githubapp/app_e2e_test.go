@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,12 @@ type appWorld struct {
 	jira  *jirasim.Server
 	app   *App
 	clock *sim.Clock
+	// settingsReads are the statuses GitHub answered the reads of
+	// .github/fixproof.yml with, in order.
+	settingsReads struct {
+		sync.Mutex
+		status []int
+	}
 }
 
 func newAppWorld(t *testing.T, edit ...func(*githubsim.App)) *appWorld {
@@ -98,7 +105,13 @@ func newAppWorldAt(t *testing.T, restPath, graphqlPath string, edit ...func(*git
 		case strings.HasSuffix(r.URL.Path, "/graphql"):
 			return gql.RoundTrip(r)
 		}
-		return rest.RoundTrip(r)
+		resp, err := rest.RoundTrip(r)
+		if err == nil && strings.HasSuffix(r.URL.Path, "/contents/"+SettingsPath) {
+			w.settingsReads.Lock()
+			w.settingsReads.status = append(w.settingsReads.status, resp.StatusCode)
+			w.settingsReads.Unlock()
+		}
+		return resp, err
 	})
 	hc := clients.HTTP(clients.HTTPOptions{Transport: checked, Policy: retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond, MaxWait: time.Second}})
 	jc, err := jira.New(jira.Config{BaseURL: jsrv.URL, Email: "bot@acme.io", APIToken: "jt", HTTPClient: hc})
@@ -226,6 +239,33 @@ func TestARepositorysSettingsOverrideTheAppsAndMistakesAreReportedOnTheCheckRun(
 	if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Title, "Invalid .github/fixproof.yml") ||
 		!strings.Contains(runs[0].Summary, `did you mean jira\_projects?`) {
 		t.Fatalf("invalid settings: %+v", runs)
+	}
+}
+
+// The settings file is read conditionally: unchanged, GitHub answers 304
+// (which it does not count against the installation's rate limit) and the
+// settings parsed before apply; changed, it is read whole and the new
+// settings apply.
+func TestARepositorysSettingsAreReadAgainOnlyWhenTheyChanged(t *testing.T) {
+	w := newAppWorld(t)
+	w.issue("OPS-1", "Open")
+	w.issue("WEB-2", "Open")
+	w.pr("acme/web", githubsim.PullRequest{Number: 3, Title: "OPS-1 and WEB-2", HeadRefName: "x"})
+	w.gh.PutFile("acme", "web", SettingsPath, "jira_projects: [WEB]\n")
+	w.handle("acme/web", 3, "opened")
+	w.handle("acme/web", 3, "edited")
+	if w.status("WEB-2") != "In Review" || w.status("OPS-1") != "Open" {
+		t.Errorf("with jira_projects: [WEB] twice: WEB-2 %s, OPS-1 %s; want only WEB-2 moved", w.status("WEB-2"), w.status("OPS-1"))
+	}
+	w.gh.PutFile("acme", "web", SettingsPath, "jira_projects: [OPS, WEB]\n")
+	w.handle("acme/web", 3, "edited")
+	if w.status("OPS-1") != "In Review" {
+		t.Errorf("after the file named OPS too: OPS-1 %s, want In Review", w.status("OPS-1"))
+	}
+	w.settingsReads.Lock()
+	defer w.settingsReads.Unlock()
+	if want := []int{200, 304, 200}; !slices.Equal(w.settingsReads.status, want) {
+		t.Errorf("the settings file was answered %v, want %v", w.settingsReads.status, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package githubsim
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,5 +63,61 @@ func TestContentsNeedTheContentsPermission(t *testing.T) {
 	if status != http.StatusForbidden || body != `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/repos/contents#get-repository-content"}` ||
 		h.Get("X-Accepted-GitHub-Permissions") != "contents=read" {
 		t.Errorf("%d %s %v", status, body, h)
+	}
+}
+
+// TestContentsAnswerAConditionalRequestWith304AndChargeNothing: the file's
+// answer carries an ETag; asked again with it in If-None-Match, GitHub
+// answers 304 with no body and does not count the request against the
+// rate limit. A changed file gets a new ETag, and the old one then fetches
+// it whole.
+func TestContentsAnswerAConditionalRequestWith304AndChargeNothing(t *testing.T) {
+	s, ts, clock := appFixture(t)
+	spec := restSpec(t)
+	auth := "token " + newToken(t, ts, clock, instAcme, "")
+	s.PutFile("acme", "widgets", ".github/fixproof.yml", "jira_projects: OPS\n")
+	const path = "/repos/acme/widgets/contents/.github/fixproof.yml"
+	get := func(ifNoneMatch string) (int, http.Header, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", auth)
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if err := spec.ValidateRequest(req, nil); err != nil {
+			t.Error(err)
+		}
+		if err := spec.ValidateResponse(req, resp.StatusCode, resp.Header, body); err != nil {
+			t.Error(err)
+		}
+		return resp.StatusCode, resp.Header, string(body)
+	}
+	status, h, _ := get("")
+	tag, used := h.Get("ETag"), h.Get("X-RateLimit-Used")
+	if status != http.StatusOK || !strings.HasPrefix(tag, `W/"`) {
+		t.Fatalf("first read: %d, ETag %q", status, tag)
+	}
+	for _, inm := range []string{tag, strings.TrimPrefix(tag, "W/"), `"other", ` + tag, "*"} {
+		status, h, body := get(inm)
+		if status != http.StatusNotModified || body != "" || h.Get("ETag") != tag {
+			t.Errorf("If-None-Match %s: %d %q, ETag %q; want 304, no body, the same ETag", inm, status, body, h.Get("ETag"))
+		}
+		if h.Get("X-RateLimit-Used") != used {
+			t.Errorf("If-None-Match %s: X-RateLimit-Used %s after %s: a 304 was charged", inm, h.Get("X-RateLimit-Used"), used)
+		}
+	}
+	if status, _, _ := get(`W/"other"`); status != http.StatusOK {
+		t.Errorf("another ETag: %d, want 200", status)
+	}
+	s.PutFile("acme", "widgets", ".github/fixproof.yml", "jira_projects: WEB\n")
+	status, h, body := get(tag)
+	if status != http.StatusOK || h.Get("ETag") == tag || !strings.Contains(body, `"content":"amlyYV9wcm9qZWN0czogV0VCCg==\n"`) {
+		t.Errorf("after a change, the old ETag: %d %s (ETag %q)", status, body, h.Get("ETag"))
 	}
 }

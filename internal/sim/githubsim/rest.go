@@ -295,15 +295,8 @@ func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, who *principa
 		}
 	}
 	b.window(now)
-	used, reset := &b.used, &b.reset
-	headers := func(n int) {
-		h := w.Header()
-		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-n)))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-		h.Set("X-RateLimit-Used", strconv.Itoa(n))
-		h.Set("X-RateLimit-Resource", "core")
-	}
+	used := &b.used
+	headers := func(n int) { restRateHeaders(w, limit, n, b.reset) }
 	if authed && s.limits.RESTRequests > 0 && *used >= limit {
 		headers(*used)
 		writeMessage(w, http.StatusForbidden, "API rate limit exceeded for "+who.rateLimitedFor()+".", docRESTRateLimits)
@@ -318,6 +311,36 @@ func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, who *principa
 	*used++
 	headers(*used)
 	return true
+}
+
+// restRateHeaders sets GitHub's core rate-limit headers: limit, what is
+// left of it after used, and when the window resets.
+func restRateHeaders(w http.ResponseWriter, limit, used int, reset time.Time) {
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-used)))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	h.Set("X-RateLimit-Used", strconv.Itoa(used))
+	h.Set("X-RateLimit-Resource", "core")
+}
+
+// refundREST gives back what admitREST charged an authorized request:
+// GitHub does not count a conditional request it answers 304 Not Modified
+// against the primary rate limit ("Use conditional requests if
+// appropriate", docs.github.com rate limits best practices).
+func (c *restCall) refundREST() {
+	if c.who == nil {
+		return
+	}
+	s := c.s
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	b, limit := budgetOf(&s.restRate.core, c.who.installation), restCoreLimit
+	if s.limits.RESTRequests > 0 {
+		limit = s.limits.RESTRequests
+	}
+	b.used = max(0, b.used-1)
+	restRateHeaders(c.w, limit, b.used, b.reset)
 }
 
 func (c *restCall) notFound(doc string) {
