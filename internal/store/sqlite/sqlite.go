@@ -10,10 +10,10 @@
 // Finish, Retry; SaveMirror, MarkSeen, SetCursor, TryLease) is an operation
 // sent to one writer goroutine, which takes every operation waiting (up to
 // Options.MaxBatch, 256), runs them in one transaction, commits once and
-// only then answers every caller. One operation failing (say with
+// only then answers every caller. A caller therefore never hears "stored"
+// before the fsync that stored it. One operation failing (say with
 // store.ErrLeaseLost) leaves the others intact: the batch is then run again
-// with each operation inside its own SAVEPOINT (see commit). A caller
-// therefore never hears "stored" before the fsync that stored it. The
+// with each operation inside its own SAVEPOINT (see commit). The
 // operations that arrive while one transaction commits make up the next, so
 // batches grow with the load by themselves; the writer can also linger for
 // more (Options.MaxWait) but by default does not, which measured better
