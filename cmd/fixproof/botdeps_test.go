@@ -28,8 +28,11 @@ func TestTheBotPacesJiraAfterARefusal(t *testing.T) {
 	js.Control.Inject(sim.Fault{Method: http.MethodGet, PathPrefix: path, Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 1})
 	var mu sync.Mutex
 	var arrivals []time.Time
+	// The bot logs "retrying" once its client has read the refusal (the
+	// limiter reads it first).
 	refused := make(chan struct{})
 	var once sync.Once
+	log := slog.New(onMessage{"retrying", func() { once.Do(func() { close(refused) }) }})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == path {
 			mu.Lock()
@@ -37,9 +40,6 @@ func TestTheBotPacesJiraAfterARefusal(t *testing.T) {
 			mu.Unlock()
 		}
 		js.Handler().ServeHTTP(w, r)
-		if r.URL.Path == path {
-			once.Do(func() { close(refused) })
-		}
 	}))
 	defer srv.Close()
 
@@ -50,7 +50,7 @@ func TestTheBotPacesJiraAfterARefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deps, err := botDeps(cfg, st, slog.New(slog.DiscardHandler))
+	deps, err := botDeps(cfg, st, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +64,6 @@ func TestTheBotPacesJiraAfterARefusal(t *testing.T) {
 	wg.Add(1)
 	go ask()
 	<-refused
-	// The refusal is written; give the bot a moment to read it.
-	time.Sleep(100 * time.Millisecond)
 	wg.Add(2)
 	go ask()
 	go ask()
@@ -87,3 +85,20 @@ func TestTheBotPacesJiraAfterARefusal(t *testing.T) {
 		}
 	}
 }
+
+// onMessage is a log handler that calls do for each record whose message
+// is msg, and drops every record.
+type onMessage struct {
+	msg string
+	do  func()
+}
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.do()
+	}
+	return nil
+}
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onMessage) WithGroup(string) slog.Handler      { return h }
