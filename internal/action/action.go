@@ -149,10 +149,12 @@ type plan struct {
 	revertOf *githubpr.PR // for a revert, the PR whose keys go back
 	// eagerLink writes each issue's remote link alongside the look for
 	// its comment, not after it. For an event that changes the comment
-	// (all but a push) this takes a round trip off every issue's chain,
-	// at the cost of a link rewritten for nothing if the comment was
-	// current after all. A re-run of a workflow (GITHUB_RUN_ATTEMPT above
-	// 1) finds the comment current, so it looks first and writes nothing.
+	// (see changesComment) this takes a round trip off every issue's
+	// chain, at the cost of a link rewritten for nothing if the comment
+	// was current after all. A push, an edit (which mostly changes the
+	// body, not the title the comment shows) and a re-run of a workflow
+	// (GITHUB_RUN_ATTEMPT above 1) look first and write nothing when the
+	// comment is current.
 	eagerLink bool
 }
 
@@ -305,7 +307,7 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 		return nil, nil
 	}
 	p := &plan{pr: pr, stage: intent.Target, target: r.cfg.Statuses[intent.Target], reason: intent.Reason,
-		eagerLink: action != "synchronize" && !r.rerun()}
+		eagerLink: changesComment(action) && !r.rerun()}
 	source := pr
 	if intent.Revert {
 		reverted, err := r.github.Fetch(ctx, repo, revertN)
@@ -317,6 +319,17 @@ func (r *runner) planPR(ctx context.Context, repo string, number int, action str
 	}
 	p.keys = r.keysOf(source)
 	return p, nil
+}
+
+// changesComment says whether a pull request event changes what the PR
+// comment says (the pull request's state: open, draft, merged or closed):
+// opened, reopened, ready_for_review, converted_to_draft and closed do.
+func changesComment(action string) bool {
+	switch action {
+	case "opened", "reopened", "ready_for_review", "converted_to_draft", "closed":
+		return true
+	}
+	return false
 }
 
 // rerun says whether this is a re-run of a workflow run: GitHub numbers

@@ -15,8 +15,9 @@ import (
 // TestAnOpenedEventWritesTheLinkWhileItLooksForTheComment holds Jira's
 // answer to the look for OPS-1's comment until the remote link's write
 // has been sent: an action that writes the link only after the look
-// would wait out the hold. A push (synchronize) that changes nothing in
-// the comment then looks first and writes nothing, link included.
+// would wait out the hold. A push (synchronize) and an edit that change
+// nothing in the comment then look first and write nothing, link
+// included.
 func TestAnOpenedEventWritesTheLinkWhileItLooksForTheComment(t *testing.T) {
 	for _, f := range flavors {
 		t.Run(f.name, func(t *testing.T) {
@@ -54,12 +55,21 @@ func TestAnOpenedEventWritesTheLinkWhileItLooksForTheComment(t *testing.T) {
 				t.Fatalf("after opened: %d comments, %d links, want 1 and 1", len(is.Comments), len(is.RemoteLinks))
 			}
 
-			w.jira.Control.Reset()
-			if o := w.run("pull_request", w.event("pull_request/synchronize.payload.json", pr)); o.err != nil {
-				t.Fatal(o.err)
-			}
-			if n := w.jiraWrites(f.api); n != 0 {
-				t.Errorf("a push that changes nothing wrote %d times: %v", n, w.jira.Control.Routes())
+			// octokit has no edited example: the body edit is written
+			// here, as GitHub sends it (changes.body.from).
+			edited := map[string]any{"action": "edited", "number": pr.Number, "pull_request": map[string]any{"number": pr.Number},
+				"changes": map[string]any{"body": map[string]any{"from": "before"}}}
+			for name, ev := range map[string]map[string]any{
+				"synchronize": w.event("pull_request/synchronize.payload.json", pr),
+				"edited":      edited,
+			} {
+				w.jira.Control.Reset()
+				if o := w.run("pull_request", ev); o.err != nil {
+					t.Fatal(o.err)
+				}
+				if n := w.jiraWrites(f.api); n != 0 {
+					t.Errorf("%s, which changes nothing in the comment, wrote %d times: %v", name, n, w.jira.Control.Routes())
+				}
 			}
 		})
 	}
@@ -98,5 +108,19 @@ func TestALinkThatFailsKeepsTheCommentUnwritten(t *testing.T) {
 				t.Errorf("after the next event: %d comments, %d links, want 1 and 1", len(is.Comments), len(is.RemoteLinks))
 			}
 		})
+	}
+}
+
+// The events whose comment changes, the state line with it: what the PR
+// is (open, draft, merged, closed) changes with them, and with nothing
+// else.
+func TestChangesComment(t *testing.T) {
+	for action, want := range map[string]bool{
+		"opened": true, "reopened": true, "ready_for_review": true, "converted_to_draft": true, "closed": true,
+		"synchronize": false, "edited": false, "labeled": false, "assigned": false, "review_requested": false, "": false,
+	} {
+		if got := changesComment(action); got != want {
+			t.Errorf("changesComment(%q) = %v, want %v", action, got, want)
+		}
 	}
 }
