@@ -3,18 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fixproof/fixproof/internal/sim"
 )
 
 // BenchmarkBotIngest runs the real `fixproof bot` process on SQLite and
@@ -67,67 +64,33 @@ func benchIngest(b *testing.B, storm bool) {
 	}()
 	waitHealthy(b, "http://"+addr, &logs)
 
-	bodies := make([]string, b.N)
+	bodies := make([][]byte, b.N)
 	for i := range bodies {
 		group := i
 		if storm {
 			group = -1
 		}
-		bodies[i] = fmt.Sprintf(`{"version":"4","status":"firing","receiver":"ops","groupKey":"{}:{alertname=\"A%d\"}","truncatedAlerts":0,"groupLabels":{"alertname":"A%d"},
+		bodies[i] = fmt.Appendf(nil, `{"version":"4","status":"firing","receiver":"ops","groupKey":"{}:{alertname=\"A%d\"}","truncatedAlerts":0,"groupLabels":{"alertname":"A%d"},
 "commonLabels":{"alertname":"A%d","severity":"critical"},"commonAnnotations":{"summary":"disk full on node %d"},"externalURL":"http://am:9093","alerts":[{"status":"firing","labels":{"alertname":"A%d","severity":"critical"},"annotations":{"summary":"disk full on node %d"},"startsAt":"2026-11-20T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus:9090/graph","fingerprint":"%016x"}]}`, group, group, group, i, group, i, i)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	latencies := make([]time.Duration, b.N)
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/alertmanager", strings.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer am-secret")
-				t0 := time.Now()
-				res, err := client.Do(req)
-				latencies[i] = time.Since(t0)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				// As Alertmanager does (notify.Drain): the connection is
-				// reused only once the body is read.
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusAccepted {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	load := sim.Storm(b.N, 32, func(i int) bool {
+		code, err := sim.PostJSON(client, "http://"+addr+"/webhooks/alertmanager", "Bearer am-secret", bodies[i])
+		return err == nil && code == http.StatusAccepted
+	})
 	b.StopTimer()
-	slices.Sort(latencies)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(failed.Load()), "not-2xx")
-	if failed.Load() > 0 {
-		b.Errorf("%d deliveries not accepted\n%s", failed.Load(), tail(logs.String()))
+	load.Report(b)
+	if load.Refused > 0 {
+		b.Errorf("%d deliveries not accepted\n%s", load.Refused, tail(logs.String()))
 	}
+	end := time.Now()
 	if storm {
 		deadline := stormUpdateEvery + 5*time.Second
-		for !drained(b, "http://"+addr) && time.Since(start) < elapsed+deadline {
+		for !drained(b, "http://"+addr) && time.Since(end) < deadline {
 			time.Sleep(50 * time.Millisecond)
 		}
-		drain := time.Since(start) - elapsed
+		drain := time.Since(end)
 		b.ReportMetric(drain.Seconds(), "drain-s")
 		if drain >= deadline {
 			b.Errorf("the queue still held jobs %s after the storm, want empty within update_every (%s) and a few seconds\n%s", drain.Round(time.Millisecond), stormUpdateEvery, tail(logs.String()))

@@ -56,7 +56,7 @@ var ErrFailed = errors.New("some Jira issues could not be updated")
 // naming hundreds moves them all in one wave, which is what keeps its
 // critical path at a PR's three chained requests per issue. What reaches
 // Jira is paced apart (limiter.Watch): up to startConcurrency requests in
-// flight, halved on a 429 or a near-limit warning down to minConcurrency
+// flight, halved when Jira says its budget is low down to minConcurrency
 // and grown back by quiet answers, and an endpoint Jira asks to wait waits
 // for every request.
 const (

@@ -31,7 +31,7 @@ func BenchmarkPullRequest20Keys300Commits(b *testing.B) {
 		flavor jirasim.Flavor
 	}{{"cloud", jirasim.Cloud}, {"datacenter", jirasim.DataCenter}} {
 		b.Run(f.name, func(b *testing.B) {
-			benchPullRequest(b, func() (*world, githubsim.PullRequest) {
+			benchPullRequest(b, prLatency, func() (*world, githubsim.PullRequest) {
 				w := newBareWorld(b, f.flavor)
 				return w, benchPR(w)
 			}, func(o outcome) bool {
@@ -49,18 +49,12 @@ const (
 )
 
 // benchPullRequest runs the action on the opened event of the pull
-// request setUp makes, for each iteration, with prLatency added to
+// request setUp makes, for each iteration, with latency added to
 // every GitHub and Jira request; ok says whether a run did what it should.
 // It reports the requests made, the most Jira requests at once, and
 // rtt/op: the wall time over the latency, the round trips on the
 // critical path. It returns the wall time of all the runs.
-func benchPullRequest(b *testing.B, setUp func() (*world, githubsim.PullRequest), ok func(outcome) bool) time.Duration {
-	return benchPullRequestAt(b, prLatency, setUp, ok)
-}
-
-// benchPullRequestAt is benchPullRequest with latency added to every
-// request instead of prLatency.
-func benchPullRequestAt(b *testing.B, latency time.Duration, setUp func() (*world, githubsim.PullRequest), ok func(outcome) bool) time.Duration {
+func benchPullRequest(b *testing.B, latency time.Duration, setUp func() (*world, githubsim.PullRequest), ok func(outcome) bool) time.Duration {
 	var jiraReqs, ghReqs, peak int
 	var wall time.Duration
 	for b.Loop() {
@@ -147,7 +141,7 @@ func BenchmarkReleasePullRequest(b *testing.B) {
 			name += "-ratelimited"
 		}
 		b.Run(name, func(b *testing.B) {
-			wall := benchPullRequestAt(b, c.latency, func() (*world, githubsim.PullRequest) {
+			wall := benchPullRequest(b, c.latency, func() (*world, githubsim.PullRequest) {
 				w := buildLimitedWorld(b, jirasim.Cloud, false, c.limited)
 				return w, releasePR(w, keys)
 			}, func(o outcome) bool {

@@ -1,20 +1,15 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/fixproof/fixproof/internal/sim"
 	"github.com/fixproof/fixproof/internal/store"
 	"github.com/fixproof/fixproof/internal/store/postgres"
 	"github.com/fixproof/fixproof/internal/store/sqlite"
@@ -76,56 +71,20 @@ func BenchmarkWebhooks(b *testing.B) {
 						bodies[i] = []byte(fmt.Sprintf(`{"version":"4","status":"firing","receiver":"ops","groupKey":"g","groupLabels":{"alertname":"A%d"},"commonLabels":{"alertname":"A%d"},"commonAnnotations":{"summary":"s"},"externalURL":"http://am","alerts":[]}`, i, i))
 					}
 				}
-				latencies := make([]time.Duration, b.N)
-				var next atomic.Int64
-				var failed atomic.Int64
 				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+				hooks := w.hooks
+				hooks.Client = client
 				b.ResetTimer()
-				start := time.Now()
-				var wg sync.WaitGroup
-				for range 32 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for {
-							i := int(next.Add(1)) - 1
-							if i >= b.N {
-								return
-							}
-							t0 := time.Now()
-							var code int
-							if storm {
-								hooks := w.hooks
-								hooks.Client = client
-								code, _ = hooks.Send(context.Background(), "event_alert", bodies[i])
-							} else {
-								req, _ := http.NewRequest(http.MethodPost, w.urls[0]+"/webhooks/alertmanager", bytes.NewReader(bodies[i]))
-								req.Header.Set("Content-Type", "application/json")
-								req.Header.Set("Authorization", "Bearer "+amToken)
-								res, err := client.Do(req)
-								if err == nil {
-									code = res.StatusCode
-									// As Alertmanager does (notify.Drain): the connection is
-									// reused only once the body is read.
-									_, _ = io.Copy(io.Discard, res.Body)
-									res.Body.Close()
-								}
-							}
-							latencies[i] = time.Since(t0)
-							if code != http.StatusAccepted {
-								failed.Add(1)
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
+				load := sim.Storm(b.N, 32, func(i int) bool {
+					if storm {
+						code, _ := hooks.Send(context.Background(), "event_alert", bodies[i])
+						return code == http.StatusAccepted
+					}
+					code, err := sim.PostJSON(client, w.urls[0]+"/webhooks/alertmanager", "Bearer "+amToken, bodies[i])
+					return err == nil && code == http.StatusAccepted
+				})
 				b.StopTimer()
-				sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
-				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
-				b.ReportMetric(float64(failed.Load()), "not-2xx")
+				load.Report(b)
 			})
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fixproof/fixproof/internal/deployment"
+	"github.com/fixproof/fixproof/internal/etagcache"
 	"github.com/fixproof/fixproof/internal/githubpr"
 	"github.com/fixproof/fixproof/internal/guance"
 	"github.com/fixproof/fixproof/internal/jira"
@@ -152,10 +153,20 @@ func Deployments(s Settings, hc *http.Client) (*deployment.GitHub, error) {
 
 // GitHubREST is a go-github client of the REST API, sending the token
 // with every request: for what the other GitHub clients do not cover
-// (the app's check runs and repository contents).
+// (the app's check runs and repository contents). Its GETs are
+// conditional (etagcache): what is read again unchanged, as a
+// repository's settings file on every event, is answered 304, which
+// GitHub does not count against the rate limit. One client per token.
 func GitHubREST(s Settings, hc *http.Client) (*github.Client, error) {
-	return prcomment.REST(s.GitHub.APIURL, withToken(s.GitHub, hc))
+	c := withToken(s.GitHub, hc)
+	c.Transport = etagcache.New(c.Transport, restKept)
+	return prcomment.REST(s.GitHub.APIURL, c)
 }
+
+// restKept is how many answers a GitHubREST client keeps for conditional
+// reads: a settings file per repository of an installation, and then
+// some.
+const restKept = 1024
 
 // withToken is hc with GitHub's token added to each request before the
 // retries see it.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -24,12 +23,8 @@ const SettingsPath = ".github/fixproof.yml"
 // SHA, and what it said.
 type repoSettings struct {
 	sha string
-	// etag is GitHub's ETag of the file's answer: the next read sends
-	// it in If-None-Match, and a 304 (which GitHub does not count against
-	// the installation's rate limit) means the file is as parsed.
-	etag string
-	set  map[string]string
-	err  error
+	set map[string]string
+	err error
 }
 
 // ParseSettings reads a settings file: a mapping of the action's inputs a
@@ -100,39 +95,22 @@ func ConfigFor(base, repo map[string]string) (action.Config, error) {
 }
 
 // repoConfig is the configuration of owner/name: its settings file read
-// from its default branch over the app's settings. The read is
-// conditional: GitHub answers 304 when the file is unchanged, without
-// counting it against the installation's rate limit, and the file is
-// parsed again only when its blob changed. An error reading the file is
-// returned as err; a file that is wrong is returned as invalid, for the
-// check run.
+// from its default branch (parsed again only when its blob changed) over
+// the app's settings. The read is conditional (clients.GitHubREST): an
+// unchanged file costs the installation's rate limit nothing. An error
+// reading the file is returned as err; a file that is wrong is returned
+// as invalid, for the check run.
 func (a *App) repoConfig(ctx context.Context, c conn, repo string) (cfg action.Config, invalid, err error) {
 	owner, name, _ := strings.Cut(repo, "/")
-	key := strings.ToLower(repo)
-	a.mu.Lock()
-	cached, known := a.settings[key]
-	a.mu.Unlock()
-	req, err := c.rest.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/contents/%s", url.PathEscape(owner), url.PathEscape(name), SettingsPath), nil)
-	if err != nil {
-		return action.Config{}, nil, err
-	}
-	if known && cached.etag != "" {
-		req.Header.Set("If-None-Match", cached.etag)
-	}
-	var file *github.RepositoryContent
-	res, err := c.rest.Do(ctx, req, &file)
+	file, _, res, err := c.rest.Repositories.GetContents(ctx, owner, name, SettingsPath, nil)
 	var set map[string]string
 	switch {
-	case res != nil && res.StatusCode == http.StatusNotModified && known:
-		if set, invalid = cached.set, cached.err; invalid != nil {
-			return action.Config{}, invalid, nil
-		}
 	case res != nil && res.StatusCode == http.StatusNotFound:
 		set = map[string]string{}
 	case err != nil:
 		return action.Config{}, nil, fmt.Errorf("read %s of %s: %w", SettingsPath, repo, err)
 	default:
-		if set, invalid = a.parsed(key, file, res.Header.Get("ETag")); invalid != nil {
+		if set, invalid = a.parsed(repo, file); invalid != nil {
 			return action.Config{}, invalid, nil
 		}
 	}
@@ -140,25 +118,22 @@ func (a *App) repoConfig(ctx context.Context, c conn, repo string) (cfg action.C
 	return cfg, invalid, nil
 }
 
-// parsed is the settings of a file, parsed once per blob, kept under key
-// with the answer's ETag.
-func (a *App) parsed(key string, file *github.RepositoryContent, etag string) (map[string]string, error) {
+// parsed is the settings of a file, parsed once per blob.
+func (a *App) parsed(repo string, file *github.RepositoryContent) (map[string]string, error) {
+	key := strings.ToLower(repo)
 	a.mu.Lock()
 	cached, ok := a.settings[key]
+	a.mu.Unlock()
 	if ok && cached.sha == file.GetSHA() {
-		cached.etag = etag
-		a.settings[key] = cached
-		a.mu.Unlock()
 		return cached.set, cached.err
 	}
-	a.mu.Unlock()
 	text, err := file.GetContent()
 	var set map[string]string
 	if err == nil {
 		set, err = ParseSettings([]byte(text))
 	}
 	a.mu.Lock()
-	a.settings[key] = repoSettings{sha: file.GetSHA(), etag: etag, set: set, err: err}
+	a.settings[key] = repoSettings{sha: file.GetSHA(), set: set, err: err}
 	a.mu.Unlock()
 	return set, err
 }

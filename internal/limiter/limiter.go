@@ -151,13 +151,13 @@ func (l *Limiter) Succeeded() {
 }
 
 // Watch is rt paced by l for the requests to the service at baseURL (its
-// host, whatever the path): each waits for its
-// endpoint's pace and for a slot in flight, and what its answer says of
-// the service's limit steers l. A 429 throttles and paces its endpoint
-// for as long as it asks (Retry-After, Beta-Retry-After,
-// X-RateLimit-Reset); an answer that says the budget is nearly spent
-// throttles (see limited); any other answer counts as a success. Requests to other hosts pass untouched, and all
-// of them when baseURL has no host.
+// host, whatever the path): each waits for its endpoint's pace and for a
+// slot in flight, and what its answer says of the service's limit steers
+// l. A 429 throttles and paces its endpoint for as long as it asks
+// (Retry-After, Beta-Retry-After, X-RateLimit-Reset); an answer that says
+// the budget is nearly spent throttles (see limited); any other answer
+// counts as a success. Requests to other hosts pass untouched, and all of
+// them when baseURL has no host.
 func (l *Limiter) Watch(rt http.RoundTripper, baseURL string) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport

@@ -1,6 +1,7 @@
 // Package sim holds what every simulated vendor server shares: injected
 // latency, scripted failures and a count of the requests served, a
-// settable clock and random ids. The servers themselves live in
+// settable clock and random ids; and the storms of webhook deliveries
+// that benchmarks send the bot (Storm, PostJSON). The servers themselves live in
 // sub-packages (githubsim, jirasim, sentrysim, guancesim) so tests and the
 // demo can run the real fixproof code against them without a network.
 package sim

@@ -2,10 +2,13 @@ package sim
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -138,5 +141,73 @@ func TestAnAbandonedRequestIsStillServed(t *testing.T) {
 	}
 	if n := c.InFlight(); n != 0 {
 		t.Errorf("InFlight = %d after it was served", n)
+	}
+}
+
+type metrics map[string]float64
+
+func (m metrics) ReportMetric(v float64, unit string) { m[unit] = v }
+
+// Storm makes every delivery once, from all its senders, and counts the
+// refused; Report gives a benchmark its figures from them.
+func TestStormDeliversEachIndexOnceAndCountsTheRefused(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]int{}
+	load := Storm(1000, 8, func(i int) bool {
+		mu.Lock()
+		seen[i]++
+		mu.Unlock()
+		return i%10 != 0
+	})
+	if len(seen) != 1000 {
+		t.Errorf("%d indexes delivered, want 1000", len(seen))
+	}
+	for i, n := range seen {
+		if n != 1 || i < 0 || i >= 1000 {
+			t.Errorf("index %d delivered %d times", i, n)
+		}
+	}
+	if load.Refused != 100 || len(load.Latencies) != 1000 || !slices.IsSorted(load.Latencies) {
+		t.Errorf("refused %d, %d latencies (sorted %v)", load.Refused, len(load.Latencies), slices.IsSorted(load.Latencies))
+	}
+	m := metrics{}
+	load.Report(m)
+	if m["not-2xx"] != 100 || m["deliveries/s"] <= 0 || m["p99-ms"] < m["p50-ms"] {
+		t.Errorf("reported %v", m)
+	}
+}
+
+// PostJSON sends as a webhook sender does and reads each answer to its
+// end, so that one connection carries every delivery.
+func TestPostJSONSendsJSONWithItsAuthorizationOnOneConnection(t *testing.T) {
+	var conns atomic.Int64
+	var got []string
+	var mu sync.Mutex
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Header.Get("Content-Type")+" "+r.Header.Get("Authorization")+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"status":"accepted"}`)
+	}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Start()
+	defer ts.Close()
+	c := &http.Client{Transport: &http.Transport{}}
+	for _, body := range []string{`{"n":1}`, `{"n":2}`} {
+		if code, err := PostJSON(c, ts.URL, "Bearer s", []byte(body)); err != nil || code != http.StatusAccepted {
+			t.Fatalf("%s: %d %v", body, code, err)
+		}
+	}
+	if want := []string{`application/json Bearer s {"n":1}`, `application/json Bearer s {"n":2}`}; !slices.Equal(got, want) {
+		t.Errorf("the server got %q, want %q", got, want)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for two deliveries, want 1: an answer not read to its end", n)
 	}
 }

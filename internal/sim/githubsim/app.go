@@ -171,16 +171,18 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusUnauthorized, msg, restDocs)
 		return
 	}
-	c := newRESTCall(s, nil, w, r)
 	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/")
-	switch {
-	case len(seg) == 2 && seg[1] == "installations" && r.Method == http.MethodGet:
-		c.listInstallations()
-	case len(seg) == 4 && seg[1] == "installations" && seg[3] == "access_tokens" && r.Method == http.MethodPost:
-		c.createInstallationToken(seg[2])
-	default:
-		c.notFound(restDocs)
-	}
+	s.conditionally(w, r, nil, func(w http.ResponseWriter) {
+		c := newRESTCall(s, nil, w, r)
+		switch {
+		case len(seg) == 2 && seg[1] == "installations" && r.Method == http.MethodGet:
+			c.listInstallations()
+		case len(seg) == 4 && seg[1] == "installations" && seg[3] == "access_tokens" && r.Method == http.MethodPost:
+			c.createInstallationToken(seg[2])
+		default:
+			c.notFound(restDocs)
+		}
+	})
 }
 
 // checkJWT verifies r's JWT as GitHub does, returning GitHub's refusal,

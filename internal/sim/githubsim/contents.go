@@ -15,19 +15,15 @@ package githubsim
 //   - Reading needs the contents permission: without it 403 "Resource not
 //     accessible by integration" with X-Accepted-GitHub-Permissions (the
 //     operation documents 403).
-//   - The answer carries an ETag, weak as GitHub's JSON answers' are. A
-//     request whose If-None-Match holds it (compared weakly, "*" matching
-//     any file) answers 304 Not Modified with no body, which the
-//     operation documents, and is not counted against the rate limit
-//     (GitHub's "conditional requests"); a changed file has a new ETag.
+//   - As every GET, the answer carries an ETag and a request whose
+//     If-None-Match holds it answers 304 Not Modified, uncounted (see
+//     conditional.go); the operation documents the 304.
 //
 // Directories, symlinks and submodules are not served: a path is a file
 // or it is absent.
 
 import (
-	"bytes"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -88,34 +84,7 @@ func (c *restCall) getContent(owner, repo, filePath string) {
 		c.notFound(docGetContent)
 		return
 	}
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, c.contentFileJSON(r, ref, filePath, content)); err != nil {
-		http.Error(c.w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	tag := `W/"` + hex.EncodeToString(sum[:]) + `"`
-	c.w.Header().Set("ETag", tag)
-	if etagMatches(c.r.Header.Get("If-None-Match"), tag) {
-		c.refundREST()
-		c.w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	c.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(buf.Bytes())
-}
-
-// etagMatches is If-None-Match's weak comparison (RFC 9110, 13.1.2): the
-// header lists entity tags, or is "*"; W/ is ignored on both sides.
-func etagMatches(ifNoneMatch, tag string) bool {
-	opaque := func(t string) string { return strings.TrimPrefix(strings.TrimSpace(t), "W/") }
-	for _, t := range strings.Split(ifNoneMatch, ",") {
-		if strings.TrimSpace(t) == "*" || opaque(t) == opaque(tag) && opaque(t) != "" {
-			return true
-		}
-	}
-	return false
+	writeBody(c.w, http.StatusOK, c.contentFileJSON(r, ref, filePath, content))
 }
 
 // contentFileJSON is the content-file object, keys in GitHub's order.

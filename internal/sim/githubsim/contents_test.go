@@ -70,14 +70,15 @@ func TestContentsNeedTheContentsPermission(t *testing.T) {
 // answer carries an ETag; asked again with it in If-None-Match, GitHub
 // answers 304 with no body and does not count the request against the
 // rate limit. A changed file gets a new ETag, and the old one then fetches
-// it whole.
+// it whole. Every GET is answered so (conditional.go): the installation's
+// repository list too.
 func TestContentsAnswerAConditionalRequestWith304AndChargeNothing(t *testing.T) {
 	s, ts, clock := appFixture(t)
 	spec := restSpec(t)
 	auth := "token " + newToken(t, ts, clock, instAcme, "")
 	s.PutFile("acme", "widgets", ".github/fixproof.yml", "jira_projects: OPS\n")
 	const path = "/repos/acme/widgets/contents/.github/fixproof.yml"
-	get := func(ifNoneMatch string) (int, http.Header, string) {
+	getAt := func(path, ifNoneMatch string) (int, http.Header, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
 		req.Header.Set("Authorization", auth)
@@ -97,6 +98,10 @@ func TestContentsAnswerAConditionalRequestWith304AndChargeNothing(t *testing.T) 
 			t.Error(err)
 		}
 		return resp.StatusCode, resp.Header, string(body)
+	}
+	get := func(ifNoneMatch string) (int, http.Header, string) {
+		t.Helper()
+		return getAt(path, ifNoneMatch)
 	}
 	status, h, _ := get("")
 	tag, used := h.Get("ETag"), h.Get("X-RateLimit-Used")
@@ -119,5 +124,9 @@ func TestContentsAnswerAConditionalRequestWith304AndChargeNothing(t *testing.T) 
 	status, h, body := get(tag)
 	if status != http.StatusOK || h.Get("ETag") == tag || !strings.Contains(body, `"content":"amlyYV9wcm9qZWN0czogV0VCCg==\n"`) {
 		t.Errorf("after a change, the old ETag: %d %s (ETag %q)", status, body, h.Get("ETag"))
+	}
+	_, h, _ = getAt("/installation/repositories", "")
+	if status, _, body := getAt("/installation/repositories", h.Get("ETag")); status != http.StatusNotModified || body != "" {
+		t.Errorf("the installation's repositories again with their ETag: %d %q, want 304", status, body)
 	}
 }

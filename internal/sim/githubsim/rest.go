@@ -185,8 +185,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c := newRESTCall(s, who, w, r)
-	c.route(strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/"))
+	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/")
+	s.conditionally(w, r, who, func(w http.ResponseWriter) { newRESTCall(s, who, w, r).route(seg) })
 }
 
 // newRESTCall is the call serving r, with the base URLs of its answer.
@@ -287,13 +287,7 @@ func (s *Server) admitREST(w http.ResponseWriter, r *http.Request, who *principa
 	now := s.now()
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	b, limit := &s.restRate.anon, restAnonLimit
-	if authed {
-		b, limit = budgetOf(&s.restRate.core, who.installation), restCoreLimit
-		if s.limits.RESTRequests > 0 {
-			limit = s.limits.RESTRequests
-		}
-	}
+	b, limit := s.restBudget(who)
 	b.window(now)
 	used := &b.used
 	headers := func(n int) { restRateHeaders(w, limit, n, b.reset) }
@@ -324,23 +318,32 @@ func restRateHeaders(w http.ResponseWriter, limit, used int, reset time.Time) {
 	h.Set("X-RateLimit-Resource", "core")
 }
 
+// restBudget is the core budget a request of who draws on (the
+// anonymous one when who is nil) and its limit. s.rateMu is held.
+func (s *Server) restBudget(who *principal) (*budget, int) {
+	if who == nil {
+		return &s.restRate.anon, restAnonLimit
+	}
+	limit := restCoreLimit
+	if s.limits.RESTRequests > 0 {
+		limit = s.limits.RESTRequests
+	}
+	return budgetOf(&s.restRate.core, who.installation), limit
+}
+
 // refundREST gives back what admitREST charged an authorized request:
 // GitHub does not count a conditional request it answers 304 Not Modified
 // against the primary rate limit ("Use conditional requests if
 // appropriate", docs.github.com rate limits best practices).
-func (c *restCall) refundREST() {
-	if c.who == nil {
+func (s *Server) refundREST(w http.ResponseWriter, who *principal) {
+	if who == nil {
 		return
 	}
-	s := c.s
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	b, limit := budgetOf(&s.restRate.core, c.who.installation), restCoreLimit
-	if s.limits.RESTRequests > 0 {
-		limit = s.limits.RESTRequests
-	}
+	b, limit := s.restBudget(who)
 	b.used = max(0, b.used-1)
-	restRateHeaders(c.w, limit, b.used, b.reset)
+	restRateHeaders(w, limit, b.used, b.reset)
 }
 
 func (c *restCall) notFound(doc string) {
